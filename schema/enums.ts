@@ -1,0 +1,16 @@
+/** The closed vocabularies of the graph. Tables CHECK them; GraphQL enums are built from them. */
+export const ENTITY_KINDS = ['ORGANIZATION', 'PERSON', 'EVENT', 'PRODUCT', 'PLACE'] as const;
+export const EVENT_STATUSES = ['OCCURRED', 'PROPOSED', 'FAILED', 'ALLEGED', 'ONGOING'] as const;
+export const CLAIM_KINDS = ['FACT', 'POSITION', 'OPINION', 'ANECDOTE'] as const;
+export const ATTRIBUTIONS = ['DIRECT', 'REPORTED'] as const;
+export const SOURCE_KINDS = ['ARTICLE', 'NEWS', 'ENCYCLOPEDIA', 'FILING', 'PRIMARY', 'OTHER'] as const;
+export const STANCES = ['SUPPORTS', 'REFUTES', 'QUALIFIES', 'MENTIONS'] as const;
+export const SUPPORT_STATUSES = ['SUPPORTED', 'CONTESTED', 'REFUTED', 'UNSUPPORTED'] as const;
+
+export type EntityKind = (typeof ENTITY_KINDS)[number];
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+export type ClaimKind = (typeof CLAIM_KINDS)[number];
+export type Attribution = (typeof ATTRIBUTIONS)[number];
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+export type Stance = (typeof STANCES)[number];
+export type SupportStatus = (typeof SUPPORT_STATUSES)[number];

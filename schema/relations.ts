@@ -1,0 +1,94 @@
+import { defineRelations } from 'drizzle-orm';
+import * as tables from './tables';
+
+export const relations = defineRelations(tables, (r) => ({
+  entities: {
+    aliases: r.many.entityAliases({ from: r.entities.id, to: r.entityAliases.entityId }),
+    developer: r.one.entities({ from: r.entities.developerId, to: r.entities.id, alias: 'developer' }),
+    products: r.many.entities({ from: r.entities.id, to: r.entities.developerId, alias: 'developer' }),
+    participations: r.many.eventParticipants({
+      from: r.entities.id,
+      to: r.eventParticipants.entityId,
+      alias: 'participant',
+    }),
+    participants: r.many.eventParticipants({
+      from: r.entities.id,
+      to: r.eventParticipants.eventId,
+      alias: 'event',
+    }),
+    relationshipEnds: r.many.relationshipEnds({
+      from: r.entities.id,
+      to: r.relationshipEnds.entityId,
+      alias: 'end',
+    }),
+    claimsAbout: r.many.claims({
+      from: r.entities.id.through(r.claimSubjects.entityId),
+      to: r.claims.id.through(r.claimSubjects.claimId),
+    }),
+    claimsMade: r.many.claims({ from: r.entities.id, to: r.claims.claimantId, alias: 'claimant' }),
+  },
+  entityAliases: {
+    entity: r.one.entities({ from: r.entityAliases.entityId, to: r.entities.id, optional: false }),
+  },
+  eventParticipants: {
+    event: r.one.entities({
+      from: r.eventParticipants.eventId,
+      to: r.entities.id,
+      alias: 'event',
+      optional: false,
+    }),
+    entity: r.one.entities({
+      from: r.eventParticipants.entityId,
+      to: r.entities.id,
+      alias: 'participant',
+      optional: false,
+    }),
+  },
+  relationships: {
+    subject: r.one.entities({ from: r.relationships.subjectId, to: r.entities.id, optional: false }),
+    object: r.one.entities({ from: r.relationships.objectId, to: r.entities.id, optional: false }),
+    claims: r.many.claims({
+      from: r.relationships.id.through(r.relationshipClaims.relationshipId),
+      to: r.claims.id.through(r.relationshipClaims.claimId),
+    }),
+  },
+  relationshipEnds: {
+    entity: r.one.entities({
+      from: r.relationshipEnds.entityId,
+      to: r.entities.id,
+      alias: 'end',
+      optional: false,
+    }),
+    relationship: r.one.relationships({
+      from: r.relationshipEnds.relationshipId,
+      to: r.relationships.id,
+      optional: false,
+    }),
+  },
+  sources: {
+    publisher: r.one.entities({ from: r.sources.publisherId, to: r.entities.id }),
+    citations: r.many.citations({ from: r.sources.id, to: r.citations.sourceId }),
+    statedClaims: r.many.claims({ from: r.sources.id, to: r.claims.appearsInId }),
+  },
+  claims: {
+    claimant: r.one.entities({ from: r.claims.claimantId, to: r.entities.id, alias: 'claimant' }),
+    appearsIn: r.one.sources({ from: r.claims.appearsInId, to: r.sources.id, optional: false }),
+    about: r.many.entities({
+      from: r.claims.id.through(r.claimSubjects.claimId),
+      to: r.entities.id.through(r.claimSubjects.entityId),
+    }),
+    citations: r.many.citations({ from: r.claims.id, to: r.citations.claimId }),
+    contradicts: r.many.claims({
+      from: r.claims.id.through(r.claimContradictions.claimId),
+      to: r.claims.id.through(r.claimContradictions.contradictsId),
+    }),
+    relationships: r.many.relationships({
+      from: r.claims.id.through(r.relationshipClaims.claimId),
+      to: r.relationships.id.through(r.relationshipClaims.relationshipId),
+    }),
+  },
+  citations: {
+    claim: r.one.claims({ from: r.citations.claimId, to: r.claims.id, optional: false }),
+    source: r.one.sources({ from: r.citations.sourceId, to: r.sources.id, optional: false }),
+  },
+}));

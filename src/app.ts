@@ -1,0 +1,150 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { PothosValidationError } from '@pothos/core';
+import { GraphQLError } from 'graphql';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
+import type { Db } from './db';
+import { type ErrorCode, UserError } from './errors';
+import type { Context } from './graphql/builder';
+import { PLAYGROUND_TABS } from './graphql/playground';
+import { schema } from './graphql/schema';
+
+/**
+ * The production limits, fitted to our own deepest legitimate query (source → claims → about →
+ * relationships → subject, with connections' edges/node levels) with room to spare.
+ */
+export const LIMITS = {
+  maxDepth: 15,
+  maxAliases: 30,
+  maxTokens: 2000,
+  maxDirectives: 30,
+  maxCost: 20000,
+  /** Bytes of request body accepted; larger requests get HTTP 413. */
+  maxBodyBytes: 256 * 1024,
+} as const;
+
+const CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONFLICT', 'QUERY_TOO_COMPLEX']);
+const LIMIT_ERROR = /^Syntax Error: (Token limit|Query depth limit|Aliases limit|Query Cost limit|Directives limit)/;
+
+export interface AppOptions {
+  db: Db;
+  logger?: YogaLogger;
+}
+
+/** Every error leaves with one of the contract's codes: a person's mistake, or a masked failure. */
+function withCode(error: GraphQLError): GraphQLError {
+  const code = error.extensions?.code;
+  if (typeof code === 'string' && (CODES.has(code) || code === 'INTERNAL_SERVER_ERROR')) return error;
+  const limit = LIMIT_ERROR.test(error.message);
+  const recoded: ErrorCode = limit ? 'QUERY_TOO_COMPLEX' : 'BAD_USER_INPUT';
+  return new GraphQLError(limit ? error.message.replace(/^Syntax Error: /, '') : error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code: recoded },
+  });
+}
+
+function useErrorCodes(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !result.errors) return;
+      setResult({ ...result, errors: result.errors.map((e) => withCode(e as GraphQLError)) });
+    },
+  };
+}
+
+/** `GET /health`: 200 while the database answers. */
+function useHealth(db: Db): Plugin {
+  return {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/health') return;
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
+        return;
+      }
+      let ok = true;
+      try {
+        db.$client.prepare('SELECT 1').get();
+      } catch {
+        ok = false;
+      }
+      endResponse(
+        fetchAPI.Response.json({ status: ok ? 'ok' : 'unavailable' }, { status: ok ? 200 : 503, headers: { 'cache-control': 'no-store' } }),
+      );
+    },
+  };
+}
+
+/** Refuses oversized requests before their bodies are read or parsed. */
+function useBodyLimit(maxBytes: number): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      const length = Number(request.headers.get('content-length') ?? 0);
+      if (length > maxBytes) {
+        endResponse(
+          fetchAPI.Response.json(
+            { errors: [{ message: `Request body is ${length} bytes; the limit is ${maxBytes}.`, extensions: { code: 'BAD_USER_INPUT' } }] },
+            { status: 413 },
+          ),
+        );
+      }
+    },
+    onParams({ params }) {
+      const size = (params.query?.length ?? 0) + (params.variables ? JSON.stringify(params.variables).length : 0);
+      if (size > maxBytes) {
+        throw new UserError('BAD_USER_INPUT', `The request is ${size} characters; the limit is ${maxBytes}.`, { http: { status: 413 } });
+      }
+    },
+  };
+}
+
+let playgroundHtml: string | undefined;
+
+/** The playground page, assets inlined: it loads nothing from outside this process. */
+function playground(): string {
+  playgroundHtml ??= renderGraphiQL({
+    title: 'claimgraph',
+    defaultTabs: PLAYGROUND_TABS,
+    defaultQuery: PLAYGROUND_TABS[0]!.query ?? undefined,
+  });
+  return playgroundHtml;
+}
+
+export function createApp({ db, logger }: AppOptions) {
+  return createYoga<{}, Context>({
+    schema,
+    context: () => ({ db }),
+    logging: logger ?? 'info',
+    landingPage: false,
+    graphiql: true,
+    renderGraphiQL: playground,
+    maskedErrors: {
+      maskError(error, message) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof PothosValidationError) {
+          return new UserError('BAD_USER_INPUT', original.message);
+        }
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+        (logger ?? console).error(original ?? error);
+        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      },
+    },
+    plugins: [
+      useHealth(db),
+      useBodyLimit(LIMITS.maxBodyBytes),
+      EnvelopArmorPlugin({
+        maxDepth: { n: LIMITS.maxDepth, ignoreIntrospection: true },
+        maxAliases: { n: LIMITS.maxAliases },
+        maxTokens: { n: LIMITS.maxTokens },
+        maxDirectives: { n: LIMITS.maxDirectives },
+        costLimit: { maxCost: LIMITS.maxCost, ignoreIntrospection: true },
+        blockFieldSuggestion: { enabled: false },
+      }),
+      useErrorCodes(),
+    ],
+  });
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,62 @@
+import type { EntityKind } from '../../schema/enums';
+import { badInput } from '../errors';
+
+/** The GraphQL object type that presents each entity kind. */
+export const ENTITY_TYPE_BY_KIND = {
+  ORGANIZATION: 'Organization',
+  PERSON: 'Person',
+  EVENT: 'Event',
+  PRODUCT: 'Product',
+  PLACE: 'Place',
+} as const satisfies Record<EntityKind, string>;
+
+export type EntityTypeName = (typeof ENTITY_TYPE_BY_KIND)[EntityKind];
+
+const KIND_BY_ENTITY_TYPE = new Map<string, EntityKind>(
+  Object.entries(ENTITY_TYPE_BY_KIND).map(([kind, type]) => [type, kind as EntityKind]),
+);
+
+export const NODE_TYPE_NAMES = new Set<string>([
+  ...Object.values(ENTITY_TYPE_BY_KIND),
+  'Relationship',
+  'Claim',
+  'Source',
+  'Citation',
+]);
+
+const RAW_ID = /^([A-Za-z]+):([1-9][0-9]{0,15})$/;
+
+export function encodeGlobalID(typename: string, id: string | number | bigint): string {
+  return Buffer.from(`${typename}:${id}`, 'utf8').toString('base64');
+}
+
+/**
+ * Accepts only ids this service could have issued: canonical base64 of "<NodeType>:<row id>".
+ * Anything else is the caller's mistake, not a missing row.
+ */
+export function decodeGlobalID(globalID: string): { typename: string; id: string } {
+  const raw = Buffer.from(globalID, 'base64').toString('utf8');
+  const match = RAW_ID.exec(raw);
+  if (!match || Buffer.from(raw, 'utf8').toString('base64') !== globalID || !NODE_TYPE_NAMES.has(match[1]!)) {
+    const shown = globalID.length > 40 ? `${globalID.slice(0, 40)}…` : globalID;
+    throw badInput(`"${shown}" is not a claimgraph id: use an \`id\` this API returned`);
+  }
+  return { typename: match[1]!, id: match[2]! };
+}
+
+/** Entity types share one table, so an id minted for a Person must not load an Organization. */
+export function keepIfTypeMatches<T>(node: T, typename: string): T | null {
+  const kind = KIND_BY_ENTITY_TYPE.get(typename);
+  if (kind === undefined || node == null) return node ?? null;
+  return (node as { kind?: string }).kind === kind ? node : null;
+}
+
+/** The row id of a decoded id argument that must name one of `types`; the field goes into the error. */
+export function rowIdOf(decoded: { typename: string; id: string }, types: readonly string[], field: string): number {
+  if (!types.includes(decoded.typename)) {
+    throw badInput(`${field}: expected the id of ${types.join(' or ')}, got a ${decoded.typename} id`, field);
+  }
+  return Number(decoded.id);
+}
+
+export const ENTITY_TYPE_NAMES: readonly string[] = Object.values(ENTITY_TYPE_BY_KIND);

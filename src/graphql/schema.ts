@@ -1,0 +1,9 @@
+import { builder } from './builder';
+import './types/scalars';
+import './types/entity';
+import './types/relationship';
+import './types/claim';
+import './types/citation';
+import './types/source';
+
+export const schema = builder.toSchema({ sortSchema: false });

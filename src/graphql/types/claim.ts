@@ -1,0 +1,87 @@
+import { sql } from 'drizzle-orm';
+import { claims, claimSubjects } from '../../../schema/tables';
+import { and, inList } from '../../model/filters';
+import { builder } from '../builder';
+import { countedConnection, rows } from '../connections';
+import { ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
+import { Entity } from './entity';
+import { AttributionEnum, ClaimKindEnum, PartialDate, StanceEnum, SupportStatusEnum } from './scalars';
+
+export const Claim = builder.drizzleNode('claims', {
+  name: 'Claim',
+  description: 'Something asserted: by a claimant, in a source, about entities, backed (or not) by citations.',
+  id: { column: (c) => c.id },
+  fields: (t) => ({
+    slug: t.exposeString('slug', { description: 'Stable natural key, used by the import format.' }),
+    text: t.exposeString('text', { description: 'The assertion, in our own words.' }),
+    kind: t.expose('kind', { type: ClaimKindEnum, description: 'Fact, position, opinion or anecdote.' }),
+    claimant: t.relation('claimant', {
+      type: Entity,
+      nullable: true,
+      description: 'Who asserts it; null when the source asserts it in its own voice.',
+    }),
+    attribution: t.expose('attribution', {
+      type: AttributionEnum,
+      description: 'DIRECT: in the claimant’s own words; REPORTED: the source says the claimant holds it.',
+    }),
+    appearsIn: t.relation('appearsIn', { description: 'The document the claim was taken from.' }),
+    about: t.relation('about', { type: Entity, description: 'The entities (events included) the claim is about.', query: { orderBy: { id: 'asc' } } }),
+    citations: t.relation('citations', {
+      description: 'Sources cited for this claim; `stance` keeps only those stances.',
+      args: { stance: t.arg({ type: [StanceEnum], required: false, description: 'Only these stances.' }) },
+      query: (args) => ({
+        where: args.stance ? { stance: { in: args.stance } } : {},
+        orderBy: { id: 'asc' },
+      }),
+    }),
+    support: t.expose('support', {
+      type: SupportStatusEnum,
+      description:
+        'Derived from citations: SUPPORTED when one SUPPORTS and none REFUTES, CONTESTED when both, REFUTED when only REFUTES, UNSUPPORTED otherwise (MENTIONS is not support).',
+    }),
+    contradicts: t.relation('contradicts', {
+      description: 'Claims that contradict this one (the link goes both ways).',
+      query: { orderBy: { id: 'asc' } },
+    }),
+    validFrom: t.expose('validFrom', { type: PartialDate, nullable: true, description: 'From when the claim holds, if it is time-bound.' }),
+    validTo: t.expose('validTo', { type: PartialDate, nullable: true, description: 'Until when the claim holds, if it is time-bound.' }),
+  }),
+});
+
+export const ClaimConnection = countedConnection('ClaimConnection', Claim, 'A page of claims.');
+
+interface ClaimArgs {
+  about?: { typename: string; id: string } | null;
+  claimant?: { typename: string; id: string } | null;
+  support?: readonly string[] | null;
+}
+
+function claimFilter(c: typeof claims, args: ClaimArgs) {
+  const conditions = [];
+  if (args.about) {
+    const id = rowIdOf(args.about, ENTITY_TYPE_NAMES, 'about');
+    conditions.push(sql`${c.id} IN (SELECT ${claimSubjects.claimId} FROM ${claimSubjects} WHERE ${claimSubjects.entityId} = ${id})`);
+  }
+  if (args.claimant) conditions.push(sql`${c.claimantId} = ${rowIdOf(args.claimant, ENTITY_TYPE_NAMES, 'claimant')}`);
+  if (args.support) conditions.push(inList(c.support, args.support));
+  return and(conditions);
+}
+
+builder.queryFields((t) => ({
+  claims: t.drizzleConnection(
+    {
+      type: Claim,
+      description:
+        'Claims in the order they were recorded. `about`: only claims about that entity; `claimant`: only claims it makes; `support`: only these standings (e.g. [UNSUPPORTED] for claims no citation backs).',
+      args: {
+        about: t.arg.globalID({ required: false, description: 'An entity id.' }),
+        claimant: t.arg.globalID({ required: false, description: 'An entity id.' }),
+        support: t.arg({ type: [SupportStatusEnum], required: false, description: 'Only these standings.' }),
+      },
+      totalCount: (_root, args, { db }) => db.$count(claims, claimFilter(claims, args)),
+      resolve: (query, _root, args, { db }) =>
+        rows(db.query.claims.findMany(query({ where: { RAW: (c) => claimFilter(c as typeof claims, args) }, orderBy: { id: 'asc' } }))),
+    },
+    ClaimConnection as never,
+  ),
+}));

@@ -1,0 +1,348 @@
+import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
+import { sql } from 'drizzle-orm';
+import type { EntityKind } from '../../../schema/enums';
+import {
+  entities as entitiesTable,
+  entityAliases,
+  eventParticipants,
+  relationshipEnds,
+  relationships,
+} from '../../../schema/tables';
+import { and, inList, overlaps } from '../../model/filters';
+import { builder } from '../builder';
+import { countedConnection, rows } from '../connections';
+import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, type EntityTypeName, rowIdOf } from '../global-id';
+import { ClaimConnection } from './claim';
+import { Relationship, RelationshipConnection } from './relationship';
+import { DirectionEnum, EntityKindEnum, EventStatusEnum, PartialDate, SupportStatusEnum } from './scalars';
+
+export const Entity = builder.drizzleInterface('entities', {
+  name: 'Entity',
+  description:
+    'An actor or happening in the graph: an organization, person, event, product or place. All kinds share one id space.',
+  interfaces: [builder.nodeInterfaceRef()],
+  resolveType: (entity) => ENTITY_TYPE_BY_KIND[entity.kind],
+  fields: (t) => ({
+    id: t.globalID({
+      description: 'Opaque global id; `node(id)` refetches it.',
+      resolve: (entity) => ({ type: ENTITY_TYPE_BY_KIND[entity.kind], id: entity.id }),
+    }),
+    kind: t.expose('kind', { type: EntityKindEnum, description: 'What sort of entity this is.' }),
+    slug: t.exposeString('slug', {
+      description: 'Stable natural key, used by the import format to refer to this entity.',
+    }),
+    name: t.exposeString('name', { description: 'The name it is best known by.' }),
+    aliases: t.stringList({
+      description: 'Other names it is known by, in the order given. `entity(name)` matches these too.',
+      select: { with: { aliases: { columns: { alias: true }, orderBy: { position: 'asc' } } } },
+      resolve: (entity) => entity.aliases.map((a) => a.alias),
+    }),
+    description: t.exposeString('description', { nullable: true, description: 'A short description.' }),
+    wikidataId: t.exposeString('wikidataId', {
+      nullable: true,
+      description: 'The matching Wikidata item, e.g. "Q317521"; null when not known.',
+    }),
+  }),
+});
+
+type DirectionArg = 'OUTGOING' | 'INCOMING' | 'BOTH';
+interface EndArgs {
+  direction?: DirectionArg | null;
+  predicate?: readonly string[] | null;
+  asOf?: string | null;
+}
+
+/** The filter on relationship_ends rows (aliased as `end`) for `Entity.relationships`' arguments. */
+function endFilter(end: ReturnType<typeof sql>, args: EndArgs) {
+  const conditions = [];
+  if (args.direction && args.direction !== 'BOTH') conditions.push(sql`${end}.direction = ${args.direction}`);
+  const onRelationship = [];
+  if (args.predicate) onRelationship.push(inList(sql`r.predicate`, args.predicate));
+  if (args.asOf) onRelationship.push(...overlaps(sql`r.valid_from`, sql`r.valid_to`, args.asOf, args.asOf));
+  if (onRelationship.length > 0) {
+    conditions.push(
+      sql`EXISTS (SELECT 1 FROM ${relationships} r WHERE r.id = ${end}.relationship_id AND ${and(onRelationship)})`,
+    );
+  }
+  return and(conditions);
+}
+
+const relationshipEndsPage = drizzleConnectionHelpers(builder, 'relationshipEnds', {
+  args: (t) => ({
+    direction: t.field({
+      type: DirectionEnum,
+      defaultValue: 'BOTH',
+      description: 'OUTGOING: this entity is the subject; INCOMING: the object; BOTH: either.',
+    }),
+    predicate: t.stringList({ required: false, description: 'Only these predicates, e.g. ["co_founded"].' }),
+    asOf: t.field({
+      type: PartialDate,
+      required: false,
+      description: 'Only relationships whose validity overlaps this date.',
+    }),
+  }),
+  query: (args) => ({
+    where: { RAW: (end) => endFilter(sql`${end}`, args as EndArgs) },
+    orderBy: { id: 'asc' },
+  }),
+  select: (nestedSelection) => ({ with: { relationship: nestedSelection() } }),
+  resolveNode: (end) => end.relationship,
+});
+
+const eventsPage = drizzleConnectionHelpers(builder, 'eventParticipants', {
+  query: { orderBy: { id: 'asc' } },
+  select: (nestedSelection) => ({ columns: { role: true }, with: { event: nestedSelection() } }),
+  resolveNode: (participation) => participation.event,
+});
+
+const participantsPage = drizzleConnectionHelpers(builder, 'eventParticipants', {
+  query: { orderBy: { id: 'asc' } },
+  select: (nestedSelection) => ({ columns: { role: true }, with: { entity: nestedSelection() } }),
+  resolveNode: (participation) => participation.entity,
+});
+
+function roleEdge(description: string) {
+  return {
+    fields: (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<{}>, unknown>) => ({
+      role: t.string({ description, resolve: (edge) => (edge as { role: string }).role }),
+    }),
+  };
+}
+
+export const EntityConnection = countedConnection('EntityConnection', Entity, 'A page of entities.');
+
+export const EntityEventConnection = countedConnection(
+  'EntityEventConnection',
+  'Event' as never,
+  'A page of the events an entity took part in.',
+  roleEdge('The role the entity played in this event, e.g. "co-founder".') as never,
+);
+
+export const EventParticipantConnection = countedConnection(
+  'EventParticipantConnection',
+  Entity,
+  'A page of the entities that took part in an event.',
+  roleEdge('The role this participant played in the event.') as never,
+);
+
+function entityObject(kind: EntityKind, description: string) {
+  const name: EntityTypeName = ENTITY_TYPE_BY_KIND[kind];
+  return builder.drizzleNode('entities', {
+    variant: name,
+    description,
+    interfaces: [Entity],
+    id: { column: (e) => e.id },
+    fields: () => ({}),
+  });
+}
+
+export const Organization = entityObject('ORGANIZATION', 'A company, nonprofit or other organized body.');
+builder.drizzleObjectFields(Organization, (t) => ({
+  foundedOn: t.expose('foundedOn', { type: PartialDate, nullable: true, description: 'When it was founded, at the precision known.' }),
+  legalForm: t.exposeString('legalForm', { nullable: true, description: 'Its legal form, e.g. "capped for-profit".' }),
+}));
+
+export const Person = entityObject('PERSON', 'A person, or an unnamed group of people a source speaks for.');
+builder.drizzleObjectFields(Person, (t) => ({
+  occupation: t.exposeString('occupation', { nullable: true, description: 'What they do, e.g. "software engineer".' }),
+}));
+
+export const Product = entityObject('PRODUCT', 'A product, model or service.');
+builder.drizzleObjectFields(Product, (t) => ({
+  developer: t.relation('developer', { type: Entity, nullable: true, description: 'Who develops it.' }),
+  releasedOn: t.expose('releasedOn', { type: PartialDate, nullable: true, description: 'When it was released, at the precision known.' }),
+}));
+
+export const Place = entityObject('PLACE', 'A location: a city, region or country.');
+
+export const Event = entityObject('EVENT', 'Something that happened, was proposed, failed or is alleged.');
+builder.drizzleObjectFields(Event, (t) => ({
+  startDate: t.expose('startDate', { type: PartialDate, nullable: true, description: 'When it began (or happened), at the precision known; null when undated.' }),
+  endDate: t.expose('endDate', { type: PartialDate, nullable: true, description: 'When it ended, when that differs from the start.' }),
+  status: t.field({
+    type: EventStatusEnum,
+    description: 'Whether it took place.',
+    // The table CHECKs that every event has a status.
+    resolve: (event) => event.status ?? 'OCCURRED',
+  }),
+  participants: t.connection(
+    {
+      type: Entity,
+      description: 'Who took part, in the order recorded; each edge says in what role.',
+      select: (args, ctx, nestedSelection) => ({
+        with: { participants: participantsPage.getQuery(args, ctx, nestedSelection) },
+        extras: {
+          participantCount: (event: { id: never }) =>
+            sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.event_id = ${event.id})`,
+        },
+      }),
+      resolve: (event, args, ctx) => ({
+        ...participantsPage.resolve(event.participants as never, args as never, ctx),
+        totalCount: event.participantCount as number,
+      }),
+    },
+    EventParticipantConnection as never,
+  ),
+  claims: t.relatedConnection(
+    'claimsAbout',
+    {
+      description: 'Claims that describe this event, in the order they were recorded.',
+      query: { orderBy: { id: 'asc' } },
+      totalCount: true,
+    },
+    ClaimConnection as never,
+  ),
+}));
+
+builder.drizzleInterfaceFields(Entity, (t) => ({
+    relationships: t.connection(
+      {
+        type: Relationship,
+        description:
+          'Relationships this entity is the subject or object of, oldest link first. `predicate` keeps only those predicates; `asOf` keeps those whose validity interval overlaps that date (an unknown start or end is open).',
+        args: relationshipEndsPage.getArgs(),
+        select: (args, ctx, nestedSelection) => ({
+          with: { relationshipEnds: relationshipEndsPage.getQuery(args, ctx, nestedSelection) },
+          extras: {
+            relationshipCount: (entity: { id: never }) =>
+              sql<number>`(SELECT count(*) FROM ${relationshipEnds} e WHERE e.entity_id = ${entity.id} AND ${endFilter(sql`e`, args)})`,
+          },
+        }),
+        resolve: (entity, args, ctx) => ({
+          ...relationshipEndsPage.resolve(entity.relationshipEnds as never, args as never, ctx),
+          totalCount: entity.relationshipCount as number,
+        }),
+      },
+      RelationshipConnection as never,
+    ),
+    claimsAbout: t.relatedConnection(
+      'claimsAbout',
+      {
+        description: 'Claims about this entity, in the order they were recorded. `support` keeps only those standings.',
+        args: { support: t.arg({ type: [SupportStatusEnum], required: false }) },
+        query: (args) => ({
+          where: args.support ? { support: { in: args.support } } : {},
+          orderBy: { id: 'asc' },
+        }),
+        totalCount: true,
+      },
+      ClaimConnection as never,
+    ),
+    claimsMade: t.relatedConnection(
+      'claimsMade',
+      {
+        description: 'Claims this entity is the claimant of, in the order they were recorded.',
+        query: { orderBy: { id: 'asc' } },
+        totalCount: true,
+      },
+      ClaimConnection as never,
+    ),
+    events: t.connection(
+      {
+        type: Event,
+        description: 'Events this entity took part in; each edge says in what role.',
+        select: (args, ctx, nestedSelection) => ({
+          with: { participations: eventsPage.getQuery(args, ctx, nestedSelection) },
+          extras: {
+            participationCount: (entity: { id: never }) =>
+              sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.entity_id = ${entity.id})`,
+          },
+        }),
+        resolve: (entity, args, ctx) => ({
+          ...eventsPage.resolve(entity.participations as never, args as never, ctx),
+          totalCount: entity.participationCount as number,
+        }),
+      },
+      EntityEventConnection as never,
+    ),
+}));
+
+builder.queryFields((t) => ({
+  entity: t.drizzleField({
+    type: Entity,
+    nullable: true,
+    description:
+      'The entity with this exact name or alias, ignoring case. A name match wins over an alias match; among equals, the oldest entity. Null when none matches.',
+    args: { name: t.arg.string({ required: true, description: 'A name or alias, e.g. "Musk".' }) },
+    resolve: (query, _root, { name }, { db }) =>
+      db.query.entities.findFirst(
+        query({
+          where: {
+            RAW: (e) =>
+              sql`lower(${e.name}) = lower(${name}) OR ${e.id} IN (SELECT ${entityAliases.entityId} FROM ${entityAliases} WHERE lower(${entityAliases.alias}) = lower(${name}))`,
+          },
+          extras: { nameMatch: (e) => sql<number>`lower(${e.name}) = lower(${name})` },
+          orderBy: (e) => [sql`lower(${e.name}) = lower(${name}) DESC`, e.id],
+        }),
+      ),
+  }),
+  entities: t.drizzleConnection(
+    {
+      type: Entity,
+      description: 'Entities by name (then id). Filter by `kind` and by a case-insensitive `nameContains`.',
+      args: {
+        kind: t.arg({ type: [EntityKindEnum], required: false, description: 'Only these kinds.' }),
+        nameContains: t.arg.string({ required: false, description: 'Only names containing this text, ignoring case.' }),
+      },
+      totalCount: (_root, args, { db }) =>
+        db.$count(entitiesTable, entityFilter(entitiesTable, args.kind, args.nameContains)),
+      resolve: (query, _root, args, { db }) =>
+        rows(db.query.entities.findMany(
+          query({
+            where: { RAW: (e) => entityFilter(e as typeof entitiesTable, args.kind, args.nameContains) },
+            orderBy: { name: 'asc' },
+          }),
+        )),
+    },
+    EntityConnection as never,
+  ),
+  events: t.drizzleConnection(
+    {
+      type: Event,
+      description:
+        'The timeline: events oldest first, undated last; equal dates keep the order they were recorded in. `from`/`to` keep events whose dates overlap that span, read as intervals ("2018" lies within from: "2018-01" since 2018 may include January; an event of "2018-03" is not within to: "2018-02"); undated events drop out once either is given. `involving` keeps events an entity took part in.',
+      args: {
+        from: t.arg({ type: PartialDate, required: false, description: 'Earliest date, inclusive.' }),
+        to: t.arg({ type: PartialDate, required: false, description: 'Latest date, inclusive.' }),
+        involving: t.arg.globalID({ required: false, description: 'Only events this entity took part in.' }),
+      },
+      totalCount: (_root, args, { db }) => db.$count(entitiesTable, eventFilter(entitiesTable, args)),
+      resolve: (query, _root, args, { db }) =>
+        rows(db.query.entities.findMany(
+          query({
+            where: { RAW: (e) => eventFilter(e as typeof entitiesTable, args) },
+            extras: { timelineKey: (e) => sql<string>`coalesce(${e.startDate}, '~')` },
+            orderBy: { timelineKey: 'asc', id: 'asc' },
+          }),
+        )),
+    },
+    EventConnection as never,
+  ),
+}));
+
+export const EventConnection = countedConnection('EventConnection', Event, 'A page of the timeline.');
+
+function entityFilter(e: typeof entitiesTable, kinds?: readonly string[] | null, nameContains?: string | null) {
+  const conditions = [];
+  if (kinds) conditions.push(inList(e.kind, kinds));
+  if (nameContains) conditions.push(sql`instr(lower(${e.name}), lower(${nameContains})) > 0`);
+  return and(conditions);
+}
+
+function eventFilter(
+  e: typeof entitiesTable,
+  args: { from?: string | null; to?: string | null; involving?: { typename: string; id: string } | null },
+) {
+  const conditions = [sql`${e.kind} = 'EVENT'`];
+  if (args.from || args.to) {
+    conditions.push(sql`${e.startDate} IS NOT NULL`);
+    conditions.push(...overlaps(e.startDate, sql`coalesce(${e.endDate}, ${e.startDate})`, args.from, args.to));
+  }
+  if (args.involving) {
+    const id = rowIdOf(args.involving, ENTITY_TYPE_NAMES, 'involving');
+    conditions.push(
+      sql`${e.id} IN (SELECT ${eventParticipants.eventId} FROM ${eventParticipants} WHERE ${eventParticipants.entityId} = ${id})`,
+    );
+  }
+  return and(conditions);
+}

@@ -1,0 +1,52 @@
+import { sql } from 'drizzle-orm';
+import { relationships } from '../../../schema/tables';
+import { and, inList } from '../../model/filters';
+import { builder } from '../builder';
+import { countedConnection, rows } from '../connections';
+import { Entity } from './entity';
+import { PartialDate } from './scalars';
+
+export const Relationship = builder.drizzleNode('relationships', {
+  name: 'Relationship',
+  description: 'A dated, sourced link between two entities: Elon Musk -co_founded-> OpenAI.',
+  id: { column: (r) => r.id },
+  fields: (t) => ({
+    slug: t.exposeString('slug', { description: 'Stable natural key, used by the import format.' }),
+    subject: t.relation('subject', { type: Entity, description: 'The entity the link starts from.' }),
+    predicate: t.exposeString('predicate', { description: 'snake_case key of the link, e.g. "co_founded", "invested_in".' }),
+    label: t.exposeString('label', { description: 'The link in human wording, e.g. "co-founded".' }),
+    object: t.relation('object', { type: Entity, description: 'The entity the link points to.' }),
+    validFrom: t.expose('validFrom', { type: PartialDate, nullable: true, description: 'When it began to hold; null when unknown.' }),
+    validTo: t.expose('validTo', { type: PartialDate, nullable: true, description: 'When it stopped holding; null while it holds or when unknown.' }),
+    claims: t.relation('claims', {
+      description: 'The claims that assert this relationship.',
+      query: { orderBy: { id: 'asc' } },
+    }),
+  }),
+});
+
+export const RelationshipConnection = countedConnection(
+  'RelationshipConnection',
+  Relationship,
+  'A page of relationships.',
+);
+
+builder.queryFields((t) => ({
+  relationships: t.drizzleConnection(
+    {
+      type: Relationship,
+      description: 'All relationships, oldest recorded first; `predicate` keeps only those predicates.',
+      args: { predicate: t.arg.stringList({ required: false, description: 'Only these predicates.' }) },
+      totalCount: (_root, args, { db }) => db.$count(relationships, predicateFilter(relationships, args.predicate)),
+      resolve: (query, _root, args, { db }) =>
+        rows(db.query.relationships.findMany(
+          query({ where: { RAW: (r) => predicateFilter(r as typeof relationships, args.predicate) }, orderBy: { id: 'asc' } }),
+        )),
+    },
+    RelationshipConnection as never,
+  ),
+}));
+
+function predicateFilter(r: typeof relationships, predicates?: readonly string[] | null) {
+  return predicates ? inList(r.predicate, predicates) : and([sql`1`]);
+}

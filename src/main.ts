@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname } from 'node:path';
+import pino from 'pino';
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { assertIntact, CorruptDatabaseError, migrateDatabase, openDatabase } from './db';
+import { seedIfEmpty } from './model/seed';
+
+function fail(message: string): never {
+  process.stderr.write(`claimgraph: ${message}\n`);
+  process.exit(1);
+}
+
+function start() {
+  const config = loadConfig();
+  const log = pino({ level: config.LOG_LEVEL });
+
+  if (config.DATABASE_PATH !== ':memory:') mkdirSync(dirname(config.DATABASE_PATH), { recursive: true });
+  const db = openDatabase({ path: config.DATABASE_PATH });
+  assertIntact(db, config.DATABASE_PATH);
+  migrateDatabase(db);
+  const seeded = seedIfEmpty(db);
+  if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
+
+  const yoga = createApp({ db, logger: log });
+  const server = createServer(yoga);
+  server.listen(config.PORT, config.HOST, () => {
+    log.info(`claimgraph is serving GraphQL and the playground at http://${config.HOST}:${config.PORT}/graphql`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: finishing requests in flight');
+    server.close(() => {
+      db.$client.close();
+      log.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => {
+      log.warn('requests still open after 10s; closing them');
+      server.closeAllConnections();
+    }, 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+try {
+  start();
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof CorruptDatabaseError) fail(error.message);
+  if (error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_')) {
+    fail(`cannot use the database: ${error.message}`);
+  }
+  throw error;
+}

@@ -1,0 +1,23 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { intervalEnd } from '../graphql/partial-date';
+
+/** Partial-date interval overlap: [from, to] (either open) meets [start, end] (either unknown). */
+export function overlaps(
+  start: AnySQLiteColumn | SQL,
+  end: AnySQLiteColumn | SQL,
+  from: string | null | undefined,
+  to: string | null | undefined,
+): SQL[] {
+  const conditions: SQL[] = [];
+  if (to) conditions.push(sql`(${start} IS NULL OR ${start} <= ${intervalEnd(to)})`);
+  if (from) conditions.push(sql`(${end} IS NULL OR ${end} || '~' >= ${from})`);
+  return conditions;
+}
+
+export const and = (conditions: SQL[]): SQL =>
+  conditions.length === 0 ? sql`1` : sql.join(conditions.map((c) => sql`(${c})`), sql` AND `);
+
+export function inList(column: AnySQLiteColumn | SQL, values: readonly (string | number)[]): SQL {
+  return values.length === 0 ? sql`0` : sql`${column} IN (${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
+}

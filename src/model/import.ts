@@ -1,0 +1,336 @@
+import type { Database } from 'better-sqlite3';
+import type { Db } from '../db';
+import {
+  type ImportDocument,
+  type ImportIssue,
+  type ImportEntity,
+  jsonPath,
+  parseImportDocument,
+} from './import-format';
+
+export class ImportError extends Error {
+  constructor(readonly issues: ImportIssue[]) {
+    super(
+      `The document was not imported; nothing was written. ${issues.length} problem(s):\n` +
+        issues
+          .slice(0, 50)
+          .map((i) => `  ${i.path}: ${i.message}`)
+          .join('\n'),
+    );
+  }
+}
+
+type Table = 'entities' | 'sources' | 'claims' | 'relationships' | 'citations';
+export type ImportReport = Record<'created' | 'updated', Record<Table, number>>;
+
+const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+
+/**
+ * Validates the whole document, then upserts it by natural key in one transaction.
+ * Rows whose values already match are left alone, so importing the same file twice changes nothing.
+ */
+export function importDocument(db: Db, input: unknown): ImportReport {
+  const parsed = parseImportDocument(input);
+  if (!parsed.doc) throw new ImportError(parsed.issues);
+  const doc = parsed.doc;
+  const client = db.$client;
+  return client.transaction(() => new Importer(client, doc).run())();
+}
+
+class Importer {
+  private readonly report: ImportReport = {
+    created: { entities: 0, sources: 0, claims: 0, relationships: 0, citations: 0 },
+    updated: { entities: 0, sources: 0, claims: 0, relationships: 0, citations: 0 },
+  };
+  private readonly ids: Record<'entities' | 'sources' | 'claims', Map<string, number>> = {
+    entities: new Map(),
+    sources: new Map(),
+    claims: new Map(),
+  };
+
+  constructor(
+    private readonly client: Database,
+    private readonly doc: ImportDocument,
+  ) {}
+
+  run(): ImportReport {
+    this.checkReferences();
+    for (const [slug, entity] of Object.entries(this.doc.entities)) this.upsertEntity(slug, entity);
+    for (const [slug, entity] of Object.entries(this.doc.entities)) this.linkEntity(slug, entity);
+    for (const [slug, source] of Object.entries(this.doc.sources)) {
+      const id = this.upsert('sources', slug, {
+        kind: source.kind,
+        title: source.title,
+        url: source.url ?? null,
+        publisher_id: source.publisher ? this.idOf('entities', source.publisher) : null,
+        published_on: source.publishedOn ?? null,
+        retrieved_on: source.retrievedOn ?? null,
+        label: source.label ?? null,
+      });
+      this.ids.sources.set(slug, id);
+    }
+    for (const [slug, claim] of Object.entries(this.doc.claims)) {
+      const id = this.upsert('claims', slug, {
+        text: claim.text,
+        kind: claim.kind,
+        claimant_id: claim.claimant ? this.idOf('entities', claim.claimant) : null,
+        attribution: claim.attribution,
+        appears_in_id: this.idOf('sources', claim.appearsIn),
+        valid_from: claim.validFrom ?? null,
+        valid_to: claim.validTo ?? null,
+      });
+      this.ids.claims.set(slug, id);
+    }
+    for (const [slug, claim] of Object.entries(this.doc.claims)) this.linkClaim(slug, claim);
+    this.linkContradictions();
+    for (const [slug, rel] of Object.entries(this.doc.relationships)) {
+      const id = this.upsert('relationships', slug, {
+        subject_id: this.idOf('entities', rel.subject),
+        predicate: rel.predicate,
+        label: rel.label,
+        object_id: this.idOf('entities', rel.object),
+        valid_from: rel.validFrom ?? null,
+        valid_to: rel.validTo ?? null,
+      });
+      const wanted = (rel.claims ?? []).map((c) => this.idOf('claims', c));
+      if (this.syncSet('relationship_claims', 'relationship_id', id, 'claim_id', wanted)) this.touch('relationships', id, false);
+    }
+    return this.report;
+  }
+
+  /** Every slug a document refers to must be in the document or already in the database. */
+  private checkReferences() {
+    const issues: ImportIssue[] = [];
+    const exists = (table: 'entities' | 'sources' | 'claims', slug: string) =>
+      (table in this.doc && slug in this.doc[table]) ||
+      this.client.prepare(`SELECT 1 FROM ${table} WHERE slug = ?`).get(slug) !== undefined;
+    const kindOf = (slug: string): string | undefined =>
+      this.doc.entities[slug]?.kind ??
+      (this.client.prepare('SELECT kind FROM entities WHERE slug = ?').get(slug) as { kind: string } | undefined)?.kind;
+    const need = (table: 'entities' | 'sources' | 'claims', slug: string | undefined, path: PropertyKey[]) => {
+      if (slug !== undefined && !exists(table, slug)) {
+        issues.push({ path: jsonPath(path), message: `no ${table.slice(0, -1)} "${slug}" in the document or the database` });
+      }
+    };
+    for (const [slug, e] of Object.entries(this.doc.entities)) {
+      need('entities', e.developer, ['entities', slug, 'developer']);
+      e.participants?.forEach((p, i) => {
+        need('entities', p.entity, ['entities', slug, 'participants', i, 'entity']);
+        if (p.entity === slug) issues.push({ path: jsonPath(['entities', slug, 'participants', i, 'entity']), message: 'an event cannot take part in itself' });
+      });
+    }
+    for (const [slug, s] of Object.entries(this.doc.sources)) need('entities', s.publisher, ['sources', slug, 'publisher']);
+    for (const [slug, c] of Object.entries(this.doc.claims)) {
+      need('entities', c.claimant, ['claims', slug, 'claimant']);
+      need('sources', c.appearsIn, ['claims', slug, 'appearsIn']);
+      c.about.forEach((a, i) => need('entities', a, ['claims', slug, 'about', i]));
+      c.citations?.forEach((cit, i) => need('sources', cit.source, ['claims', slug, 'citations', i, 'source']));
+      c.contradicts?.forEach((other, i) => {
+        need('claims', other, ['claims', slug, 'contradicts', i]);
+        if (other === slug) issues.push({ path: jsonPath(['claims', slug, 'contradicts', i]), message: 'a claim cannot contradict itself' });
+      });
+    }
+    for (const [slug, r] of Object.entries(this.doc.relationships)) {
+      need('entities', r.subject, ['relationships', slug, 'subject']);
+      need('entities', r.object, ['relationships', slug, 'object']);
+      r.claims?.forEach((c, i) => need('claims', c, ['relationships', slug, 'claims', i]));
+    }
+    for (const [slug, e] of Object.entries(this.doc.entities)) {
+      if (e.participants && kindOf(slug) !== 'EVENT') {
+        issues.push({ path: jsonPath(['entities', slug, 'participants']), message: 'only events have participants' });
+      }
+    }
+    if (issues.length > 0) throw new ImportError(issues);
+  }
+
+  private idOf(table: 'entities' | 'sources' | 'claims', slug: string): number {
+    const known = this.ids[table].get(slug);
+    if (known !== undefined) return known;
+    const row = this.client.prepare(`SELECT id FROM ${table} WHERE slug = ?`).get(slug) as { id: number } | undefined;
+    if (!row) throw new ImportError([{ path: '$', message: `no ${table.slice(0, -1)} "${slug}"` }]);
+    this.ids[table].set(slug, row.id);
+    return row.id;
+  }
+
+  private upsertEntity(slug: string, e: ImportEntity) {
+    const id = this.upsert('entities', slug, {
+      kind: e.kind,
+      name: e.name,
+      description: e.description ?? null,
+      wikidata_id: e.wikidataId ?? null,
+      founded_on: e.foundedOn ?? null,
+      legal_form: e.legalForm ?? null,
+      occupation: e.occupation ?? null,
+      released_on: e.releasedOn ?? null,
+      start_date: e.startDate ?? null,
+      end_date: e.endDate ?? null,
+      status: e.status ?? null,
+    });
+    this.ids.entities.set(slug, id);
+  }
+
+  /** References between entities, set once every entity of the document has an id. */
+  private linkEntity(slug: string, e: ImportEntity) {
+    const id = this.idOf('entities', slug);
+    let changed = false;
+    const developerId = e.developer ? this.idOf('entities', e.developer) : null;
+    const current = this.client.prepare('SELECT developer_id AS d FROM entities WHERE id = ?').get(id) as { d: number | null };
+    if (current.d !== developerId) {
+      this.client.prepare('UPDATE entities SET developer_id = ? WHERE id = ?').run(developerId, id);
+      changed = true;
+    }
+    const aliases = e.aliases ?? [];
+    const existing = (
+      this.client.prepare('SELECT alias FROM entity_aliases WHERE entity_id = ? ORDER BY position').all(id) as { alias: string }[]
+    ).map((a) => a.alias);
+    if (existing.join('\u0000') !== aliases.join('\u0000')) {
+      this.client.prepare('DELETE FROM entity_aliases WHERE entity_id = ?').run(id);
+      const insert = this.client.prepare('INSERT INTO entity_aliases (entity_id, alias, position) VALUES (?, ?, ?)');
+      aliases.forEach((alias, position) => insert.run(id, alias, position));
+      changed = true;
+    }
+    if (e.kind === 'EVENT') {
+      const wanted = new Map((e.participants ?? []).map((p) => [`${this.idOf('entities', p.entity)}\u0000${p.role}`, p]));
+      const rows = this.client
+        .prepare('SELECT id, entity_id AS entityId, role FROM event_participants WHERE event_id = ? ORDER BY id')
+        .all(id) as { id: number; entityId: number; role: string }[];
+      for (const row of rows) {
+        if (!wanted.delete(`${row.entityId}\u0000${row.role}`)) {
+          this.client.prepare('DELETE FROM event_participants WHERE id = ?').run(row.id);
+          changed = true;
+        }
+      }
+      const insert = this.client.prepare('INSERT INTO event_participants (event_id, entity_id, role) VALUES (?, ?, ?)');
+      for (const p of wanted.values()) {
+        insert.run(id, this.idOf('entities', p.entity), p.role);
+        changed = true;
+      }
+    }
+    if (changed) this.touch('entities', id, this.wasCreated('entities', id));
+  }
+
+  private linkClaim(slug: string, claim: ImportDocument['claims'][string]) {
+    const id = this.idOf('claims', slug);
+    let changed = this.syncSet('claim_subjects', 'claim_id', id, 'entity_id', claim.about.map((a) => this.idOf('entities', a)));
+    const wanted = new Map(
+      (claim.citations ?? []).map((c) => [`${this.idOf('sources', c.source)}\u0000${c.stance}\u0000${c.locator ?? ''}`, c]),
+    );
+    const rows = this.client
+      .prepare("SELECT id, source_id AS s, stance, coalesce(locator, '') AS l, quote FROM citations WHERE claim_id = ? ORDER BY id")
+      .all(id) as { id: number; s: number; stance: string; l: string; quote: string | null }[];
+    for (const row of rows) {
+      const key = `${row.s}\u0000${row.stance}\u0000${row.l}`;
+      const want = wanted.get(key);
+      if (!want) {
+        this.client.prepare('DELETE FROM citations WHERE id = ?').run(row.id);
+        changed = true;
+      } else {
+        wanted.delete(key);
+        if ((want.quote ?? null) !== row.quote) {
+          this.client.prepare(`UPDATE citations SET quote = ?, updated_at = ${NOW} WHERE id = ?`).run(want.quote ?? null, row.id);
+          this.report.updated.citations++;
+        }
+      }
+    }
+    const insert = this.client.prepare('INSERT INTO citations (claim_id, source_id, stance, locator, quote) VALUES (?, ?, ?, ?, ?)');
+    for (const c of wanted.values()) {
+      insert.run(id, this.idOf('sources', c.source), c.stance, c.locator ?? null, c.quote ?? null);
+      this.report.created.citations++;
+      changed = true;
+    }
+    if (changed) this.touch('claims', id, this.wasCreated('claims', id));
+  }
+
+  /** "contradicts" is symmetric: a link listed on either claim is stored both ways. */
+  private linkContradictions() {
+    const wanted = new Map<number, Set<number>>();
+    const add = (a: number, b: number) => {
+      if (!wanted.has(a)) wanted.set(a, new Set());
+      wanted.get(a)!.add(b);
+    };
+    for (const [slug, claim] of Object.entries(this.doc.claims)) {
+      const id = this.idOf('claims', slug);
+      if (!wanted.has(id)) wanted.set(id, new Set());
+      for (const other of claim.contradicts ?? []) {
+        const otherId = this.idOf('claims', other);
+        add(id, otherId);
+        add(otherId, id);
+      }
+    }
+    const insert = this.client.prepare('INSERT OR IGNORE INTO claim_contradictions (claim_id, contradicts_id) VALUES (?, ?)');
+    for (const [id, others] of wanted) {
+      if (this.syncSet('claim_contradictions', 'claim_id', id, 'contradicts_id', [...others])) {
+        for (const other of others) insert.run(other, id);
+        this.touch('claims', id, this.wasCreated('claims', id));
+      }
+    }
+  }
+
+  /** Makes the set of `valueColumn` for `ownerId` equal `wanted`; true when anything changed. */
+  private syncSet(table: string, ownerColumn: string, ownerId: number, valueColumn: string, wanted: number[]): boolean {
+    const have = new Set(
+      (this.client.prepare(`SELECT ${valueColumn} AS v FROM ${table} WHERE ${ownerColumn} = ?`).all(ownerId) as { v: number }[]).map((r) => r.v),
+    );
+    const want = new Set(wanted);
+    let changed = false;
+    for (const v of have) {
+      if (!want.has(v)) {
+        this.client.prepare(`DELETE FROM ${table} WHERE ${ownerColumn} = ? AND ${valueColumn} = ?`).run(ownerId, v);
+        if (table === 'claim_contradictions') {
+          this.client.prepare('DELETE FROM claim_contradictions WHERE claim_id = ? AND contradicts_id = ?').run(v, ownerId);
+        }
+        changed = true;
+      }
+    }
+    const insert = this.client.prepare(`INSERT INTO ${table} (${ownerColumn}, ${valueColumn}) VALUES (?, ?)`);
+    for (const v of want) {
+      if (!have.has(v)) {
+        insert.run(ownerId, v);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  private readonly created = new Set<string>();
+  private wasCreated(table: Table, id: number) {
+    return this.created.has(`${table}:${id}`);
+  }
+
+  /** Marks a row changed through its links: bumps updated_at, counted once per row. */
+  private readonly touched = new Set<string>();
+  private touch(table: Table, id: number, created: boolean) {
+    const key = `${table}:${id}`;
+    if (created || this.touched.has(key)) return;
+    this.touched.add(key);
+    this.client.prepare(`UPDATE ${table} SET updated_at = ${NOW} WHERE id = ?`).run(id);
+    this.report.updated[table]++;
+  }
+
+  /** Inserts the row, or updates it when any value differs; returns its id. */
+  private upsert(table: Table, slug: string, values: Record<string, string | number | null>): number {
+    const columns = Object.keys(values);
+    const existing = this.client.prepare(`SELECT id, ${columns.join(', ')} FROM ${table} WHERE slug = ?`).get(slug) as
+      | Record<string, string | number | null>
+      | undefined;
+    if (!existing) {
+      const result = this.client
+        .prepare(`INSERT INTO ${table} (slug, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})`)
+        .run(slug, ...Object.values(values));
+      const id = Number(result.lastInsertRowid);
+      this.created.add(`${table}:${id}`);
+      this.report.created[table]++;
+      return id;
+    }
+    const id = existing.id as number;
+    const changed = columns.filter((c) => existing[c] !== values[c]);
+    if (changed.length > 0) {
+      this.client
+        .prepare(`UPDATE ${table} SET ${changed.map((c) => `${c} = ?`).join(', ')}, updated_at = ${NOW} WHERE id = ?`)
+        .run(...changed.map((c) => values[c]), id);
+      this.touched.add(`${table}:${id}`);
+      this.report.updated[table]++;
+    }
+    return id;
+  }
+}
