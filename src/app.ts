@@ -55,6 +55,13 @@ function useErrorCodes(): Plugin {
   };
 }
 
+function jsonResponse(fetchAPI: { Response: typeof Response }, body: unknown, status: number) {
+  return new fetchAPI.Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
 /** `GET /health`: 200 while the database answers. */
 function useHealth(db: Db): Plugin {
   return {
@@ -70,9 +77,7 @@ function useHealth(db: Db): Plugin {
       } catch {
         ok = false;
       }
-      endResponse(
-        fetchAPI.Response.json({ status: ok ? 'ok' : 'unavailable' }, { status: ok ? 200 : 503, headers: { 'cache-control': 'no-store' } }),
-      );
+      endResponse(jsonResponse(fetchAPI, { status: ok ? 'ok' : 'unavailable' }, ok ? 200 : 503));
     },
   };
 }
@@ -83,12 +88,8 @@ function useBodyLimit(maxBytes: number): Plugin {
     onRequest({ request, endResponse, fetchAPI }) {
       const length = Number(request.headers.get('content-length') ?? 0);
       if (length > maxBytes) {
-        endResponse(
-          fetchAPI.Response.json(
-            { errors: [{ message: `Request body is ${length} bytes; the limit is ${maxBytes}.`, extensions: { code: 'BAD_USER_INPUT' } }] },
-            { status: 413 },
-          ),
-        );
+        const message = `Request body is ${length} bytes; the limit is ${maxBytes}.`;
+        endResponse(jsonResponse(fetchAPI, { errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] }, 413));
       }
     },
     onParams({ params }) {

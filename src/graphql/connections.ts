@@ -1,4 +1,5 @@
 import type { ObjectRef } from '@pothos/core';
+import type { SQL, SQLWrapper } from 'drizzle-orm';
 import { builder } from './builder';
 
 type TotalCount = number | (() => number | Promise<number>) | undefined;
@@ -38,3 +39,33 @@ export function countedConnection<T>(
  * better-sqlite3 driver's result type does not carry; the rows are the table's all the same.
  */
 export const rows = (plannedQuery: PromiseLike<unknown>) => plannedQuery as never;
+
+interface PageHelper {
+  getArgs: () => unknown;
+  getQuery: (...params: never[]) => unknown;
+  resolve: (...params: never[]) => unknown;
+}
+
+/**
+ * The options of a `t.connection` that pages a relation of the parent row in the parent's own
+ * query (no extra statement per parent), with `totalCount` from a correlated COUNT beside it.
+ * (The drizzle plugin's own related-count SQL does not render under drizzle 1.0.0-rc.5.)
+ */
+export function relatedPage(
+  relation: string,
+  helper: PageHelper,
+  count: (parent: { id: SQLWrapper }, args: Record<string, unknown>) => SQL<number>,
+) {
+  const countKey = `${relation}Count`;
+  return {
+    args: helper.getArgs(),
+    select: (args: never, ctx: never, nestedSelection: never) => ({
+      with: { [relation]: (helper.getQuery as (...params: unknown[]) => unknown)(args, ctx, nestedSelection) },
+      extras: { [countKey]: (parent: { id: SQLWrapper }) => count(parent, args) },
+    }),
+    resolve: (parent: Record<string, unknown>, args: never, ctx: never) => ({
+      ...((helper.resolve as (...params: unknown[]) => object)(parent[relation], args, ctx)),
+      totalCount: parent[countKey] as number,
+    }),
+  } as { args: never; select: never; resolve: never };
+}

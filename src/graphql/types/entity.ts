@@ -1,7 +1,9 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
-import { sql } from 'drizzle-orm';
+import { type SQLWrapper, sql } from 'drizzle-orm';
 import type { EntityKind } from '../../../schema/enums';
 import {
+  claimSubjects,
+  claims,
   entities as entitiesTable,
   entityAliases,
   eventParticipants,
@@ -10,9 +12,9 @@ import {
 } from '../../../schema/tables';
 import { and, inList, overlaps } from '../../model/filters';
 import { builder } from '../builder';
-import { countedConnection, rows } from '../connections';
+import { countedConnection, relatedPage, rows } from '../connections';
 import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, type EntityTypeName, rowIdOf } from '../global-id';
-import { ClaimConnection } from './claim';
+import { Claim, ClaimConnection } from './claim';
 import { Relationship, RelationshipConnection } from './relationship';
 import { DirectionEnum, EntityKindEnum, EventStatusEnum, PartialDate, SupportStatusEnum } from './scalars';
 
@@ -111,13 +113,6 @@ function roleEdge(description: string) {
 
 export const EntityConnection = countedConnection('EntityConnection', Entity, 'A page of entities.');
 
-export const EntityEventConnection = countedConnection(
-  'EntityEventConnection',
-  'Event' as never,
-  'A page of the events an entity took part in.',
-  roleEdge('The role the entity played in this event, e.g. "co-founder".') as never,
-);
-
 export const EventParticipantConnection = countedConnection(
   'EventParticipantConnection',
   Entity,
@@ -156,6 +151,13 @@ builder.drizzleObjectFields(Product, (t) => ({
 export const Place = entityObject('PLACE', 'A location: a city, region or country.');
 
 export const Event = entityObject('EVENT', 'Something that happened, was proposed, failed or is alleged.');
+export const EntityEventConnection = countedConnection(
+  'EntityEventConnection',
+  Event,
+  'A page of the events an entity took part in.',
+  roleEdge('The role the entity played in this event, e.g. "co-founder".') as never,
+);
+
 builder.drizzleObjectFields(Event, (t) => ({
   startDate: t.expose('startDate', { type: PartialDate, nullable: true, description: 'When it began (or happened), at the precision known; null when undated.' }),
   endDate: t.expose('endDate', { type: PartialDate, nullable: true, description: 'When it ended, when that differs from the start.' }),
@@ -169,93 +171,78 @@ builder.drizzleObjectFields(Event, (t) => ({
     {
       type: Entity,
       description: 'Who took part, in the order recorded; each edge says in what role.',
-      select: (args, ctx, nestedSelection) => ({
-        with: { participants: participantsPage.getQuery(args, ctx, nestedSelection) },
-        extras: {
-          participantCount: (event: { id: never }) =>
-            sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.event_id = ${event.id})`,
-        },
-      }),
-      resolve: (event, args, ctx) => ({
-        ...participantsPage.resolve(event.participants as never, args as never, ctx),
-        totalCount: event.participantCount as number,
-      }),
+      ...relatedPage('participants', participantsPage, (event) =>
+        sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.event_id = ${event.id})`,
+      ),
     },
-    EventParticipantConnection as never,
+    EventParticipantConnection,
   ),
-  claims: t.relatedConnection(
-    'claimsAbout',
+  claims: t.connection(
     {
-      description: 'Claims that describe this event, in the order they were recorded.',
-      query: { orderBy: { id: 'asc' } },
-      totalCount: true,
+      type: Claim,
+      description: 'Claims that describe this event, in the order they were recorded. `support` keeps only those standings.',
+      ...relatedPage('claimsAbout', claimsAboutPage, claimsAboutCount),
     },
-    ClaimConnection as never,
+    ClaimConnection,
   ),
 }));
 
 builder.drizzleInterfaceFields(Entity, (t) => ({
-    relationships: t.connection(
-      {
-        type: Relationship,
-        description:
-          'Relationships this entity is the subject or object of, oldest link first. `predicate` keeps only those predicates; `asOf` keeps those whose validity interval overlaps that date (an unknown start or end is open).',
-        args: relationshipEndsPage.getArgs(),
-        select: (args, ctx, nestedSelection) => ({
-          with: { relationshipEnds: relationshipEndsPage.getQuery(args, ctx, nestedSelection) },
-          extras: {
-            relationshipCount: (entity: { id: never }) =>
-              sql<number>`(SELECT count(*) FROM ${relationshipEnds} e WHERE e.entity_id = ${entity.id} AND ${endFilter(sql`e`, args)})`,
-          },
-        }),
-        resolve: (entity, args, ctx) => ({
-          ...relationshipEndsPage.resolve(entity.relationshipEnds as never, args as never, ctx),
-          totalCount: entity.relationshipCount as number,
-        }),
-      },
-      RelationshipConnection as never,
-    ),
-    claimsAbout: t.relatedConnection(
-      'claimsAbout',
-      {
-        description: 'Claims about this entity, in the order they were recorded. `support` keeps only those standings.',
-        args: { support: t.arg({ type: [SupportStatusEnum], required: false }) },
-        query: (args) => ({
-          where: args.support ? { support: { in: args.support } } : {},
-          orderBy: { id: 'asc' },
-        }),
-        totalCount: true,
-      },
-      ClaimConnection as never,
-    ),
-    claimsMade: t.relatedConnection(
-      'claimsMade',
-      {
-        description: 'Claims this entity is the claimant of, in the order they were recorded.',
-        query: { orderBy: { id: 'asc' } },
-        totalCount: true,
-      },
-      ClaimConnection as never,
-    ),
-    events: t.connection(
-      {
-        type: Event,
-        description: 'Events this entity took part in; each edge says in what role.',
-        select: (args, ctx, nestedSelection) => ({
-          with: { participations: eventsPage.getQuery(args, ctx, nestedSelection) },
-          extras: {
-            participationCount: (entity: { id: never }) =>
-              sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.entity_id = ${entity.id})`,
-          },
-        }),
-        resolve: (entity, args, ctx) => ({
-          ...eventsPage.resolve(entity.participations as never, args as never, ctx),
-          totalCount: entity.participationCount as number,
-        }),
-      },
-      EntityEventConnection as never,
-    ),
+  relationships: t.connection(
+    {
+      type: Relationship,
+      description:
+        'Relationships this entity is the subject or object of, oldest link first. `predicate` keeps only those predicates; `asOf` keeps those whose validity interval overlaps that date (an unknown start or end is open).',
+      ...relatedPage('relationshipEnds', relationshipEndsPage, (entity, args) =>
+        sql<number>`(SELECT count(*) FROM ${relationshipEnds} e WHERE e.entity_id = ${entity.id} AND ${endFilter(sql`e`, args)})`,
+      ),
+    },
+    RelationshipConnection,
+  ),
+  events: t.connection(
+    {
+      type: Event,
+      description: 'Events this entity took part in, in the order recorded; each edge says in what role.',
+      ...relatedPage('participations', eventsPage, (entity) =>
+        sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.entity_id = ${entity.id})`,
+      ),
+    },
+    EntityEventConnection,
+  ),
+  claimsAbout: t.connection(
+    {
+      type: Claim,
+      description: 'Claims about this entity, in the order they were recorded. `support` keeps only those standings.',
+      ...relatedPage('claimsAbout', claimsAboutPage, claimsAboutCount),
+    },
+    ClaimConnection,
+  ),
+  claimsMade: t.connection(
+    {
+      type: Claim,
+      description: 'Claims this entity is the claimant of, in the order they were recorded.',
+      ...relatedPage('claimsMade', claimsMadePage, (entity) =>
+        sql<number>`(SELECT count(*) FROM ${claims} c WHERE c.claimant_id = ${entity.id})`,
+      ),
+    },
+    ClaimConnection,
+  ),
 }));
+
+const claimsAboutPage = drizzleConnectionHelpers(builder, 'claims', {
+  args: (t) => ({ support: t.field({ type: [SupportStatusEnum], required: false, description: 'Only these standings.' }) }),
+  query: (args) => {
+    const { support } = args as { support?: ('SUPPORTED' | 'CONTESTED' | 'REFUTED' | 'UNSUPPORTED')[] | null };
+    return { where: support ? { support: { in: support } } : {}, orderBy: { id: 'asc' } };
+  },
+});
+
+function claimsAboutCount(entity: { id: SQLWrapper }, args: { support?: readonly string[] | null }) {
+  const support = args.support ? sql` AND ${inList(sql`c.support`, args.support)}` : sql``;
+  return sql<number>`(SELECT count(*) FROM ${claimSubjects} s JOIN ${claims} c ON c.id = s.claim_id WHERE s.entity_id = ${entity.id}${support})`;
+}
+
+const claimsMadePage = drizzleConnectionHelpers(builder, 'claims', { query: { orderBy: { id: 'asc' } } });
 
 builder.queryFields((t) => ({
   entity: t.drizzleField({
@@ -271,7 +258,6 @@ builder.queryFields((t) => ({
             RAW: (e) =>
               sql`lower(${e.name}) = lower(${name}) OR ${e.id} IN (SELECT ${entityAliases.entityId} FROM ${entityAliases} WHERE lower(${entityAliases.alias}) = lower(${name}))`,
           },
-          extras: { nameMatch: (e) => sql<number>`lower(${e.name}) = lower(${name})` },
           orderBy: (e) => [sql`lower(${e.name}) = lower(${name}) DESC`, e.id],
         }),
       ),

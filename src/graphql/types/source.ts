@@ -1,8 +1,9 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
 import { sql } from 'drizzle-orm';
-import { citations, sources } from '../../../schema/tables';
+import { citations, claims, sources } from '../../../schema/tables';
+import { inList } from '../../model/filters';
 import { builder } from '../builder';
-import { countedConnection, rows } from '../connections';
+import { countedConnection, relatedPage, rows } from '../connections';
 import { Citation } from './citation';
 import { Claim, ClaimConnection } from './claim';
 import { Entity } from './entity';
@@ -17,6 +18,16 @@ const citedClaimsPage = drizzleConnectionHelpers(builder, 'citations', {
   resolveNode: (citation) => citation.claim,
 });
 
+const citationsPage = drizzleConnectionHelpers(builder, 'citations', {
+  args: (t) => ({ stance: t.field({ type: [StanceEnum], required: false, description: 'Only these stances.' }) }),
+  query: (args) => {
+    const { stance } = args as { stance?: ('SUPPORTS' | 'REFUTES' | 'QUALIFIES' | 'MENTIONS')[] | null };
+    return { where: stance ? { stance: { in: stance } } : {}, orderBy: { id: 'asc' } };
+  },
+});
+
+const statedClaimsPage = drizzleConnectionHelpers(builder, 'claims', { query: { orderBy: { id: 'asc' } } });
+
 export const Source = builder.drizzleNode('sources', {
   name: 'Source',
   description: 'A document that claims appear in or are cited to: an article, a news report, a filing.',
@@ -30,40 +41,37 @@ export const Source = builder.drizzleNode('sources', {
     publishedOn: t.expose('publishedOn', { type: PartialDate, nullable: true, description: 'When it was published, at the precision known.' }),
     retrievedOn: t.expose('retrievedOn', { type: PartialDate, nullable: true, description: 'When it was read.' }),
     label: t.exposeString('label', { nullable: true, description: 'How the citing document prints it, e.g. "[2] Cnbc".' }),
-    citations: t.relatedConnection(
-      'citations',
+    citations: t.connection(
       {
+        type: Citation,
         description: 'Citations of this source, in the order recorded; `stance` keeps only those stances.',
-        args: { stance: t.arg({ type: [StanceEnum], required: false, description: 'Only these stances.' }) },
-        query: (args) => ({ where: args.stance ? { stance: { in: args.stance } } : {}, orderBy: { id: 'asc' } }),
-        totalCount: true,
+        ...relatedPage('citations', citationsPage, (source, args) => {
+          const stance = args.stance ? sql` AND ${inList(sql`c.stance`, args.stance as string[])}` : sql``;
+          return sql<number>`(SELECT count(*) FROM ${citations} c WHERE c.source_id = ${source.id}${stance})`;
+        }),
       },
-      CitationConnection as never,
+      CitationConnection,
     ),
     claims: t.connection(
       {
         type: Claim,
         description:
           "Claims this source is cited for with the given stance: 'claims supported by source'. In the order the citations were recorded.",
-        args: citedClaimsPage.getArgs(),
-        select: (args, ctx, nestedSelection) => ({
-          with: { citations: citedClaimsPage.getQuery(args, ctx, nestedSelection) },
-          extras: {
-            citedClaimCount: (source: { id: never }) =>
-              sql<number>`(SELECT count(*) FROM ${citations} c WHERE c.source_id = ${source.id} AND c.stance = ${args.stance})`,
-          },
-        }),
-        resolve: (source, args, ctx) => ({
-          ...citedClaimsPage.resolve(source.citations as never, args as never, ctx),
-          totalCount: source.citedClaimCount as number,
-        }),
+        ...relatedPage('citations', citedClaimsPage, (source, args) =>
+          sql<number>`(SELECT count(*) FROM ${citations} c WHERE c.source_id = ${source.id} AND c.stance = ${args.stance as string})`,
+        ),
       },
-      ClaimConnection as never,
+      ClaimConnection,
     ),
-    statedClaims: t.relatedConnection(
-      'statedClaims',
-      { description: 'Claims that appear in this source, in the order recorded.', query: { orderBy: { id: 'asc' } }, totalCount: true },
-      ClaimConnection as never,
+    statedClaims: t.connection(
+      {
+        type: Claim,
+        description: 'Claims that appear in this source, in the order recorded.',
+        ...relatedPage('statedClaims', statedClaimsPage, (source) =>
+          sql<number>`(SELECT count(*) FROM ${claims} c WHERE c.appears_in_id = ${source.id})`,
+        ),
+      },
+      ClaimConnection,
     ),
   }),
 });

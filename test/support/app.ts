@@ -1,0 +1,52 @@
+import type { ExecutionResult } from 'graphql';
+import { createApp } from '../../src/app';
+import { migrateDatabase, openDatabase, type Db } from '../../src/db';
+import { loadSeed } from '../../src/model/seed';
+
+export interface TestApp {
+  db: Db;
+  /** The SQL statements drizzle sent since the last `resetQueries()`. */
+  queries: string[];
+  resetQueries(): void;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Runs an operation in-process through yoga; returns the parsed response body and status. */
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<ExecutionResult<T> & { status: number }>;
+}
+
+/** A fresh in-memory database, migrated from `migrations/` and seeded with the article. */
+export function createTestApp({ seed = true }: { seed?: boolean } = {}): TestApp {
+  const queries: string[] = [];
+  const db = openDatabase({ path: ':memory:', onQuery: (sql) => queries.push(sql) });
+  migrateDatabase(db);
+  if (seed) loadSeed(db);
+  queries.length = 0;
+  const yoga = createApp({ db, logger: silentLogger });
+  const fetch = async (path: string, init?: RequestInit): Promise<Response> => yoga.fetch(`http://claimgraph.test${path}`, init as never);
+  return {
+    db,
+    queries,
+    resetQueries: () => {
+      queries.length = 0;
+    },
+    fetch,
+    async gql(query, variables, headers = {}) {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as ExecutionResult<never>;
+      return { ...body, status: response.status };
+    },
+  };
+}
+
+const noop = () => {};
+export const silentLogger = { debug: noop, info: noop, warn: noop, error: process.env.TEST_LOG ? console.error : noop };
+
+/** Global ids are base64 of "Type:rowId"; tests build them to name rows they know. */
+export const globalId = (type: string, id: number | string) => Buffer.from(`${type}:${id}`).toString('base64');
