@@ -1,6 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { resolveNodes } from '@pothos/plugin-relay';
+import type { GraphQLResolveInfo } from 'graphql';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../../schema/relations';
 import type { Db } from '../db';
@@ -35,9 +36,21 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    nodesOnConnection: true,
-    edgesFieldOptions: { nullable: false },
-    nodeFieldOptions: { nullable: false },
+    nodesOnConnection: { description: 'The nodes of this page, without their edges: a shortcut for `edges { node }`.' },
+    edgesFieldOptions: { nullable: false, description: 'The edges of this page, each with its cursor.' },
+    nodeFieldOptions: { nullable: false, description: 'The item at this edge.' },
+    cursorFieldOptions: { description: 'Opaque position of this edge: pass it as `after` or `before`.' },
+    pageInfoFieldOptions: { description: 'Where this page sits in the connection.' },
+    hasNextPageFieldOptions: { description: 'True when more items follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'True when items come before this page.' },
+    startCursorFieldOptions: { description: 'Cursor of the first edge of this page; null when the page is empty.' },
+    endCursorFieldOptions: { description: 'Cursor of the last edge of this page; null when the page is empty.' },
+    firstArgOptions: { description: 'Take the first n items after `after` (default 20, at most 100).' },
+    lastArgOptions: { description: 'Take the last n items before `before` (at most 100).' },
+    afterArgOptions: { description: 'Start after this cursor.' },
+    beforeArgOptions: { description: 'End before this cursor.' },
+    defaultEdgeTypeOptions: { description: 'One item of a connection, with its cursor.' },
+    idFieldOptions: { description: 'Opaque global id; `node(id)` refetches the object.' },
     encodeGlobalID,
     decodeGlobalID,
     nodeTypeOptions: {
@@ -46,17 +59,27 @@ export const builder = new SchemaBuilder<{
     pageInfoTypeOptions: { description: 'Where a page sits in its connection, and the cursors to move from it.' },
     nodeQueryOptions: {
       description: 'Refetches any object by its global id. Null when nothing has that id.',
-      resolve: async (_root, { id }, _ctx, _info, resolveNode) =>
-        keepIfTypeMatches(await resolveNode(id), id.typename),
+      args: { id: { description: 'A global id this API returned.' } },
+      resolve: (_root, { id }, ctx, info) => loadNode(id, ctx, info),
     },
     nodesQueryOptions: {
       description: 'Refetches many objects by global id, in the order asked; null for each id that names nothing.',
-      resolve: async (_root, { ids }, _ctx, _info, resolveNodes) => {
-        const found = await resolveNodes(ids);
-        return found.map((node, i) => keepIfTypeMatches(node, ids[i]!.typename));
-      },
+      args: { ids: { description: 'Global ids this API returned.' } },
+      // One id at a time, so a missing row nulls its own slot only; the loader still batches them.
+      resolve: (_root, { ids }, ctx, info) => ids.map((id) => loadNode(id, ctx, info)),
     },
   },
 });
+
+/** The drizzle loader rejects a missing row ("Model claims(9) not found"); `node` answers null. */
+async function loadNode(id: { typename: string; id: string }, ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
+  try {
+    const [node] = await resolveNodes(builder as never, ctx, info, [id]);
+    return keepIfTypeMatches(node, id.typename);
+  } catch (error) {
+    if (error instanceof Error && /^Model \w+\(.*\) not found$/.test(error.message)) return null;
+    throw error;
+  }
+}
 
 builder.queryType({ description: 'Reads. Open to everyone.' });

@@ -1,0 +1,13 @@
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { schema } from '../graphql/schema';
+
+/** The SDL as committed in schema/schema.graphql; a test fails when the two differ. */
+export const printedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;
+export const SDL_FILE = fileURLToPath(new URL('../../schema/schema.graphql', import.meta.url));
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(SDL_FILE, printedSchema());
+  process.stdout.write(`wrote ${SDL_FILE}\n`);
+}

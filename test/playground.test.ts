@@ -1,0 +1,124 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app';
+import { type Db, migrateDatabase, openDatabase } from '../src/db';
+import { PLAYGROUND_TABS } from '../src/graphql/playground';
+import { loadSeed } from '../src/model/seed';
+import { silentLogger } from './support/app';
+
+/**
+ * Debian's chromium, never a downloaded one. Without the background-networking flags Chromium
+ * phones home at start-up. playwright-core refuses a --user-data-dir in launch(): it gives every
+ * launch a fresh, empty temporary profile of its own.
+ */
+const CHROMIUM = {
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
+const LOCAL_SCHEMES = new Set(['data:', 'blob:', 'about:']);
+
+let db: Db;
+let server: Server;
+let browser: Browser | undefined;
+let page: Page;
+let origin: string;
+const requested = new Set<string>();
+const blocked = new Set<string>();
+const pageErrors: string[] = [];
+
+const isLocal = (url: string) => {
+  const parsed = new URL(url);
+  return parsed.origin === origin || LOCAL_SCHEMES.has(parsed.protocol);
+};
+
+/** Monaco draws spaces as non-breaking ones; read an editor's visible lines as plain text. */
+const editorText = async (editor: Locator) => (await editor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
+
+describe('GraphiQL playground', { timeout: 60_000 }, () => {
+  beforeAll(async () => {
+    db = openDatabase({ path: ':memory:' });
+    migrateDatabase(db);
+    loadSeed(db);
+    server = createServer(createApp({ db, logger: silentLogger }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    browser = await chromium.launch(CHROMIUM);
+    const context = await browser.newContext();
+    // Both levels: the context also sees requests from workers, which the page does not.
+    context.on('request', (request) => requested.add(request.url()));
+    // Anything bound elsewhere fails, so the page only passes if it works with no network but ours.
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (isLocal(url)) return route.continue();
+      blocked.add(url);
+      return route.abort('blockedbyclient');
+    });
+    page = await context.newPage();
+    page.on('request', (request) => requested.add(request.url()));
+    page.on('pageerror', (error) => pageErrors.push(error.stack ?? error.message));
+
+    const response = await page.goto(`${origin}/graphql`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-type']).toMatch(/^text\/html/);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    db?.$client.close();
+  });
+
+  it('renders the playground with the example tabs', async () => {
+    expect(await page.title()).toBe('claimgraph');
+    const editor = page.locator('section[aria-label="Operation Editor"] .monaco-editor');
+    await editor.waitFor();
+
+    const tabs = page.getByRole('tablist', { name: 'Select active operation' }).locator('.graphiql-tab-button');
+    const names = PLAYGROUND_TABS.map((tab) => /^query (\w+)/m.exec(tab.query)![1]);
+    expect(names[0]).toBe('ClaimsSupportedBySource');
+    await expect.poll(() => tabs.allInnerTexts()).toEqual(names);
+    await expect.poll(() => editorText(editor)).toContain('query ClaimsSupportedBySource {');
+  });
+
+  it('runs a query typed into the editor', async () => {
+    const editor = page.locator('section[aria-label="Operation Editor"] .monaco-editor');
+    const query = '{ entity(name: "Musk") { name aliases } }';
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type(query);
+    // Monaco auto-closes brackets and quotes; typing the closers overtypes them, so the text is exact.
+    await expect.poll(() => editorText(editor)).toBe(query);
+
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    const result = page.locator('section[aria-label="Result Window"] .monaco-editor');
+    await expect.poll(() => editorText(result), { timeout: 15_000 }).toContain('"name": "Elon Musk"');
+  });
+
+  it('makes no request beyond our own server', () => {
+    expect(requested.size).toBeGreaterThan(0);
+    const offenders = [...requested].filter((url) => !isLocal(url));
+    expect(offenders, `requests left ${origin}:\n${offenders.join('\n')}`).toEqual([]);
+    expect([...blocked], 'requests the route had to block').toEqual([]);
+  });
+
+  it('throws no errors in the page', () => {
+    expect(pageErrors, pageErrors.join('\n\n')).toEqual([]);
+  });
+});
