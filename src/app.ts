@@ -18,7 +18,7 @@ export const LIMITS = {
   maxAliases: 30,
   maxTokens: 2000,
   maxDirectives: 30,
-  maxCost: 20000,
+  maxCost: 60000,
   /** Bytes of request body accepted; larger requests get HTTP 413. */
   maxBodyBytes: 256 * 1024,
 } as const;
@@ -119,6 +119,8 @@ export function createApp({ db, logger }: AppOptions) {
     context: () => ({ db }),
     logging: logger ?? 'info',
     landingPage: false,
+    // Ours answers /health after asking the database; yoga's own would answer first without asking.
+    healthCheckEndpoint: '/.yoga-health-disabled',
     graphiql: true,
     renderGraphiQL: playground,
     maskedErrors: {

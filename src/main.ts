@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import pino from 'pino';
 import { createApp } from './app';
@@ -25,8 +26,14 @@ function start() {
 
   const yoga = createApp({ db, logger: log });
   const server = createServer(yoga);
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    db.$client.close();
+    fail(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`);
+  });
   server.listen(config.PORT, config.HOST, () => {
-    log.info(`claimgraph is serving GraphQL and the playground at http://${config.HOST}:${config.PORT}/graphql`);
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.HOST}:${port}/graphql`;
+    log.info({ url }, `claimgraph is serving GraphQL and the playground at ${url}`);
   });
 
   let stopping = false;

@@ -24,6 +24,10 @@ export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
     client.pragma('busy_timeout = 5000');
   } catch (error) {
     client.close();
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new CorruptDatabaseError(`${path} is not a usable SQLite database (${(error as Error).message})`);
+    }
     throw error;
   }
   return drizzle({

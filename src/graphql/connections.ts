@@ -51,16 +51,26 @@ interface PageHelper {
  * query (no extra statement per parent), with `totalCount` from a correlated COUNT beside it.
  * (The drizzle plugin's own related-count SQL does not render under drizzle 1.0.0-rc.5.)
  */
+let relatedPages = 0;
+
 export function relatedPage(
   relation: string,
+  nodeType: string,
   helper: PageHelper,
   count: (parent: { id: SQLWrapper }, args: Record<string, unknown>) => SQL<number>,
 ) {
-  const countKey = `${relation}Count`;
+  // Unique per field: two fields over one relation (Event.claims, Entity.claimsAbout) must not share it.
+  const countKey = `${relation}Count${++relatedPages}`;
+  // The helper plans only `edges { node }`; clients as often select `nodes`. Plan both.
+  const nodePaths = { getType: () => nodeType, paths: [[{ name: 'nodes' }], [{ name: 'edges' }, { name: 'node' }]] };
   return {
     args: helper.getArgs(),
-    select: (args: never, ctx: never, nestedSelection: never) => ({
-      with: { [relation]: (helper.getQuery as (...params: unknown[]) => unknown)(args, ctx, nestedSelection) },
+    select: (args: never, ctx: never, nestedSelection: (query: unknown, path: unknown) => unknown) => ({
+      with: {
+        [relation]: (helper.getQuery as (...params: unknown[]) => unknown)(args, ctx, (query: unknown) =>
+          nestedSelection(query, nodePaths),
+        ),
+      },
       extras: { [countKey]: (parent: { id: SQLWrapper }) => count(parent, args) },
     }),
     resolve: (parent: Record<string, unknown>, args: never, ctx: never) => ({

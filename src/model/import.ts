@@ -23,6 +23,8 @@ export class ImportError extends Error {
 type Table = 'entities' | 'sources' | 'claims' | 'relationships' | 'citations';
 export type ImportReport = Record<'created' | 'updated', Record<Table, number>>;
 
+const SINGULAR = { entities: 'entity', sources: 'source', claims: 'claim' } as const;
+
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
 
 /**
@@ -93,7 +95,9 @@ class Importer {
         valid_to: rel.validTo ?? null,
       });
       const wanted = (rel.claims ?? []).map((c) => this.idOf('claims', c));
-      if (this.syncSet('relationship_claims', 'relationship_id', id, 'claim_id', wanted)) this.touch('relationships', id, false);
+      if (this.syncSet('relationship_claims', 'relationship_id', id, 'claim_id', wanted)) {
+        this.touch('relationships', id, this.wasCreated('relationships', id));
+      }
     }
     return this.report;
   }
@@ -109,7 +113,7 @@ class Importer {
       (this.client.prepare('SELECT kind FROM entities WHERE slug = ?').get(slug) as { kind: string } | undefined)?.kind;
     const need = (table: 'entities' | 'sources' | 'claims', slug: string | undefined, path: PropertyKey[]) => {
       if (slug !== undefined && !exists(table, slug)) {
-        issues.push({ path: jsonPath(path), message: `no ${table.slice(0, -1)} "${slug}" in the document or the database` });
+        issues.push({ path: jsonPath(path), message: `no ${SINGULAR[table]} "${slug}" in the document or the database` });
       }
     };
     for (const [slug, e] of Object.entries(this.doc.entities)) {
@@ -147,7 +151,7 @@ class Importer {
     const known = this.ids[table].get(slug);
     if (known !== undefined) return known;
     const row = this.client.prepare(`SELECT id FROM ${table} WHERE slug = ?`).get(slug) as { id: number } | undefined;
-    if (!row) throw new ImportError([{ path: '$', message: `no ${table.slice(0, -1)} "${slug}"` }]);
+    if (!row) throw new ImportError([{ path: '$', message: `no ${SINGULAR[table]} "${slug}"` }]);
     this.ids[table].set(slug, row.id);
     return row.id;
   }

@@ -171,7 +171,7 @@ builder.drizzleObjectFields(Event, (t) => ({
     {
       type: Entity,
       description: 'Who took part, in the order recorded; each edge says in what role.',
-      ...relatedPage('participants', participantsPage, (event) =>
+      ...relatedPage('participants', 'Entity', participantsPage, (event) =>
         sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.event_id = ${event.id})`,
       ),
     },
@@ -181,7 +181,7 @@ builder.drizzleObjectFields(Event, (t) => ({
     {
       type: Claim,
       description: 'Claims that describe this event, in the order they were recorded. `support` keeps only those standings.',
-      ...relatedPage('claimsAbout', claimsAboutPage, claimsAboutCount),
+      ...relatedPage('claimsAbout', 'Claim', claimsAboutPage, claimsAboutCount),
     },
     ClaimConnection,
   ),
@@ -193,7 +193,7 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
       type: Relationship,
       description:
         'Relationships this entity is the subject or object of, oldest link first. `predicate` keeps only those predicates; `asOf` keeps those whose validity interval overlaps that date (an unknown start or end is open).',
-      ...relatedPage('relationshipEnds', relationshipEndsPage, (entity, args) =>
+      ...relatedPage('relationshipEnds', 'Relationship', relationshipEndsPage, (entity, args) =>
         sql<number>`(SELECT count(*) FROM ${relationshipEnds} e WHERE e.entity_id = ${entity.id} AND ${endFilter(sql`e`, args)})`,
       ),
     },
@@ -203,7 +203,7 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
     {
       type: Event,
       description: 'Events this entity took part in, in the order recorded; each edge says in what role.',
-      ...relatedPage('participations', eventsPage, (entity) =>
+      ...relatedPage('participations', 'Event', eventsPage, (entity) =>
         sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.entity_id = ${entity.id})`,
       ),
     },
@@ -213,7 +213,7 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
     {
       type: Claim,
       description: 'Claims about this entity, in the order they were recorded. `support` keeps only those standings.',
-      ...relatedPage('claimsAbout', claimsAboutPage, claimsAboutCount),
+      ...relatedPage('claimsAbout', 'Claim', claimsAboutPage, claimsAboutCount),
     },
     ClaimConnection,
   ),
@@ -221,7 +221,7 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
     {
       type: Claim,
       description: 'Claims this entity is the claimant of, in the order they were recorded.',
-      ...relatedPage('claimsMade', claimsMadePage, (entity) =>
+      ...relatedPage('claimsMade', 'Claim', claimsMadePage, (entity) =>
         sql<number>`(SELECT count(*) FROM ${claims} c WHERE c.claimant_id = ${entity.id})`,
       ),
     },

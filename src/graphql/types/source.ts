@@ -45,7 +45,7 @@ export const Source = builder.drizzleNode('sources', {
       {
         type: Citation,
         description: 'Citations of this source, in the order recorded; `stance` keeps only those stances.',
-        ...relatedPage('citations', citationsPage, (source, args) => {
+        ...relatedPage('citations', 'Citation', citationsPage, (source, args) => {
           const stance = args.stance ? sql` AND ${inList(sql`c.stance`, args.stance as string[])}` : sql``;
           return sql<number>`(SELECT count(*) FROM ${citations} c WHERE c.source_id = ${source.id}${stance})`;
         }),
@@ -57,7 +57,7 @@ export const Source = builder.drizzleNode('sources', {
         type: Claim,
         description:
           "Claims this source is cited for with the given stance: 'claims supported by source'. In the order the citations were recorded.",
-        ...relatedPage('citations', citedClaimsPage, (source, args) =>
+        ...relatedPage('citations', 'Claim', citedClaimsPage, (source, args) =>
           sql<number>`(SELECT count(*) FROM ${citations} c WHERE c.source_id = ${source.id} AND c.stance = ${args.stance as string})`,
         ),
       },
@@ -67,7 +67,7 @@ export const Source = builder.drizzleNode('sources', {
       {
         type: Claim,
         description: 'Claims that appear in this source, in the order recorded.',
-        ...relatedPage('statedClaims', statedClaimsPage, (source) =>
+        ...relatedPage('statedClaims', 'Claim', statedClaimsPage, (source) =>
           sql<number>`(SELECT count(*) FROM ${claims} c WHERE c.appears_in_id = ${source.id})`,
         ),
       },

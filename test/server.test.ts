@@ -1,0 +1,129 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+/** Starts the server through the same entry as `npm start`, on a free port. */
+function start(env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(output);
+      if (match) resolve({ child, url: match[1]!, output: () => output, exit });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    exit.then((code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Runs the entry expecting it to refuse to start; returns its exit code and output. */
+async function refuses(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'claimgraph-server-'));
+const running: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+const gql = (url: string, query: string, headers: Record<string, string> = {}) =>
+  fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
+
+describe('the real server over HTTP', () => {
+  const dbPath = join(dir, 'nested', 'claimgraph.db');
+
+  it('creates, migrates and seeds its database on first start, and serves GraphQL, the playground and /health', async () => {
+    const server = await start({ DATABASE_PATH: dbPath });
+    running.push(server.child);
+    expect(existsSync(dbPath)).toBe(true);
+
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+
+    const res = await gql(server.url, '{ entity(name: "Musk") { name } claims { totalCount } }');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: { entity: { name: string }; claims: { totalCount: number } } };
+    expect(body.data.entity.name).toBe('Elon Musk');
+    expect(body.data.claims.totalCount).toBeGreaterThanOrEqual(40);
+
+    const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<title>claimgraph</title>');
+    expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
+
+    const tooBig = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ entity(name: "${'x'.repeat(2 * 1024 * 1024)}") { name } }` }),
+    });
+    expect(tooBig.status).toBe(413);
+
+    const malformed = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(malformed.status).toBeGreaterThanOrEqual(400);
+    expect(malformed.status).toBeLessThan(500);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toBe(0);
+    expect(server.output()).toMatch(/stopped/);
+  });
+
+  it('keeps its data across restarts without seeding twice', async () => {
+    const server = await start({ DATABASE_PATH: dbPath });
+    running.push(server.child);
+    expect(server.output()).not.toMatch(/seeded an empty database/);
+    const res = await gql(server.url, '{ entities { totalCount } }');
+    const body = (await res.json()) as { data: { entities: { totalCount: number } } };
+    expect(body.data.entities.totalCount).toBe(22);
+    server.child.kill('SIGINT');
+    expect(await server.exit).toBe(0);
+  });
+
+  it('refuses a corrupt database file with one clear line', async () => {
+    const corrupt = join(dir, 'corrupt.db');
+    writeFileSync(corrupt, 'this is not a database, just text '.repeat(200));
+    const { code, stderr } = await refuses({ DATABASE_PATH: corrupt });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^claimgraph: .*corrupt\.db/);
+  });
+
+  it('refuses invalid configuration with one clear line', async () => {
+    const { code, stderr } = await refuses({ DATABASE_PATH: join(dir, 'x.db'), PORT: 'eighty' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toMatch(/^claimgraph: Invalid configuration: PORT/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './support/app';
+
+let app: TestApp;
+beforeAll(() => {
+  app = createTestApp();
+});
+
+const NESTED = `query Nested($sources: Int, $claims: Int, $about: Int) {
+  sources(first: $sources) {
+    totalCount
+    nodes {
+      title
+      claims(stance: SUPPORTS, first: $claims) {
+        totalCount
+        nodes {
+          text
+          claimant { name }
+          about {
+            name
+            relationships(first: $about) {
+              totalCount
+              nodes { predicate subject { name } object { name } claims { text } }
+            }
+          }
+        }
+      }
+      statedClaims(first: $claims) { nodes { text about { name } citations { stance source { title } } } }
+    }
+  }
+}`;
+
+async function statementsFor(variables: Record<string, number>) {
+  app.resetQueries();
+  const res = await app.gql(NESTED, variables);
+  expect(res.errors).toBeUndefined();
+  return { count: app.queries.length, data: res.data };
+}
+
+describe('nested reads are planned into SQL', () => {
+  it('issues the same few statements for sources → claims → about → relationships whatever the page sizes', async () => {
+    const small = await statementsFor({ sources: 1, claims: 1, about: 1 });
+    const large = await statementsFor({ sources: 100, claims: 100, about: 100 });
+    expect(JSON.stringify(large.data).length).toBeGreaterThan(JSON.stringify(small.data).length * 5);
+    expect(large.count).toBe(small.count);
+    // The page itself and the root totalCount.
+    expect(large.count).toBeLessThanOrEqual(2);
+  });
+
+  it('plans entity → events → participants → claims into one statement', async () => {
+    app.resetQueries();
+    const res = await app.gql(
+      '{ entities(first: 100) { nodes { name events { edges { role node { name participants { edges { role node { name claimsAbout { totalCount } } } } claims { nodes { text } } } } } claimsMade { nodes { text contradicts { text } } } } } }',
+    );
+    expect(res.errors).toBeUndefined();
+    expect(app.queries).toHaveLength(1);
+  });
+
+  it('loads every node of a nodes() batch with one statement per type', async () => {
+    const all = await app.gql<{ claims: { nodes: { id: string }[] } }>('{ claims(first: 50) { nodes { id } } }');
+    app.resetQueries();
+    const res = await app.gql('query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Claim { text about { name } } } }', {
+      ids: all.data!.claims.nodes.map((c) => c.id),
+    });
+    expect(res.errors).toBeUndefined();
+    expect(app.queries).toHaveLength(1);
+  });
+});
