@@ -43,6 +43,9 @@ const isLocal = (url: string) => {
   return parsed.origin === origin || LOCAL_SCHEMES.has(parsed.protocol);
 };
 
+const operationEditor = () => page.locator('section[aria-label="Operation Editor"] .monaco-editor');
+const tabList = () => page.getByRole('tablist', { name: 'Select active operation' });
+
 /** Monaco draws spaces as non-breaking ones; read an editor's visible lines as plain text. */
 const editorText = async (editor: Locator) => (await editor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
 
@@ -86,10 +89,10 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
 
   it('renders the playground with the example tabs', async () => {
     expect(await page.title()).toBe('claimgraph');
-    const editor = page.locator('section[aria-label="Operation Editor"] .monaco-editor');
+    const editor = operationEditor();
     await editor.waitFor();
 
-    const tabs = page.getByRole('tablist', { name: 'Select active operation' }).locator('.graphiql-tab-button');
+    const tabs = tabList().locator('.graphiql-tab-button');
     const names = PLAYGROUND_TABS.map((tab) => /^query (\w+)/m.exec(tab.query)![1]);
     expect(names[0]).toBe('ClaimsSupportedBySource');
     await expect.poll(() => tabs.allInnerTexts()).toEqual(names);
@@ -97,7 +100,7 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
   });
 
   it('runs a query typed into the editor', async () => {
-    const editor = page.locator('section[aria-label="Operation Editor"] .monaco-editor');
+    const editor = operationEditor();
     const query = '{ entity(name: "Musk") { name aliases } }';
     await editor.locator('.view-lines').click();
     await page.keyboard.press('ControlOrMeta+A');
@@ -105,6 +108,12 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
     await page.keyboard.type(query);
     // Monaco auto-closes brackets and quotes; typing the closers overtypes them, so the text is exact.
     await expect.poll(() => editorText(editor)).toBe(query);
+    // GraphiQL reads the editor on a 100 ms debounce; run before it and the tab still holds the old
+    // operationName ("Cannot infer operation ClaimsSupportedBySource"). That handler saves the query
+    // to localStorage first, synchronously with the rest, so once the full query is there it is done.
+    await page.waitForFunction((typed) => localStorage.getItem('graphiql:query') === typed, query);
+    const activeTab = tabList().getByRole('tab', { selected: true }).locator('.graphiql-tab-button');
+    await expect.poll(() => activeTab.innerText()).toBe('<untitled>');
 
     await page.getByRole('button', { name: /^Execute query/ }).click();
     const result = page.locator('section[aria-label="Result Window"] .monaco-editor');
