@@ -1,0 +1,120 @@
+import { badInput } from '../../errors';
+import { RANKED_CANDIDATES, type SearchHit, type SearchKind, search } from '../../model/search';
+import { builder } from '../builder';
+import { countedConnection } from '../connections';
+import { DEFAULT_PAGE_SIZE } from '../connection-limits';
+import type { Context } from '../builder';
+import { ENTITY_TYPE_BY_KIND } from '../global-id';
+import { Claim } from './claim';
+import { Event, Organization, Person, Place, Product } from './entity';
+import { Source } from './source';
+
+const SEARCH_KINDS = ['ORGANIZATION', 'PERSON', 'EVENT', 'PRODUCT', 'PLACE', 'CLAIM', 'SOURCE'] as const;
+
+export const SearchKindEnum = builder.enumType('SearchKind', {
+  description: 'What a search may return: an entity of a kind, a claim or a source.',
+  values: {
+    ORGANIZATION: { value: 'ORGANIZATION', description: 'Organizations.' },
+    PERSON: { value: 'PERSON', description: 'People (and unnamed groups a source speaks for).' },
+    EVENT: { value: 'EVENT', description: 'Events.' },
+    PRODUCT: { value: 'PRODUCT', description: 'Products.' },
+    PLACE: { value: 'PLACE', description: 'Places.' },
+    CLAIM: { value: 'CLAIM', description: 'Claims, by their text.' },
+    SOURCE: { value: 'SOURCE', description: 'Sources, by their title and label.' },
+  } as const satisfies Record<(typeof SEARCH_KINDS)[number], unknown>,
+});
+
+type Row = { __searchType: string } & Record<string, unknown>;
+
+export const SearchResult = builder.unionType('SearchResult', {
+  description: 'Anything search can find: every kind of entity, a claim or a source.',
+  types: [Organization, Person, Event, Product, Place, Claim, Source],
+  resolveType: (row) => (row as unknown as Row).__searchType,
+});
+
+export const SearchConnection = countedConnection(
+  'SearchConnection',
+  SearchResult,
+  'A page of search results, best first. `totalCount` counts matches up to 10,000.',
+  {
+    description: 'One search result with its relevance and the matched text in context.',
+    fields: (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<{}>, unknown>) => ({
+      score: t.float({
+        description: 'Relevance (bm25, name matches weighted ten times body text); higher is better.',
+        resolve: (edge) => (edge as unknown as { score: number }).score,
+      }),
+      snippet: t.string({
+        description: 'The match in context, matched words wrapped in ** **, elided with … where cut.',
+        resolve: (edge) => (edge as unknown as { snippet: string }).snippet,
+      }),
+    }),
+  } as never,
+);
+
+const OFFSET_CURSOR = /^offset:(\d{1,6})$/;
+const encodeCursor = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64');
+function decodeCursor(cursor: string, arg: string): number {
+  const match = OFFSET_CURSOR.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+  if (!match) throw badInput(`"${arg}" is not a search cursor: use one from this connection's edges`, arg);
+  return Number(match[1]);
+}
+
+/** Loads the rows the hits point at: one statement per table hit. */
+async function loadRows(db: Context['db'], hits: SearchHit[]) {
+  const ids = (kinds: (k: SearchKind) => boolean) => hits.filter((h) => kinds(h.kind)).map((h) => h.refId);
+  const entityIds = ids((k) => k !== 'CLAIM' && k !== 'SOURCE');
+  const claimIds = ids((k) => k === 'CLAIM');
+  const sourceIds = ids((k) => k === 'SOURCE');
+  const [entities, claims, sources] = await Promise.all([
+    entityIds.length ? db.query.entities.findMany({ where: { id: { in: entityIds } } }) : [],
+    claimIds.length ? db.query.claims.findMany({ where: { id: { in: claimIds } } }) : [],
+    sourceIds.length ? db.query.sources.findMany({ where: { id: { in: sourceIds } } }) : [],
+  ]);
+  const rows = new Map<string, Row>();
+  for (const e of entities) rows.set(`${e.kind}:${e.id}`, { ...e, __searchType: ENTITY_TYPE_BY_KIND[e.kind] });
+  for (const c of claims) rows.set(`CLAIM:${c.id}`, { ...c, __searchType: 'Claim' });
+  for (const s of sources) rows.set(`SOURCE:${s.id}`, { ...s, __searchType: 'Source' });
+  return rows;
+}
+
+builder.queryFields((t) => ({
+  search: t.connection(
+    {
+      type: SearchResult,
+      description:
+        'Ranked full-text search over entities (names, aliases, descriptions), claims (text) and sources (titles). Every word must match; the last word also matches as a prefix, for type-ahead ("Micro" finds Microsoft). Any text is a valid query: quotes, operators and punctuation are searched for, never run as syntax. Ranking considers the first 1,000 matches, so a very common word stays fast; pages reach no further than that.',
+      args: {
+        query: t.arg.string({ required: true, description: 'What to look for, as a person would type it.' }),
+        kinds: t.arg({ type: [SearchKindEnum], required: false, description: 'Only results of these kinds.' }),
+      },
+      resolve: async (_root, args, { db }) => {
+        if (args.query.length > 1000) throw badInput('"query" is longer than 1,000 characters', 'query');
+        const size = args.first ?? args.last ?? DEFAULT_PAGE_SIZE;
+        let offset = args.after ? decodeCursor(args.after, 'after') + 1 : 0;
+        if (args.last != null && args.first == null) {
+          const end = args.before ? decodeCursor(args.before, 'before') : RANKED_CANDIDATES;
+          offset = Math.max(0, end - size);
+        }
+        const page = search(db, { text: args.query, kinds: args.kinds, offset, limit: size });
+        const rows = await loadRows(db, page.hits);
+        const edges = page.hits
+          .map((hit, i) => ({ hit, i, node: rows.get(`${hit.kind}:${hit.refId}`) }))
+          .filter((e): e is typeof e & { node: Row } => e.node !== undefined)
+          .map(({ hit, i, node }) => ({ cursor: encodeCursor(offset + i), node, score: hit.score, snippet: hit.snippet }));
+        const connection = {
+          edges,
+          totalCount: page.totalCount,
+          pageInfo: {
+            hasNextPage: page.hasNextPage,
+            hasPreviousPage: offset > 0,
+            startCursor: edges[0]?.cursor ?? null,
+            endCursor: edges.at(-1)?.cursor ?? null,
+          },
+        };
+        // The union's members are drizzle objects; the rows above are theirs, tagged for resolveType.
+        return connection as never;
+      },
+    },
+    SearchConnection as never,
+  ),
+}));

@@ -1,0 +1,271 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { migrateDatabase, openDatabase, type Db } from '../src/db';
+import { type GenerateReport, generateGraph } from '../src/model/generate';
+import { BUDGET, NEIGHBORHOOD_CAP, shortestPath } from '../src/model/graph';
+import { importDocument } from '../src/model/import';
+import { COUNT_CAP, search } from '../src/model/search';
+import { createTestApp, globalId, type TestApp } from './support/app';
+
+type Hit = { score: number; snippet: string; cursor: string; node: { __typename: string; name?: string; text?: string; title?: string } };
+type SearchPage = { search: { totalCount: number; edges: Hit[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+const SEARCH = `query($q: String!, $kinds: [SearchKind!], $first: Int, $after: String) {
+  search(query: $q, kinds: $kinds, first: $first, after: $after) {
+    totalCount
+    edges { score snippet cursor node { __typename ... on Entity { name } ... on Claim { text } ... on Source { title } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const PATH = `query($from: ID!, $to: ID!, $maxDepth: Int) {
+  path(from: $from, to: $to, maxDepth: $maxDepth) {
+    length
+    entities { name }
+    steps { from { name } to { name } description via { __typename id } }
+  }
+}`;
+
+let app: TestApp;
+const ids: Record<string, string> = {};
+beforeAll(async () => {
+  app = createTestApp();
+  const res = await app.gql<{ entities: { nodes: { id: string; name: string }[] } }>('{ entities(first: 100) { nodes { id name } } }');
+  for (const e of res.data!.entities.nodes) ids[e.name] = e.id;
+});
+
+describe('search on the article', () => {
+  it('finds Microsoft from "Micro", name first, with the match in context', async () => {
+    const res = await app.gql<SearchPage>(SEARCH, { q: 'Micro' });
+    const [first] = res.data!.search.edges;
+    expect(first!.node).toEqual({ __typename: 'Organization', name: 'Microsoft' });
+    expect(first!.snippet).toContain('**Microsoft**');
+    const scores = res.data!.search.edges.map((e) => e.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+  });
+
+  it('finds an entity by its alias, and filters by kind', async () => {
+    const musk = await app.gql<SearchPage>(SEARCH, { q: 'musk' });
+    expect(musk.data!.search.edges[0]!.node).toEqual({ __typename: 'Person', name: 'Elon Musk' });
+    const claims = await app.gql<SearchPage>(SEARCH, { q: 'board', kinds: ['CLAIM'] });
+    expect(claims.data!.search.totalCount).toBeGreaterThan(0);
+    expect(claims.data!.search.edges.every((e) => e.node.__typename === 'Claim')).toBe(true);
+    const sources = await app.gql<SearchPage>(SEARCH, { q: 'cnbc', kinds: ['SOURCE'] });
+    expect(sources.data!.search.edges.map((e) => e.node.title)).toEqual([expect.stringContaining('CNBC')]);
+  });
+
+  it('treats any text as words to look for, never as syntax', async () => {
+    for (const q of ['"', "Musk's", 'AND', 'NEAR(', '*', '-', ':', 'open AND source', 'title:OpenAI', '"unclosed', '((()))', 'a OR b NOT c', '^', "'; DROP TABLE claims; --", '']) {
+      const res = await app.gql<SearchPage>(SEARCH, { q });
+      expect(res.errors, q).toBeUndefined();
+      expect(res.data!.search.totalCount, q).toBeGreaterThanOrEqual(0);
+    }
+    const res = await app.gql<SearchPage>(SEARCH, { q: "Musk's board" });
+    expect(res.data!.search.edges.some((e) => /board/.test(e.node.text ?? ''))).toBe(true);
+  });
+
+  it('pages with cursors without repeating or skipping', async () => {
+    const all = await app.gql<SearchPage>(SEARCH, { q: 'openai', first: 100 });
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: { data?: SearchPage | null } = await app.gql<SearchPage>(SEARCH, { q: 'openai', first: 7, after });
+      seen.push(...page.data!.search.edges.map((e) => JSON.stringify(e.node)));
+      after = page.data!.search.pageInfo.hasNextPage ? page.data!.search.pageInfo.endCursor : null;
+    } while (after);
+    expect(seen).toEqual(all.data!.search.edges.map((e) => JSON.stringify(e.node)));
+    expect(seen.length).toBe(all.data!.search.totalCount);
+    const bad = await app.gql(SEARCH, { q: 'openai', after: 'nope' });
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('stays in sync with writes', async () => {
+    const db = createTestApp().db;
+    const doc = (name: string, aliases: string[]) => ({
+      format: 'claimgraph/v1',
+      entities: { 'zyx-corp': { kind: 'ORGANIZATION', name, aliases } },
+    });
+    importDocument(db, doc('Zyxquonic Holdings', []));
+    expect(search(db, { text: 'zyxquonic', offset: 0, limit: 5 }).hits).toHaveLength(1);
+    importDocument(db, doc('Quarblex Holdings', ['Zyxco']));
+    expect(search(db, { text: 'zyxquonic', offset: 0, limit: 5 }).hits).toHaveLength(0);
+    expect(search(db, { text: 'quarblex', offset: 0, limit: 5 }).hits).toHaveLength(1);
+    expect(search(db, { text: 'zyxco', offset: 0, limit: 5 }).hits).toHaveLength(1);
+    db.$client.prepare("DELETE FROM entities WHERE slug = 'zyx-corp'").run();
+    expect(search(db, { text: 'quarblex', offset: 0, limit: 5 }).hits).toHaveLength(0);
+  });
+});
+
+describe('path on the article', () => {
+  it('describes each step in words', async () => {
+    const res = await app.gql<{ path: { length: number; entities: { name: string }[]; steps: { description: string; via: { __typename: string } }[] } }>(
+      PATH,
+      { from: ids.Microsoft, to: ids.xAI },
+    );
+    const path = res.data!.path;
+    expect(path.length).toBe(2);
+    expect(path.entities.map((e) => e.name)).toEqual(['Microsoft', 'OpenAI', 'xAI']);
+    expect(path.steps.map((s) => s.via.__typename)).toEqual(['Relationship', 'Relationship']);
+    expect(path.steps[0]!.description).toMatch(/^Microsoft .+ OpenAI$/);
+    expect(path.steps[1]!.description).toBe('xAI competes with OpenAI');
+  });
+
+  it('goes through an event two entities took part in', async () => {
+    const res = await app.gql<{ path: { length: number; steps: { description: string; via: { __typename: string } }[] } }>(PATH, {
+      from: ids.Tesla,
+      to: ids['Elon Musk'],
+    });
+    expect(res.data!.path.length).toBe(1);
+    expect(res.data!.path.steps[0]!.via.__typename).toBe('Event');
+    expect(res.data!.path.steps[0]!.description).toMatch(/^Tesla and Elon Musk both took part in .*merger/);
+  });
+
+  it('answers length 0 for the same entity, null when unreachable, and refuses bad arguments', async () => {
+    const same = await app.gql<{ path: { length: number; entities: { name: string }[] } }>(PATH, { from: ids.Grok, to: ids.Grok });
+    expect(same.data!.path).toEqual({ length: 0, entities: [{ name: 'Grok' }], steps: [] });
+    const none = await app.gql(PATH, { from: ids.Minh, to: ids.OpenAI, maxDepth: 6 });
+    expect(none.errors).toBeUndefined();
+    expect(none.data).toEqual({ path: null });
+    for (const maxDepth of [0, 7, -1]) {
+      const res = await app.gql(PATH, { from: ids.Minh, to: ids.OpenAI, maxDepth });
+      expect(res.errors?.[0]?.extensions?.code, String(maxDepth)).toBe('BAD_USER_INPUT');
+    }
+    const unknown = await app.gql(PATH, { from: globalId('Person', 999999), to: ids.OpenAI });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const notEntity = await app.gql(PATH, { from: globalId('Claim', 1), to: ids.OpenAI });
+    expect(notEntity.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('respects maxDepth', async () => {
+    const short = await app.gql(PATH, { from: ids.Microsoft, to: ids.xAI, maxDepth: 1 });
+    expect(short.data).toEqual({ path: null });
+  });
+});
+
+describe('neighborhood on the article', () => {
+  it('returns the entities and relationships within reach, and refuses a depth outside 1 to 3', async () => {
+    const res = await app.gql<{ neighborhood: { truncated: boolean; entities: { name: string }[]; relationships: { subject: { name: string }; predicate: string; object: { name: string } }[] } }>(
+      'query($of: ID!) { neighborhood(of: $of) { truncated entities { name } relationships { subject { name } predicate object { name } } } }',
+      { of: ids.Microsoft },
+    );
+    const g = res.data!.neighborhood;
+    expect(g.truncated).toBe(false);
+    expect(g.entities.map((e) => e.name)).toEqual(['Microsoft', 'OpenAI']);
+    expect(g.relationships.map((r) => `${r.subject.name} ${r.predicate} ${r.object.name}`).sort()).toEqual([
+      'Microsoft invested_in OpenAI',
+      'Microsoft partner_of OpenAI',
+    ]);
+    const wider = await app.gql<{ neighborhood: { entities: unknown[] } }>('query($of: ID!) { neighborhood(of: $of, depth: 2) { entities { __typename } } }', { of: ids.Microsoft });
+    expect(wider.data!.neighborhood.entities.length).toBeGreaterThan(2);
+    for (const depth of [0, 4]) {
+      const bad = await app.gql('query($of: ID!, $d: Int) { neighborhood(of: $of, depth: $d) { truncated } }', { of: ids.Microsoft, d: depth });
+      expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  });
+});
+
+describe('on a generated graph of 10,000 entities and 50,000 relationships', () => {
+  let db: Db;
+  let report: GenerateReport;
+  const options = { entities: 10_000, relationships: 50_000, claims: 4_000, sources: 400, seed: 7 };
+  beforeAll(() => {
+    db = openDatabase({ path: ':memory:' });
+    migrateDatabase(db);
+    report = generateGraph(db, options);
+  }, 120_000);
+
+  const one = <T>(query: string, ...params: unknown[]) => db.$client.prepare(query).get(...params) as T;
+
+  it('is deterministic, power-law shaped, with hubs, cycles and unreachable entities', () => {
+    expect(report.entities).toBe(10_000);
+    expect(report.relationships).toBe(50_000);
+    expect(report.isolated).toBeGreaterThan(0);
+    const hub = one<{ n: number }>('SELECT count(*) AS n FROM relationship_ends GROUP BY entity_id ORDER BY n DESC LIMIT 1');
+    expect(hub.n).toBeGreaterThan(1000);
+    const median = one<{ n: number }>(
+      'SELECT n FROM (SELECT count(*) AS n FROM relationship_ends GROUP BY entity_id ORDER BY n) LIMIT 1 OFFSET (SELECT count(DISTINCT entity_id) / 2 FROM relationship_ends)',
+    );
+    expect(median.n).toBeLessThan(hub.n / 50);
+    const precisions = db.$client.prepare('SELECT DISTINCT length(valid_from) AS l FROM relationships').all() as { l: number | null }[];
+    expect(new Set(precisions.map((p) => p.l))).toEqual(new Set([null, 4, 7, 10]));
+
+    const again = openDatabase({ path: ':memory:' });
+    migrateDatabase(again);
+    generateGraph(again, { ...options, entities: 500, relationships: 2000, claims: 100, sources: 10 });
+    const fingerprint = (d: Db) =>
+      d.$client.prepare("SELECT group_concat(name || ':' || kind, '|') AS f FROM (SELECT name, kind FROM entities ORDER BY id LIMIT 200)").get();
+    const third = openDatabase({ path: ':memory:' });
+    migrateDatabase(third);
+    generateGraph(third, { ...options, entities: 500, relationships: 2000, claims: 100, sources: 10 });
+    expect(fingerprint(third)).toEqual(fingerprint(again));
+  });
+
+  /** A plain one-directional BFS over the same links, to check the bidirectional search against. */
+  function referenceDistance(from: number, to: number, maxDepth: number): number | null {
+    const step = db.$client.prepare(`
+      SELECT other_id AS b FROM relationship_ends WHERE entity_id = ?
+      UNION SELECT event_id FROM event_participants WHERE entity_id = ?
+      UNION SELECT entity_id FROM event_participants WHERE event_id = ?
+      UNION SELECT y.entity_id FROM event_participants x JOIN event_participants y ON y.event_id = x.event_id WHERE x.entity_id = ?`);
+    let frontier = new Set([from]);
+    const seen = new Set([from]);
+    for (let depth = 0; depth <= maxDepth; depth++) {
+      if (frontier.has(to)) return depth;
+      const next = new Set<number>();
+      for (const node of frontier) {
+        for (const { b } of step.all(node, node, node, node) as { b: number }[]) {
+          if (!seen.has(b)) {
+            seen.add(b);
+            next.add(b);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return null;
+  }
+
+  it('finds shortest paths whose every step is a real link, matching a plain BFS', () => {
+    const linked = db.$client.prepare(`
+      SELECT 1 FROM relationship_ends WHERE entity_id = ? AND other_id = ? AND relationship_id = ?`);
+    const pairs: [number, number][] = [[1, 2], [3, 4000], [250, 7100], [9000, 10], [5555, 6666], [1, 9899], [42, 4242]];
+    for (const [from, to] of pairs) {
+      const found = shortestPath(db, from, to, 4);
+      const expected = referenceDistance(from, to, 4);
+      expect(found?.steps.length ?? null, `${from}→${to}`).toBe(expected);
+      if (!found) continue;
+      expect(found.entityIds[0]).toBe(from);
+      expect(found.entityIds.at(-1)).toBe(to);
+      expect(new Set(found.entityIds).size).toBe(found.entityIds.length);
+      for (const s of found.steps) {
+        if (s.link.kind === 'relationship') expect(linked.get(s.from, s.to, s.link.relationshipId)).toBeDefined();
+      }
+    }
+  });
+
+  it('answers null for unreachable pairs, through hubs, within its budget', () => {
+    const isolated = one<{ id: number }>('SELECT max(id) AS id FROM entities').id;
+    expect(shortestPath(db, 1, isolated, 6)).toBeNull();
+    expect(shortestPath(db, isolated - 1, isolated, 6)).toBeNull();
+    expect(BUDGET.visited).toBeLessThanOrEqual(100_000);
+  });
+
+  it('cuts a hub neighborhood at its cap and says so', async () => {
+    const generated = createTestApp({ seed: false });
+    generateGraph(generated.db, { ...options, claims: 10, sources: 2 });
+    const res = await generated.gql<{ neighborhood: { truncated: boolean; entities: unknown[]; relationships: unknown[] } }>(
+      'query($of: ID!) { neighborhood(of: $of, depth: 2) { truncated entities { __typename } relationships { id } } }',
+      { of: globalId('Organization', 1) },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.neighborhood.truncated).toBe(true);
+    expect(res.data!.neighborhood.entities.length).toBe(NEIGHBORHOOD_CAP.entities);
+    expect(res.data!.neighborhood.relationships.length).toBeLessThanOrEqual(NEIGHBORHOOD_CAP.relationships);
+  });
+
+  it('bounds the cost of a very common search term and still ranks a rare one', () => {
+    const common = search(db, { text: 'the', offset: 0, limit: 20 });
+    expect(common.hits).toHaveLength(20);
+    expect(common.totalCount).toBeLessThanOrEqual(COUNT_CAP);
+    const name = one<{ name: string }>('SELECT name FROM entities WHERE id = 4321').name;
+    const rare = search(db, { text: name, offset: 0, limit: 5 });
+    expect(rare.hits[0]).toMatchObject({ refId: 4321 });
+  });
+});
