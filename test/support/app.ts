@@ -17,12 +17,15 @@ export interface TestApp {
   ): Promise<ExecutionResult<T> & { status: number }>;
 }
 
-/** A fresh in-memory database, migrated from `migrations/` and seeded with the article. */
-export function createTestApp({ seed = true }: { seed?: boolean } = {}): TestApp {
+/**
+ * A fresh in-memory database, migrated from `migrations/` and seeded with the article; or, given
+ * `db`, an app over that database (its statements are then not counted).
+ */
+export function createTestApp({ seed = true, db: given }: { seed?: boolean; db?: Db } = {}): TestApp {
   const queries: string[] = [];
-  const db = openDatabase({ path: ':memory:', onQuery: (sql) => queries.push(sql) });
-  migrateDatabase(db);
-  if (seed) loadSeed(db);
+  const db = given ?? openDatabase({ path: ':memory:', onQuery: (sql) => queries.push(sql) });
+  if (!given) migrateDatabase(db);
+  if (seed && !given) loadSeed(db);
   queries.length = 0;
   const yoga = createApp({ db, logger: silentLogger });
   const fetch = async (path: string, init?: RequestInit): Promise<Response> => yoga.fetch(`http://claimgraph.test${path}`, init as never);
