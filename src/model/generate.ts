@@ -1,4 +1,5 @@
 import type { Db } from '../db';
+import { bulkLoad } from '../db/bulk';
 
 /**
  * A deterministic synthetic graph for tests and benchmarks: the same options give the same
@@ -134,7 +135,8 @@ export function generateGraph(db: Db, options: GenerateOptions): GenerateReport 
     return rng.skewed(connected);
   };
 
-  client.transaction(() => {
+  const names: string[] = [];
+  bulkLoad(db, () => {
     for (let i = 0; i < options.entities; i++) {
       // The first entities are the hubs: make them organizations and people, as in real graphs.
       const kind = i < 5 ? (i % 2 === 0 ? 'ORGANIZATION' : 'PERSON') : rng.pick(KINDS);
@@ -149,6 +151,7 @@ export function generateGraph(db: Db, options: GenerateOptions): GenerateReport 
               : kind === 'PRODUCT'
                 ? `${word()} ${rng.pick(PRODUCT_SUFFIX)}`
                 : `${word()} ${rng.pick(EVENT_NOUNS)} ${year()}`;
+      names.push(name);
       const developer = kind === 'PRODUCT' && i > 0 && rng.next() < 0.7 ? idOf(rng.int(i)) : null;
       insertEntity.run(
         idOf(i),
@@ -206,7 +209,6 @@ export function generateGraph(db: Db, options: GenerateOptions): GenerateReport 
     report.sources = options.sources;
 
     const claimBase = (client.prepare('SELECT coalesce(max(id), 0) AS n FROM claims').get() as { n: number }).n;
-    const names = client.prepare('SELECT name FROM entities WHERE id = ?').pluck();
     const minCitations = options.minCitations ?? 0;
     const spread = (options.maxCitations ?? 2) - minCitations + 1;
     for (let c = 0; c < options.claims; c++) {
@@ -214,7 +216,7 @@ export function generateGraph(db: Db, options: GenerateOptions): GenerateReport 
       const a = connectedEntity();
       const b = connectedEntity();
       const claimant = rng.next() < 0.6 ? idOf(connectedEntity()) : null;
-      const text = rng.pick(CLAIM_TEMPLATES)(names.get(idOf(a)) as string, names.get(idOf(b)) as string, year());
+      const text = rng.pick(CLAIM_TEMPLATES)(names[a]!, names[b]!, year());
       insertClaim.run(
         id,
         `${tag}-c${c}`,
@@ -238,6 +240,6 @@ export function generateGraph(db: Db, options: GenerateOptions): GenerateReport 
       }
     }
     report.claims = options.claims;
-  })();
+  });
   return report;
 }
