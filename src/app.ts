@@ -3,6 +3,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
+import { writeAccessChecker } from './auth';
 import type { Db } from './db';
 import { type ErrorCode, UserError } from './errors';
 import type { Context } from './graphql/builder';
@@ -29,6 +30,8 @@ const LIMIT_ERROR = /^Syntax Error: (Token limit|Query depth limit|Aliases limit
 export interface AppOptions {
   db: Db;
   logger?: YogaLogger;
+  /** The bearer token writes need. Without one, every mutation is refused; reads stay open. */
+  apiToken?: string;
 }
 
 /** Every error leaves with one of the contract's codes: a person's mistake, or a masked failure. */
@@ -113,10 +116,11 @@ function playground(): string {
   return playgroundHtml;
 }
 
-export function createApp({ db, logger }: AppOptions) {
+export function createApp({ db, logger, apiToken }: AppOptions) {
+  const writeAccess = writeAccessChecker(apiToken);
   return createYoga<{}, Context>({
     schema,
-    context: () => ({ db }),
+    context: ({ request }) => ({ db, ...writeAccess(request.headers.get('authorization')) }),
     logging: logger ?? 'info',
     landingPage: false,
     // Ours answers /health after asking the database; yoga's own would answer first without asking.

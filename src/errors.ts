@@ -19,3 +19,5 @@ export const badInput = (message: string, field?: string) =>
   new UserError('BAD_USER_INPUT', message, field ? { field } : {});
 export const notFound = (message: string, field?: string) =>
   new UserError('NOT_FOUND', message, field ? { field } : {});
+export const conflict = (message: string, field?: string, extra: Record<string, unknown> = {}) =>
+  new UserError('CONFLICT', message, { ...(field ? { field } : {}), ...extra });

@@ -24,7 +24,8 @@ function start() {
   const seeded = seedIfEmpty(db);
   if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
 
-  const yoga = createApp({ db, logger: log });
+  const yoga = createApp({ db, logger: log, apiToken: config.API_TOKEN });
+  if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
   const server = createServer(yoga);
   server.on('error', (error: NodeJS.ErrnoException) => {
     db.$client.close();

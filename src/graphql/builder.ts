@@ -4,14 +4,15 @@ import RelayPlugin, { resolveNodes } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../../schema/relations';
+import type { WriteAccess } from '../auth';
 import type { Db } from '../db';
 import './connection-limits';
+import './write-guard';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './connection-limits';
 import { decodeGlobalID, encodeGlobalID, keepIfTypeMatches } from './global-id';
 
-export interface Context {
-  db: Db;
-}
+/** Per request: the database, and whether this caller may write (see src/auth.ts). */
+export type Context = { db: Db } & WriteAccess;
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -24,7 +25,7 @@ export const builder = new SchemaBuilder<{
     PartialDate: { Input: string; Output: string };
   };
 }>({
-  plugins: [RelayPlugin, DrizzlePlugin, 'connectionLimits' as never],
+  plugins: ['writeGuard' as never, RelayPlugin, DrizzlePlugin, 'connectionLimits' as never],
   defaultFieldNullability: false,
   drizzle: {
     client: (ctx) => ctx.db,
@@ -83,3 +84,7 @@ async function loadNode(id: { typename: string; id: string }, ctx: Context, info
 }
 
 builder.queryType({ description: 'Reads. Open to everyone.' });
+builder.mutationType({
+  description:
+    'Writes. Each needs `Authorization: Bearer <token>` (the server\'s API_TOKEN), is validated before anything is written, and runs as one transaction: it lands whole or not at all.',
+});

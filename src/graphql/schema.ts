@@ -5,6 +5,11 @@ import './types/relationship';
 import './types/claim';
 import './types/citation';
 import './types/source';
+import './types/timestamps';
+import './types/mutations/entities';
+import './types/mutations/sources';
+import './types/mutations/claims';
+import './types/mutations/relationships';
 import './types/search';
 import './types/exploration';
 

@@ -8,14 +8,23 @@ import {
   parseImportDocument,
 } from './import-format';
 
+/**
+ * Why a document was refused. `stage` says which check found the problems: the document's shape
+ * is checked first, and slug references only once the shape is valid.
+ */
 export class ImportError extends Error {
-  constructor(readonly issues: ImportIssue[]) {
+  constructor(
+    readonly issues: ImportIssue[],
+    readonly stage: 'shape' | 'references' = 'shape',
+  ) {
     super(
       `The document was not imported; nothing was written. ${issues.length} problem(s):\n` +
         issues
           .slice(0, 50)
           .map((i) => `  ${i.path}: ${i.message}`)
-          .join('\n'),
+          .join('\n') +
+        (issues.length > 50 ? `\n  … and ${issues.length - 50} more` : '') +
+        (stage === 'shape' ? '\n(References to other rows are checked once these are fixed.)' : ''),
     );
   }
 }
@@ -33,10 +42,12 @@ const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
  */
 export function importDocument(db: Db, input: unknown): ImportReport {
   const parsed = parseImportDocument(input);
-  if (!parsed.doc) throw new ImportError(parsed.issues);
+  if (!parsed.doc) throw new ImportError(parsed.issues, 'shape');
   const doc = parsed.doc;
   const client = db.$client;
-  return client.transaction(() => new Importer(client, doc).run())();
+  // IMMEDIATE: take the write lock before the first read, so a server writing the same file at the
+  // same time cannot change what the references were checked against.
+  return client.transaction(() => new Importer(client, doc).run()).immediate();
 }
 
 class Importer {
@@ -144,14 +155,14 @@ class Importer {
         issues.push({ path: jsonPath(['entities', slug, 'participants']), message: 'only events have participants' });
       }
     }
-    if (issues.length > 0) throw new ImportError(issues);
+    if (issues.length > 0) throw new ImportError(issues, 'references');
   }
 
   private idOf(table: 'entities' | 'sources' | 'claims', slug: string): number {
     const known = this.ids[table].get(slug);
     if (known !== undefined) return known;
     const row = this.client.prepare(`SELECT id FROM ${table} WHERE slug = ?`).get(slug) as { id: number } | undefined;
-    if (!row) throw new ImportError([{ path: '$', message: `no ${SINGULAR[table]} "${slug}"` }]);
+    if (!row) throw new ImportError([{ path: '$', message: `no ${SINGULAR[table]} "${slug}"` }], 'references');
     this.ids[table].set(slug, row.id);
     return row.id;
   }
@@ -169,6 +180,9 @@ class Importer {
       start_date: e.startDate ?? null,
       end_date: e.endDate ?? null,
       status: e.status ?? null,
+      // Cleared in the same statement as a change of kind (the table CHECKs that only products
+      // have a developer); a developer is set by linkEntity once every entity has an id.
+      ...(e.developer === undefined ? { developer_id: null } : {}),
     });
     this.ids.entities.set(slug, id);
   }
@@ -193,24 +207,30 @@ class Importer {
       aliases.forEach((alias, position) => insert.run(id, alias, position));
       changed = true;
     }
-    if (e.kind === 'EVENT') {
-      const wanted = new Map((e.participants ?? []).map((p) => [`${this.idOf('entities', p.entity)}\u0000${p.role}`, p]));
-      const rows = this.client
-        .prepare('SELECT id, entity_id AS entityId, role FROM event_participants WHERE event_id = ? ORDER BY id')
-        .all(id) as { id: number; entityId: number; role: string }[];
-      for (const row of rows) {
-        if (!wanted.delete(`${row.entityId}\u0000${row.role}`)) {
-          this.client.prepare('DELETE FROM event_participants WHERE id = ?').run(row.id);
-          changed = true;
-        }
-      }
-      const insert = this.client.prepare('INSERT INTO event_participants (event_id, entity_id, role) VALUES (?, ?, ?)');
-      for (const p of wanted.values()) {
-        insert.run(id, this.idOf('entities', p.entity), p.role);
+    // Synced for every kind: an entity that stops being an event loses its participants.
+    if (this.syncParticipants(id, e.participants ?? [])) changed = true;
+    if (changed) this.touch('entities', id, this.wasCreated('entities', id));
+  }
+
+  /** Makes an event's participants those listed, keeping the rows (and their ids) that stay. */
+  private syncParticipants(eventId: number, participants: { entity: string; role: string }[]): boolean {
+    let changed = false;
+    const wanted = new Map(participants.map((p) => [`${this.idOf('entities', p.entity)}\u0000${p.role}`, p]));
+    const rows = this.client
+      .prepare('SELECT id, entity_id AS entityId, role FROM event_participants WHERE event_id = ? ORDER BY id')
+      .all(eventId) as { id: number; entityId: number; role: string }[];
+    for (const row of rows) {
+      if (!wanted.delete(`${row.entityId}\u0000${row.role}`)) {
+        this.client.prepare('DELETE FROM event_participants WHERE id = ?').run(row.id);
         changed = true;
       }
     }
-    if (changed) this.touch('entities', id, this.wasCreated('entities', id));
+    const insert = this.client.prepare('INSERT INTO event_participants (event_id, entity_id, role) VALUES (?, ?, ?)');
+    for (const p of wanted.values()) {
+      insert.run(eventId, this.idOf('entities', p.entity), p.role);
+      changed = true;
+    }
+    return changed;
   }
 
   private linkClaim(slug: string, claim: ImportDocument['claims'][string]) {
@@ -252,8 +272,10 @@ class Importer {
       if (!wanted.has(a)) wanted.set(a, new Set());
       wanted.get(a)!.add(b);
     };
+    const inDocument = new Set<number>();
     for (const [slug, claim] of Object.entries(this.doc.claims)) {
       const id = this.idOf('claims', slug);
+      inDocument.add(id);
       if (!wanted.has(id)) wanted.set(id, new Set());
       for (const other of claim.contradicts ?? []) {
         const otherId = this.idOf('claims', other);
@@ -263,11 +285,23 @@ class Importer {
     }
     const insert = this.client.prepare('INSERT OR IGNORE INTO claim_contradictions (claim_id, contradicts_id) VALUES (?, ?)');
     for (const [id, others] of wanted) {
+      // A claim the document does not list keeps its other links; it gains the reverse rows below.
+      if (!inDocument.has(id)) continue;
+      const before = this.contradictionsOf(id);
       if (this.syncSet('claim_contradictions', 'claim_id', id, 'contradicts_id', [...others])) {
         for (const other of others) insert.run(other, id);
         this.touch('claims', id, this.wasCreated('claims', id));
+        // The claims that gained or lost the link changed too, in the document or not.
+        for (const other of new Set([...before, ...others])) {
+          if (before.has(other) !== others.has(other)) this.touch('claims', other, this.wasCreated('claims', other));
+        }
       }
     }
+  }
+
+  private contradictionsOf(id: number): Set<number> {
+    const rows = this.client.prepare('SELECT contradicts_id AS v FROM claim_contradictions WHERE claim_id = ?').all(id) as { v: number }[];
+    return new Set(rows.map((r) => r.v));
   }
 
   /** Makes the set of `valueColumn` for `ownerId` equal `wanted`; true when anything changed. */

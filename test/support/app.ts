@@ -5,6 +5,8 @@ import { loadSeed } from '../../src/model/seed';
 
 export interface TestApp {
   db: Db;
+  /** The `Authorization` header that carries this app's API token (empty when it has none). */
+  auth: Record<string, string>;
   /** The SQL statements drizzle sent since the last `resetQueries()`. */
   queries: string[];
   resetQueries(): void;
@@ -15,22 +17,30 @@ export interface TestApp {
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<ExecutionResult<T> & { status: number }>;
+  /** `gql` with the app's bearer token: for mutations. */
+  mutate<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<ExecutionResult<T> & { status: number }>;
 }
+
+/** The token `createTestApp({ apiToken: TEST_TOKEN })` apps accept. */
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 /**
  * A fresh in-memory database, migrated from `migrations/` and seeded with the article; or, given
- * `db`, an app over that database (its statements are then not counted).
+ * `db`, an app over that database (its statements are then not counted). With `apiToken`, writes
+ * that carry it (see `mutate` and `auth`) are allowed.
  */
-export function createTestApp({ seed = true, db: given }: { seed?: boolean; db?: Db } = {}): TestApp {
+export function createTestApp({ seed = true, db: given, apiToken }: { seed?: boolean; db?: Db; apiToken?: string } = {}): TestApp {
   const queries: string[] = [];
   const db = given ?? openDatabase({ path: ':memory:', onQuery: (sql) => queries.push(sql) });
   if (!given) migrateDatabase(db);
   if (seed && !given) loadSeed(db);
   queries.length = 0;
-  const yoga = createApp({ db, logger: silentLogger });
+  const yoga = createApp({ db, logger: silentLogger, apiToken });
+  const auth: Record<string, string> = apiToken ? { authorization: `Bearer ${apiToken}` } : {};
   const fetch = async (path: string, init?: RequestInit): Promise<Response> => yoga.fetch(`http://claimgraph.test${path}`, init as never);
-  return {
+  const app: TestApp = {
     db,
+    auth,
     queries,
     resetQueries: () => {
       queries.length = 0;
@@ -45,7 +55,9 @@ export function createTestApp({ seed = true, db: given }: { seed?: boolean; db?:
       const body = (await response.json()) as ExecutionResult<never>;
       return { ...body, status: response.status };
     },
+    mutate: (query, variables) => app.gql(query, variables, auth),
   };
+  return app;
 }
 
 const noop = () => {};

@@ -1,0 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { importFormatJsonSchema } from '../model/import-format';
+
+/** The import format's JSON Schema as committed in seed/; a test fails when the two differ. */
+export const printedImportSchema = () => `${JSON.stringify(importFormatJsonSchema(), null, 2)}\n`;
+export const IMPORT_SCHEMA_FILE = fileURLToPath(new URL('../../seed/import-format.schema.json', import.meta.url));
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(IMPORT_SCHEMA_FILE, printedImportSchema());
+  process.stdout.write(`wrote ${IMPORT_SCHEMA_FILE}\n`);
+}

@@ -1,0 +1,151 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { ATTRIBUTIONS, CLAIM_KINDS, STANCES } from '../../../schema/enums';
+import { citations, claimContradictions, claims, claimSubjects, type CitationRow, type ClaimRow } from '../../../schema/tables';
+import type { Db } from '../../db';
+import { conflict, notFound } from '../../errors';
+import { encodeGlobalID } from '../../graphql/global-id';
+import { endsBeforeStart, MAX_LENGTH, partialDate, slug, text } from '../import-format';
+import {
+  citationRef,
+  claimRef,
+  entityRef,
+  findClaim,
+  findEntity,
+  findSource,
+  inTransaction,
+  orNull,
+  parseInput,
+  sourceRef,
+  touch,
+  uniqueList,
+} from './common';
+import { freeSlug, slugify, slugTaken } from './slugs';
+
+const citationFields = {
+  sourceId: sourceRef,
+  stance: z.enum(STANCES),
+  locator: text(MAX_LENGTH.locator).nullish(),
+  quote: text(MAX_LENGTH.quote).nullish(),
+};
+
+const CitationInput = z.object(citationFields);
+
+/** A claim's citations are unique by source, stance and locator (the table's natural key). */
+const citationKey = (c: { sourceId: { id: number }; stance: string; locator?: string | null }) =>
+  `${c.sourceId.id}\u0000${c.stance}\u0000${c.locator ?? ''}`;
+
+export const CreateClaimInput = z
+  .object({
+    slug: slug.nullish(),
+    text: text(MAX_LENGTH.text),
+    kind: z.enum(CLAIM_KINDS),
+    claimantId: entityRef.nullish(),
+    attribution: z.enum(ATTRIBUTIONS).nullish(),
+    appearsInId: sourceRef,
+    aboutIds: uniqueList(entityRef, 50, (r) => r.id, 'this entity').min(1, 'a claim is about at least one entity'),
+    citations: uniqueList(CitationInput, 50, citationKey, 'a citation of this source with this stance and locator').nullish(),
+    contradictsIds: uniqueList(claimRef, 50, (r) => r.id, 'this claim').nullish(),
+    validFrom: partialDate.nullish(),
+    validTo: partialDate.nullish(),
+  })
+  .superRefine((input, ctx) => {
+    if (endsBeforeStart(input.validFrom, input.validTo)) ctx.addIssue({ code: 'custom', path: ['validTo'], message: 'ends before validFrom' });
+  });
+
+export const AddCitationInput = z.object({ claimId: claimRef, ...citationFields });
+export const RemoveCitationInput = z.object({ id: citationRef });
+
+function insertCitation(db: Db, claimId: number, c: z.output<typeof CitationInput>, field: string): CitationRow {
+  const locator = orNull(c.locator);
+  const existing = db
+    .select({ id: citations.id })
+    .from(citations)
+    .where(
+      and(
+        eq(citations.claimId, claimId),
+        eq(citations.sourceId, c.sourceId.id),
+        eq(citations.stance, c.stance),
+        sql`coalesce(${citations.locator}, '') = ${locator ?? ''}`,
+      ),
+    )
+    .get();
+  if (existing) {
+    const where = locator ? ` at "${locator}"` : '';
+    throw conflict(`${field}: the claim already cites this source with stance ${c.stance}${where}`, field);
+  }
+  return db
+    .insert(citations)
+    .values({ claimId, sourceId: c.sourceId.id, stance: c.stance, locator, quote: orNull(c.quote) })
+    .returning()
+    .get();
+}
+
+/**
+ * Records a claim with its about-links, citations and contradictions, all in one transaction.
+ * `contradicts` is stored both ways, and each contradicted claim records the change.
+ */
+export function createClaim(db: Db, raw: z.input<typeof CreateClaimInput>): ClaimRow {
+  const input = parseInput(CreateClaimInput, raw);
+  return inTransaction(db, () => {
+    const claimant = input.claimantId ? findEntity(db, input.claimantId, 'input.claimantId') : null;
+    findSource(db, input.appearsInId, 'input.appearsInId');
+    const about = input.aboutIds.map((ref, i) => findEntity(db, ref, `input.aboutIds[${i}]`));
+    input.citations?.forEach((c, i) => findSource(db, c.sourceId, `input.citations[${i}].sourceId`));
+    const contradicted = (input.contradictsIds ?? []).map((ref, i) => findClaim(db, ref, `input.contradictsIds[${i}]`));
+    if (input.slug && slugTaken(db, claims, input.slug)) {
+      throw conflict(`input.slug: a claim with the slug "${input.slug}" already exists`, 'input.slug');
+    }
+
+    const claim = db
+      .insert(claims)
+      .values({
+        slug: input.slug ?? freeSlug(db, claims, slugify(input.text, 60), 'claim'),
+        text: input.text,
+        kind: input.kind,
+        claimantId: claimant?.id ?? null,
+        attribution: input.attribution ?? 'DIRECT',
+        appearsInId: input.appearsInId.id,
+        validFrom: orNull(input.validFrom),
+        validTo: orNull(input.validTo),
+      })
+      .returning()
+      .get();
+    for (const entity of about) db.insert(claimSubjects).values({ claimId: claim.id, entityId: entity.id }).run();
+    input.citations?.forEach((c, i) => insertCitation(db, claim.id, c, `input.citations[${i}]`));
+    for (const other of contradicted) {
+      db.insert(claimContradictions)
+        .values([
+          { claimId: claim.id, contradictsId: other.id },
+          { claimId: other.id, contradictsId: claim.id },
+        ])
+        .run();
+      touch(db, claims, other.id);
+    }
+    // Read back: the citations' triggers have set `support`.
+    return db.select().from(claims).where(eq(claims.id, claim.id)).get()!;
+  });
+}
+
+/** Cites a source for a claim; the claim's `support` follows (a trigger derives it). */
+export function addCitation(db: Db, raw: z.input<typeof AddCitationInput>): CitationRow {
+  const input = parseInput(AddCitationInput, raw);
+  return inTransaction(db, () => {
+    const claim = findClaim(db, input.claimId, 'input.claimId');
+    findSource(db, input.sourceId, 'input.sourceId');
+    const citation = insertCitation(db, claim.id, input, 'input.sourceId');
+    touch(db, claims, claim.id);
+    return citation;
+  });
+}
+
+export function removeCitation(db: Db, raw: z.input<typeof RemoveCitationInput>): { deletedId: string; claimId: number } {
+  const input = parseInput(RemoveCitationInput, raw);
+  return inTransaction(db, () => {
+    const citation = db.select({ id: citations.id, claimId: citations.claimId }).from(citations).where(eq(citations.id, input.id.id)).get();
+    if (!citation) throw notFound(`input.id: no Citation has the id "${input.id.globalId}"`, 'input.id');
+    db.delete(citations).where(eq(citations.id, citation.id)).run();
+    touch(db, claims, citation.claimId);
+    return { deletedId: encodeGlobalID('Citation', citation.id), claimId: citation.claimId };
+  });
+}

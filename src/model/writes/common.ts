@@ -1,0 +1,126 @@
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { EntityKind } from '../../../schema/enums';
+import { claims, entities, sources } from '../../../schema/tables';
+import type { Db } from '../../db';
+import { UserError, notFound } from '../../errors';
+import { decodeGlobalID, ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES } from '../../graphql/global-id';
+
+/** The value `created_at`/`updated_at` default to: ISO 8601, UTC, milliseconds. */
+export const NOW = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
+
+/**
+ * Runs `write` as one transaction, all of it or none. IMMEDIATE takes the write lock before the
+ * first read, so another process (an import, a second server) cannot change what was checked.
+ */
+export function inTransaction<T>(db: Db, write: () => T): T {
+  try {
+    return db.$client.transaction(write).immediate();
+  } catch (error) {
+    // Every unique key is checked before writing; this only catches what slips past the checks.
+    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      throw new UserError('CONFLICT', 'This would duplicate a row that already exists; nothing was written.');
+    }
+    throw error;
+  }
+}
+
+/** "input.aboutIds[1]", "input.citations[0].sourceId". */
+export function fieldPath(path: readonly PropertyKey[], root = 'input'): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), root);
+}
+
+/**
+ * Validates a mutation's input. Every problem is reported: the error's message and `field` name
+ * the first, and `extensions.problems` lists them all as `{ field, message }`.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({ field: fieldPath(issue.path), message: issue.message }));
+  const first = problems[0]!;
+  throw new UserError('BAD_USER_INPUT', `${first.field}: ${first.message}`, { field: first.field, problems });
+}
+
+export const badField = (field: string, message: string) => new UserError('BAD_USER_INPUT', `${field}: ${message}`, { field });
+
+/** A decoded global id, with the text the caller sent (for messages). */
+export interface Ref {
+  id: number;
+  typename: string;
+  globalId: string;
+}
+
+/** A global id that must name one of `types`; `what` says which in the error. */
+function ref(types: readonly string[], what: string) {
+  return z.string().transform((value, ctx): Ref => {
+    let decoded: { typename: string; id: string };
+    try {
+      decoded = decodeGlobalID(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+    if (!types.includes(decoded.typename)) {
+      ctx.addIssue({ code: 'custom', message: `expected the id of ${what}, got the id of a ${decoded.typename}` });
+      return z.NEVER;
+    }
+    return { id: Number(decoded.id), typename: decoded.typename, globalId: value };
+  });
+}
+
+export const entityRef = ref(ENTITY_TYPE_NAMES, 'an entity');
+export const eventRef = ref(['Event'], 'an Event');
+export const sourceRef = ref(['Source'], 'a Source');
+export const claimRef = ref(['Claim'], 'a Claim');
+export const citationRef = ref(['Citation'], 'a Citation');
+
+/** A list without repeats (by `key`), of at most `max` items. */
+export function uniqueList<T extends z.ZodType>(item: T, max: number, key: (value: z.output<T>) => unknown, what: string) {
+  return z
+    .array(item)
+    .max(max, `at most ${max} items`)
+    .superRefine((list, ctx) => {
+      const seen = new Set<unknown>();
+      list.forEach((value, i) => {
+        const k = key(value);
+        if (seen.has(k)) ctx.addIssue({ code: 'custom', path: [i], message: `${what} is listed twice` });
+        seen.add(k);
+      });
+    });
+}
+
+export type EntityHead = { id: number; slug: string; kind: EntityKind; name: string };
+
+/** The entity `ref` names; NOT_FOUND when there is none of that type (a Person id never finds an Organization). */
+export function findEntity(db: Db, ref: Ref, field: string): EntityHead {
+  const row = db
+    .select({ id: entities.id, slug: entities.slug, kind: entities.kind, name: entities.name })
+    .from(entities)
+    .where(eq(entities.id, ref.id))
+    .get();
+  if (!row || ENTITY_TYPE_BY_KIND[row.kind] !== ref.typename) throw missing(ref, field);
+  return row;
+}
+
+export function findSource(db: Db, ref: Ref, field: string) {
+  const row = db.select({ id: sources.id, slug: sources.slug, title: sources.title }).from(sources).where(eq(sources.id, ref.id)).get();
+  if (!row) throw missing(ref, field);
+  return row;
+}
+
+export function findClaim(db: Db, ref: Ref, field: string) {
+  const row = db.select({ id: claims.id, slug: claims.slug }).from(claims).where(eq(claims.id, ref.id)).get();
+  if (!row) throw missing(ref, field);
+  return row;
+}
+
+const missing = (ref: Ref, field: string) => notFound(`${field}: no ${ref.typename} has the id "${ref.globalId}"`, field);
+
+/** Records that a row changed through its links (citations, aliases, participants, contradictions). */
+export function touch(db: Db, table: typeof entities | typeof claims, id: number): void {
+  db.run(sql`UPDATE ${table} SET updated_at = ${NOW} WHERE id = ${id}`);
+}
+
+/** Treats an explicit null like an omitted field: both mean "none" when creating a row. */
+export const orNull = <T>(value: T | null | undefined): T | null => value ?? null;

@@ -1,0 +1,260 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { ENTITY_KINDS, EVENT_STATUSES, type EntityKind } from '../../../schema/enums';
+import { claims, claimSubjects, entities, entityAliases, eventParticipants, relationships, sources, type EntityRow } from '../../../schema/tables';
+import type { Db } from '../../db';
+import { conflict } from '../../errors';
+import { encodeGlobalID, ENTITY_TYPE_BY_KIND } from '../../graphql/global-id';
+import {
+  endsBeforeStart,
+  KIND_FIELDS,
+  kindsWith,
+  MAX_LENGTH,
+  partialDate,
+  slug,
+  text,
+  wikidataId,
+} from '../import-format';
+import {
+  badField,
+  entityRef,
+  eventRef,
+  findEntity,
+  inTransaction,
+  NOW,
+  parseInput,
+  touch,
+  uniqueList,
+} from './common';
+import { freeSlug, slugify, slugTaken } from './slugs';
+
+const aliases = uniqueList(text(MAX_LENGTH.alias), 50, (alias) => alias.toLowerCase(), 'this alias (ignoring case)');
+
+/** The fields every entity may have, besides its name, and the kind-specific ones. */
+const optionalFields = {
+  aliases: aliases.nullish(),
+  description: text(MAX_LENGTH.description).nullish(),
+  wikidataId: wikidataId.nullish(),
+  foundedOn: partialDate.nullish(),
+  legalForm: text(MAX_LENGTH.legalForm).nullish(),
+  occupation: text(MAX_LENGTH.occupation).nullish(),
+  developerId: entityRef.nullish(),
+  releasedOn: partialDate.nullish(),
+  startDate: partialDate.nullish(),
+  endDate: partialDate.nullish(),
+  status: z.enum(EVENT_STATUSES).nullish(),
+};
+
+type KindField = 'foundedOn' | 'legalForm' | 'occupation' | 'developerId' | 'releasedOn' | 'startDate' | 'endDate' | 'status';
+
+/** The input fields only some kinds have: the import format's, with the developer given by id. */
+const INPUT_KIND_FIELDS = Object.fromEntries(
+  ENTITY_KINDS.map((kind) => [
+    kind,
+    KIND_FIELDS[kind].flatMap((f): KindField[] => (f === 'participants' ? [] : [f === 'developer' ? 'developerId' : f])),
+  ]),
+) as unknown as Record<EntityKind, readonly KindField[]>;
+const ALL_INPUT_KIND_FIELDS = [...new Set(Object.values(INPUT_KIND_FIELDS).flat())];
+
+type KindFields = Partial<Record<KindField, unknown>>;
+
+/** Problems with kind-specific fields: a value for another kind's field, an event without status. */
+function kindProblems(kind: EntityKind, input: KindFields, creating: boolean): { path: string; message: string }[] {
+  const problems = [];
+  const own = INPUT_KIND_FIELDS[kind];
+  for (const field of ALL_INPUT_KIND_FIELDS) {
+    if (input[field] != null && !own.includes(field)) {
+      const kinds = kindsWith(field === 'developerId' ? 'developer' : field);
+      problems.push({ path: field, message: `only ${kinds} entities have ${field}; this one is a${/^[AEIOU]/.test(kind) ? 'n' : ''} ${kind}` });
+    }
+  }
+  if (kind === 'EVENT' && (creating ? input.status == null : input.status === null)) {
+    problems.push({ path: 'status', message: creating ? 'an EVENT needs a status' : 'an EVENT always has a status; omit status to keep it' });
+  }
+  return problems;
+}
+
+export const CreateEntityInput = z
+  .object({
+    kind: z.enum(ENTITY_KINDS),
+    slug: slug.nullish(),
+    name: text(MAX_LENGTH.name),
+    ...optionalFields,
+  })
+  .superRefine((input, ctx) => {
+    for (const { path, message } of kindProblems(input.kind, input, true)) ctx.addIssue({ code: 'custom', path: [path], message });
+    if (endsBeforeStart(input.startDate, input.endDate)) ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'ends before startDate' });
+  });
+
+export const UpdateEntityInput = z
+  .object({
+    id: entityRef,
+    name: text(MAX_LENGTH.name).nullish(),
+    ...optionalFields,
+  })
+  .superRefine((input, ctx) => {
+    if (input.name === null) ctx.addIssue({ code: 'custom', path: ['name'], message: 'an entity always has a name; omit name to keep it' });
+  });
+
+export const DeleteEntityInput = z.object({ id: entityRef });
+
+export const AddEventParticipantInput = z.object({
+  eventId: eventRef,
+  entityId: entityRef,
+  role: text(MAX_LENGTH.role),
+});
+
+/** The entity columns the input sets, for fields present in it (`undefined` leaves a column alone). */
+function columnsOf(input: z.output<typeof UpdateEntityInput> | z.output<typeof CreateEntityInput>, developerId: number | null | undefined) {
+  const columns = {
+    name: input.name ?? undefined,
+    description: input.description,
+    wikidataId: input.wikidataId,
+    foundedOn: input.foundedOn,
+    legalForm: input.legalForm,
+    occupation: input.occupation,
+    developerId,
+    releasedOn: input.releasedOn,
+    startDate: input.startDate,
+    endDate: input.endDate,
+    status: input.status,
+  };
+  return Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined)) as Partial<
+    Pick<EntityRow, 'name' | 'description' | 'wikidataId' | 'foundedOn' | 'legalForm' | 'occupation' | 'developerId' | 'releasedOn' | 'startDate' | 'endDate' | 'status'>
+  >;
+}
+
+function setAliases(db: Db, entityId: number, list: readonly string[]) {
+  db.delete(entityAliases).where(eq(entityAliases.entityId, entityId)).run();
+  list.forEach((alias, position) => db.insert(entityAliases).values({ entityId, alias, position }).run());
+}
+
+function aliasesOf(db: Db, entityId: number): string[] {
+  return db
+    .select({ alias: entityAliases.alias })
+    .from(entityAliases)
+    .where(eq(entityAliases.entityId, entityId))
+    .orderBy(asc(entityAliases.position))
+    .all()
+    .map((a) => a.alias);
+}
+
+export function createEntity(db: Db, raw: z.input<typeof CreateEntityInput>): EntityRow {
+  const input = parseInput(CreateEntityInput, raw);
+  return inTransaction(db, () => {
+    const developer = input.developerId ? findEntity(db, input.developerId, 'input.developerId') : null;
+    if (input.slug && slugTaken(db, entities, input.slug)) {
+      throw conflict(`input.slug: an entity with the slug "${input.slug}" already exists`, 'input.slug');
+    }
+    const entitySlug = input.slug ?? freeSlug(db, entities, slugify(input.name), input.kind.toLowerCase());
+    const row = db
+      .insert(entities)
+      .values({ ...columnsOf(input, developer?.id ?? null), kind: input.kind, name: input.name, slug: entitySlug })
+      .returning()
+      .get();
+    setAliases(db, row.id, input.aliases ?? []);
+    return row;
+  });
+}
+
+/**
+ * Changes the fields given; omitted fields keep their values and `null` clears an optional one.
+ * `aliases` replaces the whole list. updated_at moves only when something actually changed.
+ */
+export function updateEntity(db: Db, raw: z.input<typeof UpdateEntityInput>): EntityRow {
+  const input = parseInput(UpdateEntityInput, raw);
+  return inTransaction(db, () => {
+    const head = findEntity(db, input.id, 'input.id');
+    const [problem] = kindProblems(head.kind, input, false);
+    if (problem) throw badField(`input.${problem.path}`, problem.message);
+    let developerId: number | null | undefined = input.developerId === null ? null : undefined;
+    if (input.developerId) {
+      developerId = findEntity(db, input.developerId, 'input.developerId').id;
+      if (developerId === head.id) throw badField('input.developerId', 'a product cannot be its own developer');
+    }
+    const current = db.select().from(entities).where(eq(entities.id, head.id)).get()!;
+    const wanted = columnsOf(input, developerId);
+    const start = wanted.startDate !== undefined ? wanted.startDate : current.startDate;
+    const end = wanted.endDate !== undefined ? wanted.endDate : current.endDate;
+    if (endsBeforeStart(start, end)) throw badField(input.endDate !== undefined ? 'input.endDate' : 'input.startDate', `${end} ends before ${start}`);
+
+    const changed = Object.fromEntries(
+      Object.entries(wanted).filter(([column, value]) => current[column as keyof EntityRow] !== value),
+    );
+    let touched = false;
+    if (Object.keys(changed).length > 0) {
+      db.update(entities).set({ ...changed, updatedAt: NOW }).where(eq(entities.id, head.id)).run();
+      touched = true;
+    }
+    if (input.aliases !== undefined) {
+      const list = input.aliases ?? [];
+      if (aliasesOf(db, head.id).join('\u0000') !== list.join('\u0000')) {
+        setAliases(db, head.id, list);
+        if (!touched) touch(db, entities, head.id);
+      }
+    }
+    return db.select().from(entities).where(eq(entities.id, head.id)).get()!;
+  });
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** What still points at an entity, counted; deleting it must wait until these are gone. */
+function referencesTo(db: Db, id: number) {
+  const count = (query: ReturnType<typeof sql>) => db.get<{ n: number }>(query)!.n;
+  return {
+    claimsAbout: count(sql`SELECT count(*) AS n FROM ${claimSubjects} WHERE entity_id = ${id}`),
+    claimsMade: count(sql`SELECT count(*) AS n FROM ${claims} WHERE claimant_id = ${id}`),
+    relationships: count(sql`SELECT count(*) AS n FROM ${relationships} WHERE subject_id = ${id} OR object_id = ${id}`),
+    events: count(sql`SELECT count(DISTINCT event_id) AS n FROM ${eventParticipants} WHERE entity_id = ${id}`),
+    products: count(sql`SELECT count(*) AS n FROM ${entities} WHERE developer_id = ${id}`),
+    sources: count(sql`SELECT count(*) AS n FROM ${sources} WHERE publisher_id = ${id}`),
+  };
+}
+
+/**
+ * Deletes an entity that nothing refers to any more; its aliases go with it, and so do an
+ * event's own participant entries. While anything refers to it: CONFLICT, saying what.
+ */
+export function deleteEntity(db: Db, raw: z.input<typeof DeleteEntityInput>): { deletedId: string } {
+  const input = parseInput(DeleteEntityInput, raw);
+  return inTransaction(db, () => {
+    const head = findEntity(db, input.id, 'input.id');
+    const refs = referencesTo(db, head.id);
+    const reasons = [
+      refs.claimsAbout && `${plural(refs.claimsAbout, 'claim is', 'claims are')} about it`,
+      refs.claimsMade && `it is the claimant of ${plural(refs.claimsMade, 'claim')}`,
+      refs.relationships && `it is in ${plural(refs.relationships, 'relationship')}`,
+      refs.events && `it takes part in ${plural(refs.events, 'event')}`,
+      refs.products && `it is the developer of ${plural(refs.products, 'product')}`,
+      refs.sources && `it is the publisher of ${plural(refs.sources, 'source')}`,
+    ].filter(Boolean);
+    if (reasons.length > 0) {
+      throw conflict(
+        `input.id: ${ENTITY_TYPE_BY_KIND[head.kind]} "${head.name}" is still referenced: ${reasons.join(', ')}. Remove or change those first.`,
+        'input.id',
+        { references: refs },
+      );
+    }
+    db.delete(entities).where(eq(entities.id, head.id)).run();
+    return { deletedId: encodeGlobalID(ENTITY_TYPE_BY_KIND[head.kind], head.id) };
+  });
+}
+
+export function addEventParticipant(db: Db, raw: z.input<typeof AddEventParticipantInput>): { eventId: number; entityId: number } {
+  const input = parseInput(AddEventParticipantInput, raw);
+  return inTransaction(db, () => {
+    const event = findEntity(db, input.eventId, 'input.eventId');
+    const entity = findEntity(db, input.entityId, 'input.entityId');
+    if (event.id === entity.id) throw badField('input.entityId', 'an event cannot take part in itself');
+    const existing = db
+      .select({ id: eventParticipants.id })
+      .from(eventParticipants)
+      .where(and(eq(eventParticipants.eventId, event.id), eq(eventParticipants.entityId, entity.id), eq(eventParticipants.role, input.role)))
+      .get();
+    if (existing) throw conflict(`input.role: "${entity.name}" already takes part in "${event.name}" as "${input.role}"`, 'input.role');
+    db.insert(eventParticipants).values({ eventId: event.id, entityId: entity.id, role: input.role }).run();
+    touch(db, entities, event.id);
+    return { eventId: event.id, entityId: entity.id };
+  });
+}

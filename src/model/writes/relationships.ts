@@ -1,0 +1,80 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { relationshipClaims, relationships, type RelationshipRow } from '../../../schema/tables';
+import type { Db } from '../../db';
+import { conflict } from '../../errors';
+import { endsBeforeStart, MAX_LENGTH, partialDate, predicate, slug, text } from '../import-format';
+import { badField, claimRef, entityRef, findClaim, findEntity, inTransaction, orNull, parseInput, uniqueList } from './common';
+import { freeSlug, slugify, slugTaken } from './slugs';
+
+export const CreateRelationshipInput = z
+  .object({
+    slug: slug.nullish(),
+    subjectId: entityRef,
+    predicate,
+    label: text(MAX_LENGTH.label).nullish(),
+    objectId: entityRef,
+    validFrom: partialDate.nullish(),
+    validTo: partialDate.nullish(),
+    claimIds: uniqueList(claimRef, 50, (r) => r.id, 'this claim').nullish(),
+  })
+  .superRefine((input, ctx) => {
+    if (endsBeforeStart(input.validFrom, input.validTo)) ctx.addIssue({ code: 'custom', path: ['validTo'], message: 'ends before validFrom' });
+  });
+
+/** "co_founded" → "co founded": the wording when none is given. */
+export const labelOf = (key: string) => key.replaceAll('_', ' ');
+
+/**
+ * Links two different entities. The same link (subject, predicate, object and validity) may be
+ * recorded once; a second is a CONFLICT. The adjacency list follows by trigger.
+ */
+export function createRelationship(db: Db, raw: z.input<typeof CreateRelationshipInput>): RelationshipRow {
+  const input = parseInput(CreateRelationshipInput, raw);
+  return inTransaction(db, () => {
+    const subject = findEntity(db, input.subjectId, 'input.subjectId');
+    const object = findEntity(db, input.objectId, 'input.objectId');
+    if (subject.id === object.id) throw badField('input.objectId', 'a relationship links two different entities');
+    const claimsOf = (input.claimIds ?? []).map((ref, i) => findClaim(db, ref, `input.claimIds[${i}]`));
+    const validFrom = orNull(input.validFrom);
+    const validTo = orNull(input.validTo);
+    const same = db
+      .select({ slug: relationships.slug })
+      .from(relationships)
+      .where(
+        and(
+          eq(relationships.subjectId, subject.id),
+          eq(relationships.predicate, input.predicate),
+          eq(relationships.objectId, object.id),
+          sql`${relationships.validFrom} IS ${validFrom}`,
+          sql`${relationships.validTo} IS ${validTo}`,
+        ),
+      )
+      .get();
+    if (same) {
+      throw conflict(
+        `input: "${subject.name}" ${input.predicate} "${object.name}" is already recorded with the same validity (relationship "${same.slug}")`,
+        'input',
+      );
+    }
+    if (input.slug && slugTaken(db, relationships, input.slug)) {
+      throw conflict(`input.slug: a relationship with the slug "${input.slug}" already exists`, 'input.slug');
+    }
+    const base = slugify(`${subject.slug}-${input.predicate}-${object.slug}`, 180);
+    const relationship = db
+      .insert(relationships)
+      .values({
+        slug: input.slug ?? freeSlug(db, relationships, base, 'relationship'),
+        subjectId: subject.id,
+        predicate: input.predicate,
+        label: input.label ?? labelOf(input.predicate),
+        objectId: object.id,
+        validFrom,
+        validTo,
+      })
+      .returning()
+      .get();
+    for (const claim of claimsOf) db.insert(relationshipClaims).values({ relationshipId: relationship.id, claimId: claim.id }).run();
+    return relationship;
+  });
+}

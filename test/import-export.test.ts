@@ -1,0 +1,238 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IMPORT_SCHEMA_FILE, printedImportSchema } from '../src/cli/print-import-schema';
+import { migrateDatabase, openDatabase } from '../src/db';
+import { exportDocument, serializeDocument } from '../src/model/export';
+import { ImportError, importDocument } from '../src/model/import';
+import { SEED_FILE } from '../src/model/seed';
+import { createTestApp, TEST_TOKEN } from './support/app';
+import { runCli } from './support/server';
+import { snapshot } from './support/snapshot';
+
+const SEED_TEXT = readFileSync(SEED_FILE, 'utf8');
+const seedDocument = () => JSON.parse(SEED_TEXT) as Record<string, unknown>;
+
+function emptyDb() {
+  const db = openDatabase({ path: ':memory:' });
+  migrateDatabase(db);
+  return db;
+}
+
+const exported = (db: Parameters<typeof exportDocument>[0]) => serializeDocument(exportDocument(db));
+
+/** Imports `doc`, expecting it refused; returns the problems as "path: message" lines. */
+function problems(db: Parameters<typeof importDocument>[0], doc: unknown): string[] {
+  try {
+    importDocument(db, doc);
+  } catch (error) {
+    if (error instanceof ImportError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  throw new Error('the document was imported');
+}
+
+describe('export', () => {
+  it('writes the seeded graph back out as exactly the seed file: the seed is in canonical form', () => {
+    const app = createTestApp();
+    expect(exported(app.db)).toBe(SEED_TEXT);
+  });
+
+  it('round-trips: export → import into an empty database → export gives a byte-identical file', async () => {
+    const app = createTestApp({ apiToken: TEST_TOKEN });
+    // Give the graph rows of every shape mutations can write.
+    const ids = (await app.gql<{ musk: { id: string }; openai: { id: string }; sources: { nodes: { id: string }[] }; claims: { nodes: { id: string }[] } }>(
+      '{ musk: entity(name: "Musk") { id } openai: entity(name: "OpenAI") { id } sources { nodes { id } } claims(first: 2) { nodes { id } } }',
+    )).data!;
+    const mutations: [string, Record<string, unknown>][] = [
+      ['mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id } } }', { i: { kind: 'PRODUCT', name: 'Optimus', aliases: ['Tesla Bot', 'Optimus Gen 2'], developerId: ids.musk.id, releasedOn: '2022-09-30', description: 'A humanoid robot.' } }],
+      ['mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id } } }', { i: { kind: 'EVENT', name: 'AI Day', status: 'OCCURRED', startDate: '2022-09-30', endDate: '2022-10' } }],
+      ['mutation($i: CreateSourceInput!) { createSource(input: $i) { source { id } } }', { i: { kind: 'PRIMARY', title: 'Complaint, Musk v. Altman', url: 'https://example.org/complaint.pdf', publishedOn: '2024-02-29', retrievedOn: '2024-03-01', publisherId: ids.musk.id, label: '[4]' } }],
+      ['mutation($i: CreateClaimInput!) { createClaim(input: $i) { claim { id } } }', { i: { text: 'OpenAI abandoned its founding agreement.', kind: 'POSITION', claimantId: ids.musk.id, attribution: 'REPORTED', appearsInId: ids.sources.nodes[0]!.id, aboutIds: [ids.openai.id, ids.musk.id], citations: [{ sourceId: ids.sources.nodes[2]!.id, stance: 'QUALIFIES', locator: 'p. 2', quote: 'A quote.' }, { sourceId: ids.sources.nodes[1]!.id, stance: 'REFUTES' }], contradictsIds: [ids.claims.nodes[1]!.id, ids.claims.nodes[0]!.id], validFrom: '2024', validTo: '2025' } }],
+      ['mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { relationship { id } } }', { i: { subjectId: ids.openai.id, predicate: 'sued_by', label: 'was sued by', objectId: ids.musk.id, validFrom: '2024-02-29', claimIds: [ids.claims.nodes[1]!.id, ids.claims.nodes[0]!.id] } }],
+    ];
+    for (const [query, variables] of mutations) expect((await app.mutate(query, variables)).errors, query).toBeUndefined();
+
+    const first = exported(app.db);
+    const copy = emptyDb();
+    importDocument(copy, JSON.parse(first));
+    expect(exported(copy)).toBe(first);
+    // Everything mutations write is importable, and importing it over itself changes nothing.
+    const before = snapshot(copy);
+    const report = importDocument(copy, JSON.parse(first));
+    expect(report.created).toEqual({ entities: 0, sources: 0, claims: 0, relationships: 0, citations: 0 });
+    expect(report.updated).toEqual({ entities: 0, sources: 0, claims: 0, relationships: 0, citations: 0 });
+    expect(snapshot(copy)).toEqual(before);
+  });
+
+  it('leaves out absent optional fields', () => {
+    const doc = exportDocument(createTestApp().db);
+    expect(Object.keys(doc.entities!.many!)).toEqual(['kind', 'name', 'description']);
+    expect(JSON.stringify(doc)).not.toMatch(/null|\[\]/);
+  });
+});
+
+describe('import', () => {
+  it('loads the seed twice without changing anything the second time, timestamps included', () => {
+    const db = emptyDb();
+    const first = importDocument(db, seedDocument());
+    expect(first.created).toMatchObject({ entities: 22, claims: 52, relationships: 13, sources: 3, citations: 2 });
+    const before = snapshot(db);
+    const second = importDocument(db, seedDocument());
+    expect(second.created).toEqual({ entities: 0, sources: 0, claims: 0, relationships: 0, citations: 0 });
+    expect(second.updated).toEqual({ entities: 0, sources: 0, claims: 0, relationships: 0, citations: 0 });
+    expect(snapshot(db)).toEqual(before);
+  });
+
+  it('reports every shape problem with its JSON path, and writes nothing', () => {
+    const db = createTestApp().db;
+    const before = snapshot(db);
+    const doc = {
+      format: 'claimgraph/v1',
+      entities: {
+        'Bad Key': { kind: 'PLACE', name: 'x' },
+        ada: { kind: 'PERSON', name: ' ', aliases: ['Ada', 'ADA'], foundedOn: '1815' },
+        expo: { kind: 'EVENT', name: 'Expo', startDate: '1851-10', endDate: '1851-05' },
+      },
+      claims: { c1: { text: 't', kind: 'FACT', appearsIn: 'article', about: ['ada', 'ada'], validFrom: '2018-13', contradicts: ['c2', 'c2'] } },
+    };
+    expect(problems(db, doc).sort()).toEqual(
+      [
+        '$.entities["Bad Key"]: not a valid slug: a slug is lowercase letters and digits joined by single hyphens',
+        '$.entities.ada.name: must not be empty',
+        '$.entities.ada.foundedOn: only ORGANIZATION entities have "foundedOn"',
+        '$.entities.ada.aliases[1]: this alias (ignoring case) is listed twice',
+        '$.entities.expo.status: an event needs a status',
+        '$.entities.expo.endDate: ends before startDate',
+        '$.claims.c1.validFrom: a PartialDate is "YYYY", "YYYY-MM" or "YYYY-MM-DD" naming a real date',
+        '$.claims.c1.about[1]: this entity is listed twice',
+        '$.claims.c1.contradicts[1]: this claim is listed twice',
+      ].sort(),
+    );
+    expect(snapshot(db)).toEqual(before);
+  });
+
+  it('checks references once the shape is valid: each missing slug is named, and nothing is written', () => {
+    const db = createTestApp().db;
+    const before = snapshot(db);
+    const doc = {
+      format: 'claimgraph/v1',
+      entities: { grok2: { kind: 'PRODUCT', name: 'Grok 2', developer: 'xai' } },
+      claims: { c: { text: 't', kind: 'FACT', appearsIn: 'nowhere', about: ['grok2', 'nobody'], citations: [{ source: 'note-9', stance: 'SUPPORTS' }] } },
+    };
+    expect(problems(db, doc)).toEqual([
+      '$.claims.c.appearsIn: no source "nowhere" in the document or the database',
+      '$.claims.c.about[1]: no entity "nobody" in the document or the database',
+      '$.claims.c.citations[0].source: no source "note-9" in the document or the database',
+    ]);
+    expect(snapshot(db)).toEqual(before);
+  });
+
+  it('changes an entity\'s kind cleanly: a product loses its developer, an event its participants', () => {
+    const db = createTestApp().db;
+    const doc = seedDocument() as { entities: Record<string, Record<string, unknown>> };
+    const grok = doc.entities.grok!;
+    expect(grok.developer).toBe('xai');
+    const founding = doc.entities['openai-founding']!;
+    expect(founding.participants).toBeDefined();
+    const report = importDocument(db, {
+      format: 'claimgraph/v1',
+      entities: {
+        grok: { kind: 'ORGANIZATION', name: grok.name },
+        'openai-founding': { kind: 'PLACE', name: founding.name },
+      },
+    });
+    expect(report.updated.entities).toBe(2);
+    const rows = db.$client.prepare("SELECT count(*) AS n FROM event_participants WHERE event_id = (SELECT id FROM entities WHERE slug = 'openai-founding')").get() as { n: number };
+    expect(rows.n).toBe(0);
+    const exportedDoc = exportDocument(db);
+    expect(exportedDoc.entities!.grok).toEqual({ kind: 'ORGANIZATION', name: 'Grok' });
+  });
+
+  it('keeps contradictions between claims the document does not mention', () => {
+    const db = createTestApp().db;
+    const count = () => (db.$client.prepare('SELECT count(*) AS n FROM claim_contradictions').get() as { n: number }).n;
+    const before = count();
+    importDocument(db, {
+      format: 'claimgraph/v1',
+      claims: { extra: { text: 'A claim contradicting the secrecy claim.', kind: 'OPINION', appearsIn: 'article', about: ['openai'], contradicts: ['openai-secrecy-necessary'] } },
+    });
+    expect(count()).toBe(before + 2);
+  });
+});
+
+describe('the JSON Schema of the import format', () => {
+  it('is committed, and current (run `npm run format:print` after changing the format)', () => {
+    expect(readFileSync(IMPORT_SCHEMA_FILE, 'utf8')).toBe(printedImportSchema());
+  });
+
+  it('describes the sections, the kinds and the kind-specific rules', () => {
+    const schema = JSON.parse(readFileSync(IMPORT_SCHEMA_FILE, 'utf8')) as {
+      $schema: string;
+      required: string[];
+      properties: Record<string, unknown>;
+      $defs: Record<string, { allOf?: { if: unknown; then: { required?: string[] } }[]; properties?: Record<string, unknown>; required?: string[] }>;
+    };
+    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(schema.required).toEqual(['format']);
+    expect(Object.keys(schema.properties)).toEqual(['$schema', 'format', 'entities', 'sources', 'claims', 'relationships']);
+    expect(schema.$defs.Claim!.required).toEqual(['text', 'kind', 'appearsIn', 'about']);
+    const event = schema.$defs.Entity!.allOf!.find((rule) => JSON.stringify(rule.if).includes('EVENT'))!;
+    expect(event.then.required).toEqual(['status']);
+  });
+});
+
+describe('npm run import / export', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'claimgraph-cli-'));
+  const dbPath = join(dir, 'nested', 'graph.db');
+  const env = { DATABASE_PATH: dbPath };
+  afterAll(() => {});
+
+  it('creates and migrates the database, imports the seed and says what it created; a second run changes nothing', async () => {
+    const first = await runCli('src/cli/import.ts', [SEED_FILE], env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/created: 22 entities, 3 sources, 52 claims, 13 relationships, 2 citations\n {2}updated: nothing/);
+    const second = await runCli('src/cli/import.ts', [SEED_FILE], env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/created: nothing\n {2}updated: nothing/);
+  });
+
+  it('exports the graph to a file identical to what it imported', async () => {
+    const out = join(dir, 'export.json');
+    const res = await runCli('src/cli/export.ts', [out], env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/22 entities, 3 sources, 52 claims, 13 relationships/);
+    expect(readFileSync(out, 'utf8')).toBe(SEED_TEXT);
+  });
+
+  it('refuses an invalid file with each problem and its path, exit code 1, and writes nothing', async () => {
+    const before = new Database(dbPath, { readonly: true });
+    const count = () => (before.prepare('SELECT (SELECT count(*) FROM entities) + (SELECT count(*) FROM claims) AS n').get() as { n: number }).n;
+    const n = count();
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ format: 'claimgraph/v1', entities: { ok: { kind: 'PLACE', name: 'Fine' }, bad: { kind: 'PERSON', name: '' } }, claims: { c: { text: 'x', kind: 'GUESS', appearsIn: 'article', about: ['ok'] } } }));
+    const res = await runCli('src/cli/import.ts', [bad], env);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toMatch(/nothing was written\. 2 problem\(s\):/);
+    expect(res.stderr).toContain('  $.entities.bad.name: must not be empty');
+    expect(res.stderr).toContain('  $.claims.c.kind: ');
+    expect(count()).toBe(n);
+
+    const notJson = await runCli('src/cli/import.ts', ['-'], env, '{ "format": ');
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(/^claimgraph import: stdin is not JSON: .*nothing was written\n$/);
+    expect(count()).toBe(n);
+    before.close();
+  });
+
+  it('refuses to export a database that does not exist, in one line', async () => {
+    const res = await runCli('src/cli/export.ts', [join(dir, 'x.json')], { DATABASE_PATH: join(dir, 'missing.db') });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^claimgraph export: there is no database at .*missing\.db/);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
