@@ -10,6 +10,8 @@ const schema = z.object({
     .min(16, 'API_TOKEN must be at least 16 characters')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /** Server processes sharing the port and the WAL database: one per core serves the most. */
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

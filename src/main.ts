@@ -1,11 +1,12 @@
+import cluster from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createApp } from './app';
-import { ConfigError, loadConfig } from './config';
-import { assertIntact, CorruptDatabaseError, migrateDatabase, openDatabase } from './db';
+import { type Config, ConfigError, loadConfig } from './config';
+import { assertIntact, CorruptDatabaseError, type Db, migrateDatabase, openDatabase } from './db';
 import { seedIfEmpty } from './model/seed';
 
 function fail(message: string): never {
@@ -13,19 +14,20 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function start() {
-  const config = loadConfig();
-  const log = pino({ level: config.LOG_LEVEL });
-
+/** Creates, checks, migrates and (when empty) seeds the database. */
+function prepareDatabase(config: Config, log: Logger): Db {
   if (config.DATABASE_PATH !== ':memory:') mkdirSync(dirname(config.DATABASE_PATH), { recursive: true });
   const db = openDatabase({ path: config.DATABASE_PATH });
   assertIntact(db, config.DATABASE_PATH);
   migrateDatabase(db);
   const seeded = seedIfEmpty(db);
   if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
+  return db;
+}
 
+/** One server process: listens, and on SIGTERM/SIGINT finishes what is in flight, then closes the database. */
+function serve(config: Config, log: Logger, db: Db) {
   const yoga = createApp({ db, logger: log, apiToken: config.API_TOKEN });
-  if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
   const server = createServer(yoga);
   server.on('error', (error: NodeJS.ErrnoException) => {
     db.$client.close();
@@ -55,6 +57,50 @@ function start() {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** With WORKERS > 1: prepare the database once, then fork workers that share the port and the WAL file. */
+function supervise(config: Config, log: Logger) {
+  prepareDatabase(config, log).$client.close();
+  let stopping = false;
+  const fork = () => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        log.info('stopped');
+        process.exit(0);
+      }
+      return;
+    }
+    log.error({ pid: worker.process.pid, code, signal }, 'a worker died; starting another');
+    fork();
+  });
+  for (let i = 0; i < config.WORKERS; i++) fork();
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, workers: config.WORKERS }, 'stopping the workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function start() {
+  const config = loadConfig();
+  const log = pino({ level: config.LOG_LEVEL });
+  if (config.WORKERS > 1 && cluster.isPrimary) {
+    if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
+    supervise(config, log);
+    return;
+  }
+  if (cluster.isPrimary) {
+    if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
+    serve(config, log, prepareDatabase(config, log));
+    return;
+  }
+  const db = openDatabase({ path: config.DATABASE_PATH });
+  serve(config, log.child({ worker: cluster.worker?.id }), db);
 }
 
 try {

@@ -111,6 +111,22 @@ describe('the real server over HTTP', () => {
     expect(await server.exit).toBe(0);
   });
 
+  it('serves from one process per worker sharing the WAL database, and stops them all', async () => {
+    const server = await start({ DATABASE_PATH: dbPath, WORKERS: '2' });
+    running.push(server.child);
+    for (let waited = 0; (server.output().match(/is serving GraphQL/g) ?? []).length < 2 && waited < 30_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(server.output().match(/is serving GraphQL/g)).toHaveLength(2);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => gql(server.url, '{ entities { totalCount } }').then((r) => r.json())),
+    );
+    expect(answers).toEqual(Array(8).fill({ data: { entities: { totalCount: 22 } } }));
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toBe(0);
+    expect(server.output()).toMatch(/"worker":2/);
+  });
+
   it('refuses a corrupt database file with one clear line', async () => {
     const corrupt = join(dir, 'corrupt.db');
     writeFileSync(corrupt, 'this is not a database, just text '.repeat(200));
