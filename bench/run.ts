@@ -1,0 +1,327 @@
+/**
+ * `npm run bench [-- --quick] [-- --repeat 3]`: claimgraph against its floors, in one run.
+ *
+ * Builds (or reuses) a generated graph, starts the real server (production limits, one process per
+ * core over the shared WAL database) and the raw floor (the same answers from hand-written
+ * better-sqlite3 statements behind node:http), checks that every workload's answer equals the
+ * floor's, then drives each with autocannon at a fixed concurrency after a warm-up. Prints a
+ * markdown table and writes the same figures to bench/results.json.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, isDeepStrictEqual } from 'node:util';
+import autocannon from 'autocannon';
+import { createApp } from '../src/app';
+import { migrateDatabase, openDatabase } from '../src/db';
+import { type GenerateOptions, generateGraph } from '../src/model/generate';
+import { shortestPath } from '../src/model/graph';
+import { MIX, type Params, WORKLOADS, workload } from './workloads';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '16' },
+    workers: { type: 'string', default: '2' },
+    repeat: { type: 'string', default: '1' },
+  },
+});
+
+const SIZES: Record<'full' | 'quick', GenerateOptions> = {
+  full: { entities: 100_000, relationships: 500_000, claims: 1_000_000, sources: 50_000, seed: 42, minCitations: 1, maxCitations: 3 },
+  quick: { entities: 10_000, relationships: 50_000, claims: 100_000, sources: 5_000, seed: 42, minCitations: 1, maxCitations: 3 },
+};
+const size = args.quick ? 'quick' : 'full';
+const options = SIZES[size];
+const duration = Number(args.duration);
+const warmup = Number(args.warmup);
+const connections = Number(args.connections);
+const workers = Number(args.workers);
+const repeat = Number(args.repeat);
+const TOKEN = 'bench-token-0123456789abcdef';
+const ROOT = new URL('..', import.meta.url).pathname;
+const DATA = join(ROOT, 'bench', 'data');
+const TYPE: Record<string, string> = { ORGANIZATION: 'Organization', PERSON: 'Person', EVENT: 'Event', PRODUCT: 'Product', PLACE: 'Place' };
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The generated graph, built once per size and reused while its options are unchanged. */
+function data(): { path: string; loadSeconds: number | null } {
+  mkdirSync(DATA, { recursive: true });
+  const base = join(DATA, `${size}.db`);
+  const meta = join(DATA, `${size}.json`);
+  const wanted = JSON.stringify(options);
+  if (existsSync(base) && existsSync(meta) && JSON.parse(readFileSync(meta, 'utf8')).options === wanted) {
+    return { path: base, loadSeconds: JSON.parse(readFileSync(meta, 'utf8')).loadSeconds };
+  }
+  for (const suffix of ['', '-wal', '-shm']) rmSync(base + suffix, { force: true });
+  log(`generating the ${size} graph: ${JSON.stringify(options)}`);
+  const started = performance.now();
+  const db = openDatabase({ path: base });
+  migrateDatabase(db);
+  db.$client.pragma('journal_mode = OFF');
+  db.$client.pragma('synchronous = OFF');
+  db.$client.pragma('cache_size = -1000000');
+  db.$client.pragma('temp_store = MEMORY');
+  generateGraph(db, options);
+  db.$client.pragma('journal_mode = WAL');
+  db.$client.pragma('optimize');
+  db.$client.close();
+  const loadSeconds = (performance.now() - started) / 1000;
+  writeFileSync(meta, JSON.stringify({ options: wanted, loadSeconds }));
+  log(`generated in ${loadSeconds.toFixed(1)} s`);
+  return { path: base, loadSeconds };
+}
+
+/** Parameters for every workload, drawn deterministically from the data. */
+function parameters(path: string): Record<string, Params[]> {
+  const db = openDatabase({ path, readonly: true });
+  const c = db.$client;
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const maxClaim = c.prepare('SELECT max(id) FROM claims').pluck().get() as number;
+  const maxEntity = c.prepare('SELECT max(id) FROM entities').pluck().get() as number;
+  const maxSource = c.prepare('SELECT max(id) FROM sources').pluck().get() as number;
+  const kindOf = c.prepare('SELECT kind FROM entities WHERE id = ?').pluck();
+  const entity = (id: number) => ({ id, type: TYPE[kindOf.get(id) as string]! });
+  const sources = c
+    .prepare("SELECT source_id FROM citations WHERE stance = 'SUPPORTS' GROUP BY source_id HAVING count(*) >= 20 LIMIT 5000")
+    .pluck()
+    .all() as number[];
+  c.exec("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, 'search_index', 'row')");
+  const common = c.prepare('SELECT term FROM temp.vocab ORDER BY doc DESC LIMIT 1').pluck().get() as string;
+  const rare = c.prepare('SELECT term FROM temp.vocab WHERE doc BETWEEN 2 AND 20 AND length(term) > 4 ORDER BY term LIMIT 50').pluck().all() as string[];
+  const connected = Math.floor(maxEntity * 0.99);
+  const reachable: Params[] = [];
+  for (let tries = 0; reachable.length < 30 && tries < 300; tries++) {
+    const a = entity(1 + rand(connected));
+    const b = entity(1 + rand(connected));
+    const found = shortestPath(db, a.id, b.id, 4);
+    if (found && found.steps.length >= 2) reachable.push({ from: a.id, fromType: a.type, to: b.id, toType: b.type });
+  }
+  const unreachable: Params[] = [];
+  for (let i = 0; i < 30; i++) {
+    const a = entity(1 + rand(connected));
+    const b = entity(connected + 1 + rand(maxEntity - connected));
+    unreachable.push({ from: a.id, fromType: a.type, to: b.id, toType: b.type });
+  }
+  let writes = 0;
+  const write = (): Params => {
+    const a = entity(1 + rand(connected));
+    const b = entity(1 + rand(connected));
+    return { text: `Benchmark write ${process.pid} ${++writes}`, source: 1 + rand(maxSource), a: a.id, aType: a.type, b: b.id, bType: b.type };
+  };
+  // Left open: writes draw their entities while the benchmark runs.
+  return {
+    lookup: Array.from({ length: 500 }, () => ({ id: 1 + rand(maxClaim) })),
+    nested: Array.from({ length: 100 }, () => ({ id: sources[rand(sources.length)]! })),
+    'page-first': [{}],
+    'page-deep': [{ after: Math.floor(maxClaim * 0.9) }],
+    'search-rare': rare.map((q) => ({ q })),
+    'search-common': [{ q: common }],
+    'path-reachable': reachable,
+    'path-unreachable': unreachable,
+    // Each write is new: generated on demand.
+    write: new Proxy([] as Params[], { get: (target, key) => (key === 'length' ? 1 : key === '0' ? write() : Reflect.get(target, key)) }),
+  };
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+}
+
+function startServer(command: string[], env: Record<string, string>, ready: RegExp, count: number): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...command], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = [...output.matchAll(new RegExp(ready, 'g'))];
+      if (found.length >= count) resolve({ url: found[0]![1]!, child });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}:\n${output}`)));
+  });
+}
+
+function cycle(list: Params[]) {
+  let i = 0;
+  return () => list[i++ % list.length]!;
+}
+
+const gqlBody = (name: string, p: Params) => JSON.stringify({ query: workload(name).query, variables: workload(name).variables(p) });
+const rawBody = (name: string, p: Params) => JSON.stringify({ w: name, p });
+
+async function post(url: string, body: string) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body });
+  return (await res.json()) as { data?: unknown; errors?: unknown };
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function drive(url: string, body: () => string): Promise<Figures> {
+  const run = (seconds: number) =>
+    autocannon({
+      url,
+      connections,
+      duration: seconds,
+      requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, setupRequest: (req) => ({ ...req, body: body() }) }],
+    });
+  await run(warmup);
+  const runs: Figures[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const r = await run(duration);
+    if (r.errors || r.non2xx) throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
+    runs.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
+  }
+  const median = (k: keyof Figures) => runs.map((f) => f[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+  return { rps: median('rps'), p50: median('p50'), p99: median('p99') };
+}
+
+function weighted(entries: [string, number][]) {
+  const total = entries.reduce((sum, [, w]) => sum + w, 0);
+  let seed = 7;
+  return () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    let pick = seed % total;
+    for (const [name, w] of entries) {
+      if (pick < w) return name;
+      pick -= w;
+    }
+    return entries[0]![0];
+  };
+}
+
+/** Resident memory high-water mark of each claimgraph worker, in MB. */
+function peakMemory(primary: ChildProcess): number[] {
+  let pids: string[] = [];
+  try {
+    pids = execFileSync('pgrep', ['-P', String(primary.pid)]).toString().trim().split('\n').filter(Boolean);
+  } catch {
+    pids = [];
+  }
+  if (pids.length === 0) pids = [String(primary.pid)];
+  return pids.map((pid) => {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  });
+}
+
+async function main() {
+  const { path: base, loadSeconds } = data();
+  const path = join(DATA, `${size}-run.db`);
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+  copyFileSync(base, path);
+  const params = parameters(path);
+
+  // SQL statements per request, counted in-process over the same data.
+  let statements = 0;
+  const counted = openDatabase({ path, onQuery: () => statements++ });
+  const inProcess = createApp({ db: counted, apiToken: TOKEN, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  const sqlPerRequest: Record<string, number> = {};
+  for (const w of WORKLOADS) {
+    const samples = params[w.name]!;
+    const n = Math.min(10, samples.length);
+    statements = 0;
+    for (let i = 0; i < n; i++) {
+      await inProcess.fetch('http://bench/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: gqlBody(w.name, samples[i]!) });
+    }
+    sqlPerRequest[w.name] = statements / n;
+  }
+  counted.$client.close();
+
+  const env = { DATABASE_PATH: path, PORT: '0', HOST: '127.0.0.1', WORKERS: String(workers), API_TOKEN: TOKEN, LOG_LEVEL: 'info' };
+  const app = await startServer(['src/main.ts'], env, /"url":"(http:\/\/[^"]+\/graphql)"/, workers);
+  const raw = await startServer(['bench/raw-floor.ts'], env, /raw floor listening on (\d+)/, workers).then((s) => ({ ...s, url: `http://127.0.0.1:${s.url}/raw` }));
+  const stop = () => {
+    app.child.kill('SIGTERM');
+    raw.child.kill('SIGTERM');
+  };
+  process.on('exit', stop);
+
+  try {
+    for (const w of WORKLOADS.filter((w) => !w.writes)) {
+      for (const p of params[w.name]!.slice(0, 10)) {
+        const [ours, floor] = await Promise.all([post(app.url, gqlBody(w.name, p)), post(raw.url, rawBody(w.name, p))]);
+        if (ours.errors || !isDeepStrictEqual(ours.data, floor.data)) {
+          throw new Error(`${w.name} ${JSON.stringify(p)}: claimgraph and the raw floor disagree\nclaimgraph: ${JSON.stringify(ours).slice(0, 2000)}\nraw floor:  ${JSON.stringify(floor).slice(0, 2000)}`);
+        }
+      }
+    }
+    log(`answers agree with the raw floor on every workload; timing ${duration} s × ${repeat} after ${warmup} s warm-up, ${connections} connections, ${workers} worker(s)`);
+
+    const yoga = await drive(app.url, () => JSON.stringify({ query: '{ __typename }' }));
+    log(`yoga floor ({ __typename }): ${yoga.rps.toFixed(0)} rps`);
+    const rows: { name: string; ours: Figures; floor: Figures; sql: number }[] = [];
+    for (const w of WORKLOADS.filter((w) => !w.writes)) {
+      const next = cycle(params[w.name]!);
+      const ours = await drive(app.url, () => gqlBody(w.name, next()));
+      const nextRaw = cycle(params[w.name]!);
+      const floor = await drive(raw.url, () => rawBody(w.name, nextRaw()));
+      rows.push({ name: w.name, ours, floor, sql: sqlPerRequest[w.name]! });
+      log(`${w.name}: ${ours.rps.toFixed(0)} rps (raw floor ${floor.rps.toFixed(0)})`);
+    }
+    const pickOurs = weighted(MIX);
+    const pickRaw = weighted(MIX);
+    const nexts = Object.fromEntries(WORKLOADS.map((w) => [w.name, cycle(params[w.name]!)]));
+    const nextsRaw = Object.fromEntries(WORKLOADS.map((w) => [w.name, cycle(params[w.name]!)]));
+    const mixOurs = await drive(app.url, () => {
+      const name = pickOurs();
+      return gqlBody(name, nexts[name]!());
+    });
+    const mixFloor = await drive(raw.url, () => {
+      const name = pickRaw();
+      return rawBody(name, nextsRaw[name]!());
+    });
+    const mixSql = MIX.reduce((sum, [name, w]) => sum + w * sqlPerRequest[name]!, 0) / MIX.reduce((sum, [, w]) => sum + w, 0);
+    rows.push({ name: 'mix', ours: mixOurs, floor: mixFloor, sql: mixSql });
+    const memory = peakMemory(app.child);
+
+    const results = {
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      data: { size, ...options, loadSeconds },
+      settings: { duration, warmup, connections, workers, repeat },
+      yogaFloorRps: yoga.rps,
+      peakRssMb: memory,
+      workloads: rows.map((r) => ({
+        name: r.name,
+        rps: Math.round(r.ours.rps),
+        p50Ms: r.ours.p50,
+        p99Ms: r.ours.p99,
+        sqlPerRequest: Number(r.sql.toFixed(2)),
+        rawFloorRatio: Number((r.floor.rps / r.ours.rps).toFixed(2)),
+        yogaFloorRatio: Number((yoga.rps / r.ours.rps).toFixed(2)),
+        rawFloorRps: Math.round(r.floor.rps),
+      })),
+    };
+    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    log('');
+    log(`| workload | rps | p50 ms | p99 ms | SQL/request | × raw floor | × yoga floor |`);
+    log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: |`);
+    for (const w of results.workloads) {
+      log(`| ${w.name} | ${w.rps} | ${w.p50Ms} | ${w.p99Ms} | ${w.sqlPerRequest} | ${w.rawFloorRatio} | ${w.yogaFloorRatio} |`);
+    }
+    log('');
+    log(`${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ${size} graph (${options.claims.toLocaleString('en')} claims${loadSeconds ? `, generated in ${loadSeconds.toFixed(0)} s` : ''}); yoga floor ${yoga.rps.toFixed(0)} rps; peak RSS per worker ${memory.join(', ')} MB`);
+    log('wrote bench/results.json');
+  } finally {
+    stop();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
+
