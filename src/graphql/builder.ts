@@ -1,7 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
-import RelayPlugin, { resolveNodes } from '@pothos/plugin-relay';
-import type { GraphQLResolveInfo } from 'graphql';
+import RelayPlugin from '@pothos/plugin-relay';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../../schema/relations';
 import type { WriteAccess } from '../auth';
@@ -9,7 +8,7 @@ import type { Db } from '../db';
 import './connection-limits';
 import './write-guard';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './connection-limits';
-import { decodeGlobalID, encodeGlobalID, keepIfTypeMatches } from './global-id';
+import { decodeGlobalID, encodeGlobalID } from './global-id';
 
 /** Per request: the database, and whether this caller may write (see src/auth.ts). */
 export type Context = { db: Db } & WriteAccess;
@@ -58,30 +57,11 @@ export const builder = new SchemaBuilder<{
       description: 'Anything with identity. Its `id` is opaque and global: pass it to `node` or `nodes` to refetch it.',
     },
     pageInfoTypeOptions: { description: 'Where a page sits in its connection, and the cursors to move from it.' },
-    nodeQueryOptions: {
-      description: 'Refetches any object by its global id. Null when nothing has that id.',
-      args: { id: { description: 'A global id this API returned.' } },
-      resolve: (_root, { id }, ctx, info) => loadNode(id, ctx, info),
-    },
-    nodesQueryOptions: {
-      description: 'Refetches many objects by global id, in the order asked; null for each id that names nothing.',
-      args: { ids: { description: 'Global ids this API returned.' } },
-      // One id at a time, so a missing row nulls its own slot only; the loader still batches them.
-      resolve: (_root, { ids }, ctx, info) => ids.map((id) => loadNode(id, ctx, info)),
-    },
+    // Replaced by planned fields in types/node.ts.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
   },
 });
-
-/** The drizzle loader rejects a missing row ("Model claims(9) not found"); `node` answers null. */
-async function loadNode(id: { typename: string; id: string }, ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
-  try {
-    const [node] = await resolveNodes(builder as never, ctx, info, [id]);
-    return keepIfTypeMatches(node, id.typename);
-  } catch (error) {
-    if (error instanceof Error && /^Model \w+\(.*\) not found$/.test(error.message)) return null;
-    throw error;
-  }
-}
 
 builder.queryType({ description: 'Reads. Open to everyone.' });
 builder.mutationType({

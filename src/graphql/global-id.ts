@@ -12,7 +12,7 @@ export const ENTITY_TYPE_BY_KIND = {
 
 export type EntityTypeName = (typeof ENTITY_TYPE_BY_KIND)[EntityKind];
 
-const KIND_BY_ENTITY_TYPE = new Map<string, EntityKind>(
+export const ENTITY_KIND_BY_TYPE = new Map<string, EntityKind>(
   Object.entries(ENTITY_TYPE_BY_KIND).map(([kind, type]) => [type, kind as EntityKind]),
 );
 
@@ -44,12 +44,6 @@ export function decodeGlobalID(globalID: string): { typename: string; id: string
   return { typename: match[1]!, id: match[2]! };
 }
 
-/** Entity types share one table, so an id minted for a Person must not load an Organization. */
-export function keepIfTypeMatches<T>(node: T, typename: string): T | null {
-  const kind = KIND_BY_ENTITY_TYPE.get(typename);
-  if (kind === undefined || node == null) return node ?? null;
-  return (node as { kind?: string }).kind === kind ? node : null;
-}
 
 /** The row id of a decoded id argument that must name one of `types`; the field goes into the error. */
 export function rowIdOf(decoded: { typename: string; id: string }, types: readonly string[], field: string): number {

@@ -12,5 +12,6 @@ import './types/mutations/claims';
 import './types/mutations/relationships';
 import './types/search';
 import './types/exploration';
+import './types/node';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -7,6 +7,7 @@ import type { Context } from '../builder';
 import { ENTITY_TYPE_BY_KIND } from '../global-id';
 import { Claim } from './claim';
 import { Event, Organization, Person, Place, Product } from './entity';
+import { plannedLoader, type TypeName } from './node';
 import { Source } from './source';
 
 const SEARCH_KINDS = ['ORGANIZATION', 'PERSON', 'EVENT', 'PRODUCT', 'PLACE', 'CLAIM', 'SOURCE'] as const;
@@ -59,25 +60,27 @@ function decodeCursor(cursor: string, arg: string): number {
   return Number(match[1]);
 }
 
-/** Loads the rows the hits point at: one statement per table hit. */
-async function loadRows(db: Context['db'], hits: SearchHit[]) {
-  const ids = (kinds: (k: SearchKind) => boolean) => hits.filter((h) => kinds(h.kind)).map((h) => h.refId);
-  const entityIds = ids((k) => k !== 'CLAIM' && k !== 'SOURCE');
-  const claimIds = ids((k) => k === 'CLAIM');
-  const sourceIds = ids((k) => k === 'SOURCE');
-  const [entities, claims, sources] = await Promise.all([
-    entityIds.length ? db.query.entities.findMany({ where: { id: { in: entityIds } } }) : [],
-    claimIds.length ? db.query.claims.findMany({ where: { id: { in: claimIds } } }) : [],
-    sourceIds.length ? db.query.sources.findMany({ where: { id: { in: sourceIds } } }) : [],
-  ]);
-  const rows = new Map<string, Row>();
-  for (const e of entities) rows.set(`${e.kind}:${e.id}`, { ...e, __searchType: ENTITY_TYPE_BY_KIND[e.kind] });
-  for (const c of claims) rows.set(`CLAIM:${c.id}`, { ...c, __searchType: 'Claim' });
-  for (const s of sources) rows.set(`SOURCE:${s.id}`, { ...s, __searchType: 'Source' });
-  return rows;
-}
+const TYPE_OF_HIT: Record<SearchKind, TypeName> = { ...ENTITY_TYPE_BY_KIND, CLAIM: 'Claim', SOURCE: 'Source' };
+const NODE_PATHS = [[{ name: 'edges' }, { name: 'node' }], [{ name: 'nodes' }]];
 
-builder.queryFields((t) => ({
+builder.queryFields((t) => {
+  const load = plannedLoader(t);
+  /** The rows the hits point at, with what the operation selects on each: one statement per type hit. */
+  async function loadRows(hits: SearchHit[], context: Context, info: Parameters<typeof load>[3]) {
+    const byType = new Map<TypeName, number[]>();
+    for (const hit of hits) byType.set(TYPE_OF_HIT[hit.kind], [...(byType.get(TYPE_OF_HIT[hit.kind]) ?? []), hit.refId]);
+    const rows = new Map<string, Row>();
+    await Promise.all(
+      [...byType].map(async ([typename, ids]) => {
+        for (const [id, row] of await load(typename, ids, context, info, NODE_PATHS)) {
+          rows.set(`${typename}:${id}`, Object.assign(row, { __searchType: typename }) as unknown as Row);
+        }
+      }),
+    );
+    return rows;
+  }
+
+  return {
   search: t.connection(
     {
       type: SearchResult,
@@ -87,7 +90,8 @@ builder.queryFields((t) => ({
         query: t.arg.string({ required: true, description: 'What to look for, as a person would type it.' }),
         kinds: t.arg({ type: [SearchKindEnum], required: false, description: 'Only results of these kinds.' }),
       },
-      resolve: async (_root, args, { db }) => {
+      resolve: async (_root, args, context, info) => {
+        const { db } = context;
         if (args.query.length > 1000) throw badInput('"query" is longer than 1,000 characters', 'query');
         const size = args.first ?? args.last ?? DEFAULT_PAGE_SIZE;
         let offset = args.after ? decodeCursor(args.after, 'after') + 1 : 0;
@@ -96,9 +100,9 @@ builder.queryFields((t) => ({
           offset = Math.max(0, end - size);
         }
         const page = search(db, { text: args.query, kinds: args.kinds, offset, limit: size });
-        const rows = await loadRows(db, page.hits);
+        const rows = await loadRows(page.hits, context, info);
         const edges = page.hits
-          .map((hit, i) => ({ hit, i, node: rows.get(`${hit.kind}:${hit.refId}`) }))
+          .map((hit, i) => ({ hit, i, node: rows.get(`${TYPE_OF_HIT[hit.kind]}:${hit.refId}`) }))
           .filter((e): e is typeof e & { node: Row } => e.node !== undefined)
           .map(({ hit, i, node }) => ({ cursor: encodeCursor(offset + i), node, score: hit.score, snippet: hit.snippet }));
         const connection = {
@@ -117,4 +121,5 @@ builder.queryFields((t) => ({
     },
     SearchConnection as never,
   ),
-}));
+  };
+});
