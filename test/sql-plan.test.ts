@@ -76,5 +76,17 @@ describe('nested reads are planned into SQL', () => {
     expect(types.size).toBeGreaterThanOrEqual(3);
     expect(app.queries).toHaveLength(3 + types.size);
   });
+
+  it('counts a connection only when its totalCount is asked for', async () => {
+    const query = (withCount: boolean) =>
+      `{ entities(first: 5) { nodes { relationships(first: 2) { ${withCount ? 'totalCount' : ''} nodes { id } } } } }`;
+    app.resetQueries();
+    await app.gql(query(false));
+    expect(app.queries.join('\n')).not.toMatch(/count\(\*\) FROM "relationship_ends"/);
+    app.resetQueries();
+    const counted = await app.gql<{ entities: { nodes: { relationships: { totalCount: number } }[] } }>(query(true));
+    expect(app.queries.join('\n')).toMatch(/count\(\*\) FROM "relationship_ends"/);
+    expect(counted.data!.entities.nodes.some((e) => e.relationships.totalCount > 2)).toBe(true);
+  });
 });
 

@@ -65,17 +65,30 @@ export function relatedPage(
   const nodePaths = { getType: () => nodeType, paths: [[{ name: 'nodes' }], [{ name: 'edges' }, { name: 'node' }]] };
   return {
     args: helper.getArgs(),
-    select: (args: never, ctx: never, nestedSelection: (query: unknown, path: unknown) => unknown) => ({
-      with: {
-        [relation]: (helper.getQuery as (...params: unknown[]) => unknown)(args, ctx, (query: unknown) =>
-          nestedSelection(query, nodePaths),
-        ),
-      },
-      extras: { [countKey]: (parent: { id: SQLWrapper }) => count(parent, args) },
-    }),
+    extensions: {
+      // The plugin's own hook rather than `select`: it also says which fields are selected beneath,
+      // and counting a hub's thousands of rows costs more than the page: count only when asked.
+      pothosDrizzleSelect: (
+        args: never,
+        ctx: never,
+        nestedSelection: (query: unknown, path: unknown) => unknown,
+        selected: () => ReadonlySet<string>,
+        pathInfo: object,
+      ) => ({
+        columns: {},
+        with: {
+          [relation]: (helper.getQuery as (...params: unknown[]) => unknown)(
+            args,
+            ctx,
+            Object.assign((query: unknown) => nestedSelection(query, nodePaths), pathInfo),
+          ),
+        },
+        extras: selected().has('totalCount') ? { [countKey]: (parent: { id: SQLWrapper }) => count(parent, args) } : {},
+      }),
+    },
     resolve: (parent: Record<string, unknown>, args: never, ctx: never) => ({
       ...((helper.resolve as (...params: unknown[]) => object)(parent[relation], args, ctx)),
       totalCount: parent[countKey] as number,
     }),
-  } as { args: never; select: never; resolve: never };
+  } as { args: never; extensions: never; resolve: never };
 }
