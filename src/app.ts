@@ -1,4 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { createInMemoryCache, hashSHA256, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
@@ -32,6 +33,8 @@ export interface AppOptions {
   logger?: YogaLogger;
   /** The bearer token writes need. Without one, every mutation is refused; reads stay open. */
   apiToken?: string;
+  /** Answers repeated reads from memory until the database changes (default on). */
+  responseCache?: boolean;
 }
 
 /** Every error leaves with one of the contract's codes: a person's mistake, or a masked failure. */
@@ -104,6 +107,25 @@ function useBodyLimit(maxBytes: number): Plugin {
   };
 }
 
+/**
+ * Repeated reads are answered from memory. An entry is valid for one state of the database: the
+ * key carries SQLite's data_version (which moves when another connection, e.g. another worker,
+ * commits) and this connection's total_changes() (which moves with our own writes), so any write
+ * anywhere makes every older entry unreachable. Reads are the same for everyone: no session.
+ */
+function useDatabaseResponseCache(db: Db): Plugin {
+  const version = db.$client.prepare('SELECT (SELECT data_version FROM pragma_data_version) || \'.\' || total_changes()').pluck();
+  return useResponseCache({
+    session: () => null,
+    ttl: 10 * 60_000,
+    invalidateViaMutation: false,
+    includeExtensionMetadata: false,
+    cache: createInMemoryCache({ max: 2000 }),
+    buildResponseCacheKey: async ({ documentString, variableValues, operationName }) =>
+      `${version.get() as string}:${await hashSHA256(`${documentString}|${JSON.stringify(variableValues ?? {})}|${operationName ?? ''}`)}`,
+  });
+}
+
 let playgroundHtml: string | undefined;
 
 /** The playground page, assets inlined: it loads nothing from outside this process. */
@@ -116,7 +138,7 @@ function playground(): string {
   return playgroundHtml;
 }
 
-export function createApp({ db, logger, apiToken }: AppOptions) {
+export function createApp({ db, logger, apiToken, responseCache = true }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   return createYoga<{}, Context>({
     schema,
@@ -150,6 +172,7 @@ export function createApp({ db, logger, apiToken }: AppOptions) {
         blockFieldSuggestion: { enabled: false },
       }),
       useErrorCodes(),
+      ...(responseCache ? [useDatabaseResponseCache(db)] : []),
     ],
   });
 }
