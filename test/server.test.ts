@@ -1,51 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const ROOT = new URL('..', import.meta.url).pathname;
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-/** Starts the server through the same entry as `npm start`, on a free port. */
-function start(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(output);
-      if (match) resolve({ child, url: match[1]!, output: () => output, exit });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    exit.then((code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-}
+import { runCli, startServer as start } from './support/server';
 
 /** Runs the entry expecting it to refuse to start; returns its exit code and output. */
-async function refuses(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, stderr };
-}
+const refuses = (env: Record<string, string>) => runCli('src/main.ts', [], { PORT: '0', ...env });
 
 const dir = mkdtempSync(join(tmpdir(), 'claimgraph-server-'));
 const running: ChildProcess[] = [];
