@@ -77,6 +77,8 @@ export const entities = sqliteTable(
   (t) => [
     uniqueIndex('entities_slug_unique').on(t.slug),
     index('entities_kind_idx').on(t.kind, t.id),
+    index('entities_name_idx').on(t.name, t.id),
+    index('entities_kind_name_idx').on(t.kind, t.name, t.id),
     index('entities_name_lower_idx').on(sql`lower(${t.name})`),
     index('entities_developer_idx').on(t.developerId),
     index('entities_timeline_idx').on(t.kind, sql`coalesce(${t.startDate}, '~')`, t.id),
@@ -140,7 +142,7 @@ export const eventParticipants = sqliteTable(
   },
   (t) => [
     uniqueIndex('event_participants_natural_key').on(t.eventId, t.entityId, t.role),
-    index('event_participants_entity_idx').on(t.entityId, t.eventId),
+    index('event_participants_entity_order_idx').on(t.entityId, t.id, t.eventId),
     check('event_participants_role_check', sql`length(trim(${t.role})) > 0`),
     check('event_participants_not_self_check', sql`${t.eventId} <> ${t.entityId}`),
   ],
@@ -321,7 +323,7 @@ export const citations = sqliteTable(
       sql`coalesce(${t.locator}, '')`,
     ),
     index('citations_claim_stance_idx').on(t.claimId, t.stance),
-    index('citations_source_stance_idx').on(t.sourceId, t.stance, t.claimId),
+    index('citations_source_stance_order_idx').on(t.sourceId, t.stance, t.id),
     check('citations_stance_check', oneOf(t.stance, STANCES)),
   ],
 );
@@ -354,7 +356,8 @@ export const relationshipEnds = sqliteTable(
   (t) => [
     uniqueIndex('relationship_ends_natural_key').on(t.relationshipId, t.direction),
     index('relationship_ends_entity_idx').on(t.entityId, t.direction, t.id),
-    index('relationship_ends_traversal_idx').on(t.entityId, t.otherId, t.relationshipId),
+    index('relationship_ends_entity_order_idx').on(t.entityId, t.id, t.otherId, t.relationshipId),
+    index('relationship_ends_other_idx').on(t.otherId),
     check('relationship_ends_direction_check', sql`${t.direction} IN ('OUTGOING', 'INCOMING')`),
   ],
 );
