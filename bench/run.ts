@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { parseArgs, isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app';
-import { migrateDatabase, openDatabase } from '../src/db';
-import { type GenerateOptions, generateGraph } from '../src/model/generate';
+import { openDatabase } from '../src/db';
+import { type GenerateOptions, generateFile } from '../src/model/generate';
 import { shortestPath } from '../src/model/graph';
 import { MIX, type Params, WORKLOADS, workload } from './workloads';
 
@@ -59,16 +59,7 @@ function data(): { path: string; loadSeconds: number | null } {
   for (const suffix of ['', '-wal', '-shm']) rmSync(base + suffix, { force: true });
   log(`generating the ${size} graph: ${JSON.stringify(options)}`);
   const started = performance.now();
-  const db = openDatabase({ path: base });
-  migrateDatabase(db);
-  db.$client.pragma('journal_mode = OFF');
-  db.$client.pragma('synchronous = OFF');
-  db.$client.pragma('cache_size = -1000000');
-  db.$client.pragma('temp_store = MEMORY');
-  generateGraph(db, options);
-  db.$client.pragma('journal_mode = WAL');
-  db.$client.pragma('optimize');
-  db.$client.close();
+  generateFile(base, options);
   const loadSeconds = (performance.now() - started) / 1000;
   writeFileSync(meta, JSON.stringify({ options: wanted, loadSeconds }));
   log(`generated in ${loadSeconds.toFixed(1)} s`);

@@ -26,6 +26,11 @@ export const relations = defineRelations(tables, (r) => ({
       to: r.claims.id.through(r.claimSubjects.claimId),
     }),
     claimsMade: r.many.claims({ from: r.entities.id, to: r.claims.claimantId, alias: 'claimant' }),
+    /** The claim_subjects links themselves, for paging claimsAbout in claim_id order. */
+    claimLinks: r.many.claimSubjects({ from: r.entities.id, to: r.claimSubjects.entityId }),
+  },
+  claimSubjects: {
+    claim: r.one.claims({ from: r.claimSubjects.claimId, to: r.claims.id, optional: false }),
   },
   entityAliases: {
     entity: r.one.entities({ from: r.entityAliases.entityId, to: r.entities.id, optional: false }),

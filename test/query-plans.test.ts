@@ -215,20 +215,9 @@ function printPlan(plan: PlanRow[]): string {
  */
 const KNOWN: { operation: RegExp; problem: RegExp; why: string }[] = [
   {
-    operation: /totalCount of an unfiltered connection/,
-    problem: /^full scan of (claims|sources|entities|relationships): SCAN \w+ USING COVERING INDEX/,
-    why:
-      'root totalCount calls db.$count(table, and([])), which renders `where 1`; that defeats the Count opcode and counts row by row (14 ms at 1M rows instead of 0.8 ms). Passing no filter when there are no conditions fixes it.',
-  },
-  {
     operation: /nameContains without a kind/,
     problem: /^full scan of entities/,
     why: 'a substring match (instr) can use no b-tree index: it needs a trigram FTS5 index over names.',
-  },
-  {
-    operation: /claimsAbout/,
-    problem: /^sorts every row of SEARCH \w+ USING COVERING INDEX claim_subjects_entity_idx \(entity_id=\?\)/,
-    why: "claimsAbout pages claims joined through claim_subjects but orders by claims.id, which the planner cannot take from claim_subjects_entity_idx (entity_id, claim_id): it sorts all of a hub's claims. Paging claim_subjects rows ordered by claim_id (as Entity.relationships pages relationship_ends) reads the index in order.",
   },
 ];
 

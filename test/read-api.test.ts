@@ -105,6 +105,16 @@ describe('claims', () => {
     expect(both.nodes).toHaveLength(both.totalCount);
   });
 
+  it("filters an entity's claimsAbout by support, with matching totals", async () => {
+    const res = await app.gql<{ entity: { all: { totalCount: number; nodes: unknown[] }; supported: { totalCount: number; nodes: { support: string; text: string }[] } } }>(
+      '{ entity(name: "Musk") { all: claimsAbout(first: 100) { totalCount nodes { id } } supported: claimsAbout(support: [SUPPORTED]) { totalCount nodes { support text } } } }',
+    );
+    const { all, supported } = res.data!.entity;
+    expect(all.nodes).toHaveLength(all.totalCount);
+    expect(supported.totalCount).toBe(1);
+    expect(supported.nodes).toEqual([{ support: 'SUPPORTED', text: expect.stringMatching(/board.*2018/) }]);
+  });
+
   it('rejects an id that is not an entity for about/claimant', async () => {
     const res = await app.gql('query($id: ID!) { claims(about: $id) { totalCount } }', { id: globalId('Claim', 1) });
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { migrateDatabase, openDatabase } from '../db';
-import { generateGraph } from '../model/generate';
+import { generateFile } from '../model/generate';
 
 /**
  * `npm run generate -- --entities 10000 --relationships 50000 --claims 20000 --sources 2000 --db FILE`
@@ -49,19 +48,7 @@ const options = {
 
 if (values.fresh && existsSync(values.db)) for (const suffix of ['', '-wal', '-shm']) rmSync(values.db + suffix, { force: true });
 mkdirSync(dirname(values.db), { recursive: true });
-const fresh = !existsSync(values.db);
-const db = openDatabase({ path: values.db });
-migrateDatabase(db);
 const started = performance.now();
-// A new file has nothing to lose: skip the journal while loading, then go back to WAL.
-if (fresh) db.$client.pragma('journal_mode = OFF');
-if (fresh) db.$client.pragma('synchronous = OFF');
-// Index builds sort millions of rows: give them memory instead of temp files.
-db.$client.pragma('cache_size = -1000000');
-db.$client.pragma('temp_store = MEMORY');
-const report = generateGraph(db, options);
-if (fresh) db.$client.pragma('journal_mode = WAL');
-db.$client.pragma('optimize');
+const report = generateFile(values.db, options);
 const seconds = (performance.now() - started) / 1000;
-db.$client.close();
 process.stdout.write(`${values.db}: ${JSON.stringify(report)} in ${seconds.toFixed(1)} s\n`);

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { claims, claimSubjects } from '../../../schema/tables';
-import { and, inList } from '../../model/filters';
+import { and, countFilter, inList } from '../../model/filters';
 import { builder } from '../builder';
 import { countedConnection, rows } from '../connections';
 import { ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
@@ -56,7 +56,7 @@ interface ClaimArgs {
   support?: readonly string[] | null;
 }
 
-function claimFilter(c: typeof claims, args: ClaimArgs) {
+function claimConditions(c: typeof claims, args: ClaimArgs) {
   const conditions = [];
   if (args.about) {
     const id = rowIdOf(args.about, ENTITY_TYPE_NAMES, 'about');
@@ -64,7 +64,7 @@ function claimFilter(c: typeof claims, args: ClaimArgs) {
   }
   if (args.claimant) conditions.push(sql`${c.claimantId} = ${rowIdOf(args.claimant, ENTITY_TYPE_NAMES, 'claimant')}`);
   if (args.support) conditions.push(inList(c.support, args.support));
-  return and(conditions);
+  return conditions;
 }
 
 builder.queryFields((t) => ({
@@ -78,9 +78,9 @@ builder.queryFields((t) => ({
         claimant: t.arg.globalID({ required: false, description: 'An entity id.' }),
         support: t.arg({ type: [SupportStatusEnum], required: false, description: 'Only these standings.' }),
       },
-      totalCount: (_root, args, { db }) => db.$count(claims, claimFilter(claims, args)),
+      totalCount: (_root, args, { db }) => db.$count(claims, countFilter(claimConditions(claims, args))),
       resolve: (query, _root, args, { db }) =>
-        rows(db.query.claims.findMany(query({ where: { RAW: (c) => claimFilter(c as typeof claims, args) }, orderBy: { id: 'asc' } }))),
+        rows(db.query.claims.findMany(query({ where: { RAW: (c) => and(claimConditions(c as typeof claims, args)) }, orderBy: { id: 'asc' } }))),
     },
     ClaimConnection as never,
   ),

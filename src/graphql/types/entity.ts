@@ -10,7 +10,7 @@ import {
   relationshipEnds,
   relationships,
 } from '../../../schema/tables';
-import { and, inList, overlaps } from '../../model/filters';
+import { and, countFilter, inList, overlaps } from '../../model/filters';
 import { builder } from '../builder';
 import { countedConnection, relatedPage, rows } from '../connections';
 import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, type EntityTypeName, rowIdOf } from '../global-id';
@@ -181,7 +181,7 @@ builder.drizzleObjectFields(Event, (t) => ({
     {
       type: Claim,
       description: 'Claims that describe this event, in the order they were recorded. `support` keeps only those standings.',
-      ...relatedPage('claimsAbout', 'Claim', claimsAboutPage, claimsAboutCount),
+      ...relatedPage('claimLinks', 'Claim', claimsAboutPage, claimsAboutCount),
     },
     ClaimConnection,
   ),
@@ -213,7 +213,7 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
     {
       type: Claim,
       description: 'Claims about this entity, in the order they were recorded. `support` keeps only those standings.',
-      ...relatedPage('claimsAbout', 'Claim', claimsAboutPage, claimsAboutCount),
+      ...relatedPage('claimLinks', 'Claim', claimsAboutPage, claimsAboutCount),
     },
     ClaimConnection,
   ),
@@ -229,12 +229,18 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
   ),
 }));
 
-const claimsAboutPage = drizzleConnectionHelpers(builder, 'claims', {
+/**
+ * Pages the entity's claim_subjects links in claim_id order, which the (entity_id, claim_id) index
+ * yields as stored; paging the claims themselves by claims.id made SQLite sort all of a hub's claims.
+ */
+const claimsAboutPage = drizzleConnectionHelpers(builder, 'claimSubjects', {
   args: (t) => ({ support: t.field({ type: [SupportStatusEnum], required: false, description: 'Only these standings.' }) }),
   query: (args) => {
     const { support } = args as { support?: ('SUPPORTED' | 'CONTESTED' | 'REFUTED' | 'UNSUPPORTED')[] | null };
-    return { where: support ? { support: { in: support } } : {}, orderBy: { id: 'asc' } };
+    return { where: support ? { claim: { support: { in: support } } } : {}, orderBy: { claimId: 'asc' } };
   },
+  select: (nestedSelection) => ({ with: { claim: nestedSelection() } }),
+  resolveNode: (link) => link.claim,
 });
 
 function claimsAboutCount(entity: { id: SQLWrapper }, args: { support?: readonly string[] | null }) {
@@ -271,11 +277,11 @@ builder.queryFields((t) => ({
         nameContains: t.arg.string({ required: false, description: 'Only names containing this text, ignoring case.' }),
       },
       totalCount: (_root, args, { db }) =>
-        db.$count(entitiesTable, entityFilter(entitiesTable, args.kind, args.nameContains)),
+        db.$count(entitiesTable, countFilter(entityConditions(entitiesTable, args.kind, args.nameContains))),
       resolve: (query, _root, args, { db }) =>
         rows(db.query.entities.findMany(
           query({
-            where: { RAW: (e) => entityFilter(e as typeof entitiesTable, args.kind, args.nameContains) },
+            where: { RAW: (e) => and(entityConditions(e as typeof entitiesTable, args.kind, args.nameContains)) },
             orderBy: { name: 'asc' },
           }),
         )),
@@ -308,11 +314,11 @@ builder.queryFields((t) => ({
 
 export const EventConnection = countedConnection('EventConnection', Event, 'A page of the timeline.');
 
-function entityFilter(e: typeof entitiesTable, kinds?: readonly string[] | null, nameContains?: string | null) {
+function entityConditions(e: typeof entitiesTable, kinds?: readonly string[] | null, nameContains?: string | null) {
   const conditions = [];
   if (kinds) conditions.push(inList(e.kind, kinds));
   if (nameContains) conditions.push(sql`instr(lower(${e.name}), lower(${nameContains})) > 0`);
-  return and(conditions);
+  return conditions;
 }
 
 function eventFilter(

@@ -37,7 +37,7 @@ builder.queryFields((t) => ({
       type: Relationship,
       description: 'All relationships, oldest recorded first; `predicate` keeps only those predicates.',
       args: { predicate: t.arg.stringList({ required: false, description: 'Only these predicates.' }) },
-      totalCount: (_root, args, { db }) => db.$count(relationships, predicateFilter(relationships, args.predicate)),
+      totalCount: (_root, args, { db }) => db.$count(relationships, args.predicate ? predicateFilter(relationships, args.predicate) : undefined),
       resolve: (query, _root, args, { db }) =>
         rows(db.query.relationships.findMany(
           query({ where: { RAW: (r) => predicateFilter(r as typeof relationships, args.predicate) }, orderBy: { id: 'asc' } }),
