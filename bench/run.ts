@@ -15,7 +15,7 @@ import { parseArgs, isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app';
 import { openDatabase } from '../src/db';
-import { type GenerateOptions, generateFile } from '../src/model/generate';
+import { type GenerateOptions, generateFile, random } from '../src/model/generate';
 import { shortestPath } from '../src/model/graph';
 import { MIX, type Params, WORKLOADS, workload } from './workloads';
 
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '16' },
     workers: { type: 'string', default: '2' },
     repeat: { type: 'string', default: '1' },
+    // Off by default, so each workload measures the work itself against the floor; `on` measures the cache.
+    'response-cache': { type: 'string', default: 'off' },
   },
 });
 
@@ -70,11 +72,7 @@ function data(): { path: string; loadSeconds: number | null } {
 function parameters(path: string): Record<string, Params[]> {
   const db = openDatabase({ path, readonly: true });
   const c = db.$client;
-  let seed = 12345;
-  const rand = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const rand = random(12345).int;
   const maxClaim = c.prepare('SELECT max(id) FROM claims').pluck().get() as number;
   const maxEntity = c.prepare('SELECT max(id) FROM entities').pluck().get() as number;
   const maxSource = c.prepare('SELECT max(id) FROM sources').pluck().get() as number;
@@ -182,10 +180,9 @@ async function drive(url: string, body: () => string): Promise<Figures> {
 
 function weighted(entries: [string, number][]) {
   const total = entries.reduce((sum, [, w]) => sum + w, 0);
-  let seed = 7;
+  const rng = random(7);
   return () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    let pick = seed % total;
+    let pick = rng.int(total);
     for (const [name, w] of entries) {
       if (pick < w) return name;
       pick -= w;
@@ -232,7 +229,7 @@ async function main() {
   }
   counted.$client.close();
 
-  const env = { DATABASE_PATH: path, PORT: '0', HOST: '127.0.0.1', WORKERS: String(workers), API_TOKEN: TOKEN, LOG_LEVEL: 'info' };
+  const env = { DATABASE_PATH: path, PORT: '0', HOST: '127.0.0.1', WORKERS: String(workers), API_TOKEN: TOKEN, LOG_LEVEL: 'info', RESPONSE_CACHE: args['response-cache'] };
   const app = await startServer(['src/main.ts'], env, /"url":"(http:\/\/[^"]+\/graphql)"/, workers);
   const raw = await startServer(['bench/raw-floor.ts'], env, /raw floor listening on (\d+)/, workers).then((s) => ({ ...s, url: `http://127.0.0.1:${s.url}/raw` }));
   const stop = () => {
@@ -249,6 +246,10 @@ async function main() {
           throw new Error(`${w.name} ${JSON.stringify(p)}: claimgraph and the raw floor disagree\nclaimgraph: ${JSON.stringify(ours).slice(0, 2000)}\nraw floor:  ${JSON.stringify(floor).slice(0, 2000)}`);
         }
       }
+    }
+    for (let i = 0; i < 3; i++) {
+      const written = await post(app.url, gqlBody('write', params.write![0]!));
+      if (written.errors) throw new Error(`write: claimgraph refused it: ${JSON.stringify(written.errors).slice(0, 500)}`);
     }
     log(`answers agree with the raw floor on every workload; timing ${duration} s × ${repeat} after ${warmup} s warm-up, ${connections} connections, ${workers} worker(s)`);
 
@@ -282,7 +283,7 @@ async function main() {
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
       data: { size, ...options, loadSeconds },
-      settings: { duration, warmup, connections, workers, repeat },
+      settings: { duration, warmup, connections, workers, repeat, responseCache: args['response-cache'] },
       yogaFloorRps: yoga.rps,
       peakRssMb: memory,
       workloads: rows.map((r) => ({
@@ -304,7 +305,7 @@ async function main() {
       log(`| ${w.name} | ${w.rps} | ${w.p50Ms} | ${w.p99Ms} | ${w.sqlPerRequest} | ${w.rawFloorRatio} | ${w.yogaFloorRatio} |`);
     }
     log('');
-    log(`${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ${size} graph (${options.claims.toLocaleString('en')} claims${loadSeconds ? `, generated in ${loadSeconds.toFixed(0)} s` : ''}); yoga floor ${yoga.rps.toFixed(0)} rps; peak RSS per worker ${memory.join(', ')} MB`);
+    log(`response cache ${args['response-cache']}; ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ${size} graph (${options.claims.toLocaleString('en')} claims${loadSeconds ? `, generated in ${loadSeconds.toFixed(0)} s` : ''}); yoga floor ${yoga.rps.toFixed(0)} rps; peak RSS per worker ${memory.join(', ')} MB`);
     log('wrote bench/results.json');
   } finally {
     stop();

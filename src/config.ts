@@ -12,6 +12,8 @@ const schema = z.object({
     .or(z.literal('').transform(() => undefined)),
   /** Server processes sharing the port and the WAL database: one per core serves the most. */
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Answer repeated reads from memory until the database changes. */
+  RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -31,7 +31,7 @@ export interface GenerateReport {
 }
 
 /** mulberry32: small, fast, and the same everywhere. */
-function random(seed: number) {
+export function random(seed: number) {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
