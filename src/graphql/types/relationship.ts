@@ -1,6 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { relationships } from '../../../schema/tables';
-import { and, inList } from '../../model/filters';
+import { and, countFilter, inList } from '../../model/filters';
 import { builder } from '../builder';
 import { countedConnection, rows } from '../connections';
 import { Entity } from './entity';
@@ -37,16 +36,16 @@ builder.queryFields((t) => ({
       type: Relationship,
       description: 'All relationships, oldest recorded first; `predicate` keeps only those predicates.',
       args: { predicate: t.arg.stringList({ required: false, description: 'Only these predicates.' }) },
-      totalCount: (_root, args, { db }) => db.$count(relationships, args.predicate ? predicateFilter(relationships, args.predicate) : undefined),
+      totalCount: (_root, args, { db }) => db.$count(relationships, countFilter(predicateConditions(relationships, args.predicate))),
       resolve: (query, _root, args, { db }) =>
         rows(db.query.relationships.findMany(
-          query({ where: { RAW: (r) => predicateFilter(r as typeof relationships, args.predicate) }, orderBy: { id: 'asc' } }),
+          query({ where: { RAW: (r) => and(predicateConditions(r as typeof relationships, args.predicate)) }, orderBy: { id: 'asc' } }),
         )),
     },
     RelationshipConnection as never,
   ),
 }));
 
-function predicateFilter(r: typeof relationships, predicates?: readonly string[] | null) {
-  return predicates ? inList(r.predicate, predicates) : and([sql`1`]);
+function predicateConditions(r: typeof relationships, predicates?: readonly string[] | null) {
+  return predicates ? [inList(r.predicate, predicates)] : [];
 }
