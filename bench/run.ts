@@ -199,6 +199,8 @@ function peakMemory(primary: ChildProcess): number[] {
   } catch {
     pids = [];
   }
+  // Only the server processes: the primary may also have helper children (tsx's esbuild service).
+  pids = pids.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.ts'));
   if (pids.length === 0) pids = [String(primary.pid)];
   return pids.map((pid) => {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
