@@ -5,6 +5,8 @@ export const CLAIM_KINDS = ['FACT', 'POSITION', 'OPINION', 'ANECDOTE'] as const;
 export const ATTRIBUTIONS = ['DIRECT', 'REPORTED'] as const;
 export const SOURCE_KINDS = ['ARTICLE', 'NEWS', 'ENCYCLOPEDIA', 'FILING', 'PRIMARY', 'OTHER'] as const;
 export const STANCES = ['SUPPORTS', 'REFUTES', 'QUALIFIES', 'MENTIONS'] as const;
+/** What a search may return: an entity of a kind, a claim or a source. */
+export const SEARCH_KINDS = [...ENTITY_KINDS, 'CLAIM', 'SOURCE'] as const;
 export const SUPPORT_STATUSES = ['SUPPORTED', 'CONTESTED', 'REFUTED', 'UNSUPPORTED'] as const;
 
 export type EntityKind = (typeof ENTITY_KINDS)[number];
@@ -13,4 +15,5 @@ export type ClaimKind = (typeof CLAIM_KINDS)[number];
 export type Attribution = (typeof ATTRIBUTIONS)[number];
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 export type Stance = (typeof STANCES)[number];
+export type SearchKind = (typeof SEARCH_KINDS)[number];
 export type SupportStatus = (typeof SUPPORT_STATUSES)[number];

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isEnumType, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { printedSchema, SDL_FILE } from '../src/cli/print-schema';
+import { NODE_TYPE_NAMES } from '../src/graphql/global-id';
 import { schema } from '../src/graphql/schema';
 
 describe('schema', () => {
@@ -27,6 +28,11 @@ describe('schema', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('accepts the ids of exactly the types that implement Node', () => {
+    const nodes = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && t.getInterfaces().some((i) => i.name === 'Node'));
+    expect(new Set(nodes.map((t) => t.name))).toEqual(NODE_TYPE_NAMES);
   });
 
   it('has the contract types and root fields', () => {

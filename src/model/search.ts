@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db';
 
-/** What a search hit points at: an entity (by its kind), a claim or a source. */
-export type SearchKind = 'ORGANIZATION' | 'PERSON' | 'EVENT' | 'PRODUCT' | 'PLACE' | 'CLAIM' | 'SOURCE';
+import type { SearchKind } from '../../schema/enums';
+
+export type { SearchKind };
 
 export interface SearchHit {
   kind: SearchKind;

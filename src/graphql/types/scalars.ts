@@ -31,7 +31,7 @@ export const PartialDate = builder.scalarType('PartialDate', {
   },
 });
 
-function describedValues<T extends string>(values: readonly T[], descriptions: Record<T, string>) {
+export function describedValues<T extends string>(values: readonly T[], descriptions: Record<T, string>) {
   return Object.fromEntries(values.map((v) => [v, { value: v, description: descriptions[v] }])) as Record<
     T,
     { value: T; description: string }

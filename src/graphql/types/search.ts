@@ -1,3 +1,4 @@
+import { SEARCH_KINDS } from '../../../schema/enums';
 import { badInput } from '../../errors';
 import { RANKED_CANDIDATES, type SearchHit, type SearchKind, search } from '../../model/search';
 import { builder } from '../builder';
@@ -8,21 +9,20 @@ import { ENTITY_TYPE_BY_KIND } from '../global-id';
 import { Claim } from './claim';
 import { Event, Organization, Person, Place, Product } from './entity';
 import { plannedLoader, type TypeName } from './node';
+import { describedValues } from './scalars';
 import { Source } from './source';
-
-const SEARCH_KINDS = ['ORGANIZATION', 'PERSON', 'EVENT', 'PRODUCT', 'PLACE', 'CLAIM', 'SOURCE'] as const;
 
 export const SearchKindEnum = builder.enumType('SearchKind', {
   description: 'What a search may return: an entity of a kind, a claim or a source.',
-  values: {
-    ORGANIZATION: { value: 'ORGANIZATION', description: 'Organizations.' },
-    PERSON: { value: 'PERSON', description: 'People (and unnamed groups a source speaks for).' },
-    EVENT: { value: 'EVENT', description: 'Events.' },
-    PRODUCT: { value: 'PRODUCT', description: 'Products.' },
-    PLACE: { value: 'PLACE', description: 'Places.' },
-    CLAIM: { value: 'CLAIM', description: 'Claims, by their text.' },
-    SOURCE: { value: 'SOURCE', description: 'Sources, by their title and label.' },
-  } as const satisfies Record<(typeof SEARCH_KINDS)[number], unknown>,
+  values: describedValues(SEARCH_KINDS, {
+    ORGANIZATION: 'Organizations.',
+    PERSON: 'People (and unnamed groups a source speaks for).',
+    EVENT: 'Events.',
+    PRODUCT: 'Products.',
+    PLACE: 'Places.',
+    CLAIM: 'Claims, by their text.',
+    SOURCE: 'Sources, by their title and label.',
+  }),
 });
 
 type Row = { __searchType: string } & Record<string, unknown>;
