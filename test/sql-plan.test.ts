@@ -47,6 +47,16 @@ describe('nested reads are planned into SQL', () => {
     expect(large.count).toBeLessThanOrEqual(2);
   });
 
+  it('reads only the columns the query selects', async () => {
+    app.resetQueries();
+    const res = await app.gql('{ sources(first: 5) { nodes { title claims { nodes { text about { name } } } } } }');
+    expect(res.errors).toBeUndefined();
+    const statement = app.queries.join('\n');
+    for (const wanted of ['"title"', '"text"', '"name"']) expect(statement).toContain(wanted);
+    // Unasked text columns and timestamps stay in the table: a nested page carries only what is shown.
+    for (const unread of ['"url"', '"description"', '"created_at"', '"quote"', '"slug"']) expect(statement).not.toContain(unread);
+  });
+
   it('plans entity → events → participants → claims into one statement', async () => {
     app.resetQueries();
     const res = await app.gql(

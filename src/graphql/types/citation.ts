@@ -3,6 +3,8 @@ import { StanceEnum } from './scalars';
 
 export const Citation = builder.drizzleNode('citations', {
   name: 'Citation',
+  // Only the columns the query asks for: a nested page of rows then carries no unread text.
+  select: {},
   description: 'A source cited for a claim, with its stance towards it and where in the source to look.',
   id: { column: (c) => c.id },
   fields: (t) => ({

@@ -9,6 +9,8 @@ import { AttributionEnum, ClaimKindEnum, PartialDate, StanceEnum, SupportStatusE
 
 export const Claim = builder.drizzleNode('claims', {
   name: 'Claim',
+  // Only the columns the query asks for: a nested page of rows then carries no unread text.
+  select: {},
   description: 'Something asserted: by a claimant, in a source, about entities, backed (or not) by citations.',
   id: { column: (c) => c.id },
   fields: (t) => ({

@@ -23,6 +23,8 @@ export const Entity = builder.drizzleInterface('entities', {
   description:
     'An actor or happening in the graph: an organization, person, event, product or place. All kinds share one id space.',
   interfaces: [builder.nodeInterfaceRef()],
+  // The kind picks the GraphQL type and the global id; other columns only when asked for.
+  select: { columns: { id: true, kind: true } },
   resolveType: (entity) => ENTITY_TYPE_BY_KIND[entity.kind],
   fields: (t) => ({
     id: t.globalID({
@@ -87,7 +89,7 @@ const relationshipEndsPage = drizzleConnectionHelpers(builder, 'relationshipEnds
     where: { RAW: (end) => endFilter(sql`${end}`, args as EndArgs) },
     orderBy: { id: 'asc' },
   }),
-  select: (nestedSelection) => ({ with: { relationship: nestedSelection() } }),
+  select: (nestedSelection) => ({ columns: {}, with: { relationship: nestedSelection() } }),
   resolveNode: (end) => end.relationship,
 });
 
@@ -126,6 +128,7 @@ function entityObject(kind: EntityKind, description: string) {
     variant: name,
     description,
     interfaces: [Entity],
+    select: { columns: { id: true, kind: true } },
     id: { column: (e) => e.id },
     fields: () => ({}),
   });
@@ -164,6 +167,7 @@ builder.drizzleObjectFields(Event, (t) => ({
   status: t.field({
     type: EventStatusEnum,
     description: 'Whether it took place.',
+    select: { columns: { status: true } },
     // The table CHECKs that every event has a status.
     resolve: (event) => event.status ?? 'OCCURRED',
   }),
@@ -239,7 +243,7 @@ const claimsAboutPage = drizzleConnectionHelpers(builder, 'claimSubjects', {
     const { support } = args as { support?: ('SUPPORTED' | 'CONTESTED' | 'REFUTED' | 'UNSUPPORTED')[] | null };
     return { where: support ? { claim: { support: { in: support } } } : {}, orderBy: { claimId: 'asc' } };
   },
-  select: (nestedSelection) => ({ with: { claim: nestedSelection() } }),
+  select: (nestedSelection) => ({ columns: {}, with: { claim: nestedSelection() } }),
   resolveNode: (link) => link.claim,
 });
 

@@ -7,6 +7,8 @@ import { PartialDate } from './scalars';
 
 export const Relationship = builder.drizzleNode('relationships', {
   name: 'Relationship',
+  // Only the columns the query asks for: a nested page of rows then carries no unread text.
+  select: {},
   description: 'A dated, sourced link between two entities: Elon Musk -co_founded-> OpenAI.',
   id: { column: (r) => r.id },
   fields: (t) => ({

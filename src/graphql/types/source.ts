@@ -14,7 +14,7 @@ const citedClaimsPage = drizzleConnectionHelpers(builder, 'citations', {
     stance: t.field({ type: StanceEnum, defaultValue: 'SUPPORTS', description: 'The stance the source takes towards the claims.' }),
   }),
   query: (args) => ({ where: { stance: (args as { stance: 'SUPPORTS' }).stance }, orderBy: { id: 'asc' } }),
-  select: (nestedSelection) => ({ with: { claim: nestedSelection() } }),
+  select: (nestedSelection) => ({ columns: {}, with: { claim: nestedSelection() } }),
   resolveNode: (citation) => citation.claim,
 });
 
@@ -30,6 +30,8 @@ const statedClaimsPage = drizzleConnectionHelpers(builder, 'claims', { query: { 
 
 export const Source = builder.drizzleNode('sources', {
   name: 'Source',
+  // Only the columns the query asks for: a nested page of rows then carries no unread text.
+  select: {},
   description: 'A document that claims appear in or are cited to: an article, a news report, a filing.',
   id: { column: (s) => s.id },
   fields: (t) => ({
