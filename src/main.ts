@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
-import { assertIntact, CorruptDatabaseError, type Db, migrateDatabase, openDatabase } from './db';
+import { assertIntact, CorruptDatabaseError, type Db, fullCheckDue, migrateDatabase, openDatabase } from './db';
 import { seedIfEmpty } from './model/seed';
 
 function fail(message: string): never {
@@ -17,8 +17,9 @@ function fail(message: string): never {
 /** Creates, checks, migrates and (when empty) seeds the database. */
 function prepareDatabase(config: Config, log: Logger): Db {
   if (config.DATABASE_PATH !== ':memory:') mkdirSync(dirname(config.DATABASE_PATH), { recursive: true });
+  const full = fullCheckDue(config.DATABASE_PATH);
   const db = openDatabase({ path: config.DATABASE_PATH });
-  assertIntact(db, config.DATABASE_PATH);
+  assertIntact(db, config.DATABASE_PATH, full);
   migrateDatabase(db);
   const seeded = seedIfEmpty(db);
   if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');

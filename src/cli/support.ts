@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig } from '../config';
-import { assertIntact, CorruptDatabaseError, type Db, migrateDatabase, openDatabase } from '../db';
+import { assertIntact, CorruptDatabaseError, type Db, fullCheckDue, migrateDatabase, openDatabase } from '../db';
 
 /** Ends a command with one line on stderr and exit code 1. */
 export class CliError extends Error {}
@@ -42,9 +42,10 @@ export function openConfiguredDatabase({ create }: { create: boolean }): { db: D
     if (!create) throw new CliError(`there is no database at ${path} (set DATABASE_PATH)`);
     mkdirSync(dirname(path), { recursive: true });
   }
+  const full = fullCheckDue(path);
   const db = openDatabase({ path });
   try {
-    assertIntact(db, path);
+    assertIntact(db, path, full);
     migrateDatabase(db);
   } catch (error) {
     db.$client.close();
