@@ -1,10 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase, openDatabase, type Db } from '../src/db';
-import { type GenerateReport, generateGraph } from '../src/model/generate';
-import { BUDGET, NEIGHBORHOOD_CAP, shortestPath } from '../src/model/graph';
+import { bulkLoad } from '../src/db/bulk';
+import { lastBuild } from '../src/model/adjacency';
+import { type GenerateReport, generateGraph, random } from '../src/model/generate';
+import { BUDGET, type Link, NEIGHBORHOOD_CAP, type PathResult, shortestPath, type Step } from '../src/model/graph';
 import { importDocument } from '../src/model/import';
 import { COUNT_CAP, search } from '../src/model/search';
-import { createTestApp, globalId, type TestApp } from './support/app';
+import { loadSeed } from '../src/model/seed';
+import { createTestApp, globalId, TEST_TOKEN, type TestApp } from './support/app';
 
 type Hit = { score: number; snippet: string; cursor: string; node: { __typename: string; name?: string; text?: string; title?: string } };
 type SearchPage = { search: { totalCount: number; edges: Hit[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
@@ -22,6 +28,73 @@ const PATH = `query($from: ID!, $to: ID!, $maxDepth: Int) {
     steps { from { name } to { name } description via { __typename id } }
   }
 }`;
+
+/** A plain one-directional BFS over the same links, in SQL, to check the bidirectional search against. */
+function referenceDistance(db: Db, from: number, to: number, maxDepth: number): number | null {
+  const step = db.$client.prepare(`
+    SELECT other_id AS b FROM relationship_ends WHERE entity_id = ?
+    UNION SELECT event_id FROM event_participants WHERE entity_id = ?
+    UNION SELECT entity_id FROM event_participants WHERE event_id = ?
+    UNION SELECT y.entity_id FROM event_participants x JOIN event_participants y ON y.event_id = x.event_id WHERE x.entity_id = ?`);
+  let frontier = new Set([from]);
+  const seen = new Set([from]);
+  for (let depth = 0; depth <= maxDepth; depth++) {
+    if (frontier.has(to)) return depth;
+    const next = new Set<number>();
+    for (const node of frontier) {
+      for (const { b } of step.all(node, node, node, node) as { b: number }[]) {
+        if (!seen.has(b)) {
+          seen.add(b);
+          next.add(b);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return null;
+}
+
+/**
+ * The search as it was written in SQL, without its budget: each round reads the links of the
+ * whole frontier, sorts them by from, to and link code (relationship id × 3, event id × 3 + 1 for a
+ * shared event, + 2 for taking part), and the first to reach an entity is its parent. The
+ * in-memory search must choose exactly the same path.
+ */
+function referencePath(db: Db, from: number, to: number, maxDepth: number): PathResult | null {
+  if (from === to) return { entityIds: [from], steps: [] };
+  const step = db.$client.prepare(`
+    SELECT other_id AS b, relationship_id * 3 AS code FROM relationship_ends WHERE entity_id = @a
+    UNION ALL SELECT event_id, event_id * 3 + 2 FROM event_participants WHERE entity_id = @a
+    UNION ALL SELECT entity_id, event_id * 3 + 2 FROM event_participants WHERE event_id = @a
+    UNION ALL SELECT y.entity_id, x.event_id * 3 + 1 FROM event_participants x
+      JOIN event_participants y ON y.event_id = x.event_id AND y.entity_id <> x.entity_id WHERE x.entity_id = @a`);
+  type Side = { parents: Map<number, { prev: number; code: number } | null>; frontier: number[]; depth: number };
+  const [head, tail]: Side[] = [from, to].map((start) => ({ parents: new Map([[start, null]]), frontier: [start], depth: 0 }));
+  const link = (code: number): Link =>
+    code % 3 === 0
+      ? { kind: 'relationship', relationshipId: code / 3 }
+      : { kind: code % 3 === 1 ? 'shared-event' : 'participation', eventId: Math.floor(code / 3) };
+  while (head!.depth + tail!.depth < maxDepth && head!.frontier.length > 0 && tail!.frontier.length > 0) {
+    const [side, other] = head!.frontier.length <= tail!.frontier.length ? [head!, tail!] : [tail!, head!];
+    const found = side.frontier.flatMap((a) => (step.all({ a }) as { b: number; code: number }[]).map((r) => ({ a, ...r })));
+    found.sort((x, y) => x.a - y.a || x.b - y.b || x.code - y.code);
+    let meeting: number | undefined;
+    side.frontier = [];
+    for (const { a, b, code } of found) {
+      if (side.parents.has(b)) continue;
+      side.parents.set(b, { prev: a, code });
+      side.frontier.push(b);
+      if (meeting === undefined && other.parents.has(b)) meeting = b;
+    }
+    side.depth++;
+    if (meeting === undefined) continue;
+    const steps: Step[] = [];
+    for (let node = meeting, p = head!.parents.get(node); p; node = p.prev, p = head!.parents.get(node)) steps.unshift({ from: p.prev, to: node, link: link(p.code) });
+    for (let node = meeting, p = tail!.parents.get(node); p; node = p.prev, p = tail!.parents.get(node)) steps.push({ from: node, to: p.prev, link: link(p.code) });
+    return { entityIds: [from, ...steps.map((s) => s.to)], steps };
+  }
+  return null;
+}
 
 let app: TestApp;
 const ids: Record<string, string> = {};
@@ -206,39 +279,15 @@ describe('on a generated graph of 10,000 entities and 50,000 relationships', () 
     expect(fingerprint(third)).toEqual(fingerprint(again));
   });
 
-  /** A plain one-directional BFS over the same links, to check the bidirectional search against. */
-  function referenceDistance(from: number, to: number, maxDepth: number): number | null {
-    const step = db.$client.prepare(`
-      SELECT other_id AS b FROM relationship_ends WHERE entity_id = ?
-      UNION SELECT event_id FROM event_participants WHERE entity_id = ?
-      UNION SELECT entity_id FROM event_participants WHERE event_id = ?
-      UNION SELECT y.entity_id FROM event_participants x JOIN event_participants y ON y.event_id = x.event_id WHERE x.entity_id = ?`);
-    let frontier = new Set([from]);
-    const seen = new Set([from]);
-    for (let depth = 0; depth <= maxDepth; depth++) {
-      if (frontier.has(to)) return depth;
-      const next = new Set<number>();
-      for (const node of frontier) {
-        for (const { b } of step.all(node, node, node, node) as { b: number }[]) {
-          if (!seen.has(b)) {
-            seen.add(b);
-            next.add(b);
-          }
-        }
-      }
-      frontier = next;
-    }
-    return null;
-  }
-
   it('finds shortest paths whose every step is a real link, matching a plain BFS', () => {
     const linked = db.$client.prepare(`
       SELECT 1 FROM relationship_ends WHERE entity_id = ? AND other_id = ? AND relationship_id = ?`);
     const pairs: [number, number][] = [[1, 2], [3, 4000], [250, 7100], [9000, 10], [5555, 6666], [1, 9899], [42, 4242]];
     for (const [from, to] of pairs) {
       const found = shortestPath(db, from, to, 4);
-      const expected = referenceDistance(from, to, 4);
+      const expected = referenceDistance(db, from, to, 4);
       expect(found?.steps.length ?? null, `${from}→${to}`).toBe(expected);
+      expect(found, `${from}→${to}: the same choice among equally short paths`).toEqual(referencePath(db, from, to, 4));
       if (!found) continue;
       expect(found.entityIds[0]).toBe(from);
       expect(found.entityIds.at(-1)).toBe(to);
@@ -254,6 +303,21 @@ describe('on a generated graph of 10,000 entities and 50,000 relationships', () 
     expect(shortestPath(db, 1, isolated, 6)).toBeNull();
     expect(shortestPath(db, isolated - 1, isolated, 6)).toBeNull();
     expect(BUDGET.visited).toBeLessThanOrEqual(100_000);
+  });
+
+  it('gives up with null when its budget runs out, even on a pair it can connect', () => {
+    const found = shortestPath(db, 3, 4000, 4);
+    expect(found?.steps.length).toBeGreaterThanOrEqual(2);
+    const saved = { ...BUDGET };
+    try {
+      BUDGET.visited = 2;
+      expect(shortestPath(db, 3, 4000, 4)).toBeNull();
+      Object.assign(BUDGET, saved, { linksRead: 1 });
+      expect(shortestPath(db, 3, 4000, 4)).toBeNull();
+    } finally {
+      Object.assign(BUDGET, saved);
+    }
+    expect(shortestPath(db, 3, 4000, 4)).toEqual(found);
   });
 
   it('cuts a hub neighborhood at its cap and says so', async () => {
@@ -275,5 +339,122 @@ describe('on a generated graph of 10,000 entities and 50,000 relationships', () 
     const name = one<{ name: string }>('SELECT name FROM entities WHERE id = 4321').name;
     const rare = search(db, { text: name, offset: 0, limit: 5 });
     expect(rare.hits[0]).toMatchObject({ refId: 4321 });
+  });
+});
+
+type PathFound = { path: { length: number; steps: { description: string; via: { __typename: string } }[] } | null };
+
+describe('path while other server processes write to the same database file', () => {
+  it('sees a link another connection writes at the very next search, and loses it once deleted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'claimgraph-path-'));
+    const file = join(dir, 'claimgraph.db');
+    const readerDb = openDatabase({ path: file });
+    migrateDatabase(readerDb);
+    loadSeed(readerDb);
+    const reader = createTestApp({ db: readerDb });
+    const writer = createTestApp({ db: openDatabase({ path: file }), apiToken: TEST_TOKEN });
+    try {
+      const named: Record<string, string> = {};
+      const all = await reader.gql<{ entities: { nodes: { id: string; name: string }[] } }>('{ entities(first: 100) { nodes { id name } } }');
+      for (const e of all.data!.entities.nodes) named[e.name] = e.id;
+      const rowId = (name: string) => writer.db.$client.prepare('SELECT id FROM entities WHERE name = ?').pluck().get(name) as number;
+      const between = async (from: string, to: string) => (await reader.gql<PathFound>(PATH, { from: named[from], to: named[to], maxDepth: 6 })).data!.path;
+
+      expect(await between('Minh', 'OpenAI')).toBeNull();
+      const created = await writer.mutate(
+        'mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { relationship { id } } }',
+        { i: { subjectId: named.Minh, predicate: 'relies_on', label: 'relies on', objectId: named.OpenAI } },
+      );
+      expect(created.errors).toBeUndefined();
+      expect(await between('Minh', 'OpenAI')).toMatchObject({ length: 1, steps: [{ description: 'Minh relies on OpenAI', via: { __typename: 'Relationship' } }] });
+      writer.db.$client.prepare('DELETE FROM relationships WHERE subject_id = ? AND object_id = ?').run(rowId('Minh'), rowId('OpenAI'));
+      expect(await between('Minh', 'OpenAI')).toBeNull();
+
+      const joined = await writer.mutate(
+        'mutation($i: AddEventParticipantInput!) { addEventParticipant(input: $i) { event { id } } }',
+        { i: { eventId: named['Founding of OpenAI'], entityId: named.Minh, role: 'witness' } },
+      );
+      expect(joined.errors).toBeUndefined();
+      expect(await between('Minh', 'Founding of OpenAI')).toMatchObject({ length: 1, steps: [{ description: 'Minh took part in Founding of OpenAI (witness)' }] });
+      expect(await between('Minh', 'OpenAI')).not.toBeNull();
+      writer.db.$client.prepare("DELETE FROM event_participants WHERE entity_id = ? AND role = 'witness'").run(rowId('Minh'));
+      expect(await between('Minh', 'Founding of OpenAI')).toBeNull();
+    } finally {
+      reader.db.$client.close();
+      writer.db.$client.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers as the SQL search would through inserts, moves, deletes, a bulk load and a pruned change log, rebuilding only when it must', () => {
+    const db = openDatabase({ path: ':memory:' });
+    migrateDatabase(db);
+    const { isolated } = generateGraph(db, { entities: 2000, relationships: 8000, claims: 200, sources: 20, seed: 11 });
+    const c = db.$client;
+    const maxEntity = c.prepare('SELECT max(id) FROM entities').pluck().get() as number;
+    // Writes draw from the linked entities; the generator leaves the last few isolated.
+    const linked = maxEntity - isolated;
+    const events = c.prepare("SELECT id FROM entities WHERE kind = 'EVENT' AND id <= ?").pluck().all(linked) as number[];
+    const rand = random(5).int;
+    const agrees = (when: string) => {
+      for (let i = 0; i < 30; i++) {
+        const [from, to] = [1 + rand(maxEntity), 1 + rand(maxEntity)];
+        expect(shortestPath(db, from, to, 4), `${when}: ${from}→${to}`).toEqual(referencePath(db, from, to, 4));
+      }
+    };
+    const link = c.prepare("INSERT INTO relationships (slug, subject_id, predicate, label, object_id) VALUES (?, ?, 'churns_with', 'churns with', ?)");
+    // OR IGNORE: a drawn pair may repeat, or be an event joining itself.
+    const join = c.prepare("INSERT OR IGNORE INTO event_participants (event_id, entity_id, role) VALUES (?, ?, 'churn')");
+    let made = 0;
+    const write = (relationships: number, participations: number) =>
+      c.transaction(() => {
+        for (let i = 0; i < relationships; i++) link.run(`churn-${made++}`, 1 + rand(linked), 1 + rand(linked));
+        for (let i = 0; i < participations; i++) join.run(events[rand(events.length)], 1 + rand(linked));
+      })();
+
+    agrees('as generated');
+    const built = lastBuild(db);
+    c.prepare("INSERT INTO claims (slug, text, kind, attribution, appears_in_id) VALUES ('links-nothing', 'A claim.', 'FACT', 'DIRECT', (SELECT min(id) FROM sources))").run();
+    shortestPath(db, 1, 2, 4);
+    expect(lastBuild(db), 'a write that touches no link costs no rebuild').toBe(built);
+
+    write(40, 15);
+    agrees('after inserts');
+    c.prepare("UPDATE relationships SET object_id = (object_id * 7) % ? + 1 WHERE slug LIKE 'churn-%' AND id % 3 = 0").run(linked);
+    agrees('after moving relationships');
+    c.prepare("DELETE FROM relationships WHERE slug LIKE 'churn-%' AND id % 2 = 0").run();
+    c.prepare("DELETE FROM event_participants WHERE role = 'churn' AND id % 2 = 0").run();
+    agrees('after deletes');
+    write(1500, 0);
+    agrees('after enough changes to lay the lists out anew');
+    expect(lastBuild(db), 'links written row by row are read back, not rebuilt').toBe(built);
+
+    // bulkLoad sets the triggers aside: the schema changes, and the next search rebuilds.
+    expect(shortestPath(db, maxEntity, 1, 4)).toBeNull();
+    bulkLoad(db, () => link.run('churn-bulk', maxEntity, 1));
+    expect(shortestPath(db, maxEntity, 1, 4)?.steps.length).toBe(1);
+    const rebuilt = lastBuild(db);
+    expect(rebuilt).not.toBe(built);
+
+    // More than the 10,000 changes link_changes keeps: the rows this process had not seen are gone.
+    c.prepare("DELETE FROM relationships WHERE slug LIKE 'churn-%'").run();
+    write(5000, 0);
+    c.prepare("DELETE FROM relationships WHERE slug LIKE 'churn-%'").run();
+    expect(c.prepare('SELECT count(*) FROM link_changes').pluck().get()).toBe(10_000);
+    agrees('after the change log was pruned');
+    expect(lastBuild(db)).not.toBe(rebuilt);
+  });
+
+  it('on a database from before link_changes, rebuilds after any write', () => {
+    const { db } = createTestApp();
+    const c = db.$client;
+    for (const name of c.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND sql LIKE '%link_changes%'").pluck().all() as string[]) {
+      c.exec(`DROP TRIGGER ${name}`);
+    }
+    c.exec('DROP TABLE link_changes');
+    const [minh, openai] = ['Minh', 'OpenAI'].map((name) => c.prepare('SELECT id FROM entities WHERE name = ?').pluck().get(name) as number);
+    expect(shortestPath(db, minh!, openai!, 6)).toBeNull();
+    c.prepare("INSERT INTO relationships (slug, subject_id, predicate, label, object_id) VALUES ('minh-relies-on-openai', ?, 'relies_on', 'relies on', ?)").run(minh, openai);
+    expect(shortestPath(db, minh!, openai!, 6)?.steps).toEqual([{ from: minh, to: openai, link: { kind: 'relationship', relationshipId: expect.any(Number) } }]);
   });
 });

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db';
+import { adjacency, Cursor } from './adjacency';
 
 /** How one entity reaches the next: through a relationship, or through an event. */
 export type Link =
@@ -24,7 +25,7 @@ export interface PathResult {
 export const BUDGET = {
   /** Entities a path search may discover before it gives up. */
   visited: 50_000,
-  /** Link rows a path search may read before it gives up. */
+  /** Links a path search may read before it gives up. */
   linksRead: 200_000,
 };
 
@@ -38,103 +39,146 @@ function chunks<T>(items: T[]): T[][] {
 
 const ids = (values: number[]): SQL => sql.join(values.map((v) => sql`${v}`), sql`, `);
 
-interface Neighbor {
-  from: number;
-  to: number;
-  link: Link;
+/**
+ * Link codes order links as the search prefers them, and say which link it is: a relationship is
+ * its id × 3, an event shared with another participant is the event's id × 3 + 1, taking part in
+ * an event is its id × 3 + 2.
+ */
+const RELATIONSHIP = 0;
+const SHARED_EVENT = 1;
+const PARTICIPATION = 2;
+
+function linkOf(code: number): Link {
+  const kind = code % 3;
+  const id = (code - kind) / 3;
+  if (kind === RELATIONSHIP) return { kind: 'relationship', relationshipId: id };
+  return { kind: kind === SHARED_EVENT ? 'shared-event' : 'participation', eventId: id };
 }
 
 /**
- * Every entity one step from `frontier`: over relationships either way, from an entity to the
- * events it took part in and back, and between two entities that took part in the same event.
- * Reads at most `limit` rows; `exhausted` says the limit cut it short.
+ * One end of the search. `order` holds the entities it found, in rounds: the frontier is
+ * `order[frontier..found)`. For an entity v it found (`seen[v] === search`): `prev[v]` is the
+ * entity it came from (-1 at the start) and `via[v]` the link code.
  */
-function neighbors(db: Db, frontier: number[], limit: number): { found: Neighbor[]; exhausted: boolean } {
-  const found: Neighbor[] = [];
-  for (const part of chunks(frontier)) {
-    const remaining = limit - found.length;
-    if (remaining <= 0) return { found, exhausted: true };
-    const rows = db.all<{ a: number; b: number; via: number; k: 'r' | 'p' | 'e' | 's' }>(sql`
-      SELECT entity_id AS a, other_id AS b, relationship_id AS via, 'r' AS k FROM relationship_ends WHERE entity_id IN (${ids(part)})
-      UNION ALL
-      SELECT entity_id, event_id, event_id, 'p' FROM event_participants WHERE entity_id IN (${ids(part)})
-      UNION ALL
-      SELECT event_id, entity_id, event_id, 'e' FROM event_participants WHERE event_id IN (${ids(part)})
-      UNION ALL
-      SELECT x.entity_id, y.entity_id, x.event_id, 's' FROM event_participants x
-        JOIN event_participants y ON y.event_id = x.event_id AND y.entity_id <> x.entity_id
-        WHERE x.entity_id IN (${ids(part)})
-      LIMIT ${remaining + 1}`);
-    for (const row of rows.slice(0, remaining)) {
-      const link: Link =
-        row.k === 'r'
-          ? { kind: 'relationship', relationshipId: row.via }
-          : row.k === 's'
-            ? { kind: 'shared-event', eventId: row.via }
-            : { kind: 'participation', eventId: row.via };
-      found.push({ from: row.a, to: row.b, link });
-    }
-    if (rows.length > remaining) return { found, exhausted: true };
-  }
-  return { found, exhausted: false };
+interface Side {
+  seen: Int32Array;
+  prev: Int32Array;
+  via: Float64Array;
+  order: Int32Array;
+  frontier: number;
+  found: number;
+  depth: number;
 }
 
-const linkOrder = (l: Link) => (l.kind === 'relationship' ? l.relationshipId * 3 : l.eventId * 3 + (l.kind === 'shared-event' ? 1 : 2));
+/** Work arrays over every entity id, reused by each search (searches never overlap: they are synchronous). */
+let scratch: { size: number; sides: [Side, Side]; search: number } | undefined;
+const outer = new Cursor();
+const inner = new Cursor();
+
+function sidesFor(size: number, from: number, to: number): { sides: [Side, Side]; search: number } {
+  if (!scratch || scratch.size < size || scratch.search === 0x7fffffff) {
+    // Room to spare: entities created later do not each cost a new set of arrays.
+    const room = size + (size >> 4) + 1024;
+    const side = (): Side => ({
+      seen: new Int32Array(room),
+      prev: new Int32Array(room),
+      via: new Float64Array(room),
+      order: new Int32Array(room),
+      frontier: 0,
+      found: 0,
+      depth: 0,
+    });
+    scratch = { size: room, sides: [side(), side()], search: 0 };
+  }
+  const search = ++scratch.search;
+  scratch.sides.forEach((side, i) => {
+    const start = i === 0 ? from : to;
+    side.seen[start] = search;
+    side.prev[start] = -1;
+    side.order[0] = start;
+    side.frontier = 0;
+    side.found = 1;
+    side.depth = 0;
+  });
+  return { sides: scratch.sides, search };
+}
 
 /**
  * The shortest connection between two entities, found by breadth-first search from both ends
- * at once (the smaller frontier grows each round). Null when none is within `maxDepth` steps,
- * or when the budget runs out first. Among equally short paths the choice is deterministic.
+ * at once (the smaller frontier grows each round) over the in-memory adjacency: relationships
+ * either way, an entity and an event it took part in, two entities that took part in the same
+ * event. Null when none is within `maxDepth` steps, or when the budget runs out first (more than
+ * BUDGET.visited entities found, or more than BUDGET.linksRead links read).
+ *
+ * Among equally short paths the choice is deterministic: a round takes its frontier in id order;
+ * an entity is reached from the lowest-numbered frontier entity that links to it, by that one's
+ * lowest link code; the ends meet at the first entity reached (in that order) that the other end
+ * has found.
  */
 export function shortestPath(db: Db, from: number, to: number, maxDepth: number): PathResult | null {
   if (from === to) return { entityIds: [from], steps: [] };
-  type Parent = { prev: number; link: Link } | null;
-  interface Side {
-    parents: Map<number, Parent>;
-    frontier: number[];
-    depth: number;
-  }
-  const sides: [Side, Side] = [
-    { parents: new Map([[from, null]]), frontier: [from], depth: 0 },
-    { parents: new Map([[to, null]]), frontier: [to], depth: 0 },
-  ];
+  const graph = adjacency(db);
+  // An entity with an id past every linked one has no links.
+  if (Math.max(from, to) >= graph.size || Math.min(from, to) < 0) return null;
+  const { ends, events, members } = graph;
+  const { sides, search } = sidesFor(graph.size, from, to);
+  const [a, b] = sides;
   let linksRead = 0;
 
-  while (sides[0].depth + sides[1].depth < maxDepth && sides[0].frontier.length > 0 && sides[1].frontier.length > 0) {
-    const grow = sides[0].frontier.length <= sides[1].frontier.length ? 0 : 1;
-    const side = sides[grow];
-    const other = sides[1 - grow]!;
-    const { found, exhausted } = neighbors(db, side.frontier, BUDGET.linksRead - linksRead);
-    linksRead += found.length;
-    found.sort((x, y) => x.from - y.from || x.to - y.to || linkOrder(x.link) - linkOrder(y.link));
-    const next: number[] = [];
-    let meeting: number | undefined;
-    for (const n of found) {
-      if (side.parents.has(n.to)) continue;
-      side.parents.set(n.to, { prev: n.from, link: n.link });
-      next.push(n.to);
-      if (meeting === undefined && other.parents.has(n.to)) meeting = n.to;
+  while (a.depth + b.depth < maxDepth && a.found > a.frontier && b.found > b.frontier) {
+    const side = a.found - a.frontier <= b.found - b.frontier ? a : b;
+    const { seen, prev, via, order } = side;
+    const elsewhere = (side === a ? b : a).seen;
+    const end = side.found;
+    order.subarray(side.frontier, end).sort();
+    let f = 0;
+    let meeting = -1;
+    const reach = (v: number, code: number) => {
+      if (seen[v] === search) {
+        if (prev[v] === f && code < via[v]!) via[v] = code;
+        return;
+      }
+      seen[v] = search;
+      prev[v] = f;
+      via[v] = code;
+      order[side.found++] = v;
+      if (elsewhere[v] === search && (meeting < 0 || v < meeting)) meeting = v;
+    };
+    for (let i = side.frontier; i < end; i++) {
+      f = order[i]!;
+      const related = outer.open(ends, f);
+      for (let j = related.at; j < related.stop; j += 2) reach(related.items[j]!, related.items[j + 1]! * 3 + RELATIONSHIP);
+      linksRead += (related.stop - related.at) / 2;
+      const participants = outer.open(members, f);
+      for (let j = participants.at; j < participants.stop; j++) reach(participants.items[j]!, f * 3 + PARTICIPATION);
+      linksRead += participants.stop - participants.at;
+      const took = outer.open(events, f);
+      for (let j = took.at; j < took.stop; j++) {
+        const event = took.items[j]!;
+        reach(event, event * 3 + PARTICIPATION);
+        const others = inner.open(members, event);
+        for (let k = others.at; k < others.stop; k++) if (others.items[k] !== f) reach(others.items[k]!, event * 3 + SHARED_EVENT);
+        linksRead += 1 + others.stop - others.at;
+      }
+      // Every later frontier entity has a higher id: nothing it reaches would come first.
+      if (meeting >= 0) return assemble(sides, meeting);
+      if (linksRead > BUDGET.linksRead) return null;
     }
-    side.frontier = next;
+    side.frontier = end;
     side.depth++;
-    if (meeting !== undefined) return assemble(sides[0].parents, sides[1].parents, meeting);
-    if (exhausted || sides[0].parents.size + sides[1].parents.size > BUDGET.visited) return null;
+    if (a.found + b.found > BUDGET.visited) return null;
   }
   return null;
 }
 
-function assemble(
-  fromSide: Map<number, { prev: number; link: Link } | null>,
-  toSide: Map<number, { prev: number; link: Link } | null>,
-  meeting: number,
-): PathResult {
+function assemble([fromSide, toSide]: [Side, Side], meeting: number): PathResult {
   const head: Step[] = [];
-  for (let node = meeting, p = fromSide.get(node); p; node = p.prev, p = fromSide.get(node)) {
-    head.unshift({ from: p.prev, to: node, link: p.link });
+  for (let node = meeting; fromSide.prev[node]! >= 0; node = fromSide.prev[node]!) {
+    head.unshift({ from: fromSide.prev[node]!, to: node, link: linkOf(fromSide.via[node]!) });
   }
   const tail: Step[] = [];
-  for (let node = meeting, p = toSide.get(node); p; node = p.prev, p = toSide.get(node)) {
-    tail.push({ from: node, to: p.prev, link: p.link });
+  for (let node = meeting; toSide.prev[node]! >= 0; node = toSide.prev[node]!) {
+    tail.push({ from: node, to: toSide.prev[node]!, link: linkOf(toSide.via[node]!) });
   }
   const steps = [...head, ...tail];
   return { entityIds: [steps[0]!.from, ...steps.map((s) => s.to)], steps };
