@@ -1,9 +1,9 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { createInMemoryCache, hashSHA256, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
+import { useChangeAwareResponseCache } from './cache';
 import type { Db } from './db';
 import { type ErrorCode, UserError } from './errors';
 import type { Context } from './graphql/builder';
@@ -106,25 +106,6 @@ function useBodyLimit(maxBytes: number): Plugin {
   };
 }
 
-/**
- * Repeated reads are answered from memory. An entry is valid for one state of the database: the
- * key carries SQLite's data_version (which moves when another connection, e.g. another worker,
- * commits) and this connection's total_changes() (which moves with our own writes), so any write
- * anywhere makes every older entry unreachable. Reads are the same for everyone: no session.
- */
-function useDatabaseResponseCache(db: Db): Plugin {
-  const version = db.$client.prepare('SELECT (SELECT data_version FROM pragma_data_version) || \'.\' || total_changes()').pluck();
-  return useResponseCache({
-    session: () => null,
-    ttl: 10 * 60_000,
-    invalidateViaMutation: false,
-    includeExtensionMetadata: false,
-    cache: createInMemoryCache({ max: 2000 }),
-    buildResponseCacheKey: async ({ documentString, variableValues, operationName }) =>
-      `${version.get() as string}:${await hashSHA256(`${documentString}|${JSON.stringify(variableValues ?? {})}|${operationName ?? ''}`)}`,
-  });
-}
-
 let playgroundHtml: Promise<string> | undefined;
 
 /**
@@ -177,7 +158,7 @@ export function createApp({ db, logger, apiToken, responseCache = true }: AppOpt
         blockFieldSuggestion: { enabled: false },
       }),
       useErrorCodes(),
-      ...(responseCache ? [useDatabaseResponseCache(db)] : []),
+      ...(responseCache ? [useChangeAwareResponseCache(db)] : []),
     ],
   });
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { migrateDatabase, openDatabase } from '../src/db';
+import { bulkLoad } from '../src/db/bulk';
 import { loadSeed } from '../src/model/seed';
 import { silentLogger, TEST_TOKEN } from './support/app';
 
@@ -58,5 +59,96 @@ describe('the response cache', () => {
     expect(own.errors).toBeUndefined();
     expect((await a.gql(COUNT)).data!.claims.totalCount).toBe(before + 2);
     expect((await b.gql(COUNT)).data!.claims.totalCount).toBe(before + 2);
+  });
+
+  it('keeps an object read through a write that does not touch it, and drops it when one of its objects changes', async () => {
+    const a = app(path);
+    const b = app(path);
+    const musk = await a.gql('{ entity(name: "Musk") { id } claims(first: 1) { nodes { id } } sources(first: 1) { nodes { id } } }');
+    const claimId = musk.data!.claims.nodes[0].id as string;
+    // No ids selected below the root: the cache adds them itself to know what the answer shows.
+    const READ = 'query($id: ID!) { node(id: $id) { ... on Claim { text about { name } } } }';
+    const first = await a.gql(READ, { id: claimId });
+    const about = first.data!.node.about as { name: string }[];
+    expect(about.length).toBeGreaterThan(0);
+
+    const unrelated = await b.gql('mutation($input: CreateEntityInput!) { createEntity(input: $input) { entity { id } } }', {
+      input: { kind: 'PLACE', name: 'A place no claim is about' },
+    });
+    expect(unrelated.errors).toBeUndefined();
+    a.statements.length = 0;
+    expect(await a.gql(READ, { id: claimId })).toEqual(first);
+    expect(a.statements).toHaveLength(0);
+
+    const aboutIds = await a.gql('query($id: ID!) { node(id: $id) { ... on Claim { about { id } } } }', { id: claimId });
+    const renamed = await b.gql('mutation($input: UpdateEntityInput!) { updateEntity(input: $input) { entity { name } } }', {
+      input: { id: aboutIds.data!.node.about[0].id, name: 'Renamed in another worker' },
+    });
+    expect(renamed.errors).toBeUndefined();
+    expect((await a.gql(READ, { id: claimId })).data!.node.about[0].name).toBe('Renamed in another worker');
+  });
+
+  it('drops a source when a citation joins its list, and a missing node once it is created', async () => {
+    const a = app(path);
+    const b = app(path);
+    const ids = await a.gql('{ entity(name: "Musk") { id } sources(first: 1) { nodes { id } } claims(support: [UNSUPPORTED], first: 1) { nodes { id } } }');
+    const source = ids.data!.sources.nodes[0].id as string;
+    const COUNTED = 'query($id: ID!) { node(id: $id) { ... on Source { claims(stance: REFUTES) { totalCount } } } }';
+    const before = (await a.gql(COUNTED, { id: source })).data!.node.claims.totalCount as number;
+    const cited = await b.gql('mutation($input: AddCitationInput!) { addCitation(input: $input) { citation { id } } }', {
+      input: { claimId: ids.data!.claims.nodes[0].id, sourceId: source, stance: 'REFUTES' },
+    });
+    expect(cited.errors).toBeUndefined();
+    expect((await a.gql(COUNTED, { id: source })).data!.node.claims.totalCount).toBe(before + 1);
+
+    const newest = a.db.$client.prepare('SELECT max(id) FROM claims').pluck().get() as number;
+    const next = Buffer.from(`Claim:${newest + 1}`).toString('base64');
+    const MISSING = 'query($id: ID!) { node(id: $id) { id } }';
+    expect((await a.gql(MISSING, { id: next })).data!.node).toBeNull();
+    const created = await b.gql('mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }', {
+      input: { text: 'The next claim.', kind: 'FACT', appearsInId: source, aboutIds: [ids.data!.entity.id] },
+    });
+    expect(created.data!.createClaim.claim.id).toBe(next);
+    expect((await a.gql(MISSING, { id: next })).data!.node).toEqual({ id: next });
+  });
+
+  it('runs every mutation, even one identical to the last', async () => {
+    const a = app(path);
+    const ids = await a.gql('{ entity(name: "Musk") { id } sources(first: 1) { nodes { id } } }');
+    const WRITE = 'mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }';
+    const input = { input: { text: 'Said twice.', kind: 'FACT', appearsInId: ids.data!.sources.nodes[0].id, aboutIds: [ids.data!.entity.id] } };
+    const first = await a.gql(WRITE, input);
+    const second = await a.gql(WRITE, input);
+    expect(first.errors).toBeUndefined();
+    expect(second.data!.createClaim.claim.id).not.toBe(first.data!.createClaim.claim.id);
+  });
+
+  it('forgets everything when it fell so far behind that the changes it missed were pruned', async () => {
+    const a = app(path);
+    const b = app(path);
+    const claim = (await a.gql('{ claims(first: 1) { nodes { id } } }')).data!.claims.nodes[0].id as string;
+    const READ = 'query($id: ID!) { node(id: $id) { ... on Claim { text } } }';
+    const before = (await a.gql(READ, { id: claim })).data!.node.text as string;
+    const rowId = Number(Buffer.from(claim, 'base64').toString().split(':')[1]);
+    b.db.$client.transaction(() => {
+      b.db.$client.prepare('UPDATE claims SET text = ? WHERE id = ?').run(`${before} (edited)`, rowId);
+      const tag = b.db.$client.prepare("INSERT INTO cache_changes (tag) VALUES ('Claim:0')");
+      for (let i = 0; i < 12_000; i++) tag.run();
+    })();
+    expect(b.db.$client.prepare("SELECT count(*) FROM cache_changes WHERE tag = ?").pluck().get(`Claim:${rowId}`)).toBe(0);
+    expect((await a.gql(READ, { id: claim })).data!.node.text).toBe(`${before} (edited)`);
+  });
+
+  it('forgets everything after a bulk load, which writes no tags', async () => {
+    const a = app(path);
+    const b = app(path);
+    const claim = (await a.gql('{ claims(first: 1) { nodes { id } } }')).data!.claims.nodes[0].id as string;
+    const READ = 'query($id: ID!) { node(id: $id) { ... on Claim { text } } }';
+    const before = (await a.gql(READ, { id: claim })).data!.node.text as string;
+    const rowId = Number(Buffer.from(claim, 'base64').toString().split(':')[1]);
+    bulkLoad(b.db, () => b.db.$client.prepare('UPDATE claims SET text = ? WHERE id = ?').run(`${before} (bulk)`, rowId));
+    // A tagged write after it: the tags alone would not say that the claim changed.
+    b.db.$client.prepare("UPDATE sources SET label = coalesce(label, '') WHERE id = 1").run();
+    expect((await a.gql(READ, { id: claim })).data!.node.text).toBe(`${before} (bulk)`);
   });
 });
