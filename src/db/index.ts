@@ -33,14 +33,60 @@ export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
     }
     throw error;
   }
-  return drizzle({
+  const db = drizzle({
     client,
     relations,
     logger: onQuery ? { logQuery: (query, params) => onQuery(query, params) } : false,
   });
+  // drizzle 1.0.0-rc.5's session prepares through `session.client` (pinned version: a test
+  // fails if this stops reusing statements).
+  const session = (db as unknown as { session: { client: Database.Database } }).session;
+  session.client = reusingStatements(client);
+  return db;
 }
 
 export type Db = ReturnType<typeof openDatabase>;
+
+/** Statements kept compiled per connection; the least recently used is dropped beyond this. */
+export const STATEMENT_CACHE_SIZE = 500;
+
+const compiledBy = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/**
+ * The connection as drizzle sees it, compiling each SQL text once: drizzle prepares its
+ * statement anew for every query, and compiling costs about as much as running a lookup
+ * (in-process lookup: 1.4 → 1.26 ms of CPU). drizzle asks for `raw()` when it wants arrays and
+ * otherwise expects objects, so a statement handed out again is first put back to objects. Only
+ * drizzle's statements are shared: the project's own `$client.prepare` calls are untouched.
+ */
+function reusingStatements(client: Database.Database): Database.Database {
+  const compiled = new Map<string, Database.Statement>();
+  compiledBy.set(client, compiled);
+  const prepare = (source: string) => {
+    let statement = compiled.get(source);
+    if (statement) {
+      compiled.delete(source);
+      if (statement.reader) statement.raw(false);
+    } else {
+      statement = client.prepare(source);
+      if (compiled.size >= STATEMENT_CACHE_SIZE) compiled.delete(compiled.keys().next().value!);
+    }
+    compiled.set(source, statement);
+    return statement;
+  };
+  return new Proxy(client, {
+    get(target, key) {
+      if (key === 'prepare') return prepare;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** How many of drizzle's statements `db` holds compiled. */
+export function compiledStatements(db: Db): number {
+  return compiledBy.get(db.$client)?.size ?? 0;
+}
 
 /** Applies every migration in `migrations/` that has not run yet. */
 export function migrateDatabase(db: Db): void {
