@@ -10,7 +10,18 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { relations } from '../schema/relations';
 import { shortestPath } from '../src/model/graph';
-import { RANKED_CANDIDATES, COUNT_CAP, SNIPPET_CLOSE, SNIPPET_OPEN, toFtsQuery } from '../src/model/search';
+import {
+  COMMON_WORD_DOCUMENTS,
+  COUNT_CAP,
+  INDEXED_PREFIX,
+  MAX_COMPLETIONS,
+  MAX_WEIGHED_TERMS,
+  NAME_CANDIDATES,
+  RANKED_CANDIDATES,
+  SNIPPET_CLOSE,
+  SNIPPET_OPEN,
+  searchWords,
+} from '../src/model/search';
 import { claimCursor, gid, type Params } from './workloads';
 
 const TYPE: Record<string, string> = {
@@ -27,6 +38,8 @@ function handlers(file: string) {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // The same page cache as claimgraph's connections (src/db), so the floor reads no faster.
+  db.pragma('cache_size = -32768');
   const orm = drizzle({ client: db, relations });
 
   const claimById = db.prepare(
@@ -43,24 +56,59 @@ function handlers(file: string) {
      WHERE x.entity_id = ? ORDER BY x.id LIMIT 5`,
   );
   const page = db.prepare('SELECT id, text FROM claims WHERE id > ? ORDER BY id LIMIT 21');
-  const ranked = db.prepare(
-    `SELECT rowid AS rowid, kind, ref_id AS refId, score FROM (
-       SELECT rowid, kind, ref_id, -bm25(search_index, 0, 0, 10.0, 6.0, 1.0) + (CASE
-         WHEN lower(name) = @q OR instr(' | ' || lower(aliases) || ' | ', @qa) > 0 THEN 100
-         WHEN substr(lower(name), 1, @ql) = @q THEN 50 + 10.0 * @ql / length(name)
-         ELSE 0 END) AS score
-       FROM search_index WHERE search_index MATCH @match LIMIT ${RANKED_CANDIDATES}
-     ) ORDER BY score DESC, rowid LIMIT 10`,
+  // Search, as src/model/search.ts asks it, for a first page of 10 without kinds: the words (a long
+  // last one expanded from search_terms) probed for being common; the first matches and the named
+  // entities ranked (bm25 over the words that are not common); snippets; a count when needed.
+  const searchPlan = db.prepare(
+    `WITH RECURSIVE completion(term, n) AS (
+       SELECT (SELECT term FROM search_terms WHERE term >= @prefix AND term < @beyond LIMIT 1), 1 WHERE @prefix IS NOT NULL
+       UNION ALL
+       SELECT (SELECT term FROM search_terms WHERE term >= completion.term || char(1) AND term < @beyond LIMIT 1), n + 1
+       FROM completion WHERE completion.term IS NOT NULL AND n <= ${MAX_COMPLETIONS}
+     ),
+     expanded(n) AS (SELECT count(term) FROM completion),
+     query(word, term) AS (
+       SELECT @last, '"' || completion.term || '"' FROM completion, expanded WHERE completion.term IS NOT NULL AND expanded.n <= ${MAX_COMPLETIONS}
+       UNION ALL SELECT @last, @lastQuoted FROM expanded WHERE @prefix IS NOT NULL AND expanded.n NOT BETWEEN 1 AND ${MAX_COMPLETIONS}
+       UNION ALL SELECT key, value FROM json_each(@quoted)
+     )
+     SELECT word, term, (SELECT rowid FROM search_index WHERE search_index MATCH query.term LIMIT 1 OFFSET ${COMMON_WORD_DOCUMENTS - 1}) IS NOT NULL AS common
+     FROM query`,
   );
-  // FTS5 ignores a lone `rowid = ?` next to MATCH here, so ask for the page's rows with IN, as claimgraph does.
+  const bonus = `(CASE
+    WHEN lower(name) = @q OR instr(' | ' || lower(aliases) || ' | ', @qa) > 0 THEN 100
+    WHEN substr(lower(name), 1, @ql) = @q THEN 50 + 10.0 * @ql / length(name)
+    ELSE 0 END)`;
+  const snippet = `snippet(search_index, -1, '${SNIPPET_OPEN}', '${SNIPPET_CLOSE}', '…', 12)`;
+  const rankings = new Map<string, Database.Statement>();
+  /** weighed: some word is weighed by bm25; mixed: and others only have to match; prefix: the last word has 2 letters or more. */
+  const rankedBy = (weighed: boolean, mixed: boolean, prefix: boolean) => {
+    const key = `${weighed} ${mixed} ${prefix}`;
+    if (!rankings.has(key)) {
+      const named = `SELECT id FROM (SELECT id FROM entities WHERE ${prefix ? 'lower(name) >= @q AND lower(name) < @qBeyond' : 'lower(name) = @q'} ORDER BY lower(name) LIMIT ${NAME_CANDIDATES})
+        UNION ALL SELECT entity_id FROM (SELECT entity_id FROM entity_aliases WHERE lower(alias) = @q LIMIT ${NAME_CANDIDATES})`;
+      const score = `-bm25(search_index, 0, 0, 10.0, 6.0, 1.0) + (CASE WHEN rowid % 4 = 1 THEN 0 ELSE ${bonus} END)`;
+      const also = mixed ? 'AND +rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH @match)' : '';
+      const scored = weighed
+        ? `SELECT * FROM (SELECT rowid, ${score} AS score, NULL AS kind, NULL AS snippet FROM search_index WHERE search_index MATCH @ranking ${also} LIMIT ${RANKED_CANDIDATES})
+           UNION ALL SELECT rowid, ${score}, NULL, NULL FROM search_index WHERE search_index MATCH @ranking AND +rowid IN (SELECT id * 4 FROM (${named})) ${also}`
+        : `SELECT * FROM (SELECT rowid, 0 AS score, kind AS kind, ${snippet} AS snippet FROM search_index WHERE search_index MATCH @match LIMIT 11)
+           UNION ALL SELECT search_rowid, ${bonus}, kind, NULL FROM entity_search_rows WHERE ref_id IN (${named})`;
+      rankings.set(
+        key,
+        db.prepare(`SELECT rowid AS rowid, max(score) AS score, kind, snippet, count(*) OVER () AS candidates FROM (${scored}) GROUP BY rowid ORDER BY score DESC, rowid LIMIT 11`),
+      );
+    }
+    return rankings.get(key)!;
+  };
+  // Rowids bound as BigInt (INTEGER): FTS5 drops a REAL rowid next to MATCH and returns every match.
   const snippets = new Map<number, Database.Statement>();
   const snippetsFor = (count: number) => {
     if (!snippets.has(count)) {
       snippets.set(
         count,
         db.prepare(
-          `SELECT rowid AS rowid, snippet(search_index, -1, '${SNIPPET_OPEN}', '${SNIPPET_CLOSE}', '…', 12) AS snippet
-           FROM search_index WHERE search_index MATCH ? AND rowid IN (${Array(count).fill('?').join(', ')})`,
+          `SELECT rowid AS rowid, kind, ${snippet} AS snippet FROM search_index WHERE search_index MATCH ? AND rowid IN (${Array(count).fill('?').join(', ')})`,
         ),
       );
     }
@@ -78,25 +126,63 @@ function handlers(file: string) {
 
   const search = (p: Params) => {
     const text = String(p.q);
-    const match = toFtsQuery(text);
+    const words = searchWords(text);
+    if (words.length === 0) return { search: { totalCount: 0, edges: [] } };
+    const last = words.length - 1;
+    const quoted = words.map((w, i) => (i === last && w.length >= 2 ? `"${w}"*` : `"${w}"`));
+    const prefix = words[last]!.length > INDEXED_PREFIX && /^[A-Za-z0-9]+$/.test(words[last]!) ? words[last]!.toLowerCase() : null;
+    const planned = new Map<number, { terms: string[]; common: boolean }>();
+    const rows = searchPlan.all({
+      prefix,
+      beyond: prefix && `${prefix}\u{10FFFF}`,
+      last,
+      lastQuoted: quoted[last],
+      quoted: JSON.stringify(prefix ? quoted.slice(0, last) : quoted),
+    }) as { word: number; term: string; common: number }[];
+    for (const row of rows) {
+      const word = planned.get(row.word) ?? { terms: [], common: false };
+      word.terms.push(row.term);
+      word.common ||= row.common === 1;
+      planned.set(row.word, word);
+    }
+    const all = [...planned].sort(([a], [b]) => a - b).map(([, word]) => word);
+    const matchOf = (ws: typeof all) => ws.map((w) => (w.terms.length === 1 ? w.terms[0] : `(${w.terms.join(' OR ')})`)).join(' ');
+    const match = matchOf(all);
+    const weighed = all.filter((w) => !w.common && w.terms.length <= MAX_WEIGHED_TERMS);
     const q = text.trim().toLowerCase();
-    const hits = ranked.all({ match, q, qa: ` | ${q} | `, ql: q.length }) as { rowid: number; kind: string; refId: number; score: number }[];
-    const snippet = new Map(
-      hits.length
-        ? (snippetsFor(hits.length).all(match, ...hits.map((h) => h.rowid)) as { rowid: number; snippet: string }[]).map((r) => [r.rowid, r.snippet])
-        : [],
-    );
+    const hits = rankedBy(weighed.length > 0, weighed.length > 0 && weighed.length < all.length, words[last]!.length >= 2).all({
+      match,
+      ranking: matchOf(weighed),
+      q,
+      qa: ` | ${q} | `,
+      ql: q.length,
+      qBeyond: `${q}\u{10FFFF}`,
+    }) as { rowid: number; score: number; kind: string | null; snippet: string | null; candidates: number }[];
+    const page = hits.slice(0, 10);
+    const shown = new Map(page.flatMap((h) => (h.kind !== null && h.snippet !== null ? [[h.rowid, { kind: h.kind, snippet: h.snippet }] as const] : [])));
+    const unshown = page.filter((h) => !shown.has(h.rowid));
+    if (unshown.length > 0) {
+      for (const r of snippetsFor(unshown.length).all(match, ...unshown.map((h) => BigInt(h.rowid))) as { rowid: number; kind: string; snippet: string }[]) {
+        shown.set(r.rowid, r);
+      }
+    }
+    const candidates = hits[0]?.candidates ?? 0;
+    const totalCount =
+      candidates < (weighed.length === 0 ? 11 : RANKED_CANDIDATES) ? candidates : all.length === 1 && all[0]!.common ? COUNT_CAP : matches.get(match);
     return {
       search: {
-        totalCount: matches.get(match),
-        edges: hits.map((h) => {
+        totalCount,
+        edges: page.flatMap((h) => {
+          const row = shown.get(h.rowid);
+          if (!row) return [];
+          const refId = Math.floor(h.rowid / 4);
           const node =
-            h.kind === 'CLAIM'
-              ? { __typename: 'Claim', id: gid('Claim', h.refId), text: claimText.get(h.refId) }
-              : h.kind === 'SOURCE'
-                ? { __typename: 'Source', id: gid('Source', h.refId), title: sourceTitle.get(h.refId) }
-                : { __typename: TYPE[h.kind], id: gid(TYPE[h.kind]!, h.refId), name: entityRef(h.refId).name };
-          return { score: h.score, snippet: snippet.get(h.rowid) ?? '', node };
+            row.kind === 'CLAIM'
+              ? { __typename: 'Claim', id: gid('Claim', refId), text: claimText.get(refId) }
+              : row.kind === 'SOURCE'
+                ? { __typename: 'Source', id: gid('Source', refId), title: sourceTitle.get(refId) }
+                : { __typename: TYPE[row.kind], id: gid(TYPE[row.kind]!, refId), name: entityRef(refId).name };
+          return [{ score: h.score, snippet: row.snippet, node }];
         }),
       },
     };

@@ -8,7 +8,7 @@ import { lastBuild } from '../src/model/adjacency';
 import { type GenerateReport, generateGraph, random } from '../src/model/generate';
 import { BUDGET, type Link, NEIGHBORHOOD_CAP, type PathResult, shortestPath, type Step } from '../src/model/graph';
 import { importDocument } from '../src/model/import';
-import { COUNT_CAP, search } from '../src/model/search';
+import { COMMON_WORD_DOCUMENTS, COUNT_CAP, INDEXED_PREFIX, search } from '../src/model/search';
 import { loadSeed } from '../src/model/seed';
 import { createTestApp, globalId, TEST_TOKEN, type TestApp } from './support/app';
 
@@ -163,6 +163,74 @@ describe('search on the article', () => {
     expect(search(db, { text: 'zyxco', offset: 0, limit: 5 }).hits).toHaveLength(1);
     db.$client.prepare("DELETE FROM entities WHERE slug = 'zyx-corp'").run();
     expect(search(db, { text: 'quarblex', offset: 0, limit: 5 }).hits).toHaveLength(0);
+  });
+});
+
+describe('search where a word is too common to weigh', () => {
+  // Every generated entity with a description says it "is part of the synthetic graph g3".
+  let db: Db;
+  const count = (match: string, kinds = '') =>
+    db.$client.prepare(`SELECT count(*) FROM (SELECT 1 FROM search_index WHERE search_index MATCH ? ${kinds} LIMIT ${COUNT_CAP})`).pluck().get(match) as number;
+  beforeAll(() => {
+    db = openDatabase({ path: ':memory:' });
+    migrateDatabase(db);
+    generateGraph(db, { entities: 22_000, relationships: 2_000, claims: 2_000, sources: 100, seed: 3 });
+    // Named after the common word, and added last: far past the first matches in index order.
+    importDocument(db, {
+      format: 'claimgraph/v1',
+      entities: {
+        'synthetic-minds': { kind: 'ORGANIZATION', name: 'Synthetic Minds Lab' },
+        synthetic: { kind: 'PRODUCT', name: 'Synthetic' },
+        'synth-co': { kind: 'ORGANIZATION', name: 'Zorblat Holdings', aliases: ['Synthetic'] },
+      },
+    });
+  }, 60_000);
+
+  it('has such a word', () => {
+    expect(count('"synthetic"')).toBeGreaterThanOrEqual(COMMON_WORD_DOCUMENTS);
+  });
+
+  it('ranks the entities the word names first, then its other matches in index order', () => {
+    const page = search(db, { text: 'Synthetic', offset: 0, limit: 10 });
+    expect(page.totalCount).toBe(COUNT_CAP);
+    const names = page.hits.slice(0, 3).map((h) => db.$client.prepare('SELECT name FROM entities WHERE id = ?').pluck().get(h.refId));
+    expect(names).toEqual(['Synthetic', 'Zorblat Holdings', 'Synthetic Minds Lab']);
+    expect(page.hits.slice(0, 3).map((h) => h.score)).toEqual([100, 100, 50 + (10 * 9) / 19]);
+    const rest = page.hits.slice(3);
+    expect(rest.every((h) => h.score === 0 && /\*\*synthetic\*\*/i.test(h.snippet))).toBe(true);
+    const rowids = rest.map((h) => h.refId * 4 + (h.kind === 'CLAIM' ? 1 : h.kind === 'SOURCE' ? 2 : 0));
+    expect(rowids).toEqual([...rowids].sort((a, b) => a - b));
+  });
+
+  it('pages through them without repeating or skipping, a page of one included', () => {
+    const all = search(db, { text: 'synthetic', offset: 0, limit: 40 }).hits;
+    const paged = [0, 7, 14, 21, 28, 35].flatMap((offset) => search(db, { text: 'synthetic', offset, limit: Math.min(7, 40 - offset) }).hits);
+    expect(paged).toEqual(all);
+    expect(search(db, { text: 'synthetic', offset: 4, limit: 1 }).hits).toEqual([all[4]]);
+  });
+
+  it('expands a long last word into the words it begins, common or not', () => {
+    expect(search(db, { text: 'syntheti', offset: 0, limit: 1 })).toMatchObject({ totalCount: COUNT_CAP, hits: [{ kind: 'PRODUCT' }] });
+    const { name, id } = db.$client.prepare("SELECT name, id FROM entities WHERE description IS NOT NULL ORDER BY id DESC LIMIT 1").get() as { name: string; id: number };
+    const word = name.split(' ')[0]!;
+    const begun = search(db, { text: word.slice(0, INDEXED_PREFIX + 2), offset: 0, limit: 50 });
+    expect(begun.hits.map((h) => h.refId)).toContain(id);
+    expect(begun.totalCount).toBe(count(`"${word.slice(0, INDEXED_PREFIX + 2).toLowerCase()}"*`));
+  });
+
+  it('weighs the rare words of a query by bm25 and only requires the common ones', () => {
+    const { name, id } = db.$client.prepare("SELECT name, id FROM entities WHERE description IS NOT NULL ORDER BY id LIMIT 1 OFFSET 500").get() as { name: string; id: number };
+    const page = search(db, { text: `synthetic ${name}`, offset: 0, limit: 5 });
+    expect(page.hits[0]).toMatchObject({ refId: id });
+    expect(page.hits[0]!.score).toBeGreaterThan(page.hits[1]?.score ?? 0);
+    expect(page.totalCount).toBe(count(`"synthetic" ${name.split(' ').map((w, i, all) => (i === all.length - 1 ? `"${w}"*` : `"${w}"`)).join(' ')}`));
+  });
+
+  it('filters a common word by kind', () => {
+    const page = search(db, { text: 'synthetic', kinds: ['PRODUCT', 'CLAIM'], offset: 0, limit: 10 });
+    expect(page.hits[0]).toMatchObject({ kind: 'PRODUCT', score: 100 });
+    expect(page.hits.every((h) => h.kind === 'PRODUCT' || h.kind === 'CLAIM')).toBe(true);
+    expect(page.totalCount).toBe(count('"synthetic"', "AND (kind = 'PRODUCT' OR kind = 'CLAIM')"));
   });
 });
 

@@ -75,6 +75,7 @@ beforeAll(() => {
     deepCursor: cursorAt(Math.floor(maxClaim * 0.9)),
     rareWord: c.prepare('SELECT term FROM temp.plan_vocab WHERE doc BETWEEN 2 AND 20 AND length(term) > 4 ORDER BY term LIMIT 1').pluck().get() as string,
     commonWord: c.prepare('SELECT term FROM temp.plan_vocab ORDER BY doc DESC, term LIMIT 1').pluck().get() as string,
+    commonLongWord: c.prepare('SELECT term FROM temp.plan_vocab WHERE length(term) > 4 ORDER BY doc DESC, term LIMIT 1').pluck().get() as string,
     personName: c.prepare("SELECT name FROM entities WHERE kind = 'PERSON' ORDER BY id DESC LIMIT 1").pluck().get() as string,
   });
 }, 60_000);
@@ -147,8 +148,12 @@ const BOUNDED_SORTS: { rows: RegExp; sql?: RegExp; throughList?: boolean; why: s
   },
   {
     rows: /^SCAN \(subquery-\d+\)$/,
-    sql: new RegExp(`FROM search_index\\s+WHERE search_index MATCH \\?[^)]*LIMIT ${RANKED_CANDIDATES}\\b`),
-    why: `search ranks at most ${RANKED_CANDIDATES} candidates`,
+    // The first matches, up to RANKED_CANDIDATES (a page's worth when no word is rare enough to
+    // weigh), then the entities the query names (NAME_CANDIDATES of each kind of name).
+    sql: new RegExp(
+      `FROM search_index\\s+WHERE search_index MATCH \\?[^;]*?LIMIT (?:${RANKED_CANDIDATES}|\\d{1,${String(RANKED_CANDIDATES).length - 1}})\\s*\\)\\s*UNION ALL`,
+    ),
+    why: `search ranks at most ${RANKED_CANDIDATES} candidates and the entities it names`,
   },
 ];
 
@@ -354,6 +359,16 @@ const READS: [string, string, () => Record<string, unknown>][] = [
     () => ({ q: v.commonWord }),
   ],
   [
+    'search: a rare word after the most common one, a page deep',
+    'query($q: String!) { search(query: $q, first: 10, after: "b2Zmc2V0Ojk=") { totalCount edges { score snippet } } }',
+    () => ({ q: `${v.commonWord} ${v.rareWord}` }),
+  ],
+  [
+    'search: the most common word typed in full, by kind',
+    'query($q: String!) { search(query: $q, kinds: [CLAIM, PERSON], first: 10) { totalCount edges { score snippet } } }',
+    () => ({ q: v.commonLongWord }),
+  ],
+  [
     'path: two connected entities',
     'query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxDepth: 4) { length steps { description via { id } } } }',
     () => ({ a: v.ordinary, b: v.twoHops }),
@@ -403,6 +418,18 @@ describe('with statistics (ANALYZE)', () => {
     expect(unconnected.data!.path).toBeNull();
     const hood = await app.gql<{ neighborhood: { truncated: boolean } }>('query($e: ID!) { neighborhood(of: $e, depth: 2) { truncated } }', { e: v.hub });
     expect(hood.data!.neighborhood.truncated, 'the hub reaches the neighborhood cap').toBe(true);
+  });
+
+  it('no search statement binds a rowid next to MATCH', () => {
+    // better-sqlite3 binds numbers as REAL; FTS5 drops a REAL rowid bound next to MATCH (a lone
+    // `rowid = ?`, or `IN (?)` of one value, which SQLite turns into `=`) and returns every match.
+    const searches = [...captured].filter(([operation]) => operation.startsWith('search:'));
+    expect(searches.length).toBeGreaterThan(0);
+    for (const [operation, statements] of searches) {
+      for (const s of statements.filter((st) => /\bMATCH\b/.test(st.sql))) {
+        expect(s.sql, operation).not.toMatch(/\browid\s*(?:=|>=?|<=?|IN\s*\()\s*\?/i);
+      }
+    }
   });
 
   it('every mutation searches: its statements, its foreign-key checks and its cascades', async () => {

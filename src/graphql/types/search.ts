@@ -41,7 +41,8 @@ export const SearchConnection = countedConnection(
     description: 'One search result with its relevance and the matched text in context.',
     fields: (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<{}>, unknown>) => ({
       score: t.float({
-        description: 'Relevance (bm25, name matches weighted ten times body text); higher is better.',
+        description:
+          'Relevance (bm25, name matches weighted ten times body text, plus a bonus when the name or an alias is the query or starts with it); higher is better. A word in 10,000 documents or more adds nothing: a query of only such words scores 0 outside the entities it names.',
         resolve: (edge) => (edge as unknown as { score: number }).score,
       }),
       snippet: t.string({
