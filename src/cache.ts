@@ -74,9 +74,12 @@ export class ChangeAwareCache implements Cache {
   private readonly entries = new Map<string, Entry>();
   private readonly byTag = new Map<string, Set<string>>();
   private readonly anyScope = new Set<string>();
-  /** The change each missed key was computed after. */
+  /** The commit count (`commits`) when each missed key began to be computed. */
   private readonly missedAt = new Map<string, number>();
   private bytes = 0;
+  /** Commits noticed so far: an answer computed while this moved is not kept. */
+  private commits = 0;
+  /** The newest cache_changes id applied. */
   private seen: number;
   private version = '';
   private readonly versionNow;
@@ -97,17 +100,13 @@ export class ChangeAwareCache implements Cache {
     this.version = this.versionNow.get() as string;
   }
 
-  get size() {
-    return this.entries.size;
-  }
-
   get(key: string) {
     if (scopeOfKey(key) === 'never') return undefined;
     this.sync();
     const entry = this.entries.get(key);
     if (!entry) {
       if (this.missedAt.size > 10_000) this.missedAt.clear();
-      if (!this.missedAt.has(key)) this.missedAt.set(key, this.seen);
+      if (!this.missedAt.has(key)) this.missedAt.set(key, this.commits);
       return undefined;
     }
     // Most recently used last: eviction takes from the front.
@@ -122,7 +121,7 @@ export class ChangeAwareCache implements Cache {
     this.missedAt.delete(key);
     if (scope === 'never' || since === undefined) return;
     this.sync();
-    if (since !== this.seen) return;
+    if (since !== this.commits) return;
     const data = (result.data ?? {}) as Record<string, unknown>;
     // A missing object shows no tag that its creation would write: treat it like a list.
     if (Object.values(data).some((value) => value === null || (Array.isArray(value) && value.includes(null)))) scope = 'any';
@@ -157,6 +156,7 @@ export class ChangeAwareCache implements Cache {
     if (version === this.version) return;
     const schemaChanged = version.split('.')[2] !== this.version.split('.')[2];
     this.version = version;
+    this.commits++;
     const changes = this.newer.all(this.seen) as { id: number; tag: string }[];
     const oldest = this.oldest.get() as number | null;
     // Forget it all when a commit wrote no tag, when tags were pruned before this process read

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
+import { ChangeAwareCache } from '../src/cache';
 import { migrateDatabase, openDatabase } from '../src/db';
 import { bulkLoad } from '../src/db/bulk';
 import { loadSeed } from '../src/model/seed';
@@ -150,5 +151,21 @@ describe('the response cache', () => {
     // A tagged write after it: the tags alone would not say that the claim changed.
     b.db.$client.prepare("UPDATE sources SET label = coalesce(label, '') WHERE id = 1").run();
     expect((await a.gql(READ, { id: claim })).data!.node.text).toBe(`${before} (bulk)`);
+  });
+
+  it('does not keep an answer computed while another process committed', () => {
+    const a = app(path);
+    const b = app(path);
+    const cache = new ChangeAwareCache(a.db);
+    const answer = { data: { node: { text: 'computed before the write' } } };
+    const shown = [{ typename: 'Claim', id: Buffer.from('Claim:1').toString('base64') }];
+    expect(cache.get('objects:one')).toBeUndefined();
+    // A bulk load: it writes no tags.
+    bulkLoad(b.db, () => b.db.$client.prepare("UPDATE claims SET text = text || '!' WHERE id = 1").run());
+    cache.set('objects:one', answer, shown);
+    expect(cache.get('objects:one')).toBeUndefined();
+    // Without a commit in between, it is kept.
+    cache.set('objects:one', answer, shown);
+    expect(cache.get('objects:one')).toBe(answer);
   });
 });

@@ -80,8 +80,8 @@ interface Version {
  * question (a few µs): has link_changes grown, or the schema changed? Grown: only the entities
  * named in the new rows are re-read, and kept beside the layout until enough have piled up.
  * Schema changed (a migration, a bulk load), thousands of new rows, or rows pruned before this
- * process saw them: a full rebuild. A database from before link_changes existed (the benchmark reads a copy before
- * migrating it) rebuilds whenever anything was written, going by data_version and total_changes().
+ * process saw them: a full rebuild. A database from before link_changes existed (read before it
+ * is migrated) rebuilds whenever anything was written, going by data_version and total_changes().
  */
 class LiveAdjacency {
   private graph: Adjacency | null = null;
