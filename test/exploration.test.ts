@@ -272,6 +272,13 @@ describe('path on the article', () => {
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const notEntity = await app.gql(PATH, { from: globalId('Claim', 1), to: ids.OpenAI });
     expect(notEntity.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // Musk's row id under another entity type: an id this API never issued.
+    const muskRow = Number(Buffer.from(ids['Elon Musk']!, 'base64').toString().split(':')[1]);
+    const forged = await app.gql(PATH, { from: globalId('Organization', muskRow), to: ids.OpenAI });
+    expect(forged.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(forged.errors?.[0]?.message).toBe('from: no Organization has this id');
+    const around = await app.gql('query($of: ID!) { neighborhood(of: $of) { truncated } }', { of: globalId('Product', muskRow) });
+    expect(around.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it('respects maxDepth', async () => {

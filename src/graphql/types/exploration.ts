@@ -4,7 +4,7 @@ import { eventParticipants, type EntityRow, type RelationshipRow } from '../../.
 import { badInput, notFound } from '../../errors';
 import { NEIGHBORHOOD_CAP, neighborhood, shortestPath, type Step } from '../../model/graph';
 import { builder, type Context } from '../builder';
-import { ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
+import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
 import { Entity } from './entity';
 import { Relationship } from './relationship';
 
@@ -70,12 +70,23 @@ async function entitiesById(db: Context['db'], ids: number[]) {
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-async function requireEntities(db: Context['db'], wanted: Record<string, number>) {
-  const found = await entitiesById(db, Object.values(wanted));
-  for (const [field, id] of Object.entries(wanted)) {
-    if (!found.has(id)) throw notFound(`${field}: no entity has this id`, field);
+type GlobalId = { typename: string; id: string };
+
+/**
+ * The row ids of entity arguments. Each must name an entity of the type its id says: all kinds
+ * share one id space, so "Organization:1" for a person is an id this API never issued.
+ */
+async function requireEntities<F extends string>(db: Context['db'], wanted: Record<F, GlobalId>): Promise<Record<F, number>> {
+  const fields = Object.keys(wanted) as F[];
+  const ids = Object.fromEntries(fields.map((field) => [field, entityId(wanted[field], field)])) as Record<F, number>;
+  const found = await entitiesById(db, Object.values(ids));
+  for (const field of fields) {
+    const row = found.get(ids[field]);
+    if (!row || ENTITY_TYPE_BY_KIND[row.kind] !== wanted[field].typename) {
+      throw notFound(`${field}: no ${wanted[field].typename} has this id`, field);
+    }
   }
-  return found;
+  return ids;
 }
 
 async function describeSteps(db: Context['db'], steps: Step[], entities: Map<number, EntityRow>): Promise<PathStepShape[]> {
@@ -138,9 +149,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, { db }) => {
       const maxDepth = args.maxDepth ?? 4;
       if (maxDepth < 1 || maxDepth > 6) throw badInput(`"maxDepth" is ${maxDepth}; it must be 1 to 6`, 'maxDepth');
-      const from = entityId(args.from, 'from');
-      const to = entityId(args.to, 'to');
-      await requireEntities(db, { from, to });
+      const { from, to } = await requireEntities(db, { from: args.from, to: args.to });
       const found = shortestPath(db, from, to, maxDepth);
       if (!found) return null;
       const relationshipEnds = found.steps.flatMap((s) => (s.link.kind === 'relationship' ? [s.from, s.to] : []));
@@ -164,8 +173,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, { db }) => {
       const depth = args.depth ?? 1;
       if (depth < 1 || depth > 3) throw badInput(`"depth" is ${depth}; it must be 1 to 3`, 'depth');
-      const of = entityId(args.of, 'of');
-      await requireEntities(db, { of });
+      const { of } = await requireEntities(db, { of: args.of });
       const graph = neighborhood(db, of, depth);
       const [entities, relationships] = await Promise.all([
         entitiesById(db, graph.entityIds),
