@@ -276,30 +276,20 @@ async function main() {
       rows.push({ name: w.name, ours, floor, sql: sqlPerRequest[w.name]! });
       log(`${w.name}: ${ours.rps.toFixed(0)} rps (raw floor ${floor.rps.toFixed(0)})`);
     }
-    const pickOurs = weighted(MIX);
-    const pickRaw = weighted(MIX);
-    const nexts = Object.fromEntries(WORKLOADS.map((w) => [w.name, cycle(params[w.name]!)]));
-    const nextsRaw = Object.fromEntries(WORKLOADS.map((w) => [w.name, cycle(params[w.name]!)]));
-    const mixOurs = await drive(app.url, () => {
-      const name = pickOurs();
-      return gqlBody(name, nexts[name]!());
-    });
-    const pickCached = weighted(MIX);
-    const nextsCached = Object.fromEntries(WORKLOADS.map((w) => [w.name, cycle(params[w.name]!)]));
+    // Each server gets the same sequence of the mix's requests.
+    const mixOf = (body: (name: string, p: Params) => string) => {
+      const pick = weighted(MIX);
+      const nexts = Object.fromEntries(WORKLOADS.map((w) => [w.name, cycle(params[w.name]!)]));
+      return () => {
+        const name = pick();
+        return body(name, nexts[name]!());
+      };
+    };
+    const mixOurs = await drive(app.url, mixOf(gqlBody));
     // Warmed for longer: each process fills its own cache, and at a 3 s warm-up most of the
     // parameters would not have been asked yet.
-    const mixCached = await drive(
-      cachedApp.url,
-      () => {
-        const name = pickCached();
-        return gqlBody(name, nextsCached[name]!());
-      },
-      Math.max(warmup, 10),
-    );
-    const mixFloor = await drive(raw.url, () => {
-      const name = pickRaw();
-      return rawBody(name, nextsRaw[name]!());
-    });
+    const mixCached = await drive(cachedApp.url, mixOf(gqlBody), Math.max(warmup, 10));
+    const mixFloor = await drive(raw.url, mixOf(rawBody));
     const mixSql = MIX.reduce((sum, [name, w]) => sum + w * sqlPerRequest[name]!, 0) / MIX.reduce((sum, [, w]) => sum + w, 0);
     rows.push({ name: 'mix', ours: mixOurs, floor: mixFloor, sql: mixSql });
     rows.push({ name: 'mix, response cache on', ours: mixCached, floor: mixFloor, sql: mixSql });

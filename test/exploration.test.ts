@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase, openDatabase, type Db } from '../src/db';
 import { bulkLoad } from '../src/db/bulk';
+import { decodeGlobalID } from '../src/graphql/global-id';
 import { lastBuild } from '../src/model/adjacency';
 import { type GenerateReport, generateGraph, random } from '../src/model/generate';
 import { BUDGET, type Link, NEIGHBORHOOD_CAP, type PathResult, shortestPath, type Step } from '../src/model/graph';
@@ -273,7 +274,7 @@ describe('path on the article', () => {
     const notEntity = await app.gql(PATH, { from: globalId('Claim', 1), to: ids.OpenAI });
     expect(notEntity.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     // Musk's row id under another entity type: an id this API never issued.
-    const muskRow = Number(Buffer.from(ids['Elon Musk']!, 'base64').toString().split(':')[1]);
+    const muskRow = Number(decodeGlobalID(ids['Elon Musk']!).id);
     const forged = await app.gql(PATH, { from: globalId('Organization', muskRow), to: ids.OpenAI });
     expect(forged.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(forged.errors?.[0]?.message).toBe('from: no Organization has this id');

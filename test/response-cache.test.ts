@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { ChangeAwareCache } from '../src/cache';
+import { decodeGlobalID } from '../src/graphql/global-id';
 import { migrateDatabase, openDatabase } from '../src/db';
 import { bulkLoad } from '../src/db/bulk';
 import { loadSeed } from '../src/model/seed';
@@ -123,33 +124,32 @@ describe('the response cache', () => {
     expect(second.data!.createClaim.claim.id).not.toBe(first.data!.createClaim.claim.id);
   });
 
-  it('forgets everything when it fell so far behind that the changes it missed were pruned', async () => {
+  /** Two processes over one file; the first has a claim's text in its cache. */
+  async function cachedClaimText() {
     const a = app(path);
     const b = app(path);
     const claim = (await a.gql('{ claims(first: 1) { nodes { id } } }')).data!.claims.nodes[0].id as string;
-    const READ = 'query($id: ID!) { node(id: $id) { ... on Claim { text } } }';
-    const before = (await a.gql(READ, { id: claim })).data!.node.text as string;
-    const rowId = Number(Buffer.from(claim, 'base64').toString().split(':')[1]);
+    const read = async () => (await a.gql('query($id: ID!) { node(id: $id) { ... on Claim { text } } }', { id: claim })).data!.node.text as string;
+    return { b, read, before: await read(), rowId: Number(decodeGlobalID(claim).id) };
+  }
+
+  it('forgets everything when it fell so far behind that the changes it missed were pruned', async () => {
+    const { b, read, before, rowId } = await cachedClaimText();
     b.db.$client.transaction(() => {
       b.db.$client.prepare('UPDATE claims SET text = ? WHERE id = ?').run(`${before} (edited)`, rowId);
       const tag = b.db.$client.prepare("INSERT INTO cache_changes (tag) VALUES ('Claim:0')");
       for (let i = 0; i < 12_000; i++) tag.run();
     })();
     expect(b.db.$client.prepare("SELECT count(*) FROM cache_changes WHERE tag = ?").pluck().get(`Claim:${rowId}`)).toBe(0);
-    expect((await a.gql(READ, { id: claim })).data!.node.text).toBe(`${before} (edited)`);
+    expect(await read()).toBe(`${before} (edited)`);
   });
 
   it('forgets everything after a bulk load, which writes no tags', async () => {
-    const a = app(path);
-    const b = app(path);
-    const claim = (await a.gql('{ claims(first: 1) { nodes { id } } }')).data!.claims.nodes[0].id as string;
-    const READ = 'query($id: ID!) { node(id: $id) { ... on Claim { text } } }';
-    const before = (await a.gql(READ, { id: claim })).data!.node.text as string;
-    const rowId = Number(Buffer.from(claim, 'base64').toString().split(':')[1]);
+    const { b, read, before, rowId } = await cachedClaimText();
     bulkLoad(b.db, () => b.db.$client.prepare('UPDATE claims SET text = ? WHERE id = ?').run(`${before} (bulk)`, rowId));
     // A tagged write after it: the tags alone would not say that the claim changed.
     b.db.$client.prepare("UPDATE sources SET label = coalesce(label, '') WHERE id = 1").run();
-    expect((await a.gql(READ, { id: claim })).data!.node.text).toBe(`${before} (bulk)`);
+    expect(await read()).toBe(`${before} (bulk)`);
   });
 
   it('does not keep an answer computed while another process committed', () => {
