@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     // Off by default for the workloads, so each measures the work itself against the floor; `on`
     // measures them through the cache. The mix runs both ways: the cache is on in production.
     'response-cache': { type: 'string', default: 'off' },
+    // Comma-separated workload names (and `mix`) to time; all of them by default.
+    only: { type: 'string' },
   },
 });
 
@@ -45,6 +47,11 @@ const warmup = Number(args.warmup);
 const connections = Number(args.connections);
 const workers = Number(args.workers);
 const repeat = Number(args.repeat);
+const only = args.only?.split(',').map((name) => name.trim());
+for (const name of only ?? []) {
+  if (name !== 'mix' && !WORKLOADS.some((w) => w.name === name)) throw new Error(`--only: no workload is called "${name}"`);
+}
+const timed = (name: string) => !only || only.includes(name);
 const TOKEN = 'bench-token-0123456789abcdef';
 const ROOT = new URL('..', import.meta.url).pathname;
 const DATA = join(ROOT, 'bench', 'data');
@@ -268,7 +275,7 @@ async function main() {
     const yoga = await drive(app.url, () => JSON.stringify({ query: '{ __typename }' }));
     log(`yoga floor ({ __typename }): ${yoga.rps.toFixed(0)} rps`);
     const rows: { name: string; ours: Figures; floor: Figures; sql: number }[] = [];
-    for (const w of WORKLOADS.filter((w) => !w.writes)) {
+    for (const w of WORKLOADS.filter((w) => !w.writes && timed(w.name))) {
       const next = cycle(params[w.name]!);
       const ours = await drive(app.url, () => gqlBody(w.name, next()));
       const nextRaw = cycle(params[w.name]!);
@@ -285,20 +292,22 @@ async function main() {
         return body(name, nexts[name]!());
       };
     };
-    const mixOurs = await drive(app.url, mixOf(gqlBody));
-    // Warmed for longer: each process fills its own cache, and at a 3 s warm-up most of the
-    // parameters would not have been asked yet.
-    const mixCached = await drive(cachedApp.url, mixOf(gqlBody), Math.max(warmup, 10));
-    const mixFloor = await drive(raw.url, mixOf(rawBody));
-    const mixSql = MIX.reduce((sum, [name, w]) => sum + w * sqlPerRequest[name]!, 0) / MIX.reduce((sum, [, w]) => sum + w, 0);
-    rows.push({ name: 'mix', ours: mixOurs, floor: mixFloor, sql: mixSql });
-    rows.push({ name: 'mix, response cache on', ours: mixCached, floor: mixFloor, sql: mixSql });
+    if (timed('mix')) {
+      const mixOurs = await drive(app.url, mixOf(gqlBody));
+      // Warmed for longer: each process fills its own cache, and at a 3 s warm-up most of the
+      // parameters would not have been asked yet.
+      const mixCached = await drive(cachedApp.url, mixOf(gqlBody), Math.max(warmup, 10));
+      const mixFloor = await drive(raw.url, mixOf(rawBody));
+      const mixSql = MIX.reduce((sum, [name, w]) => sum + w * sqlPerRequest[name]!, 0) / MIX.reduce((sum, [, w]) => sum + w, 0);
+      rows.push({ name: 'mix', ours: mixOurs, floor: mixFloor, sql: mixSql });
+      rows.push({ name: 'mix, response cache on', ours: mixCached, floor: mixFloor, sql: mixSql });
+    }
     const memory = [...peakMemory(app.child), ...peakMemory(cachedApp.child)];
 
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
       data: { size, ...options, loadSeconds },
-      settings: { duration, warmup, connections, workers, repeat, responseCache: args['response-cache'] },
+      settings: { duration, warmup, connections, workers, repeat, responseCache: args['response-cache'], only: only ?? null },
       yogaFloorRps: yoga.rps,
       peakRssMb: memory,
       workloads: rows.map((r) => ({

@@ -1,14 +1,25 @@
 import { type Cache, hashSHA256, useResponseCache } from '@graphql-yoga/plugin-response-cache';
-import { type ExecutionResult, Kind, type OperationDefinitionNode, parse, type SelectionSetNode } from 'graphql';
+import {
+  type ExecutionResult,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  getOperationAST,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  type SelectionNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Db } from './db';
 import { decodeGlobalID, ENTITY_KIND_BY_TYPE } from './graphql/global-id';
 
 /**
  * What a cached answer depends on, decided from its operation:
- * - `objects`: only `node`/`nodes` at the root, so the answer shows the rows it depends on; it is
- *   dropped when a write tags one of the objects in it (see migrations/*_cache_changes).
- * - `any`: lists, search, paths, counts: any write may change them, so any write drops them.
+ * - `objects`: its root fields are `node`/`nodes`, or root fields that declare what they read
+ *   (DECLARING_ROOTS), so its dependencies are known: the objects it shows and the lists it
+ *   selects on them, plus what its root fields declared (see useDependencies). It is dropped when
+ *   a write tags one of them (see migrations/*_cache_fields).
+ * - `any`: other lists, search, counts: any write may change them, so any write drops them.
  * - `never`: mutations, and anything that does not parse, are never answered from memory.
  */
 type Scope = 'objects' | 'any' | 'never';
@@ -16,19 +27,62 @@ type Scope = 'objects' | 'any' | 'never';
 /** An object the plugin found in an answer: its type and, when selected or added, its id. */
 type CacheEntityRecord = Parameters<Cache['invalidate']>[0] extends Iterable<infer T> ? T : never;
 
-const OBJECT_ROOTS = new Set(['node', 'nodes', '__typename']);
+/**
+ * Root fields whose answers declare everything they read: `node`/`nodes` show it; `claims` pages
+ * declare the id range they cover, `path` and `neighborhood` the links of the graph and the
+ * entities they name (see dependsOn).
+ */
+const DECLARING_ROOTS = new Set(['node', 'nodes', '__typename', 'claims', 'path', 'neighborhood']);
 
-function rootFields(selectionSet: SelectionSetNode, fragments: Map<string, SelectionSetNode>, seen = new Set<string>()): string[] {
-  return selectionSet.selections.flatMap((selection) => {
-    if (selection.kind === Kind.FIELD) return [selection.name.value];
-    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFields(selection.selectionSet, fragments, seen);
+/**
+ * The lists a write tags on their parent by name ("Entity:3#claimsAbout"), as the triggers of
+ * migrations/*_cache_fields write them: an answer that selects one of these on an object depends
+ * on it as well as on the object.
+ */
+const LIST_FIELDS = new Set(['relationships', 'events', 'claimsAbout', 'claimsMade', 'participants', 'claims', 'about', 'contradicts', 'citations', 'statedClaims']);
+
+/** The context fields the cache adds to a request it may keep the answer of. */
+export interface CacheContext {
+  cacheKey?: string;
+  cacheDeps?: Set<string>;
+}
+
+/**
+ * Declares that the answer being computed depends on these tags: "links" (any link of the graph),
+ * an object ("Entity:3"), a list ("Entity:3#claimsAbout"), or with dependsOnRange every row of a
+ * type in an id range. Resolvers of DECLARING_ROOTS call it for what their answer does not show.
+ */
+export function dependsOn(context: CacheContext, ...tags: string[]) {
+  for (const tag of tags) context.cacheDeps?.add(tag);
+}
+
+/** Every tag of a `type` row whose id is above `after` and at most `upTo` (open when null). */
+export function dependsOnRange(context: CacheContext, type: string, after: number | null, upTo: number | null) {
+  context.cacheDeps?.add(`${type}:(${after ?? ''},${upTo ?? ''}]`);
+}
+
+const RANGE = /^(\w+):\((-?\d*),(-?\d*)\]$/;
+const ROW_TAG = /^(\w+):(\d+)/;
+
+type Fragments = Map<string, FragmentDefinitionNode>;
+
+/** The fields of a selection, through its fragments, whatever their type conditions. */
+function fieldsOf(selections: readonly SelectionNode[], fragments: Fragments, seen = new Set<string>()): FieldNode[] {
+  return selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return fieldsOf(selection.selectionSet.selections, fragments, seen);
     const name = selection.name.value;
     if (seen.has(name)) return [];
     seen.add(name);
     const fragment = fragments.get(name);
-    return fragment ? rootFields(fragment, fragments, seen) : ['(unknown fragment)'];
+    return fragment ? fieldsOf(fragment.selectionSet.selections, fragments, seen) : [];
   });
 }
+
+const fragmentsOf = (definitions: readonly { kind: Kind }[]): Fragments =>
+  new Map(
+    definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[(d as FragmentDefinitionNode).name.value, d as FragmentDefinitionNode] as const] : [])),
+  );
 
 function scopeOf(query: string, operationName: string | null | undefined): Scope {
   let document;
@@ -40,10 +94,30 @@ function scopeOf(query: string, operationName: string | null | undefined): Scope
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (!operation || operation.operation !== 'query') return 'never';
-  const fragments = new Map(
-    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
-  );
-  return rootFields(operation.selectionSet, fragments).every((field) => OBJECT_ROOTS.has(field)) ? 'objects' : 'any';
+  const roots = fieldsOf(operation.selectionSet.selections, fragmentsOf(document.definitions));
+  return roots.every((field) => DECLARING_ROOTS.has(field.name.value)) ? 'objects' : 'any';
+}
+
+/**
+ * The tags an answer depends on, read from it before the response-cache plugin strips the ids it
+ * added: every object it shows ("Claim:7") and every list it selects on one ("Claim:7#about").
+ */
+function collectTags(value: unknown, selections: readonly SelectionNode[], fragments: Fragments, tags: Set<string>) {
+  if (Array.isArray(value)) {
+    for (const item of value) collectTags(item, selections, fragments, tags);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const object = value as Record<string, unknown>;
+  const fields = fieldsOf(selections, fragments);
+  // The plugin adds the id as __responseCacheId unless the operation selects `id` itself.
+  const id = object.__responseCacheId ?? (fields.some((f) => f.name.value === 'id' && !f.alias) ? object.id : undefined);
+  const own = typeof id === 'string' ? tagOf({ typename: '', id }) : null;
+  if (own) tags.add(own);
+  for (const field of fields) {
+    if (own && LIST_FIELDS.has(field.name.value)) tags.add(`${own}#${field.name.value}`);
+    if (field.selectionSet) collectTags(object[field.alias?.value ?? field.name.value], field.selectionSet.selections, fragments, tags);
+  }
 }
 
 /** The tag a write gives an object: "Claim:7"; every entity type shares "Entity". */
@@ -60,7 +134,16 @@ function tagOf(entity: CacheEntityRecord): string | null {
 interface Entry {
   result: ExecutionResult;
   tags: string[];
+  /** Id ranges of a type the answer covers: [type, above, at most]. */
+  ranges: [string, number, number][];
   bytes: number;
+}
+
+/** What an answer was found to depend on while it was computed (see useDependencies). */
+interface Declared {
+  tags: Set<string>;
+  /** A `node` or `nodes` root answered null: its creation would tag no object the answer shows. */
+  missing: boolean;
 }
 
 /**
@@ -74,6 +157,10 @@ export class ChangeAwareCache implements Cache {
   private readonly entries = new Map<string, Entry>();
   private readonly byTag = new Map<string, Set<string>>();
   private readonly anyScope = new Set<string>();
+  /** Per type, the keys of answers that cover an id range of it. */
+  private readonly byRange = new Map<string, Set<string>>();
+  /** Dependencies found for keys being computed, until set() stores them. */
+  private readonly declared = new Map<string, Declared>();
   /** The commit count (`commits`) when each missed key began to be computed. */
   private readonly missedAt = new Map<string, number>();
   private bytes = 0;
@@ -115,26 +202,53 @@ export class ChangeAwareCache implements Cache {
     return entry.result as ExecutionResult<Record<string, unknown>>;
   }
 
-  set(key: string, result: ExecutionResult, entities: Iterable<CacheEntityRecord>) {
+  /** Whether the answer for `key` is being computed: looked up and missed, not yet stored. */
+  computing(key: string) {
+    return this.missedAt.has(key);
+  }
+
+  /** Records what the answer being computed for `key` depends on; set() reads it. */
+  declare(key: string, tags: Set<string>, missing: boolean) {
+    if (this.declared.size > 10_000) this.declared.clear();
+    this.declared.set(key, { tags, missing });
+  }
+
+  set(key: string, result: ExecutionResult, _entities?: Iterable<CacheEntityRecord>) {
     let scope = scopeOfKey(key);
     const since = this.missedAt.get(key);
+    const declared = this.declared.get(key);
     this.missedAt.delete(key);
+    this.declared.delete(key);
     if (scope === 'never' || since === undefined) return;
     this.sync();
     if (since !== this.commits) return;
-    const data = (result.data ?? {}) as Record<string, unknown>;
-    // A missing object shows no tag that its creation would write: treat it like a list.
-    if (Object.values(data).some((value) => value === null || (Array.isArray(value) && value.includes(null)))) scope = 'any';
-    const tags = scope === 'objects' ? [...new Set([...entities].map(tagOf).filter((t): t is string => t !== null))] : [];
+    if (scope === 'objects') {
+      // Without its dependencies an answer cannot be kept: nothing would say when it changes.
+      if (!declared) return;
+      // A missing object shows no tag that its creation would write: treat it like a list.
+      if (declared.missing) scope = 'any';
+    }
+    const tags: string[] = [];
+    const ranges: Entry['ranges'] = [];
+    for (const tag of scope === 'objects' ? declared!.tags : []) {
+      const range = RANGE.exec(tag);
+      if (range) ranges.push([range[1]!, range[2] ? Number(range[2]) : -Infinity, range[3] ? Number(range[3]) : Infinity]);
+      else tags.push(tag);
+    }
     const bytes = JSON.stringify(result).length * 2;
     if (bytes > this.maxBytes / 8) return;
     this.drop(key);
-    this.entries.set(key, { result, tags, bytes });
+    this.entries.set(key, { result, tags, ranges, bytes });
     this.bytes += bytes;
     if (scope === 'any') this.anyScope.add(key);
     for (const tag of tags) {
       let keys = this.byTag.get(tag);
       if (!keys) this.byTag.set(tag, (keys = new Set()));
+      keys.add(key);
+    }
+    for (const [type] of ranges) {
+      let keys = this.byRange.get(type);
+      if (!keys) this.byRange.set(type, (keys = new Set()));
       keys.add(key);
     }
     for (const oldest of this.entries.keys()) {
@@ -165,13 +279,27 @@ export class ChangeAwareCache implements Cache {
       this.clear();
     } else {
       for (const key of this.anyScope) this.drop(key);
-      for (const { tag } of changes) this.dropTagged(tag);
+      for (const { tag } of changes) {
+        this.dropTagged(tag);
+        this.dropInRange(tag);
+      }
     }
     this.seen = changes.at(-1)?.id ?? this.seen;
   }
 
   private dropTagged(tag: string) {
     for (const key of this.byTag.get(tag) ?? []) this.drop(key);
+  }
+
+  /** Drops the answers covering an id range that a row's tag ("Claim:7", "Claim:7#about") falls in. */
+  private dropInRange(tag: string) {
+    const row = ROW_TAG.exec(tag);
+    const keys = row && this.byRange.get(row[1]!);
+    if (!keys) return;
+    const id = Number(row[2]);
+    for (const key of keys) {
+      if (this.entries.get(key)?.ranges.some(([type, above, upTo]) => type === row[1] && id > above && id <= upTo)) this.drop(key);
+    }
   }
 
   private drop(key: string) {
@@ -185,11 +313,17 @@ export class ChangeAwareCache implements Cache {
       keys?.delete(key);
       if (keys?.size === 0) this.byTag.delete(tag);
     }
+    for (const [type] of entry.ranges) {
+      const keys = this.byRange.get(type);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byRange.delete(type);
+    }
   }
 
   private clear() {
     this.entries.clear();
     this.byTag.clear();
+    this.byRange.clear();
     this.anyScope.clear();
     this.bytes = 0;
   }
@@ -198,25 +332,64 @@ export class ChangeAwareCache implements Cache {
 const scopeOfKey = (key: string): Scope => (key.startsWith('objects:') ? 'objects' : key.startsWith('any:') ? 'any' : 'never');
 
 /**
+ * Finds what each answer depends on, from the answer as executed (with the ids the response-cache
+ * plugin adds to every selection, before it strips them) and from what its resolvers declared,
+ * and tells the cache before the plugin stores the answer. Runs before the plugin's own hooks.
+ */
+function useDependencies(cache: ChangeAwareCache): Plugin {
+  return {
+    onExecute({ args }) {
+      const context = args.contextValue as CacheContext;
+      return {
+        onExecuteDone({ result }) {
+          const key = context.cacheKey;
+          if (!key || scopeOfKey(key) !== 'objects' || !cache.computing(key) || !('data' in result) || !result.data) return;
+          const operation = getOperationAST(args.document, args.operationName);
+          if (!operation) return;
+          const fragments = fragmentsOf(args.document.definitions);
+          const tags = new Set(context.cacheDeps);
+          let missing = false;
+          for (const root of fieldsOf(operation.selectionSet.selections, fragments)) {
+            const value = (result.data as Record<string, unknown>)[root.alias?.value ?? root.name.value];
+            if ((root.name.value === 'node' || root.name.value === 'nodes') && (value === null || (Array.isArray(value) && value.includes(null)))) missing = true;
+            if (root.selectionSet) collectTags(value, root.selectionSet.selections, fragments, tags);
+          }
+          cache.declare(key, tags, missing);
+        },
+      };
+    },
+  };
+}
+
+/**
  * Repeated reads answered from memory, per process, and never stale: see ChangeAwareCache.
  * Reads are the same for everyone: no session. The key is the operation's scope and a hash of
  * the operation, its variables and its name.
  */
 export function useChangeAwareResponseCache(db: Db, maxBytes?: number): Plugin {
   const scopes = new Map<string, Scope>();
-  return useResponseCache({
+  const cache = new ChangeAwareCache(db, maxBytes);
+  const responseCache = useResponseCache({
     session: () => null,
     invalidateViaMutation: false,
     includeExtensionMetadata: false,
-    cache: new ChangeAwareCache(db, maxBytes),
-    buildResponseCacheKey: async ({ documentString, variableValues, operationName }) => {
+    cache,
+    buildResponseCacheKey: async ({ documentString, variableValues, operationName, context }) => {
       const memo = `${operationName ?? ''}|${documentString}`;
       let scope = scopes.get(memo);
       if (!scope) {
         if (scopes.size > 1000) scopes.clear();
         scopes.set(memo, (scope = scopeOf(documentString, operationName)));
       }
-      return `${scope}:${await hashSHA256(`${documentString}|${JSON.stringify(variableValues ?? {})}|${operationName ?? ''}`)}`;
+      const key = `${scope}:${await hashSHA256(`${documentString}|${JSON.stringify(variableValues ?? {})}|${operationName ?? ''}`)}`;
+      Object.assign(context as CacheContext, { cacheKey: key, cacheDeps: new Set<string>() });
+      return key;
     },
   });
+  return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(useDependencies(cache));
+      addPlugin(responseCache);
+    },
+  };
 }

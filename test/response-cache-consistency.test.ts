@@ -30,6 +30,7 @@ const READ = `query($id: ID!) { node(id: $id) {
     relationships { totalCount nodes { predicate label validTo subject { name } object { name } claims { text } } }
     events { totalCount edges { role node { name } } }
     claimsAbout { totalCount nodes { text support } }
+    supported: claimsAbout(support: [SUPPORTED]) { totalCount nodes { text } }
     claimsMade { totalCount nodes { text } }
   }
   ... on Event { participants { totalCount edges { role node { name } } } claims { totalCount } }
@@ -59,11 +60,44 @@ describe('the response cache after every kind of write', () => {
     };
     const objects = () => [...all.data!.entities.nodes, ...all.data!.claims.nodes, ...all.data!.sources.nodes].map((o: { id: string }) => o.id);
 
+    // Beyond single objects: pages of claims (filtered too), paths and neighborhoods, whose
+    // dependencies their resolvers declare.
+    const PAGE = `query($after: String, $support: [SupportStatus!], $about: ID) {
+      claims(first: 5, after: $after, support: $support, about: $about) { totalCount nodes { text support } pageInfo { hasNextPage endCursor } } }`;
+    const LAST_PAGE = '{ claims(last: 3) { nodes { text } pageInfo { hasPreviousPage } } }';
+    const PATH = `query($from: ID!, $to: ID!) { path(from: $from, to: $to) { length entities { name } steps { description } } }`;
+    const AROUND = `query($of: ID!) { neighborhood(of: $of, depth: 2) { truncated entities { name } relationships { predicate } } }`;
+    const later: [string, object][] = [];
+    const reads = (): [string, object | undefined][] => {
+      const [first, second, third] = all.data!.entities.nodes.map((e: { id: string }) => e.id) as string[];
+      const cursor = (n: number) => Buffer.from(`DC:N:${n}`).toString('base64');
+      return [
+        [PAGE, {}],
+        [PAGE, { after: cursor(10) }],
+        [PAGE, { after: cursor(50) }],
+        [PAGE, { support: ['SUPPORTED'] }],
+        [PAGE, { support: ['CONTESTED', 'REFUTED'] }],
+        [PAGE, { about: id.entity('OpenAI') }],
+        [LAST_PAGE, undefined],
+        [PATH, { from: id.entity('xAI'), to: id.entity('Tesla') }],
+        [PATH, { from: first, to: third }],
+        [PATH, { from: id.entity('Microsoft'), to: id.event }],
+        [AROUND, { of: id.entity('OpenAI') }],
+        [AROUND, { of: second }],
+        ...later,
+      ];
+    };
+
     const compare = async (after: string) => {
       for (const object of objects()) {
         const [mine, theirs] = [await cached(READ, { id: object }), await truth(READ, { id: object })];
         expect(theirs.errors, after).toBeUndefined();
         expect(mine, `${after}: ${Buffer.from(object, 'base64').toString()}`).toEqual(theirs);
+      }
+      for (const [query, variables] of reads()) {
+        const [mine, theirs] = [await cached(query, variables), await truth(query, variables)];
+        expect(theirs.errors, `${after}: ${query}`).toBeUndefined();
+        expect(mine, `${after}: ${query} ${JSON.stringify(variables)}`).toEqual(theirs);
       }
     };
     const write = async (mutation: string, input: object) => {
@@ -79,6 +113,8 @@ describe('the response cache after every kind of write', () => {
       kind: 'PRODUCT', name: 'A new product', developerId: id.entity('OpenAI'),
     });
     all.data!.entities.nodes.push(place.createEntity.entity);
+    // Unconnected until createRelationship and addEventParticipant link it.
+    later.push([PATH, { from: id.entity('xAI'), to: place.createEntity.entity.id }], [AROUND, { of: id.entity('xAI') }]);
     await compare('createEntity');
     await write('mutation($input: UpdateEntityInput!) { updateEntity(input: $input) { entity { id } } }', {
       id: id.entity('Tesla'), name: 'Tesla, renamed', aliases: ['T'],

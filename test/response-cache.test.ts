@@ -113,6 +113,45 @@ describe('the response cache', () => {
     expect((await a.gql(MISSING, { id: next })).data!.node).toEqual({ id: next });
   });
 
+  it('keeps what a write does not change: lists it did not touch, pages before it, paths it did not link', async () => {
+    const a = app(path);
+    const b = app(path);
+    const ids = await a.gql('{ musk: entity(name: "Musk") { id } openai: entity(name: "OpenAI") { id } sources(first: 1) { nodes { id } } }');
+    const [musk, openai, source] = [ids.data!.musk.id, ids.data!.openai.id, ids.data!.sources.nodes[0].id];
+    const reads = {
+      // Musk with his relationships, but not the claims about him.
+      entity: ['query($id: ID!) { node(id: $id) { ... on Entity { name relationships { nodes { predicate object { name } } } } } }', { id: musk }],
+      page: ['{ claims(first: 3) { nodes { text } pageInfo { hasNextPage } } }', undefined],
+      path: ['query($from: ID!, $to: ID!) { path(from: $from, to: $to) { length steps { description } } }', { from: musk, to: openai }],
+    } as const;
+    const fromMemory = async () => {
+      const kept: string[] = [];
+      for (const [name, [query, variables]] of Object.entries(reads)) {
+        a.statements.length = 0;
+        expect((await a.gql(query, variables)).errors).toBeUndefined();
+        if (a.statements.length === 0) kept.push(name);
+      }
+      return kept;
+    };
+    await fromMemory();
+    expect(await fromMemory()).toEqual(['entity', 'page', 'path']);
+
+    // A new claim about Musk: his claimsAbout list and the newest claims change, nothing read here.
+    const claim = await b.gql('mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }', {
+      input: { text: 'A claim about Musk and OpenAI.', kind: 'FACT', appearsInId: source, aboutIds: [musk, openai] },
+    });
+    expect(claim.errors).toBeUndefined();
+    expect(await fromMemory()).toEqual(['entity', 'page', 'path']);
+
+    // A relationship of Musk's: his relationships list and the links of the graph change.
+    const related = await b.gql('mutation($input: CreateRelationshipInput!) { createRelationship(input: $input) { relationship { id } } }', {
+      input: { subjectId: musk, predicate: 'advises', objectId: openai },
+    });
+    expect(related.errors).toBeUndefined();
+    expect(await fromMemory()).toEqual(['page']);
+    expect((await a.gql(reads.path[0], reads.path[1])).data!.path.length).toBe(1);
+  });
+
   it('runs every mutation, even one identical to the last', async () => {
     const a = app(path);
     const ids = await a.gql('{ entity(name: "Musk") { id } sources(first: 1) { nodes { id } } }');
@@ -157,14 +196,18 @@ describe('the response cache', () => {
     const b = app(path);
     const cache = new ChangeAwareCache(a.db);
     const answer = { data: { node: { text: 'computed before the write' } } };
-    const shown = [{ typename: 'Claim', id: Buffer.from('Claim:1').toString('base64') }];
+    // What the dependency collector declares for the answer as it is computed, then the store.
+    const keep = () => {
+      cache.declare('objects:one', new Set(['Claim:1']), false);
+      cache.set('objects:one', answer);
+    };
     expect(cache.get('objects:one')).toBeUndefined();
     // A bulk load: it writes no tags.
     bulkLoad(b.db, () => b.db.$client.prepare("UPDATE claims SET text = text || '!' WHERE id = 1").run());
-    cache.set('objects:one', answer, shown);
+    keep();
     expect(cache.get('objects:one')).toBeUndefined();
     // Without a commit in between, it is kept.
-    cache.set('objects:one', answer, shown);
+    keep();
     expect(cache.get('objects:one')).toBe(answer);
   });
 });

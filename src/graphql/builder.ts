@@ -4,14 +4,15 @@ import RelayPlugin from '@pothos/plugin-relay';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../../schema/relations';
 import type { WriteAccess } from '../auth';
+import type { CacheContext } from '../cache';
 import type { Db } from '../db';
 import './connection-limits';
 import './write-guard';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './connection-limits';
 import { decodeGlobalID, encodeGlobalID } from './global-id';
 
-/** Per request: the database, and whether this caller may write (see src/auth.ts). */
-export type Context = { db: Db } & WriteAccess;
+/** Per request: the database, whether this caller may write (see src/auth.ts), and the response cache's fields (src/cache.ts). */
+export type Context = { db: Db } & WriteAccess & CacheContext;
 
 export const builder = new SchemaBuilder<{
   Context: Context;

@@ -40,6 +40,15 @@ export function countedConnection<T>(
  */
 export const rows = (plannedQuery: PromiseLike<unknown>) => plannedQuery as never;
 
+/**
+ * The id in a drizzle connection cursor over ids ("DC:N:7", base64), or null for any other: the
+ * response cache then takes the page to start at the beginning, which covers more, never less.
+ */
+export function cursorId(cursor: string): number | null {
+  const match = /^DC:N:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+  return match ? Number(match[1]) : null;
+}
+
 interface PageHelper {
   getArgs: () => unknown;
   getQuery: (...params: never[]) => unknown;

@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { claims, claimSubjects } from '../../../schema/tables';
 import { and, countFilter, inList } from '../../model/filters';
+import { dependsOnRange } from '../../cache';
 import { builder } from '../builder';
-import { countedConnection, rows } from '../connections';
+import { DEFAULT_PAGE_SIZE } from '../connection-limits';
+import { countedConnection, cursorId, rows } from '../connections';
 import { ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
 import { Entity } from './entity';
 import { AttributionEnum, ClaimKindEnum, PartialDate, StanceEnum, SupportStatusEnum } from './scalars';
@@ -80,9 +82,23 @@ builder.queryFields((t) => ({
         claimant: t.arg.globalID({ required: false, description: 'An entity id.' }),
         support: t.arg({ type: [SupportStatusEnum], required: false, description: 'Only these standings.' }),
       },
-      totalCount: (_root, args, { db }) => db.$count(claims, countFilter(claimConditions(claims, args))),
-      resolve: (query, _root, args, { db }) =>
-        rows(db.query.claims.findMany(query({ where: { RAW: (c) => and(claimConditions(c as typeof claims, args)) }, orderBy: { id: 'asc' } }))),
+      totalCount: (_root, args, context) => {
+        dependsOnRange(context, 'Claim', null, null);
+        return context.db.$count(claims, countFilter(claimConditions(claims, args)));
+      },
+      resolve: async (query, _root, args, context) => {
+        const found = await context.db.query.claims.findMany(
+          query({ where: { RAW: (c) => and(claimConditions(c as typeof claims, args)) }, orderBy: { id: 'asc' } }),
+        );
+        // A forward page depends on the claims from its cursor to the row past it (which says that
+        // there is a next page), or to the end: later claims cannot enter it. Backward, on all.
+        if (args.last != null || args.before != null) dependsOnRange(context, 'Claim', null, null);
+        else {
+          const next = found.length > (args.first ?? DEFAULT_PAGE_SIZE) ? (found.at(-1) as unknown as { id: number }).id : null;
+          dependsOnRange(context, 'Claim', args.after ? cursorId(args.after) : null, next);
+        }
+        return rows(Promise.resolve(found));
+      },
     },
     ClaimConnection as never,
   ),

@@ -3,6 +3,7 @@ import { and, eq, or } from 'drizzle-orm';
 import { eventParticipants, type EntityRow, type RelationshipRow } from '../../../schema/tables';
 import { badInput, notFound } from '../../errors';
 import { NEIGHBORHOOD_CAP, neighborhood, shortestPath, type Step } from '../../model/graph';
+import { dependsOn } from '../../cache';
 import { builder, type Context } from '../builder';
 import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
 import { Entity } from './entity';
@@ -146,15 +147,20 @@ builder.queryFields((t) => ({
       to: t.arg.globalID({ required: true, description: 'The entity to reach.' }),
       maxDepth: t.arg.int({ defaultValue: 4, description: 'The most steps to consider, 1 to 6.' }),
     },
-    resolve: async (_root, args, { db }) => {
+    resolve: async (_root, args, context) => {
+      const { db } = context;
       const maxDepth = args.maxDepth ?? 4;
       if (maxDepth < 1 || maxDepth > 6) throw badInput(`"maxDepth" is ${maxDepth}; it must be 1 to 6`, 'maxDepth');
       const { from, to } = await requireEntities(db, { from: args.from, to: args.to });
+      // The shortest path changes only with the links; its words, with the names it shows.
+      dependsOn(context, 'links', `Entity:${from}`, `Entity:${to}`);
       const found = shortestPath(db, from, to, maxDepth);
       if (!found) return null;
       const relationshipEnds = found.steps.flatMap((s) => (s.link.kind === 'relationship' ? [s.from, s.to] : []));
       const events = found.steps.flatMap((s) => (s.link.kind === 'relationship' ? [] : [s.link.eventId]));
-      const entities = await entitiesById(db, [...found.entityIds, ...relationshipEnds, ...events]);
+      const named = [...found.entityIds, ...relationshipEnds, ...events];
+      dependsOn(context, ...named.map((id) => `Entity:${id}`));
+      const entities = await entitiesById(db, named);
       return {
         length: found.steps.length,
         entities: found.entityIds.map((id) => entities.get(id)!),
@@ -170,10 +176,14 @@ builder.queryFields((t) => ({
       of: t.arg.globalID({ required: true, description: 'The entity at the centre.' }),
       depth: t.arg.int({ defaultValue: 1, description: 'How many hops out, 1 to 3.' }),
     },
-    resolve: async (_root, args, { db }) => {
+    resolve: async (_root, args, context) => {
+      const { db } = context;
       const depth = args.depth ?? 1;
       if (depth < 1 || depth > 3) throw badInput(`"depth" is ${depth}; it must be 1 to 3`, 'depth');
       const { of } = await requireEntities(db, { of: args.of });
+      // Which entities and relationships are reached changes only with the links; the answer
+      // shows the objects themselves.
+      dependsOn(context, 'links', `Entity:${of}`);
       const graph = neighborhood(db, of, depth);
       const [entities, relationships] = await Promise.all([
         entitiesById(db, graph.entityIds),
