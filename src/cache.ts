@@ -1,4 +1,5 @@
-import { type Cache, hashSHA256, useResponseCache } from '@graphql-yoga/plugin-response-cache';
+import { createHash } from 'node:crypto';
+import { type Cache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import {
   type ExecutionResult,
   type FieldNode,
@@ -235,8 +236,12 @@ export class ChangeAwareCache implements Cache {
       if (range) ranges.push([range[1]!, range[2] ? Number(range[2]) : -Infinity, range[3] ? Number(range[3]) : Infinity]);
       else tags.push(tag);
     }
-    const bytes = JSON.stringify(result).length * 2;
+    const json = JSON.stringify(result);
+    // The object, and its JSON at one or two bytes a character.
+    const bytes = json.length * 3;
     if (bytes > this.maxBytes / 8) return;
+    // Serialized once: yoga writes a result with its own `stringify` (result-processor/stringify).
+    Object.defineProperty(result, 'stringify', { value: (shown: unknown) => (shown === result ? json : JSON.stringify(shown)) });
     this.drop(key);
     this.entries.set(key, { result, tags, ranges, bytes });
     this.bytes += bytes;
@@ -374,14 +379,14 @@ export function useChangeAwareResponseCache(db: Db, maxBytes?: number): Plugin {
     invalidateViaMutation: false,
     includeExtensionMetadata: false,
     cache,
-    buildResponseCacheKey: async ({ documentString, variableValues, operationName, context }) => {
+    buildResponseCacheKey: ({ documentString, variableValues, operationName, context }) => {
       const memo = `${operationName ?? ''}|${documentString}`;
       let scope = scopes.get(memo);
       if (!scope) {
         if (scopes.size > 1000) scopes.clear();
         scopes.set(memo, (scope = scopeOf(documentString, operationName)));
       }
-      const key = `${scope}:${await hashSHA256(`${documentString}|${JSON.stringify(variableValues ?? {})}|${operationName ?? ''}`)}`;
+      const key = `${scope}:${createHash('sha256').update(`${documentString}|${JSON.stringify(variableValues ?? {})}|${operationName ?? ''}`).digest('base64')}`;
       Object.assign(context as CacheContext, { cacheKey: key, cacheDeps: new Set<string>() });
       return key;
     },
