@@ -236,12 +236,18 @@ export class ChangeAwareCache implements Cache {
       if (range) ranges.push([range[1]!, range[2] ? Number(range[2]) : -Infinity, range[3] ? Number(range[3]) : Infinity]);
       else tags.push(tag);
     }
-    const json = JSON.stringify(result);
+    // Only answers without errors are stored (the plugin's default), so this is all they say.
+    const json = JSON.stringify({ data: result.data });
     // The object, and its JSON at one or two bytes a character.
     const bytes = json.length * 3;
     if (bytes > this.maxBytes / 8) return;
     // Serialized once: yoga writes a result with its own `stringify` (result-processor/stringify).
-    Object.defineProperty(result, 'stringify', { value: (shown: unknown) => (shown === result ? json : JSON.stringify(shown)) });
+    // Enumerable, so the copies the plugin serves keep it; it is handed a copy without the HTTP
+    // headers the plugin adds under `extensions`.
+    Object.defineProperty(result, 'stringify', {
+      value: (shown: ExecutionResult) => (sameAnswer(shown, result) ? json : JSON.stringify(shown)),
+      enumerable: true,
+    });
     this.drop(key);
     this.entries.set(key, { result, tags, ranges, bytes });
     this.bytes += bytes;
@@ -333,6 +339,10 @@ export class ChangeAwareCache implements Cache {
     this.bytes = 0;
   }
 }
+
+/** `shown` says exactly what `stored` does: its data, and no errors or extensions to write. */
+const sameAnswer = (shown: ExecutionResult, stored: ExecutionResult) =>
+  shown.data === stored.data && Object.entries(shown).every(([key, value]) => key === 'data' || key === 'stringify' || value === undefined);
 
 const scopeOfKey = (key: string): Scope => (key.startsWith('objects:') ? 'objects' : key.startsWith('any:') ? 'any' : 'never');
 

@@ -42,6 +42,19 @@ describe('the response cache', () => {
     expect(a.statements).toHaveLength(0);
   });
 
+  it('writes an answer from memory byte for byte as it wrote it first', async () => {
+    const db = openDatabase({ path });
+    const yoga = createApp({ db, logger: silentLogger, apiToken: TEST_TOKEN });
+    const body = JSON.stringify({ query: '{ sources { nodes { title claims(first: 3) { nodes { text about { name } } } } } claims(first: 2) { nodes { text } } }' });
+    const read = () => yoga.fetch('http://claimgraph.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const first = await read();
+    const again = await read();
+    expect(again.headers.get('content-type')).toBe(first.headers.get('content-type'));
+    const text = await first.text();
+    expect(text).toContain('"title"');
+    expect(await again.text()).toBe(text);
+  });
+
   it('forgets everything when another process writes, and when this one does', async () => {
     const a = app(path);
     const b = app(path);
