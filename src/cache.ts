@@ -152,7 +152,8 @@ interface Declared {
  * Before every lookup it asks SQLite whether anything was committed since it last looked
  * (data_version moves when another connection commits; total_changes() with this connection's
  * own writes); only then does it read the tags written since into cache_changes and drop what
- * they touch. An answer computed while a write committed is not kept: it may predate the write.
+ * they touch. An answer computed while a write committed is kept only if the write tagged nothing
+ * it depends on: otherwise it may predate the write, whose tags were applied before it was stored.
  */
 export class ChangeAwareCache implements Cache {
   private readonly entries = new Map<string, Entry>();
@@ -165,8 +166,10 @@ export class ChangeAwareCache implements Cache {
   /** The commit count (`commits`) when each missed key began to be computed. */
   private readonly missedAt = new Map<string, number>();
   private bytes = 0;
-  /** Commits noticed so far: an answer computed while this moved is not kept. */
+  /** Commits noticed so far. */
   private commits = 0;
+  /** The tags of the latest commits noticed, by commit count; null when everything was forgotten. */
+  private readonly recent: { commit: number; tags: string[] | null }[] = [];
   /** The newest cache_changes id applied. */
   private seen: number;
   private version = '';
@@ -222,7 +225,6 @@ export class ChangeAwareCache implements Cache {
     this.declared.delete(key);
     if (scope === 'never' || since === undefined) return;
     this.sync();
-    if (since !== this.commits) return;
     if (scope === 'objects') {
       // Without its dependencies an answer cannot be kept: nothing would say when it changes.
       if (!declared) return;
@@ -236,6 +238,7 @@ export class ChangeAwareCache implements Cache {
       if (range) ranges.push([range[1]!, range[2] ? Number(range[2]) : -Infinity, range[3] ? Number(range[3]) : Infinity]);
       else tags.push(tag);
     }
+    if (since !== this.commits && (scope === 'any' || this.touchedSince(since, new Set(tags), ranges))) return;
     // Only answers without errors are stored (the plugin's default), so this is all they say.
     const json = JSON.stringify({ data: result.data });
     // The object, and its JSON at one or two bytes a character.
@@ -275,6 +278,17 @@ export class ChangeAwareCache implements Cache {
     }
   }
 
+  /** Whether a commit noticed after `since` tagged one of these, or made everything forgotten. */
+  private touchedSince(since: number, tags: Set<string>, ranges: Entry['ranges']) {
+    if ((this.recent[0]?.commit ?? Infinity) > since + 1) return true; // no longer known
+    for (const commit of this.recent) {
+      if (commit.commit <= since) continue;
+      if (!commit.tags) return true;
+      if (commit.tags.some((tag) => tags.has(tag) || inRanges(tag, ranges))) return true;
+    }
+    return false;
+  }
+
   /** Applies every change committed since the last look. */
   private sync() {
     const version = this.versionNow.get() as string;
@@ -286,7 +300,10 @@ export class ChangeAwareCache implements Cache {
     const oldest = this.oldest.get() as number | null;
     // Forget it all when a commit wrote no tag, when tags were pruned before this process read
     // them, or when the schema changed: a migration, or a bulk load, which sets the triggers aside.
-    if (changes.length === 0 || (oldest !== null && oldest > this.seen + 1) || schemaChanged) {
+    const forget = changes.length === 0 || (oldest !== null && oldest > this.seen + 1) || schemaChanged;
+    this.recent.push({ commit: this.commits, tags: forget ? null : changes.map((c) => c.tag) });
+    if (this.recent.length > 256) this.recent.shift();
+    if (forget) {
       this.clear();
     } else {
       for (const key of this.anyScope) this.drop(key);
@@ -304,12 +321,9 @@ export class ChangeAwareCache implements Cache {
 
   /** Drops the answers covering an id range that a row's tag ("Claim:7", "Claim:7#about") falls in. */
   private dropInRange(tag: string) {
-    const row = ROW_TAG.exec(tag);
-    const keys = row && this.byRange.get(row[1]!);
-    if (!keys) return;
-    const id = Number(row[2]);
-    for (const key of keys) {
-      if (this.entries.get(key)?.ranges.some(([type, above, upTo]) => type === row[1] && id > above && id <= upTo)) this.drop(key);
+    const keys = this.byRange.get(ROW_TAG.exec(tag)?.[1] ?? '');
+    for (const key of keys ?? []) {
+      if (inRanges(tag, this.entries.get(key)?.ranges ?? [])) this.drop(key);
     }
   }
 
@@ -338,6 +352,15 @@ export class ChangeAwareCache implements Cache {
     this.anyScope.clear();
     this.bytes = 0;
   }
+}
+
+/** Whether a row's tag ("Claim:7", "Claim:7#about") falls in one of these id ranges. */
+function inRanges(tag: string, ranges: Entry['ranges']) {
+  if (ranges.length === 0) return false;
+  const row = ROW_TAG.exec(tag);
+  if (!row) return false;
+  const id = Number(row[2]);
+  return ranges.some(([type, above, upTo]) => type === row[1] && id > above && id <= upTo);
 }
 
 /** `shown` says exactly what `stored` does: its data, and no errors or extensions to write. */

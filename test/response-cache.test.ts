@@ -223,4 +223,25 @@ describe('the response cache', () => {
     keep();
     expect(cache.get('objects:one')).toBe(answer);
   });
+
+  it('keeps an answer computed while another process committed only if the commit tagged nothing it shows', async () => {
+    const a = app(path);
+    const b = app(path);
+    const cache = new ChangeAwareCache(a.db);
+    const answer = { data: { node: { text: 'claim 1' } } };
+    const edit = (id: number) => b.db.$client.prepare("UPDATE claims SET text = text || '.' WHERE id = ?").run(id);
+    const computeAcross = (key: string, write: () => void) => {
+      expect(cache.get(key)).toBeUndefined();
+      write();
+      cache.declare(key, new Set(['Claim:1', 'Claim:(10,20]']), false);
+      cache.set(key, answer);
+      return cache.get(key);
+    };
+    expect(computeAcross('objects:unrelated', () => edit(2))).toBe(answer);
+    expect(computeAcross('objects:shown', () => edit(1))).toBeUndefined();
+    expect(computeAcross('objects:in-range', () => edit(15))).toBeUndefined();
+    expect(computeAcross('objects:two-commits', () => (edit(3), edit(1)))).toBeUndefined();
+    // A list, search or count may change with any write.
+    expect(computeAcross('any:list', () => edit(2))).toBeUndefined();
+  });
 });
