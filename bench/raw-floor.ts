@@ -11,15 +11,16 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { relations } from '../schema/relations';
 import { shortestPath } from '../src/model/graph';
 import {
+  BM25,
   COMMON_WORD_DOCUMENTS,
   COUNT_CAP,
   INDEXED_PREFIX,
+  INLINE_SNIPPETS_PER_RESULT,
   MAX_COMPLETIONS,
   MAX_WEIGHED_TERMS,
   NAME_CANDIDATES,
   RANKED_CANDIDATES,
-  SNIPPET_CLOSE,
-  SNIPPET_OPEN,
+  SNIPPET,
   searchWords,
 } from '../src/model/search';
 import { claimCursor, gid, type Params } from './workloads';
@@ -56,48 +57,65 @@ function handlers(file: string) {
      WHERE x.entity_id = ? ORDER BY x.id LIMIT 5`,
   );
   const page = db.prepare('SELECT id, text FROM claims WHERE id > ? ORDER BY id LIMIT 21');
-  // Search, as src/model/search.ts asks it, for a first page of 10 without kinds: the words (a long
-  // last one expanded from search_terms) probed for being common; the first matches and the named
-  // entities ranked (bm25 over the words that are not common); snippets; a count when needed.
-  const searchPlan = db.prepare(
-    `WITH RECURSIVE completion(term, n) AS (
-       SELECT (SELECT term FROM search_terms WHERE term >= @prefix AND term < @beyond LIMIT 1), 1 WHERE @prefix IS NOT NULL
-       UNION ALL
-       SELECT (SELECT term FROM search_terms WHERE term >= completion.term || char(1) AND term < @beyond LIMIT 1), n + 1
-       FROM completion WHERE completion.term IS NOT NULL AND n <= ${MAX_COMPLETIONS}
-     ),
-     expanded(n) AS (SELECT count(term) FROM completion),
-     query(word, term) AS (
-       SELECT @last, '"' || completion.term || '"' FROM completion, expanded WHERE completion.term IS NOT NULL AND expanded.n <= ${MAX_COMPLETIONS}
-       UNION ALL SELECT @last, @lastQuoted FROM expanded WHERE @prefix IS NOT NULL AND expanded.n NOT BETWEEN 1 AND ${MAX_COMPLETIONS}
-       UNION ALL SELECT key, value FROM json_each(@quoted)
-     )
-     SELECT word, term, (SELECT rowid FROM search_index WHERE search_index MATCH query.term LIMIT 1 OFFSET ${COMMON_WORD_DOCUMENTS - 1}) IS NOT NULL AS common
-     FROM query`,
-  );
+  // Search, as src/model/search.ts asks it, for a first page of 10 without kinds: the words planned
+  // from search_term_counts (a long last one expanded into the words it begins; FTS5 asked whether
+  // a word is common only where the counts cannot tell); the candidates ranked (bm25 over the words
+  // that are not common), in one scan with their snippets when the words are in few documents, with
+  // the named entities otherwise; snippets; a count when needed.
+  const probe = `(SELECT rowid FROM search_index WHERE search_index MATCH ? LIMIT 1 OFFSET ${COMMON_WORD_DOCUMENTS - 1}) IS NOT NULL`;
+  const plans = new Map<string, Database.Statement>();
+  /** The plan statement for words of these kinds: t(erm), p(refix), c(ompletions), o(ther letters). */
+  const planFor = (shape: string) => {
+    if (!plans.has(shape)) {
+      const ctes: string[] = [];
+      const parts = [...shape].map((kind, i) => {
+        if (kind === 'o') return `SELECT ${i} AS word, ? AS term, NULL AS documents, ${probe} AS common`;
+        if (kind === 't') return `SELECT ${i} AS word, ? AS term, coalesce((SELECT documents FROM search_term_counts WHERE term = ?), 0) AS documents, NULL AS common`;
+        if (kind === 'p') {
+          return `SELECT ${i} AS word, ? AS term, total AS documents,
+              CASE WHEN most >= ${COMMON_WORD_DOCUMENTS} THEN 1 WHEN total < ${COMMON_WORD_DOCUMENTS} THEN 0 ELSE ${probe} END AS common
+            FROM (SELECT coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM search_term_counts WHERE term >= ? AND term < ?)`;
+        }
+        ctes.push(`completions${i} AS (SELECT term, documents FROM search_term_counts WHERE term >= ? AND term < ? ORDER BY term LIMIT ${MAX_COMPLETIONS + 1})`);
+        return `SELECT ${i} AS word, '"' || term || '"' AS term, documents, NULL AS common FROM completions${i}
+            WHERE (SELECT count(*) FROM completions${i}) <= ${MAX_COMPLETIONS}
+          UNION ALL
+          SELECT ${i}, ?, CASE WHEN n = 0 THEN 0 END, CASE WHEN n = 0 THEN 0 ELSE ${probe} END
+            FROM (SELECT count(*) AS n FROM completions${i}) WHERE n = 0 OR n > ${MAX_COMPLETIONS}`;
+      });
+      plans.set(shape, db.prepare(`${ctes.length > 0 ? `WITH ${ctes.join(', ')}` : ''} ${parts.join(' UNION ALL ')}`));
+    }
+    return plans.get(shape)!;
+  };
   const bonus = `(CASE
     WHEN lower(name) = @q OR instr(' | ' || lower(aliases) || ' | ', @qa) > 0 THEN 100
     WHEN substr(lower(name), 1, @ql) = @q THEN 50 + 10.0 * @ql / length(name)
     ELSE 0 END)`;
-  const snippet = `snippet(search_index, -1, '${SNIPPET_OPEN}', '${SNIPPET_CLOSE}', '…', 12)`;
   const rankings = new Map<string, Database.Statement>();
-  /** weighed: some word is weighed by bm25; mixed: and others only have to match; prefix: the last word has 2 letters or more. */
-  const rankedBy = (weighed: boolean, mixed: boolean, prefix: boolean) => {
-    const key = `${weighed} ${mixed} ${prefix}`;
+  /**
+   * weighed: some word is weighed by bm25; mixed: and others only have to match; prefix: the last
+   * word has 2 letters or more; all: every match is among the first RANKED_CANDIDATES; inline: and
+   * few enough to make their snippets in the same scan.
+   */
+  const rankedBy = (weighed: boolean, mixed: boolean, prefix: boolean, all: boolean, inline: boolean) => {
+    const key = `${weighed} ${mixed} ${prefix} ${all} ${inline}`;
     if (!rankings.has(key)) {
       const named = `SELECT id FROM (SELECT id FROM entities WHERE ${prefix ? 'lower(name) >= @q AND lower(name) < @qBeyond' : 'lower(name) = @q'} ORDER BY lower(name) LIMIT ${NAME_CANDIDATES})
         UNION ALL SELECT entity_id FROM (SELECT entity_id FROM entity_aliases WHERE lower(alias) = @q LIMIT ${NAME_CANDIDATES})`;
-      const score = `-bm25(search_index, 0, 0, 10.0, 6.0, 1.0) + (CASE WHEN rowid % 4 = 1 THEN 0 ELSE ${bonus} END)`;
+      const score = `-${BM25} + (CASE WHEN rowid % 4 = 1 THEN 0 ELSE ${bonus} END)`;
       const also = mixed ? 'AND +rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH @match)' : '';
-      const scored = weighed
-        ? `SELECT * FROM (SELECT rowid, ${score} AS score, NULL AS kind, NULL AS snippet FROM search_index WHERE search_index MATCH @ranking ${also} LIMIT ${RANKED_CANDIDATES})
-           UNION ALL SELECT rowid, ${score}, NULL, NULL FROM search_index WHERE search_index MATCH @ranking AND +rowid IN (SELECT id * 4 FROM (${named})) ${also}`
-        : `SELECT * FROM (SELECT rowid, 0 AS score, kind AS kind, ${snippet} AS snippet FROM search_index WHERE search_index MATCH @match LIMIT 11)
-           UNION ALL SELECT search_rowid, ${bonus}, kind, NULL FROM entity_search_rows WHERE ref_id IN (${named})`;
-      rankings.set(
-        key,
-        db.prepare(`SELECT rowid AS rowid, max(score) AS score, kind, snippet, count(*) OVER () AS candidates FROM (${scored}) GROUP BY rowid ORDER BY score DESC, rowid LIMIT 11`),
-      );
+      const first = `SELECT rowid, ${score} AS score, ${inline ? `kind AS kind, ${SNIPPET} AS snippet` : 'NULL AS kind, NULL AS snippet'} FROM search_index WHERE search_index MATCH @ranking ${also} LIMIT ${RANKED_CANDIDATES}`;
+      const ranking =
+        weighed && all
+          ? `SELECT rowid AS rowid, score, kind, snippet, count(*) OVER () AS candidates FROM (${first}) ORDER BY score DESC, rowid LIMIT 11`
+          : `SELECT rowid AS rowid, max(score) AS score, kind, snippet, count(*) OVER () AS candidates FROM (${
+              weighed
+                ? `SELECT * FROM (${first})
+                   UNION ALL SELECT rowid, ${score}, NULL, NULL FROM search_index WHERE search_index MATCH @ranking AND +rowid IN (SELECT id * 4 FROM (${named})) ${also}`
+                : `SELECT * FROM (SELECT rowid, 0 AS score, kind AS kind, ${SNIPPET} AS snippet FROM search_index WHERE search_index MATCH @match LIMIT 11)
+                   UNION ALL SELECT search_rowid, ${bonus}, kind, NULL FROM entity_search_rows WHERE ref_id IN (${named})`
+            }) GROUP BY rowid ORDER BY score DESC, rowid LIMIT 11`;
+      rankings.set(key, db.prepare(ranking));
     }
     return rankings.get(key)!;
   };
@@ -108,7 +126,7 @@ function handlers(file: string) {
       snippets.set(
         count,
         db.prepare(
-          `SELECT rowid AS rowid, kind, ${snippet} AS snippet FROM search_index WHERE search_index MATCH ? AND rowid IN (${Array(count).fill('?').join(', ')})`,
+          `SELECT rowid AS rowid, kind, ${SNIPPET} AS snippet FROM search_index WHERE search_index MATCH ? AND rowid IN (${Array(count).fill('?').join(', ')})`,
         ),
       );
     }
@@ -129,28 +147,32 @@ function handlers(file: string) {
     const words = searchWords(text);
     if (words.length === 0) return { search: { totalCount: 0, edges: [] } };
     const last = words.length - 1;
-    const quoted = words.map((w, i) => (i === last && w.length >= 2 ? `"${w}"*` : `"${w}"`));
-    const prefix = words[last]!.length > INDEXED_PREFIX && /^[A-Za-z0-9]+$/.test(words[last]!) ? words[last]!.toLowerCase() : null;
-    const planned = new Map<number, { terms: string[]; common: boolean }>();
-    const rows = searchPlan.all({
-      prefix,
-      beyond: prefix && `${prefix}\u{10FFFF}`,
-      last,
-      lastQuoted: quoted[last],
-      quoted: JSON.stringify(prefix ? quoted.slice(0, last) : quoted),
-    }) as { word: number; term: string; common: number }[];
-    for (const row of rows) {
-      const word = planned.get(row.word) ?? { terms: [], common: false };
+    let shape = '';
+    const ctes: unknown[] = [];
+    const parts: unknown[] = [];
+    words.forEach((w, i) => {
+      const fts = i === last && w.length >= 2 ? `"${w}"*` : `"${w}"`;
+      const term = w.toLowerCase();
+      if (!/^[A-Za-z0-9]+$/.test(w)) (shape += 'o'), parts.push(fts, fts);
+      else if (!fts.endsWith('*')) (shape += 't'), parts.push(fts, term);
+      else if (w.length <= INDEXED_PREFIX) (shape += 'p'), parts.push(fts, fts, term, `${term}\u{10FFFF}`);
+      else (shape += 'c'), ctes.push(term, `${term}\u{10FFFF}`), parts.push(fts, fts);
+    });
+    const all: { terms: string[]; common: boolean; documents: number | null }[] = [];
+    for (const row of planFor(shape).all(...ctes, ...parts) as { word: number; term: string; documents: number | null; common: number | null }[]) {
+      const word = (all[row.word] ??= { terms: [], common: false, documents: 0 });
       word.terms.push(row.term);
-      word.common ||= row.common === 1;
-      planned.set(row.word, word);
+      word.common ||= row.common === null ? row.documents! >= COMMON_WORD_DOCUMENTS : row.common === 1;
+      word.documents = row.documents === null || word.documents === null ? null : word.documents + row.documents;
     }
-    const all = [...planned].sort(([a], [b]) => a - b).map(([, word]) => word);
-    const matchOf = (ws: typeof all) => ws.map((w) => (w.terms.length === 1 ? w.terms[0] : `(${w.terms.join(' OR ')})`)).join(' ');
+    const matchOf = (ws: typeof all) => ws.map((w) => (w.terms.length === 1 ? w.terms[0] : `(${w.terms.join(' OR ')})`)).join(' AND ');
     const match = matchOf(all);
     const weighed = all.filter((w) => !w.common && w.terms.length <= MAX_WEIGHED_TERMS);
+    const mixed = weighed.length > 0 && weighed.length < all.length;
+    const documents = Math.min(...all.map((w) => w.documents ?? Infinity));
+    const everything = weighed.length > 0 && documents < RANKED_CANDIDATES;
     const q = text.trim().toLowerCase();
-    const hits = rankedBy(weighed.length > 0, weighed.length > 0 && weighed.length < all.length, words[last]!.length >= 2).all({
+    const hits = rankedBy(weighed.length > 0, mixed, words[last]!.length >= 2, everything, everything && !mixed && documents <= INLINE_SNIPPETS_PER_RESULT * 10).all({
       match,
       ranking: matchOf(weighed),
       q,
@@ -167,8 +189,15 @@ function handlers(file: string) {
       }
     }
     const candidates = hits[0]?.candidates ?? 0;
+    const only = all.length === 1 ? all[0]! : null;
     const totalCount =
-      candidates < (weighed.length === 0 ? 11 : RANKED_CANDIDATES) ? candidates : all.length === 1 && all[0]!.common ? COUNT_CAP : matches.get(match);
+      candidates < (weighed.length === 0 ? 11 : RANKED_CANDIDATES)
+        ? candidates
+        : only?.common
+          ? COUNT_CAP
+          : only && only.terms.length === 1 && only.documents !== null && !only.terms[0]!.endsWith('*')
+            ? Math.min(only.documents, COUNT_CAP)
+            : matches.get(match);
     return {
       search: {
         totalCount,

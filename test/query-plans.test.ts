@@ -77,6 +77,14 @@ beforeAll(() => {
     commonWord: c.prepare('SELECT term FROM temp.plan_vocab ORDER BY doc DESC, term LIMIT 1').pluck().get() as string,
     commonLongWord: c.prepare('SELECT term FROM temp.plan_vocab WHERE length(term) > 4 ORDER BY doc DESC, term LIMIT 1').pluck().get() as string,
     personName: c.prepare("SELECT name FROM entities WHERE kind = 'PERSON' ORDER BY id DESC LIMIT 1").pluck().get() as string,
+    // Weighed, but in more documents than ranking considers: the named entities are looked for too.
+    manyDocumentsWord: c.prepare('SELECT term FROM temp.plan_vocab WHERE doc BETWEEN 1000 AND 9999 AND length(term) > 4 ORDER BY doc DESC, term LIMIT 1').pluck().get() as string,
+    // Five letters that begin several words: searched as those words.
+    begunWord: c
+      .prepare("SELECT substr(term, 1, 5) FROM temp.plan_vocab WHERE length(term) > 5 AND term GLOB '[a-z]*' GROUP BY 1 HAVING count(*) BETWEEN 2 AND 4 ORDER BY sum(doc) DESC LIMIT 1")
+      .pluck()
+      .get() as string,
+    otherLetters: c.prepare("SELECT name FROM entities WHERE name GLOB '*[^ -~]*' ORDER BY id LIMIT 1").pluck().get() as string,
   });
 }, 60_000);
 
@@ -149,9 +157,10 @@ const BOUNDED_SORTS: { rows: RegExp; sql?: RegExp; throughList?: boolean; why: s
   {
     rows: /^SCAN \(subquery-\d+\)$/,
     // The first matches, up to RANKED_CANDIDATES (a page's worth when no word is rare enough to
-    // weigh), then the entities the query names (NAME_CANDIDATES of each kind of name).
+    // weigh), then the entities the query names (NAME_CANDIDATES of each kind of name), unless the
+    // words are in fewer documents than that: then the first matches are all of them.
     sql: new RegExp(
-      `FROM search_index\\s+WHERE search_index MATCH \\?[^;]*?LIMIT (?:${RANKED_CANDIDATES}|\\d{1,${String(RANKED_CANDIDATES).length - 1}})\\s*\\)\\s*UNION ALL`,
+      `FROM search_index\\s+WHERE search_index MATCH \\?[^;]*?LIMIT (?:${RANKED_CANDIDATES}|\\d{1,${String(RANKED_CANDIDATES).length - 1}})\\s*\\)\\s*(?:UNION ALL|ORDER BY)`,
     ),
     why: `search ranks at most ${RANKED_CANDIDATES} candidates and the entities it names`,
   },
@@ -367,6 +376,21 @@ const READS: [string, string, () => Record<string, unknown>][] = [
     'search: the most common word typed in full, by kind',
     'query($q: String!) { search(query: $q, kinds: [CLAIM, PERSON], first: 10) { totalCount edges { score snippet } } }',
     () => ({ q: v.commonLongWord }),
+  ],
+  [
+    'search: a word in more documents than are ranked, a page deep',
+    'query($q: String!) { search(query: $q, first: 10, after: "b2Zmc2V0Ojk=") { totalCount edges { score snippet node { __typename } } } }',
+    () => ({ q: v.manyDocumentsWord }),
+  ],
+  [
+    'search: a name, its last word begun',
+    'query($q: String!) { search(query: $q, first: 10) { totalCount edges { score snippet node { __typename ... on Entity { id name } ... on Claim { id text } } } } }',
+    () => ({ q: `${v.personName!.split(' ')[0]} ${v.begunWord}` }),
+  ],
+  [
+    'search: a name with other letters than ASCII',
+    'query($q: String!) { search(query: $q, first: 10) { totalCount edges { score snippet node { __typename ... on Entity { id name } } } } }',
+    () => ({ q: v.otherLetters }),
   ],
   [
     'path: two connected entities',

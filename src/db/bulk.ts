@@ -7,7 +7,8 @@ const FTS5_DEFAULT_HASH_SIZE = 1024 * 1024;
 
 /**
  * Rebuilds everything the triggers derive, from the tables themselves: the adjacency list, each
- * claim's support, and the search index. Uses the same views the triggers use, so both agree.
+ * claim's support, and the search index with its word counts. Uses the same views the triggers
+ * use, so both agree.
  */
 export function rebuildDerived(db: Db): void {
   const client = db.$client;
@@ -50,6 +51,9 @@ function rebuildSearchIndex(db: Db): void {
     SELECT id * 4 + 2, 'SOURCE', id, title, '', coalesce(label, '') FROM sources`);
   // One segment, as the search_terms migration leaves it: a query seeks every segment.
   client.exec("INSERT INTO search_index (search_index) VALUES ('optimize')");
+  // The triggers count words document by document; from the index, in one pass (~0.7 s at 1M claims).
+  client.exec('DELETE FROM search_term_counts');
+  client.exec('INSERT INTO search_term_counts (term, documents) SELECT term, doc FROM search_index_terms WHERE doc > 0');
   // A setting cannot be removed through FTS5, only set: back to what it was, or to the default.
   configure.run('hashsize', settings.find(([key]) => key === 'hashsize')?.[1] ?? BigInt(FTS5_DEFAULT_HASH_SIZE));
 }

@@ -38,6 +38,7 @@ export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
     relations,
     logger: onQuery ? { logQuery: (query, params) => onQuery(query, params) } : false,
   });
+  if (onQuery) loggers.set(client, onQuery);
   // drizzle 1.0.0-rc.5's session prepares through `session.client` (pinned version: a test
   // fails if this stops reusing statements).
   const session = (db as unknown as { session: { client: Database.Database } }).session;
@@ -51,29 +52,37 @@ export type Db = ReturnType<typeof openDatabase>;
 export const STATEMENT_CACHE_SIZE = 500;
 
 const compiledBy = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const loggers = new WeakMap<Database.Database, NonNullable<OpenOptions['onQuery']>>();
 
 /**
- * The connection as drizzle sees it, compiling each SQL text once: drizzle prepares its
- * statement anew for every query, and compiling costs about as much as running a lookup
- * (in-process lookup: 1.4 → 1.26 ms of CPU). drizzle asks for `raw()` when it wants arrays and
- * otherwise expects objects, so a statement handed out again is first put back to objects. Only
- * drizzle's statements are shared: the project's own `$client.prepare` calls are untouched.
+ * `source` compiled once per connection: drizzle prepares its statement anew for every query,
+ * and compiling costs about as much as running a lookup (in-process lookup: 1.4 → 1.26 ms of
+ * CPU). drizzle asks for `raw()` when it wants arrays and otherwise expects objects, so a
+ * statement handed out again is first put back to objects.
+ */
+function compiledStatement(client: Database.Database, source: string): Database.Statement {
+  let compiled = compiledBy.get(client);
+  if (!compiled) compiledBy.set(client, (compiled = new Map()));
+  let statement = compiled.get(source);
+  if (statement) {
+    compiled.delete(source);
+    if (statement.reader) statement.raw(false);
+  } else {
+    statement = client.prepare(source);
+    if (compiled.size >= STATEMENT_CACHE_SIZE) compiled.delete(compiled.keys().next().value!);
+  }
+  compiled.set(source, statement);
+  return statement;
+}
+
+/**
+ * The connection as drizzle sees it, compiling each SQL text once (compiledStatement). Only
+ * drizzle's statements and `allRows`' are shared: the project's own `$client.prepare` calls are
+ * untouched.
  */
 function reusingStatements(client: Database.Database): Database.Database {
-  const compiled = new Map<string, Database.Statement>();
-  compiledBy.set(client, compiled);
-  const prepare = (source: string) => {
-    let statement = compiled.get(source);
-    if (statement) {
-      compiled.delete(source);
-      if (statement.reader) statement.raw(false);
-    } else {
-      statement = client.prepare(source);
-      if (compiled.size >= STATEMENT_CACHE_SIZE) compiled.delete(compiled.keys().next().value!);
-    }
-    compiled.set(source, statement);
-    return statement;
-  };
+  compiledBy.set(client, new Map());
+  const prepare = (source: string) => compiledStatement(client, source);
   return new Proxy(client, {
     get(target, key) {
       if (key === 'prepare') return prepare;
@@ -81,6 +90,17 @@ function reusingStatements(client: Database.Database): Database.Database {
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * The rows of a statement whose text a hot path writes itself (search), compiled once per
+ * connection like drizzle's and reported to `onQuery` like them: building a query through drizzle
+ * costs more JS than running these does. Parameters are positional.
+ */
+export function allRows<T>(db: Db, source: string, params: unknown[]): T[] {
+  const client = db.$client;
+  loggers.get(client)?.(source, params);
+  return compiledStatement(client, source).all(...params) as T[];
 }
 
 /** How many of drizzle's statements `db` holds compiled. */

@@ -1,5 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../db';
+import { allRows, type Db } from '../db';
 
 import type { SearchKind } from '../../schema/enums';
 
@@ -35,7 +34,7 @@ export const COUNT_CAP = 10_000;
  * ranks the entities it names first (a name or alias that is the query, then names that start
  * with it), then its other matches in index order, each with score 0. The trade-off: among those
  * other matches, bm25's order (name before body text, short before long) is lost. Equal to
- * COUNT_CAP, so probing a one-word query for it also answers its totalCount.
+ * COUNT_CAP, so a one-word query found common also has its totalCount.
  */
 export const COMMON_WORD_DOCUMENTS = COUNT_CAP;
 /** At most this many names that start with the query, and as many aliases that are it, rank as named. */
@@ -51,14 +50,47 @@ export const MAX_COMPLETIONS = 32;
  * word is typed half-way; the entities it names still come first.
  */
 export const MAX_WEIGHED_TERMS = 4;
+/**
+ * The ranking scan makes every candidate's snippet itself when the candidates are at most this
+ * many per result on the page: a snippet made in the scan costs about a sixth of what the
+ * separate snippet statement pays per row (an FTS5 query each, ~40 µs at a million claims).
+ */
+export const INLINE_SNIPPETS_PER_RESULT = 6;
 
 /** Columns kind, ref_id, name, aliases, body: a name match weighs ten times body text. */
-const BM25 = 'bm25(search_index, 0, 0, 10.0, 6.0, 1.0)';
+export const BM25 = 'bm25(search_index, 0, 0, 10.0, 6.0, 1.0)';
 export const SNIPPET_OPEN = '**';
 export const SNIPPET_CLOSE = '**';
-const snippet = sql`snippet(search_index, -1, ${SNIPPET_OPEN}, ${SNIPPET_CLOSE}, '…', 12)`;
+export const SNIPPET = `snippet(search_index, -1, '${SNIPPET_OPEN}', '${SNIPPET_CLOSE}', '…', 12)`;
 /** The index's rowid says what a row is (migrations/*_search): entity id*4, claim id*4+1, source id*4+2. */
 const ROWID_CLASS = { ENTITY: 0, CLAIM: 1, SOURCE: 2 } as const;
+
+/** SQL text with its positional parameters. */
+interface Query {
+  text: string;
+  params: unknown[];
+}
+/** A template whose Query values are spliced in and whose other values become parameters. */
+function q(strings: TemplateStringsArray, ...values: unknown[]): Query {
+  let text = strings[0]!;
+  const params: unknown[] = [];
+  values.forEach((value, i) => {
+    if (isQuery(value)) {
+      text += value.text;
+      params.push(...value.params);
+    } else {
+      text += '?';
+      params.push(value);
+    }
+    text += strings[i + 1];
+  });
+  return { text, params };
+}
+const isQuery = (value: unknown): value is Query => typeof value === 'object' && value !== null && 'text' in value && 'params' in value;
+const raw = (text: string): Query => ({ text, params: [] });
+const EMPTY = raw('');
+const join = (parts: Query[], separator: string): Query => ({ text: parts.map((p) => p.text).join(separator), params: parts.flatMap((p) => p.params) });
+const run = <T>(db: Db, query: Query) => allRows<T>(db, query.text, query.params);
 
 /**
  * The words of what a person typed: letters and digits only, so quotes, operators (AND, NEAR(, *,
@@ -69,70 +101,93 @@ export function searchWords(text: string): string[] {
   return text.normalize('NFKC').match(/[\p{L}\p{N}]+/gu)?.slice(0, MAX_TERMS) ?? [];
 }
 
-/** One word of the query as FTS5 terms, any of which may match it; common when one of them is. */
+/**
+ * One word of the query as FTS5 terms, any of which may match it; common when one of them is.
+ * `documents`: at most this many documents hold it, when search_term_counts could say.
+ */
 interface Word {
   terms: string[];
   common: boolean;
+  documents: number | null;
 }
 
-const matchOf = (words: Word[]) => words.map((w) => (w.terms.length === 1 ? w.terms[0] : `(${w.terms.join(' OR ')})`)).join(' ');
+/** FTS5 ANDs phrases side by side, but not a parenthesised group: "ben" ("smith" OR "smithe") is a syntax error. */
+const matchOf = (words: Word[]) => words.map((w) => (w.terms.length === 1 ? w.terms[0] : `(${w.terms.join(' OR ')})`)).join(' AND ');
+/** ASCII letters and digits fold to index terms by plain lowercasing; other letters are FTS5's to fold. */
+const ASCII_WORD = /^[A-Za-z0-9]+$/;
+/** Sorts after any word that begins with what precedes it. */
+const BEYOND = '\u{10FFFF}';
+/** Whether FTS5 finds `term` in COMMON_WORD_DOCUMENTS documents: it walks that many to know. */
+const probe = (term: string) => q`(SELECT rowid FROM search_index WHERE search_index MATCH ${term} LIMIT 1 ${raw(`OFFSET ${COMMON_WORD_DOCUMENTS - 1}`)}) IS NOT NULL`;
 
 /**
- * The query's words as FTS5 terms, each probed for being common, in one statement. Every word but
- * the last is quoted ("word"); the last is a prefix, for type-ahead. Up to INDEXED_PREFIX letters
- * the prefix index serves it ("wo"*). A longer one FTS5 would expand by merging the postings of
- * every word it begins before the first row, so it is looked up in search_terms instead and
- * searched as those words ("words" OR "wordsmith"); only ASCII, whose folding to index terms is
- * plain lowercase. With none or too many such words, or other letters, FTS5 expands it after all.
- * A one-letter last word stays a word: as a prefix it would match nearly everything.
+ * The query's words as FTS5 terms, each known to be common or not, in one statement. Every word
+ * but the last is quoted ("word"); the last is a prefix, for type-ahead. Up to INDEXED_PREFIX
+ * letters the prefix index serves it ("wo"*). A longer one FTS5 would expand by merging the
+ * postings of every word it begins before the first row, so it is searched as those words instead
+ * ("words" OR "wordsmith"), looked up in search_term_counts; with none or too many, FTS5 expands it
+ * after all. A one-letter last word stays a word: as a prefix it would match nearly everything.
+ * Whether a word is common, and at most how many documents hold it, comes from search_term_counts
+ * for ASCII words. A prefix is common when one of its words is, and not when all of them together
+ * are in too few documents; between the two, and for other letters (whose folding is FTS5's), FTS5
+ * is asked.
  */
 function planWords(db: Db, words: string[]): Word[] {
   const last = words.length - 1;
-  const lastWord = words[last]!;
-  const quoted = words.map((w, i) => (i === last && w.length >= 2 ? `"${w}"*` : `"${w}"`));
-  const prefix = lastWord.length > INDEXED_PREFIX && /^[A-Za-z0-9]+$/.test(lastWord) ? lastWord.toLowerCase() : null;
-  const beyond = prefix && `${prefix}\u{10FFFF}`;
-  const rows = db.all<{ word: number; term: string; common: number }>(sql`
-    WITH RECURSIVE completion(term, n) AS (
-      SELECT (SELECT term FROM search_terms WHERE term >= ${prefix} AND term < ${beyond} LIMIT 1), 1 WHERE ${prefix} IS NOT NULL
+  const ctes: Query[] = [];
+  const parts = words.map((w, i) => {
+    const prefix = i === last && w.length >= 2;
+    const fts = prefix ? `"${w}"*` : `"${w}"`;
+    const word = raw(String(i));
+    if (!ASCII_WORD.test(w)) return q`SELECT ${word} AS word, ${fts} AS term, NULL AS documents, ${probe(fts)} AS common`;
+    const term = w.toLowerCase();
+    if (!prefix) {
+      return q`SELECT ${word} AS word, ${fts} AS term, coalesce((SELECT documents FROM search_term_counts WHERE term = ${term}), 0) AS documents, NULL AS common`;
+    }
+    if (w.length <= INDEXED_PREFIX) {
+      return q`SELECT ${word} AS word, ${fts} AS term, total AS documents, CASE WHEN most >= ${raw(String(COMMON_WORD_DOCUMENTS))} THEN 1
+          WHEN total < ${raw(String(COMMON_WORD_DOCUMENTS))} THEN 0 ELSE ${probe(fts)} END AS common
+        FROM (SELECT coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM search_term_counts
+          WHERE term >= ${term} AND term < ${term + BEYOND})`;
+    }
+    const completions = raw(`completions${i}`);
+    ctes.push(q`${completions} AS (SELECT term, documents FROM search_term_counts
+      WHERE term >= ${term} AND term < ${term + BEYOND} ORDER BY term LIMIT ${raw(String(MAX_COMPLETIONS + 1))})`);
+    // Beginning no word, it matches nothing; beginning too many, FTS5 expands it.
+    return q`SELECT ${word} AS word, '"' || term || '"' AS term, documents, NULL AS common FROM ${completions}
+        WHERE (SELECT count(*) FROM ${completions}) <= ${raw(String(MAX_COMPLETIONS))}
       UNION ALL
-      -- The next word: char(1) sorts below any letter, so this seeks past the current word's rows.
-      SELECT (SELECT term FROM search_terms WHERE term >= completion.term || char(1) AND term < ${beyond} LIMIT 1), n + 1
-      FROM completion WHERE completion.term IS NOT NULL AND n <= ${MAX_COMPLETIONS}
-    ),
-    expanded(n) AS (SELECT count(term) FROM completion),
-    query(word, term) AS (
-      SELECT ${last}, '"' || completion.term || '"' FROM completion, expanded
-      WHERE completion.term IS NOT NULL AND expanded.n <= ${MAX_COMPLETIONS}
-      UNION ALL SELECT ${last}, ${quoted[last]} FROM expanded WHERE ${prefix} IS NOT NULL AND expanded.n NOT BETWEEN 1 AND ${MAX_COMPLETIONS}
-      UNION ALL SELECT key, value FROM json_each(${JSON.stringify(prefix ? quoted.slice(0, last) : quoted)})
-    )
-    SELECT word, term, (SELECT rowid FROM search_index WHERE search_index MATCH query.term
-      LIMIT 1 OFFSET ${sql.raw(String(COMMON_WORD_DOCUMENTS - 1))}) IS NOT NULL AS common
-    FROM query`);
-  const planned = new Map<number, Word>();
+      SELECT ${word}, ${fts}, CASE WHEN n = 0 THEN 0 END, CASE WHEN n = 0 THEN 0 ELSE ${probe(fts)} END
+        FROM (SELECT count(*) AS n FROM ${completions}) WHERE n = 0 OR n > ${raw(String(MAX_COMPLETIONS))}`;
+  });
+  const rows = run<{ word: number; term: string; documents: number | null; common: number | null }>(
+    db,
+    q`${ctes.length > 0 ? q`WITH ${join(ctes, ', ')}` : EMPTY} ${join(parts, ' UNION ALL ')}`,
+  );
+  // In the order of the parts, a word's completions in term order (the order bm25 sums them in).
+  const planned: Word[] = [];
   for (const row of rows) {
-    const word = planned.get(row.word) ?? { terms: [], common: false };
+    const word = (planned[row.word] ??= { terms: [], common: false, documents: 0 });
     word.terms.push(row.term);
-    word.common ||= row.common === 1;
-    planned.set(row.word, word);
+    word.common ||= row.common === null ? row.documents! >= COMMON_WORD_DOCUMENTS : row.common === 1;
+    word.documents = row.documents === null || word.documents === null ? null : word.documents + row.documents;
   }
-  return [...planned].sort(([a], [b]) => a - b).map(([, word]) => word);
+  return planned;
 }
 
 const ENTITY_KINDS_OF = (kinds: readonly SearchKind[]) => kinds.filter((k) => k !== 'CLAIM' && k !== 'SOURCE');
-const list = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
+const list = (values: readonly string[]) => join(values.map((v) => q`${v}`), ', ');
 
 /** Only index rows of these kinds; the rowid tells claims and sources apart without reading the row. */
-function kindFilter(kinds: readonly SearchKind[] | null | undefined): SQL {
-  if (!kinds) return sql``;
+function kindFilter(kinds: readonly SearchKind[] | null | undefined): Query {
+  if (!kinds) return EMPTY;
   const entityKinds = ENTITY_KINDS_OF(kinds);
   const classes = [
-    ...(kinds.includes('CLAIM') ? [sql`rowid % 4 = ${sql.raw(String(ROWID_CLASS.CLAIM))}`] : []),
-    ...(kinds.includes('SOURCE') ? [sql`rowid % 4 = ${sql.raw(String(ROWID_CLASS.SOURCE))}`] : []),
-    ...(entityKinds.length > 0 ? [sql`(rowid % 4 = ${sql.raw(String(ROWID_CLASS.ENTITY))} AND kind IN (${list(entityKinds)}))`] : []),
+    ...(kinds.includes('CLAIM') ? [raw(`rowid % 4 = ${ROWID_CLASS.CLAIM}`)] : []),
+    ...(kinds.includes('SOURCE') ? [raw(`rowid % 4 = ${ROWID_CLASS.SOURCE}`)] : []),
+    ...(entityKinds.length > 0 ? [q`(rowid % 4 = ${raw(String(ROWID_CLASS.ENTITY))} AND kind IN (${list(entityKinds)}))`] : []),
   ];
-  return sql`AND (${sql.join(classes, sql` OR `)})`;
+  return q`AND (${join(classes, ' OR ')})`;
 }
 
 /**
@@ -140,15 +195,15 @@ function kindFilter(kinds: readonly SearchKind[] | null | undefined): SQL {
  * "Microsoft's investment…" above Microsoft for "Micro". A name or alias that is the query goes
  * first; then names that start with it, the closer to the whole name the better.
  */
-function nameBonus(q: string) {
-  return sql`(CASE
-    WHEN lower(name) = ${q} OR instr(' | ' || lower(aliases) || ' | ', ${` | ${q} | `}) > 0 THEN 100
-    WHEN substr(lower(name), 1, ${q.length}) = ${q} THEN 50 + 10.0 * ${q.length} / length(name)
+function nameBonus(query: string) {
+  return q`(CASE
+    WHEN lower(name) = ${query} OR instr(' | ' || lower(aliases) || ' | ', ${` | ${query} | `}) > 0 THEN 100
+    WHEN substr(lower(name), 1, ${query.length}) = ${query} THEN 50 + 10.0 * ${query.length} / length(name)
     ELSE 0 END)`;
 }
 
 /** The name bonus of an index row. A claim has no name, so its row is not read for one. */
-const indexedNameBonus = (q: string) => sql`(CASE WHEN rowid % 4 = ${sql.raw(String(ROWID_CLASS.CLAIM))} THEN 0 ELSE ${nameBonus(q)} END)`;
+const indexedNameBonus = (query: string) => q`(CASE WHEN rowid % 4 = ${raw(String(ROWID_CLASS.CLAIM))} THEN 0 ELSE ${nameBonus(query)} END)`;
 
 /**
  * The ids of the entities the query names, found through the name indexes rather than among the
@@ -156,13 +211,13 @@ const indexedNameBonus = (q: string) => sql`(CASE WHEN rowid % 4 = ${sql.raw(Str
  * query or start with it (the first NAME_CANDIDATES in name order; only names that are it when
  * the last word is one letter, which is no prefix) and aliases that are it.
  */
-function namedEntities(q: string, lastWord: string) {
-  const limit = sql.raw(String(NAME_CANDIDATES));
-  const named = lastWord.length >= 2 ? sql`lower(name) >= ${q} AND lower(name) < ${`${q}\u{10FFFF}`}` : sql`lower(name) = ${q}`;
-  return sql`
+function namedEntities(query: string, lastWord: string) {
+  const limit = raw(String(NAME_CANDIDATES));
+  const named = lastWord.length >= 2 ? q`lower(name) >= ${query} AND lower(name) < ${query + BEYOND}` : q`lower(name) = ${query}`;
+  return q`
     SELECT id FROM (SELECT id FROM entities WHERE ${named} ORDER BY lower(name) LIMIT ${limit})
     UNION ALL
-    SELECT entity_id FROM (SELECT entity_id FROM entity_aliases WHERE lower(alias) = ${q} LIMIT ${limit})`;
+    SELECT entity_id FROM (SELECT entity_id FROM entity_aliases WHERE lower(alias) = ${query} LIMIT ${limit})`;
 }
 
 /**
@@ -170,12 +225,14 @@ function namedEntities(q: string, lastWord: string) {
  * (a lone `rowid = ?`, or `IN (?)` with one value, then returns every match): the rowids go in as
  * integer literals. They come from the index itself.
  */
-const rowidList = (rowids: number[]) => sql.raw(rowids.map((r) => String(Math.trunc(r))).join(', '));
+const rowidList = (rowids: number[]) => raw(rowids.map((r) => String(Math.trunc(r))).join(', '));
 
 /**
- * A page of matches for what a person typed, best first. Three statements: the words, probed for
- * being common; the candidates ranked and the page cut (with its snippets when nothing is
- * weighed); the page's snippets. A fourth counts the matches when the others could not.
+ * A page of matches for what a person typed, best first. Two statements when the words are rare:
+ * the words, planned; the candidates ranked, with their snippets, and the page cut. Otherwise the
+ * ranking considers the entities the query names as well, and a third statement makes the page's
+ * snippets (unless nothing is weighed: the first page's come from the ranking scan). A fourth
+ * counts the matches when the others could not.
  */
 export function search(
   db: Db,
@@ -186,29 +243,45 @@ export function search(
   const planned = planWords(db, words);
   const match = matchOf(planned);
   const weighed = planned.filter((w) => !w.common && w.terms.length <= MAX_WEIGHED_TERMS);
-  const q = text.trim().toLowerCase();
-  const named = namedEntities(q, words.at(-1)!);
+  // At most this many documents match: those of the rarest word.
+  const matches = Math.min(...planned.map((w) => w.documents ?? Infinity));
+  const query = text.trim().toLowerCase();
   const kindsOnly = kindFilter(kinds);
 
-  let scored: SQL;
+  let ranking: Query;
   let firstMatches: number;
   if (weighed.length > 0) {
-    // bm25 weighs the words that are not common; the common ones only have to match. The named
-    // entities are picked out of one scan of the matches (`+rowid`: not one FTS5 query per entity,
-    // each of which would count the words' documents for bm25 again).
-    const score = sql`-${sql.raw(BM25)} + ${indexedNameBonus(q)}`;
-    const ranking = matchOf(weighed);
-    const alsoMatching =
-      weighed.length < planned.length ? sql`AND +rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH ${match})` : sql``;
+    // bm25 weighs the words that are not common; the common ones only have to match.
+    const score = q`-${raw(BM25)} + ${indexedNameBonus(query)}`;
+    const ranked = matchOf(weighed);
+    const mixed = weighed.length < planned.length;
+    const alsoMatching = mixed ? q`AND +rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH ${match})` : EMPTY;
     firstMatches = RANKED_CANDIDATES;
-    scored = sql`
-      SELECT * FROM (
-        SELECT rowid, ${score} AS score, NULL AS kind, NULL AS snippet FROM search_index
-        WHERE search_index MATCH ${ranking} ${alsoMatching} ${kindsOnly} LIMIT ${sql.raw(String(firstMatches))}
-      )
-      UNION ALL
-      SELECT rowid, ${score}, NULL, NULL FROM search_index
-      WHERE search_index MATCH ${ranking} AND +rowid IN (SELECT id * 4 FROM (${named})) ${alsoMatching} ${kindsOnly}`;
+    const first = (columns: Query) => q`
+      SELECT rowid, ${score} AS score, ${columns} FROM search_index
+      WHERE search_index MATCH ${ranked} ${alsoMatching} ${kindsOnly} LIMIT ${raw(String(firstMatches))}`;
+    if (matches < firstMatches) {
+      // Every match is a candidate, the named entities among them: one scan. Few enough, and
+      // matched by the same words as the page, it makes their snippets too.
+      const snippets = !mixed && matches <= INLINE_SNIPPETS_PER_RESULT * limit;
+      ranking = q`
+        SELECT rowid AS rowid, score, kind, snippet, count(*) OVER () AS candidates FROM (
+          ${first(raw(snippets ? `kind AS kind, ${SNIPPET} AS snippet` : 'NULL AS kind, NULL AS snippet'))}
+        )
+        ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`;
+    } else {
+      // The named entities are picked out of one scan of the matches (`+rowid`: not one FTS5 query
+      // per entity, each of which would count the words' documents for bm25 again). With a single
+      // max(), the other columns of a group come from its row with the highest score.
+      ranking = q`
+        SELECT rowid AS rowid, max(score) AS score, kind, snippet, count(*) OVER () AS candidates FROM (
+          SELECT * FROM (${first(raw('NULL AS kind, NULL AS snippet'))})
+          UNION ALL
+          SELECT rowid, ${score}, NULL, NULL FROM search_index
+          WHERE search_index MATCH ${ranked} AND +rowid IN (SELECT id * 4 FROM (${namedEntities(query, words.at(-1)!)})) ${alsoMatching} ${kindsOnly}
+        )
+        GROUP BY rowid ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`;
+    }
   } else {
     // Nothing to weigh: the named entities first, by their name bonus, then the first matches in
     // index order, only as many as this page needs; on the first page with their snippets, from
@@ -216,41 +289,48 @@ export function search(
     // so they hold its words), not from one FTS5 query each.
     const entityKinds = kinds ? ENTITY_KINDS_OF(kinds) : null;
     firstMatches = Math.min(offset + limit + 1, RANKED_CANDIDATES);
-    scored = sql`
-      SELECT * FROM (
-        SELECT rowid, 0 AS score, ${offset === 0 ? sql`kind AS kind, ${snippet} AS snippet` : sql`NULL AS kind, NULL AS snippet`} FROM search_index
-        WHERE search_index MATCH ${match} ${kindsOnly} LIMIT ${sql.raw(String(firstMatches))}
+    ranking = q`
+      SELECT rowid AS rowid, max(score) AS score, kind, snippet, count(*) OVER () AS candidates FROM (
+        SELECT * FROM (
+          SELECT rowid, 0 AS score, ${raw(offset === 0 ? `kind AS kind, ${SNIPPET} AS snippet` : 'NULL AS kind, NULL AS snippet')} FROM search_index
+          WHERE search_index MATCH ${match} ${kindsOnly} LIMIT ${raw(String(firstMatches))}
+        )
+        UNION ALL
+        SELECT search_rowid, ${nameBonus(query)}, kind, NULL FROM entity_search_rows WHERE ref_id IN (${namedEntities(query, words.at(-1)!)})
+        ${entityKinds ? (entityKinds.length > 0 ? q`AND kind IN (${list(entityKinds)})` : raw('AND 0')) : EMPTY}
       )
-      UNION ALL
-      SELECT search_rowid, ${nameBonus(q)}, kind, NULL FROM entity_search_rows WHERE ref_id IN (${named})
-      ${entityKinds ? (entityKinds.length > 0 ? sql`AND kind IN (${list(entityKinds)})` : sql`AND 0`) : sql``}`;
+      GROUP BY rowid ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`;
   }
-  // With a single max(), the other columns of a group come from its row with the highest score.
-  const ranked = db.all<{ rowid: number; score: number; kind: SearchKind | null; snippet: string | null; candidates: number }>(sql`
-    SELECT rowid AS rowid, max(score) AS score, kind, snippet, count(*) OVER () AS candidates FROM (${scored})
-    GROUP BY rowid ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`);
+  const ranked = run<{ rowid: number; score: number; kind: SearchKind | null; snippet: string | null; candidates: number }>(db, ranking);
 
   const page = ranked.slice(0, limit);
   const shown = new Map<number, { kind: SearchKind; snippet: string }>();
   for (const r of page) if (r.kind !== null && r.snippet !== null) shown.set(r.rowid, { kind: r.kind, snippet: r.snippet });
   const unshown = page.filter((r) => !shown.has(r.rowid)).map((r) => r.rowid);
   if (unshown.length > 0) {
-    const rows = db.all<{ rowid: number; kind: SearchKind; snippet: string }>(sql`
-      SELECT rowid AS rowid, kind, ${snippet} AS snippet FROM search_index
-      WHERE search_index MATCH ${match} AND rowid IN (${rowidList(unshown)})`);
+    const rows = run<{ rowid: number; kind: SearchKind; snippet: string }>(
+      db,
+      q`SELECT rowid AS rowid, kind, ${raw(SNIPPET)} AS snippet FROM search_index
+      WHERE search_index MATCH ${match} AND rowid IN (${rowidList(unshown)})`,
+    );
     for (const row of rows) shown.set(row.rowid, row);
   }
 
   // Past the last row the window count is not there to read: 0 rows at offset 0 means no match.
   const candidates = ranked[0]?.candidates ?? (offset === 0 ? 0 : undefined);
+  const only = planned.length === 1 ? planned[0]! : null;
   let totalCount: number;
   if (candidates !== undefined && candidates < firstMatches) {
     totalCount = candidates; // every match was a candidate (the named entities are among them)
-  } else if (planned.length === 1 && planned[0]!.common && !kinds) {
-    totalCount = COUNT_CAP; // probed: the one word is in at least as many documents
+  } else if (only?.common && !kinds) {
+    totalCount = COUNT_CAP; // the one word is in at least as many documents
+  } else if (only && only.terms.length === 1 && only.documents !== null && !only.terms[0]!.endsWith('*') && !kinds) {
+    totalCount = Math.min(only.documents, COUNT_CAP); // one indexed word: its documents are its matches
   } else {
-    const [counted] = db.all<{ n: number }>(sql`
-      SELECT count(*) AS n FROM (SELECT 1 FROM search_index WHERE search_index MATCH ${match} ${kindsOnly} LIMIT ${sql.raw(String(COUNT_CAP))})`);
+    const [counted] = run<{ n: number }>(
+      db,
+      q`SELECT count(*) AS n FROM (SELECT 1 FROM search_index WHERE search_index MATCH ${match} ${kindsOnly} LIMIT ${raw(String(COUNT_CAP))})`,
+    );
     totalCount = counted?.n ?? 0;
   }
 
