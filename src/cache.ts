@@ -113,7 +113,7 @@ function collectTags(value: unknown, selections: readonly SelectionNode[], fragm
   const fields = fieldsOf(selections, fragments);
   // The plugin adds the id as __responseCacheId unless the operation selects `id` itself.
   const id = object.__responseCacheId ?? (fields.some((f) => f.name.value === 'id' && !f.alias) ? object.id : undefined);
-  const own = typeof id === 'string' ? tagOf({ typename: '', id }) : null;
+  const own = tagOf(id);
   if (own) tags.add(own);
   for (const field of fields) {
     if (own && LIST_FIELDS.has(field.name.value)) tags.add(`${own}#${field.name.value}`);
@@ -121,11 +121,11 @@ function collectTags(value: unknown, selections: readonly SelectionNode[], fragm
   }
 }
 
-/** The tag a write gives an object: "Claim:7"; every entity type shares "Entity". */
-function tagOf(entity: CacheEntityRecord): string | null {
-  if (entity.id == null) return null;
+/** The tag a write gives the object with this global id: "Claim:7"; every entity type shares "Entity". */
+function tagOf(globalId: unknown): string | null {
+  if (typeof globalId !== 'string' && typeof globalId !== 'number') return null;
   try {
-    const { typename, id } = decodeGlobalID(String(entity.id));
+    const { typename, id } = decodeGlobalID(String(globalId));
     return `${ENTITY_KIND_BY_TYPE.has(typename) ? 'Entity' : typename}:${id}`;
   } catch {
     return null;
@@ -217,7 +217,8 @@ export class ChangeAwareCache implements Cache {
     this.declared.set(key, { tags, missing });
   }
 
-  set(key: string, result: ExecutionResult, _entities?: Iterable<CacheEntityRecord>) {
+  /** Stores an answer; what it depends on comes from declare(), not from the plugin's list of its objects. */
+  set(key: string, result: ExecutionResult, _objects?: Iterable<CacheEntityRecord>) {
     let scope = scopeOfKey(key);
     const since = this.missedAt.get(key);
     const declared = this.declared.get(key);
@@ -273,7 +274,7 @@ export class ChangeAwareCache implements Cache {
 
   invalidate(entities: Iterable<CacheEntityRecord>) {
     for (const entity of entities) {
-      const tag = tagOf(entity);
+      const tag = tagOf(entity.id);
       if (tag) this.dropTagged(tag);
     }
   }
