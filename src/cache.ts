@@ -42,10 +42,14 @@ const DECLARING_ROOTS = new Set(['node', 'nodes', '__typename', 'claims', 'path'
  */
 const LIST_FIELDS = new Set(['relationships', 'events', 'claimsAbout', 'claimsMade', 'participants', 'claims', 'about', 'contradicts', 'citations', 'statedClaims']);
 
+/** Rows of a type whose id is above the first number and at most the second: [type, above, at most]. */
+type IdRange = [string, number, number];
+
 /** The context fields the cache adds to a request it may keep the answer of. */
 export interface CacheContext {
   cacheKey?: string;
   cacheDeps?: Set<string>;
+  cacheRanges?: IdRange[];
 }
 
 /**
@@ -59,10 +63,9 @@ export function dependsOn(context: CacheContext, ...tags: string[]) {
 
 /** Every tag of a `type` row whose id is above `after` and at most `upTo` (open when null). */
 export function dependsOnRange(context: CacheContext, type: string, after: number | null, upTo: number | null) {
-  context.cacheDeps?.add(`${type}:(${after ?? ''},${upTo ?? ''}]`);
+  context.cacheRanges?.push([type, after ?? -Infinity, upTo ?? Infinity]);
 }
 
-const RANGE = /^(\w+):\((-?\d*),(-?\d*)\]$/;
 const ROW_TAG = /^(\w+):(\d+)/;
 
 type Fragments = Map<string, FragmentDefinitionNode>;
@@ -78,6 +81,14 @@ function fieldsOf(selections: readonly SelectionNode[], fragments: Fragments, se
     const fragment = fragments.get(name);
     return fragment ? fieldsOf(fragment.selectionSet.selections, fragments, seen) : [];
   });
+}
+
+/** fieldsOf once per selection of a document, however many objects of a list it is asked for. */
+const flattened = new WeakMap<readonly SelectionNode[], FieldNode[]>();
+function fieldsOfOnce(selections: readonly SelectionNode[], fragments: Fragments) {
+  let fields = flattened.get(selections);
+  if (!fields) flattened.set(selections, (fields = fieldsOf(selections, fragments)));
+  return fields;
 }
 
 const fragmentsOf = (definitions: readonly { kind: Kind }[]): Fragments =>
@@ -110,7 +121,7 @@ function collectTags(value: unknown, selections: readonly SelectionNode[], fragm
   }
   if (value === null || typeof value !== 'object') return;
   const object = value as Record<string, unknown>;
-  const fields = fieldsOf(selections, fragments);
+  const fields = fieldsOfOnce(selections, fragments);
   // The plugin adds the id as __responseCacheId unless the operation selects `id` itself.
   const id = object.__responseCacheId ?? (fields.some((f) => f.name.value === 'id' && !f.alias) ? object.id : undefined);
   const own = tagOf(id);
@@ -132,17 +143,19 @@ function tagOf(globalId: unknown): string | null {
   }
 }
 
-interface Entry {
+/** What an answer depends on: the tags it shows or its resolvers declared, and id ranges. */
+interface Dependencies {
+  tags: Set<string>;
+  ranges: IdRange[];
+}
+
+interface Entry extends Dependencies {
   result: ExecutionResult;
-  tags: string[];
-  /** Id ranges of a type the answer covers: [type, above, at most]. */
-  ranges: [string, number, number][];
   bytes: number;
 }
 
 /** What an answer was found to depend on while it was computed (see useDependencies). */
-interface Declared {
-  tags: Set<string>;
+interface Declared extends Dependencies {
   /** A `node` or `nodes` root answered null: its creation would tag no object the answer shows. */
   missing: boolean;
 }
@@ -212,9 +225,9 @@ export class ChangeAwareCache implements Cache {
   }
 
   /** Records what the answer being computed for `key` depends on; set() reads it. */
-  declare(key: string, tags: Set<string>, missing: boolean) {
+  declare(key: string, { tags, ranges }: Dependencies, missing: boolean) {
     if (this.declared.size > 10_000) this.declared.clear();
-    this.declared.set(key, { tags, missing });
+    this.declared.set(key, { tags, ranges, missing });
   }
 
   /** Stores an answer; what it depends on comes from declare(), not from the plugin's list of its objects. */
@@ -232,14 +245,9 @@ export class ChangeAwareCache implements Cache {
       // A missing object shows no tag that its creation would write: treat it like a list.
       if (declared.missing) scope = 'any';
     }
-    const tags: string[] = [];
-    const ranges: Entry['ranges'] = [];
-    for (const tag of scope === 'objects' ? declared!.tags : []) {
-      const range = RANGE.exec(tag);
-      if (range) ranges.push([range[1]!, range[2] ? Number(range[2]) : -Infinity, range[3] ? Number(range[3]) : Infinity]);
-      else tags.push(tag);
-    }
-    if (since !== this.commits && (scope === 'any' || this.touchedSince(since, new Set(tags), ranges))) return;
+    // An answer any write may change is dropped by every commit, so needs no tags.
+    const { tags, ranges } = scope === 'objects' ? declared! : { tags: new Set<string>(), ranges: [] };
+    if (since !== this.commits && (scope === 'any' || this.touchedSince(since, { tags, ranges }))) return;
     // Only answers without errors are stored (the plugin's default), so this is all they say.
     const json = JSON.stringify({ data: result.data });
     // The object, and its JSON at one or two bytes a character.
@@ -280,7 +288,7 @@ export class ChangeAwareCache implements Cache {
   }
 
   /** Whether a commit noticed after `since` tagged one of these, or made everything forgotten. */
-  private touchedSince(since: number, tags: Set<string>, ranges: Entry['ranges']) {
+  private touchedSince(since: number, { tags, ranges }: Dependencies) {
     if ((this.recent[0]?.commit ?? Infinity) > since + 1) return true; // no longer known
     for (const commit of this.recent) {
       if (commit.commit <= since) continue;
@@ -356,7 +364,7 @@ export class ChangeAwareCache implements Cache {
 }
 
 /** Whether a row's tag ("Claim:7", "Claim:7#about") falls in one of these id ranges. */
-function inRanges(tag: string, ranges: Entry['ranges']) {
+function inRanges(tag: string, ranges: IdRange[]) {
   if (ranges.length === 0) return false;
   const row = ROW_TAG.exec(tag);
   if (!row) return false;
@@ -393,7 +401,7 @@ function useDependencies(cache: ChangeAwareCache): Plugin {
             if ((root.name.value === 'node' || root.name.value === 'nodes') && (value === null || (Array.isArray(value) && value.includes(null)))) missing = true;
             if (root.selectionSet) collectTags(value, root.selectionSet.selections, fragments, tags);
           }
-          cache.declare(key, tags, missing);
+          cache.declare(key, { tags, ranges: context.cacheRanges ?? [] }, missing);
         },
       };
     },
@@ -421,7 +429,7 @@ export function useChangeAwareResponseCache(db: Db, maxBytes?: number): Plugin {
         scopes.set(memo, (scope = scopeOf(documentString, operationName)));
       }
       const key = `${scope}:${createHash('sha256').update(`${documentString}|${JSON.stringify(variableValues ?? {})}|${operationName ?? ''}`).digest('base64')}`;
-      Object.assign(context as CacheContext, { cacheKey: key, cacheDeps: new Set<string>() });
+      Object.assign(context as CacheContext, { cacheKey: key, cacheDeps: new Set<string>(), cacheRanges: [] });
       return key;
     },
   });

@@ -211,7 +211,7 @@ describe('the response cache', () => {
     const answer = { data: { node: { text: 'computed before the write' } } };
     // What the dependency collector declares for the answer as it is computed, then the store.
     const keep = () => {
-      cache.declare('objects:one', new Set(['Claim:1']), false);
+      cache.declare('objects:one', { tags: new Set(['Claim:1']), ranges: [] }, false);
       cache.set('objects:one', answer);
     };
     expect(cache.get('objects:one')).toBeUndefined();
@@ -233,7 +233,7 @@ describe('the response cache', () => {
     const computeAcross = (key: string, write: () => void) => {
       expect(cache.get(key)).toBeUndefined();
       write();
-      cache.declare(key, new Set(['Claim:1', 'Claim:(10,20]']), false);
+      cache.declare(key, { tags: new Set(['Claim:1']), ranges: [['Claim', 10, 20]] }, false);
       cache.set(key, answer);
       return cache.get(key);
     };
