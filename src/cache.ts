@@ -298,18 +298,25 @@ export class ChangeAwareCache implements Cache {
     return false;
   }
 
-  /** Applies every change committed since the last look. */
+  /**
+   * Applies every change committed since the last look. data_version also moves when nothing
+   * was committed: another connection's checkpoint that resets the log (about 1% of the moves
+   * under steady writes), or a write of this connection that was rolled back (total_changes()
+   * counts it). Every table the API reads tags what it changes, and triggers cannot be skipped
+   * without changing the schema, so a move with no new tag changed nothing an answer shows.
+   */
   private sync() {
     const version = this.versionNow.get() as string;
     if (version === this.version) return;
     const schemaChanged = version.split('.')[2] !== this.version.split('.')[2];
     this.version = version;
-    this.commits++;
     const changes = this.newer.all(this.seen) as { id: number; tag: string }[];
     const oldest = this.oldest.get() as number | null;
-    // Forget it all when a commit wrote no tag, when tags were pruned before this process read
-    // them, or when the schema changed: a migration, or a bulk load, which sets the triggers aside.
-    const forget = changes.length === 0 || (oldest !== null && oldest > this.seen + 1) || schemaChanged;
+    // Forget it all when tags were pruned before this process read them, or when the schema
+    // changed: a migration, or a bulk load, which sets the triggers aside.
+    const forget = (oldest !== null && oldest > this.seen + 1) || schemaChanged;
+    if (changes.length === 0 && !forget) return;
+    this.commits++;
     this.recent.push({ commit: this.commits, tags: forget ? null : changes.map((c) => c.tag) });
     if (this.recent.length > 256) this.recent.shift();
     if (forget) {

@@ -204,6 +204,46 @@ describe('the response cache', () => {
     expect(await read()).toBe(`${before} (bulk)`);
   });
 
+  it('keeps its answers when data_version moves but nothing was committed', async () => {
+    const a = app(path);
+    const b = app(path);
+    const first = await a.gql(COUNT);
+    const version = () => a.db.$client.pragma('data_version', { simple: true });
+    const before = version();
+    // Another connection resets the log: data_version moves, the data does not.
+    b.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    expect(version()).not.toBe(before);
+    a.statements.length = 0;
+    expect(await a.gql(COUNT)).toEqual(first);
+    expect(a.statements).toHaveLength(0);
+    // A write of this connection rolled back: total_changes() moves, nothing is committed.
+    const rolledBack = a.db.$client.transaction(() => {
+      a.db.$client.prepare("UPDATE sources SET label = coalesce(label, '') || 'x' WHERE id = 1").run();
+      throw new Error('rolled back');
+    });
+    expect(rolledBack).toThrow('rolled back');
+    expect(await a.gql(COUNT)).toEqual(first);
+    expect(a.statements).toHaveLength(0);
+    // A commit that changes a claim still drops it.
+    b.db.$client.prepare("UPDATE claims SET text = text || '.' WHERE id = 1").run();
+    await a.gql(COUNT);
+    expect(a.statements.length).toBeGreaterThan(0);
+  });
+
+  it('is told of every change to every table the API reads: each has insert, update and delete triggers that tag', () => {
+    const c = openDatabase({ path, readonly: true }).$client;
+    // Kept by triggers from the tables that tag, or never shown: the logs, the search index, the adjacency list.
+    const derived = /^(sqlite_|__drizzle|search_|cache_changes$|link_changes$|relationship_ends$)/;
+    const tables = (c.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[]).filter((name) => !derived.test(name));
+    expect(tables).toEqual(expect.arrayContaining(['claims', 'entities', 'sources', 'citations', 'relationships']));
+    const tagging = c.prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? AND sql LIKE '%INSERT INTO `cache_changes`%'").pluck();
+    for (const table of tables) {
+      const events = (tagging.all(table) as string[]).map((sql) => /AFTER (INSERT|UPDATE|DELETE)/.exec(sql)?.[1]);
+      expect({ table, events: [...new Set(events)].sort() }).toEqual({ table, events: ['DELETE', 'INSERT', 'UPDATE'] });
+    }
+    c.close();
+  });
+
   it('does not keep an answer computed while another process committed', () => {
     const a = app(path);
     const b = app(path);
