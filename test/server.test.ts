@@ -52,6 +52,16 @@ describe('the real server over HTTP', () => {
     });
     expect(tooBig.status).toBe(413);
 
+    // A body that does not say its length (chunked) is refused before it is read.
+    const chunked = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([JSON.stringify({ query: '{ __typename }' })]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(411);
+    expect(((await chunked.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/Content-Length/);
+
     const malformed = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(malformed.status).toBeGreaterThanOrEqual(400);
     expect(malformed.status).toBeLessThan(500);
