@@ -1,4 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { BUSY_TIMEOUT_MS, migrateDatabase, openDatabase } from '../src/db';
+import { decodeGlobalID } from '../src/graphql/global-id';
+import { loadSeed } from '../src/model/seed';
 import { createTestApp, globalId, TEST_TOKEN, type TestApp } from './support/app';
 import { snapshot } from './support/snapshot';
 
@@ -216,5 +222,45 @@ describe('addCitation and removeCitation', () => {
     expect(snapshot(app.db)).toEqual(before);
     // The same source with another stance or locator is another citation.
     expect((await addCitation({ claimId: existing.claim.id, sourceId: ids.cnbc, stance: 'SUPPORTS', locator: 'headline' })).errors).toBeUndefined();
+  });
+});
+
+describe('a write while another process writes', () => {
+  it('waits for the write lock without holding up reads, then lands', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'claimgraph-lock-')), 'lock.db');
+    const setup = openDatabase({ path });
+    migrateDatabase(setup);
+    loadSeed(setup);
+    setup.$client.close();
+    const local = createTestApp({ db: openDatabase({ path }), apiToken: TEST_TOKEN });
+    const other = openDatabase({ path }).$client;
+    const COUNT = '{ claims { totalCount } }';
+    const before = (await local.gql<{ claims: { totalCount: number } }>(COUNT)).data!.claims.totalCount;
+    const refs = (await local.gql<{ musk: { id: string }; sources: { nodes: { id: string }[] } }>('{ musk: entity(name: "Musk") { id } sources(first: 1) { nodes { id } } }')).data!;
+
+    other.exec('BEGIN IMMEDIATE');
+    const create = (text: string) =>
+      local.mutate<{ createClaim: { claim: { id: string } } }>('mutation($i: CreateClaimInput!) { createClaim(input: $i) { claim { id } } }', {
+        i: { text, kind: 'FACT', appearsInId: refs.sources.nodes[0]!.id, aboutIds: [refs.musk.id] },
+      });
+    const writes = [create('Written once the other process let go.'), create('Written after it, in order.')];
+    let landed = 0;
+    for (const write of writes) void write.then(() => landed++);
+    // SQLite's own wait would hold up the whole process until it gave up; reads go on instead.
+    const read = await local.gql<{ claims: { totalCount: number } }>(COUNT);
+    expect(read.data!.claims.totalCount).toBe(before);
+    expect(landed).toBe(0);
+
+    other.exec('COMMIT');
+    const [first, second] = await Promise.all(writes);
+    expect(first!.errors).toBeUndefined();
+    expect(second!.errors).toBeUndefined();
+    const id = (res: typeof first) => Number(decodeGlobalID(res!.data!.createClaim.claim.id).id);
+    expect(id(second)).toBeGreaterThan(id(first));
+    expect((await local.gql<{ claims: { totalCount: number } }>(COUNT)).data!.claims.totalCount).toBe(before + 2);
+    // The connection waits as before for everything else.
+    expect(local.db.$client.pragma('busy_timeout', { simple: true })).toBe(BUSY_TIMEOUT_MS);
+    other.close();
+    local.db.$client.close();
   });
 });

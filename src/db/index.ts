@@ -15,6 +15,9 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+/** How long a connection waits for another one's write to finish before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
   const client = new Database(path, { readonly });
   try {
@@ -22,7 +25,7 @@ export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
     // FULL: a write is on disk before it is acknowledged, even across power loss, not just a kill.
     client.pragma('synchronous = FULL');
     client.pragma('foreign_keys = ON');
-    client.pragma('busy_timeout = 5000');
+    client.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // 32 MB of page cache per connection (the default is 2 MB): hot index pages stay in memory.
     client.pragma('cache_size = -32768');
   } catch (error) {
