@@ -1,11 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BUSY_TIMEOUT_MS, migrateDatabase, openDatabase } from '../src/db';
+import { BUSY_TIMEOUT_MS, openDatabase } from '../src/db';
 import { decodeGlobalID } from '../src/graphql/global-id';
-import { loadSeed } from '../src/model/seed';
-import { createTestApp, globalId, TEST_TOKEN, type TestApp } from './support/app';
+import { createTestApp, globalId, seededFile, TEST_TOKEN, type TestApp } from './support/app';
 import { snapshot } from './support/snapshot';
 
 let app: TestApp;
@@ -227,11 +223,7 @@ describe('addCitation and removeCitation', () => {
 
 describe('a write while another process writes', () => {
   it('waits for the write lock without holding up reads, then lands', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'claimgraph-lock-')), 'lock.db');
-    const setup = openDatabase({ path });
-    migrateDatabase(setup);
-    loadSeed(setup);
-    setup.$client.close();
+    const path = seededFile('lock');
     const local = createTestApp({ db: openDatabase({ path }), apiToken: TEST_TOKEN });
     const other = openDatabase({ path }).$client;
     const COUNT = '{ claims { totalCount } }';

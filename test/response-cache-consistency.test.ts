@@ -1,11 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
-import { migrateDatabase, openDatabase } from '../src/db';
-import { loadSeed } from '../src/model/seed';
-import { silentLogger, TEST_TOKEN } from './support/app';
+import { openDatabase } from '../src/db';
+import { seededFile, silentLogger, TEST_TOKEN } from './support/app';
 
 /**
  * The cache against the truth: after each kind of write, made by another process, every cached
@@ -41,11 +37,7 @@ const READ = `query($id: ID!) { node(id: $id) {
 
 describe('the response cache after every kind of write', () => {
   it('answers every object as a server without a cache does', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'claimgraph-consistency-')), 'cache.db');
-    const setup = openDatabase({ path });
-    migrateDatabase(setup);
-    loadSeed(setup);
-    setup.$client.close();
+    const path = seededFile('consistency');
     const cached = app(path, true);
     const truth = app(path, false);
     const writer = app(path, false);

@@ -1,14 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { ChangeAwareCache } from '../src/cache';
 import { decodeGlobalID } from '../src/graphql/global-id';
-import { migrateDatabase, openDatabase } from '../src/db';
+import { openDatabase } from '../src/db';
 import { bulkLoad } from '../src/db/bulk';
-import { loadSeed } from '../src/model/seed';
-import { silentLogger, TEST_TOKEN } from './support/app';
+import { seededFile, silentLogger, TEST_TOKEN } from './support/app';
 
 const COUNT = '{ claims { totalCount } }';
 
@@ -28,11 +24,7 @@ function app(path: string) {
 }
 
 describe('the response cache', () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'claimgraph-cache-')), 'cache.db');
-  const setup = openDatabase({ path });
-  migrateDatabase(setup);
-  loadSeed(setup);
-  setup.$client.close();
+  const path = seededFile('cache');
 
   it('answers a repeated read from memory', async () => {
     const a = app(path);

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ExecutionResult } from 'graphql';
 import { createApp } from '../../src/app';
 import { migrateDatabase, openDatabase, type Db } from '../../src/db';
@@ -23,6 +26,19 @@ export interface TestApp {
 
 /** The token `createTestApp({ apiToken: TEST_TOKEN })` apps accept. */
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+/**
+ * A database file in a fresh temporary folder, migrated and seeded with the article, for tests
+ * that open it from several connections, as several server processes would.
+ */
+export function seededFile(name: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), `claimgraph-${name}-`)), `${name}.db`);
+  const setup = openDatabase({ path });
+  migrateDatabase(setup);
+  loadSeed(setup);
+  setup.$client.close();
+  return path;
+}
 
 /**
  * A fresh in-memory database, migrated from `migrations/` and seeded with the article; or, given
