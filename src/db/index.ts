@@ -84,7 +84,6 @@ function compiledStatement(client: Database.Database, source: string): Database.
  * untouched.
  */
 function reusingStatements(client: Database.Database): Database.Database {
-  compiledBy.set(client, new Map());
   const prepare = (source: string) => compiledStatement(client, source);
   return new Proxy(client, {
     get(target, key) {
