@@ -24,7 +24,7 @@ export const LIMITS = {
   maxBodyBytes: 256 * 1024,
 } as const;
 
-const CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONFLICT', 'QUERY_TOO_COMPLEX']);
+const CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONFLICT', 'QUERY_TOO_COMPLEX', 'UNAVAILABLE', 'TIMEOUT']);
 const LIMIT_ERROR = /^Syntax Error: (Token limit|Query depth limit|Aliases limit|Query Cost limit|Directives limit)/;
 
 export interface AppOptions {

@@ -7,7 +7,11 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'CONFLICT'
-  | 'QUERY_TOO_COMPLEX';
+  | 'QUERY_TOO_COMPLEX'
+  /** Retryable: the write lock is held, the disk is full, the server is stopping. Carries `retryAfterMs`. */
+  | 'UNAVAILABLE'
+  /** The request ran past its deadline and was stopped. */
+  | 'TIMEOUT';
 
 export class UserError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
@@ -21,3 +25,7 @@ export const notFound = (message: string, field?: string) =>
   new UserError('NOT_FOUND', message, field ? { field } : {});
 export const conflict = (message: string, field?: string, extra: Record<string, unknown> = {}) =>
   new UserError('CONFLICT', message, { ...(field ? { field } : {}), ...extra });
+
+/** A retryable refusal: the client may send the same request again after `retryAfterMs`. */
+export const unavailable = (message: string, retryAfterMs: number) =>
+  new UserError('UNAVAILABLE', message, { retryAfterMs });
