@@ -146,9 +146,17 @@ describe('a database file deleted or replaced under the running server', () => {
     const errors: string[] = [];
     const logger = { debug() {}, info() {}, warn() {}, error: (message: unknown) => errors.push(String(message)) };
     const yoga = createApp({ db, logger, apiToken: TEST_TOKEN });
-    const app = createTestApp({ db, apiToken: TEST_TOKEN });
-    // The same database through an app whose log this test reads.
-    app.fetch = async (p, init) => yoga.fetch(`http://claimgraph.test${p}`, init as never);
+    const fetch = (p: string, init?: RequestInit) => yoga.fetch(`http://claimgraph.test${p}`, init as never) as Promise<Response>;
+    const gql: TestApp['gql'] = async (query, variables, headers = {}) => {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { ...((await response.json()) as object), status: response.status };
+    };
+    // As createTestApp's, over an app whose log this test reads.
+    const app = { db, fetch, gql, mutate: (query, variables) => gql(query, variables, { authorization: `Bearer ${TEST_TOKEN}` }) } as TestApp;
     return { path, app, errors };
   }
 
@@ -156,6 +164,8 @@ describe('a database file deleted or replaced under the running server', () => {
     const { path, app, errors } = watchedApp('deleted');
     expect((await createEntity(app, 'Before')).errors).toBeUndefined();
     const { musk } = (await app.gql<{ musk: { id: string } }>('{ musk: entity(name: "Musk") { id } }')).data!;
+    // In the response cache now.
+    expect(await entityCount(app)).toBeGreaterThan(0);
     rmSync(path);
     const refused = unavailableError(await createEntity(app, 'Would be lost'));
     expect(refused.message).toMatch(/was deleted while the server ran\); nothing was written/);
