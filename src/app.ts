@@ -4,11 +4,12 @@ import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
-import type { Db } from './db';
-import { type ErrorCode, UserError } from './errors';
+import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, noteStorageFault, onDatabaseLost, sqliteCode, storageFault } from './db';
+import { type ErrorCode, UserError, unavailable } from './errors';
 import type { Context } from './graphql/builder';
 import { PLAYGROUND_TABS } from './graphql/playground';
 import { schema } from './graphql/schema';
+import { LOCK_RETRY_AFTER_MS } from './graphql/write-guard';
 
 /**
  * The production limits, fitted to our own deepest legitimate query (source → claims → about →
@@ -67,22 +68,39 @@ function jsonResponse(fetchAPI: { Response: typeof Response }, body: unknown, st
   });
 }
 
-/** `GET /health`: 200 while the database answers. */
-function useHealth(db: Db): Plugin {
+/**
+ * `GET /health`: 200 `{"status":"ok"}` while the database answers and takes writes; 503
+ * `{"status":"degraded"}` while writes fail for want of disk (see databaseHealth), and 503
+ * `{"status":"unavailable"}` once the database file is gone or replaced, or does not answer.
+ * Once the file is lost, every GraphQL request is refused too (the response cache included): the
+ * process serves nothing from a database it no longer shares with the next start.
+ */
+function useHealth(db: Db, log: YogaLogger): Plugin {
+  onDatabaseLost(db.$client, (reason) =>
+    log.error(`${reason}: refusing every request. Restart the server (restore the file from a backup first if it is gone); writes acknowledged before this are in the lost file.`),
+  );
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname !== '/health') return;
+      if (url.pathname !== '/health') {
+        const lost = databaseLost(db.$client, FILE_CHECK_INTERVAL_MS);
+        if (!lost || (request.method === 'GET' && request.headers.get('accept')?.includes('text/html'))) return;
+        const refusal = unavailable(`The server lost its database (${lost}); nothing is served until it restarts. Retry later.`, FAULT_RETRY_AFTER_MS);
+        endResponse(jsonResponse(fetchAPI, { errors: [refusal.toJSON()] }, 200));
+        return;
+      }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
         return;
       }
-      let ok = true;
-      try {
-        db.$client.prepare('SELECT 1').get();
-      } catch {
-        ok = false;
+      let health: DatabaseHealth = databaseHealth(db.$client);
+      if (health.status !== 'unavailable') {
+        try {
+          db.$client.prepare('SELECT 1').get();
+        } catch (error) {
+          health = { status: 'unavailable', reason: `the database does not answer (${(error as Error).message})`, since: new Date().toISOString() };
+        }
       }
-      endResponse(jsonResponse(fetchAPI, { status: ok ? 'ok' : 'unavailable' }, ok ? 200 : 503));
+      endResponse(jsonResponse(fetchAPI, health, health.status === 'ok' ? 200 : 503));
     },
   };
 }
@@ -156,12 +174,22 @@ export function createApp({ db, logger, apiToken, responseCache = true }: AppOpt
           return new UserError('BAD_USER_INPUT', original.message);
         }
         if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+        const code = sqliteCode(original);
+        if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+          return unavailable('Another process holds the database; nothing was written. Retry the same request later.', LOCK_RETRY_AFTER_MS);
+        }
+        const fault = storageFault(original);
+        if (fault) {
+          noteStorageFault(db.$client, fault);
+          (logger ?? console).warn(`storage fault ${fault.code}: ${(original as Error).message}`);
+          return unavailable(fault.message, FAULT_RETRY_AFTER_MS);
+        }
         (logger ?? console).error(original ?? error);
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
     plugins: [
-      useHealth(db),
+      useHealth(db, logger ?? console),
       useBodyLimit(LIMITS.maxBodyBytes),
       EnvelopArmorPlugin({
         maxDepth: { n: LIMITS.maxDepth, ignoreIntrospection: true },
