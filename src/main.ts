@@ -15,6 +15,7 @@ import {
   migrateDatabase,
   openDatabase,
   readWal,
+  walWarning,
   UnwritableDatabaseError,
 } from './db';
 import { adjacency, lastBuild } from './model/adjacency';
@@ -36,11 +37,8 @@ function prepareDatabase(config: Config, log: Logger): Db {
   const wal = readWal(config.DATABASE_PATH);
   const full = fullCheckDue(config.DATABASE_PATH);
   const db = openDatabase({ path: config.DATABASE_PATH });
-  if (wal?.headerDamaged) {
-    log.warn({ wal }, `the write-ahead log's header was damaged, so all of it (${wal.bytes} bytes) was discarded, with any writes it held`);
-  } else if (wal && wal.discardedFrames > 0) {
-    log.warn({ wal }, `the write-ahead log held ${wal.discardedFrames} frames past the last valid commit: a torn or damaged write was discarded`);
-  }
+  const discarded = walWarning(wal);
+  if (discarded) log.warn({ wal }, discarded);
   assertIntact(db, config.DATABASE_PATH, full);
   migrateDatabase(db);
   const seeded = seedIfEmpty(db);

@@ -215,6 +215,18 @@ describe('a read-only database at start-up', () => {
     expect(statSync(path).mode & 0o777).toBe(0o444);
   });
 
+  it('the commands refuse it too: an import into a read-only file writes nothing', () => {
+    const path = seededFile('readonly-import');
+    chmodSync(path, 0o444);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', 'seed/article.json'], {
+      env: { ...process.env, DATABASE_PATH: path },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(`claimgraph import: ${path} is read-only (mode 0444): make it writable for the server, or set DATABASE_PATH to a writable location`);
+    expect(existsSync(`${path}-shm`)).toBe(false);
+  });
+
   it('refuses a read-only folder', async () => {
     const path = seededFile('readonly-folder');
     const folder = join(path, '..');

@@ -7,7 +7,7 @@ import { relations } from '../../schema/relations';
 import { watchFile } from './faults';
 
 export * from './faults';
-export { readWal, type WalReport } from './wal';
+export { readWal, type WalReport, walWarning } from './wal';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 

@@ -121,3 +121,14 @@ function checksum(buffer: Buffer, start: number, end: number, from: number[], bi
   into[1] = s2;
   return into;
 }
+
+/** What a person is told at start-up about a log SQLite will not replay in full, or undefined when it replays all of it. */
+export function walWarning(wal: WalReport | undefined): string | undefined {
+  if (wal?.headerDamaged) {
+    return `the write-ahead log's header was damaged, so all of it (${wal.bytes} bytes) was discarded, with any writes it held`;
+  }
+  if (wal && wal.discardedFrames > 0) {
+    return `the write-ahead log held ${wal.discardedFrames} frames past the last valid commit: a torn or damaged write was discarded`;
+  }
+  return undefined;
+}
