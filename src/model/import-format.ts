@@ -8,6 +8,7 @@ import {
   STANCES,
 } from '../../schema/enums';
 import { intervalEnd, isPartialDate } from '../graphql/partial-date';
+import { plainString, textRule } from './writes/common';
 
 /**
  * The import format: one JSON document, every row keyed by its slug, references by slug.
@@ -41,8 +42,7 @@ export const slug = z
 
 /** Trimmed, non-empty text of at most `max` characters. */
 export const text = (max: number) =>
-  z
-    .string()
+  plainString()
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
@@ -58,6 +58,7 @@ export const wikidataId = z.string().regex(/^Q[1-9][0-9]*$/, 'a Wikidata id look
 export const url = z
   .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
   .max(MAX_LENGTH.url, `must be at most ${MAX_LENGTH.url} characters`)
+  .check(textRule)
   .meta({ pattern: '^https?://' });
 export const predicate = z
   .string()
@@ -210,7 +211,7 @@ const relationship = z
 const slugMap = <T extends z.ZodType>(value: T) => z.record(slug, value);
 
 const ImportDocumentShape = z.strictObject({
-  $schema: z.string().optional(),
+  $schema: plainString().optional(),
   format: z.literal(FORMAT),
   entities: slugMap(entity).default({}),
   sources: slugMap(source).default({}),

@@ -44,6 +44,40 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 
 export const badField = (field: string, message: string) => new UserError('BAD_USER_INPUT', `${field}: ${message}`, { field });
 
+/**
+ * Control characters a text may not hold: C0 but tab, newline and carriage return, DEL, and C1.
+ * SQLite's length() stops at U+0000, so a NUL-led text would meet a CHECK constraint; the others
+ * are invisible and never meant.
+ */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+const codePoint = (text: string, at: number) => `U+${text.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * What is wrong with a text, or null: the one rule every text of every write and of the import
+ * format follows. Lone surrogates arrive as such from JSON ("\ud800"); stored, they would come
+ * back as replacement characters.
+ */
+export function textProblem(text: string): string | null {
+  const control = CONTROL_CHARACTER.exec(text);
+  if (control) return `must not contain control characters: ${codePoint(text, control.index)} at character ${control.index}; remove it`;
+  // With the u flag a paired surrogate is one code point, so only a lone one matches.
+  const at = text.search(/\p{Surrogate}/u);
+  if (at >= 0) {
+    return `must be well-formed Unicode: an unpaired surrogate ${codePoint(text, at)} at character ${at}; send the whole character`;
+  }
+  return null;
+}
+
+/** `textProblem` as a zod check; it stops the checks after it (length, format) when it fails. */
+export function textRule(ctx: z.core.ParsePayload<string>): void {
+  const problem = textProblem(ctx.value);
+  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value, continue: false });
+}
+
+/** A string that follows the text rule; the base of every free-text field's schema. */
+export const plainString = () => z.string().check(textRule);
+
 /** A decoded global id, with the text the caller sent (for messages). */
 export interface Ref {
   id: number;
