@@ -10,6 +10,7 @@ import type { Context } from './graphql/builder';
 import { PLAYGROUND_TABS } from './graphql/playground';
 import { schema } from './graphql/schema';
 import { LOCK_RETRY_AFTER_MS } from './graphql/write-guard';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './model/json';
 
 /**
  * The production limits, fitted to our own deepest legitimate query (source → claims → about →
@@ -128,6 +129,15 @@ function useBodyLimit(maxBytes: number): Plugin {
       if (Number(header) > maxBytes) refuse(413, `Request body is ${header} bytes; the limit is ${maxBytes}.`);
     },
     onParams({ params }) {
+      // Before anything stringifies or walks them: JSON.parse takes any depth, JSON.stringify does not.
+      for (const part of ['variables', 'extensions', 'query', 'operationName'] as const) {
+        if (nestsDeeperThan(params[part], MAX_JSON_DEPTH)) {
+          throw new UserError('BAD_USER_INPUT', `"${part}" nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep; send a flatter value.`, {
+            field: part,
+            http: { status: 400 },
+          });
+        }
+      }
       const size = (params.query?.length ?? 0) + (params.variables ? JSON.stringify(params.variables).length : 0);
       if (size > maxBytes) {
         throw new UserError('BAD_USER_INPUT', `The request is ${size} characters; the limit is ${maxBytes}.`, { http: { status: 413 } });
