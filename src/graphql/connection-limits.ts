@@ -1,6 +1,21 @@
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
-import type { GraphQLFieldResolver } from 'graphql';
+import {
+  getArgumentValues,
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLFieldResolver,
+  type GraphQLNamedType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
 import { badInput } from '../errors';
+import { MAX_LENGTH } from '../model/import-format';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -18,20 +33,185 @@ function checkPageArg(args: Record<string, unknown>, name: 'first' | 'last') {
 }
 
 /**
+ * What a connection's cursors hold, by its ordering: `id` is "DC:N:<id>"; `text,id` and `id,id`
+ * are "DC:T:[…]" pairs whose last value is the row id; `offset` is search's "offset:<n>".
+ */
+type CursorShape = 'id' | 'text,id' | 'id,id' | 'offset';
+
+/**
+ * Every connection's cursor, by schema coordinate (an interface's entry covers its types). The
+ * drizzle plugin reads a cursor of the wrong shape into SQL it cannot run, so a cursor is checked
+ * against its own connection's shape. A connection missing here stops the schema from building.
+ */
+const CURSORS: Record<string, CursorShape> = {
+  'Query.claims': 'id',
+  'Query.relationships': 'id',
+  'Query.sources': 'id',
+  'Query.entities': 'text,id',
+  'Query.events': 'text,id',
+  'Query.search': 'offset',
+  'Entity.relationships': 'id',
+  'Entity.events': 'id',
+  'Entity.claimsAbout': 'id,id',
+  'Entity.claimsMade': 'id',
+  'Event.participants': 'id',
+  'Event.claims': 'id,id',
+  'Source.citations': 'id',
+  'Source.claims': 'id',
+  'Source.statedClaims': 'id',
+};
+
+/**
+ * The longest cursor any connection issues: a name of the longest length, every character
+ * JSON-escaped (6 bytes), plus the tags and id, in base64.
+ */
+export const MAX_CURSOR_LENGTH = 4 * Math.ceil((MAX_LENGTH.name * 6 + 64) / 3);
+
+const CURSOR_ARGS = ['after', 'before'] as const;
+
+function shapeOf(type: GraphQLNamedType, field: string): CursorShape | undefined {
+  const own = CURSORS[`${type.name}.${field}`];
+  if (own || !isObjectType(type)) return own;
+  return type.getInterfaces().map((i) => CURSORS[`${i.name}.${field}`]).find(Boolean);
+}
+
+const ROW_ID = /^N:[1-9]\d{0,15}$/;
+const isRowId = (chunk: unknown) => typeof chunk === 'string' && ROW_ID.test(chunk) && Number.isSafeInteger(Number(chunk.slice(2)));
+
+/** True when `cursor` is one a connection of `shape` issues (compared byte for byte as it encodes them). */
+function isCursor(cursor: string, shape: CursorShape): boolean {
+  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH) return false;
+  const decoded = Buffer.from(cursor, 'base64').toString('utf8');
+  // Base64 in its one canonical form, of valid UTF-8: whatever decodes loosely is not ours.
+  if (Buffer.from(decoded, 'utf8').toString('base64') !== cursor) return false;
+  if (shape === 'offset') return /^offset:(0|[1-9]\d{0,5})$/.test(decoded);
+  if (!decoded.startsWith('DC:')) return false;
+  const chunk = decoded.slice(3);
+  if (shape === 'id') return isRowId(chunk);
+  if (!chunk.startsWith('T:')) return false;
+  let values: unknown;
+  try {
+    values = JSON.parse(chunk.slice(2));
+  } catch {
+    return false;
+  }
+  if (!Array.isArray(values) || values.length !== 2 || JSON.stringify(values) !== chunk.slice(2)) return false;
+  const [first, last] = values as unknown[];
+  const firstOk = shape === 'text,id' ? typeof first === 'string' && first.startsWith('S:') : isRowId(first);
+  return firstOk && isRowId(last);
+}
+
+function checkCursorArgs(field: GraphQLField<unknown, unknown>, parent: GraphQLNamedType, args: Record<string, unknown>) {
+  const shape = shapeOf(parent, field.name);
+  if (!shape) return;
+  for (const name of CURSOR_ARGS) {
+    const value = args[name];
+    if (value == null) continue;
+    if (typeof value !== 'string' || !isCursor(value, shape)) {
+      const length = typeof value === 'string' && value.length > MAX_CURSOR_LENGTH ? ` (it is ${value.length} characters; ours are at most ${MAX_CURSOR_LENGTH})` : '';
+      throw badInput(
+        `"${name}" of ${parent.name}.${field.name} is not a cursor this connection issued${length}: pass a \`cursor\` (or pageInfo's startCursor/endCursor) from the same connection, unchanged`,
+        name,
+      );
+    }
+  }
+}
+
+/** Whether a selection (fragments included) passes `after` or `before` to any field: cached per parsed document. */
+const namesCursors = new WeakMap<FieldNode, boolean>();
+
+function selectsCursors(nodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): boolean {
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return !!s.arguments?.some((a) => a.name.value === 'after' || a.name.value === 'before') || visit(s.selectionSet);
+      if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return visit(fragments[s.name.value]?.selectionSet);
+    });
+  return nodes.some((node) => {
+    let known = namesCursors.get(node);
+    if (known === undefined) {
+      known = !!node.arguments?.some((a) => a.name.value === 'after' || a.name.value === 'before') || visit(node.selectionSet);
+      namesCursors.set(node, known);
+    }
+    return known;
+  });
+}
+
+/**
+ * Checks every `after`/`before` under a root field before it runs. A nested connection's cursor is
+ * read when its parent's query is planned, which is before the nested field's own resolver, so
+ * the root field checks the whole selection it will plan.
+ */
+function checkSelectionCursors(info: GraphQLResolveInfo) {
+  if (!selectsCursors(info.fieldNodes, info.fragments)) return;
+  const { schema, fragments, variableValues } = info;
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined, parent: GraphQLNamedType) => {
+    for (const s of set?.selections ?? []) {
+      if (s.kind === Kind.FIELD) visitField(s, parent);
+      else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet, s.typeCondition ? (schema.getType(s.typeCondition.name.value) ?? parent) : parent);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        const fragment = fragments[s.name.value];
+        const type = fragment && schema.getType(fragment.typeCondition.name.value);
+        if (fragment && type) walk(fragment.selectionSet, type);
+      }
+    }
+  };
+  const visitField = (node: FieldNode, parent: GraphQLNamedType) => {
+    if (!isObjectType(parent) && !isInterfaceType(parent)) return;
+    const field = parent.getFields()[node.name.value];
+    if (!field) return;
+    if (field.args.some((a) => a.name === 'after' || a.name === 'before')) {
+      let args: Record<string, unknown>;
+      try {
+        args = getArgumentValues(field, node, variableValues);
+      } catch {
+        return; // Execution reports arguments it cannot coerce.
+      }
+      checkCursorArgs(field, parent, args);
+    }
+    walk(node.selectionSet, getNamedType(field.type));
+  };
+  for (const node of info.fieldNodes) visitField(node, info.parentType);
+}
+
+/**
  * The drizzle and relay plugins quietly cut an oversized page down to the maximum. The contract
  * wants a clear error instead, so every field taking `first`/`last` checks them before it runs.
+ * Cursors are checked too: each must be one its connection issued (see `checkSelectionCursors`).
  */
 class ConnectionLimitsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override wrapResolve(
     resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): GraphQLFieldResolver<unknown, Types['Context'], object> {
-    if (!('first' in fieldConfig.args) && !('last' in fieldConfig.args)) return resolver;
+    const root = fieldConfig.kind === 'Query' || fieldConfig.kind === 'Mutation' || fieldConfig.kind === 'Subscription';
+    const paged = 'first' in fieldConfig.args || 'last' in fieldConfig.args;
+    if (!root && !paged) return resolver;
     return (parent, args, context, info) => {
-      checkPageArg(args as Record<string, unknown>, 'first');
-      checkPageArg(args as Record<string, unknown>, 'last');
+      if (root) checkSelectionCursors(info);
+      if (paged) {
+        checkPageArg(args as Record<string, unknown>, 'first');
+        checkPageArg(args as Record<string, unknown>, 'last');
+      }
       return resolver(parent, args, context, info);
     };
+  }
+
+  override afterBuild(schema: GraphQLSchema): GraphQLSchema {
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) && !isInterfaceType(type)) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (field.args.some((a) => a.name === 'after' || a.name === 'before') && !shapeOf(type, field.name)) {
+          throw new Error(`${type.name}.${field.name} takes a cursor: say what its cursors hold in CURSORS (src/graphql/connection-limits.ts)`);
+        }
+      }
+    }
+    return schema;
   }
 }
 
