@@ -224,7 +224,7 @@ describe('npm run import / export', () => {
 
     const notJson = await runCli('src/cli/import.ts', ['-'], env, '{ "format": ');
     expect(notJson.code).toBe(1);
-    expect(notJson.stderr).toMatch(/^claimgraph import: stdin is not JSON: .*nothing was written\n$/);
+    expect(notJson.stderr).toMatch(/^claimgraph import: stdin was not imported; nothing was written\. 1 problem\(s\):\n {2}\$: not JSON: /);
     expect(count()).toBe(n);
     before.close();
   });

@@ -1,25 +1,43 @@
 import { readFileSync } from 'node:fs';
-import { ImportError, importDocument } from '../model/import';
+import { ImportError, importDocument, parseImportText } from '../model/import';
 import { CliError, counts, fileArgument, openConfiguredDatabase, runCli } from './support';
 
 /**
- * `npm run import -- FILE` (or `-` for stdin): validates the whole document, then upserts it by
- * slug into DATABASE_PATH in one transaction. On any problem it lists them all and writes nothing.
+ * `npm run import -- FILE` (or `-` for stdin): validates the whole document (its JSON text too:
+ * no key twice in one object), then upserts it by slug into DATABASE_PATH in one transaction.
+ * On any problem it lists them all and writes nothing.
  */
 await runCli('import', () => {
   const file = fileArgument('npm run import -- FILE   (a claimgraph/v1 JSON document; - reads stdin)');
   const name = file === '-' ? 'stdin' : file;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    bytes = readFileSync(file === '-' ? 0 : file);
   } catch (error) {
     throw new CliError(`cannot read ${name}: ${(error as Error).message}`);
   }
+  let text: string;
+  try {
+    // Fatal: bytes that are not UTF-8 would otherwise become replacement characters in the graph.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new CliError(`${name} is not UTF-8 text; nothing was written`);
+  }
+  const refuse = (error: ImportError) => {
+    const lines = error.issues.map((issue) => `  ${issue.path}: ${issue.message}`);
+    if (error.stage === 'shape') lines.push('(References to other rows are checked once these are fixed.)');
+    process.stderr.write(
+      `claimgraph import: ${name} was not imported; nothing was written. ${error.issues.length} problem(s):\n${lines.join('\n')}\n`,
+    );
+    process.exitCode = 1;
+  };
   let document: unknown;
   try {
-    document = JSON.parse(text);
+    // Before the database is opened: a file that is not a document creates none.
+    document = parseImportText(text);
   } catch (error) {
-    throw new CliError(`${name} is not JSON: ${(error as Error).message}; nothing was written`);
+    if (!(error instanceof ImportError)) throw error;
+    return refuse(error);
   }
 
   const { db, path } = openConfiguredDatabase({ create: true });
@@ -30,12 +48,7 @@ await runCli('import', () => {
     );
   } catch (error) {
     if (!(error instanceof ImportError)) throw error;
-    const lines = error.issues.map((issue) => `  ${issue.path}: ${issue.message}`);
-    if (error.stage === 'shape') lines.push('(References to other rows are checked once these are fixed.)');
-    process.stderr.write(
-      `claimgraph import: ${name} was not imported; nothing was written. ${error.issues.length} problem(s):\n${lines.join('\n')}\n`,
-    );
-    process.exitCode = 1;
+    refuse(error);
   } finally {
     db.$client.close();
   }

@@ -34,6 +34,11 @@ export const MAX_LENGTH = {
   url: 2000,
 } as const;
 
+/** The most items a list takes: aliases, a claim's entities, citations and contradictions, a relationship's claims. */
+export const MAX_ITEMS = 50;
+
+const list = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_ITEMS, `at most ${MAX_ITEMS} items`);
+
 export const slug = z
   .string()
   .max(200, 'a slug is at most 200 characters')
@@ -88,7 +93,7 @@ const participant = z.strictObject({ entity: slug, role: text(MAX_LENGTH.role) }
 const entityFields = z.strictObject({
   kind: z.enum(ENTITY_KINDS),
   name: text(MAX_LENGTH.name),
-  aliases: z.array(text(MAX_LENGTH.alias)).optional(),
+  aliases: list(text(MAX_LENGTH.alias)).optional(),
   description: text(MAX_LENGTH.description).optional(),
   wikidataId: wikidataId.optional(),
   foundedOn: partialDate.optional(),
@@ -173,9 +178,9 @@ const claim = z
     claimant: slug.optional(),
     attribution: z.enum(ATTRIBUTIONS).default('DIRECT'),
     appearsIn: slug,
-    about: z.array(slug).min(1, 'a claim is about at least one entity'),
-    citations: z.array(citation).optional(),
-    contradicts: z.array(slug).optional(),
+    about: list(slug).min(1, 'a claim is about at least one entity'),
+    citations: list(citation).optional(),
+    contradicts: list(slug).optional(),
     validFrom: partialDate.optional(),
     validTo: partialDate.optional(),
   })
@@ -197,15 +202,19 @@ const relationship = z
     object: slug,
     validFrom: partialDate.optional(),
     validTo: partialDate.optional(),
-    claims: z.array(slug).optional(),
+    claims: list(slug).optional(),
   })
   .superRefine((r, ctx) =>
     report(ctx, [
       ...(endsBeforeStart(r.validFrom, r.validTo) ? [{ path: ['validTo'], message: 'ends before validFrom' }] : []),
+      ...(r.subject === r.object ? [{ path: ['object'], message: 'a relationship links two different entities' }] : []),
       ...duplicates(r.claims, (a) => a, ['claims'], 'this claim'),
     ]),
   )
   .meta({ id: 'Relationship', description: 'A dated link between two entities: subject -predicate-> object.' });
+
+/** The sections of a document, in the order rows are written. */
+export const SECTIONS = ['entities', 'sources', 'claims', 'relationships'] as const;
 
 /** A section: rows keyed by slug. */
 const slugMap = <T extends z.ZodType>(value: T) => z.record(slug, value);
@@ -256,11 +265,16 @@ function issueMessage(issue: z.core.$ZodIssue): string {
  */
 export function parseImportDocument(input: unknown): { doc: ImportDocument; issues: [] } | { doc: null; issues: ImportIssue[] } {
   const result = ImportDocument.safeParse(input);
-  if (result.success) return { doc: result.data, issues: [] };
-  return {
-    doc: null,
-    issues: result.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issueMessage(issue) })),
-  };
+  const issues = result.success ? [] : result.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issueMessage(issue) }));
+  // JSON.parse keeps a "__proto__" key as an ordinary one, but zod's records skip it silently.
+  for (const section of SECTIONS) {
+    const rows = (input as Record<string, unknown> | null)?.[section];
+    if (rows !== null && typeof rows === 'object' && Object.hasOwn(rows, '__proto__')) {
+      issues.push({ path: jsonPath([section, '__proto__']), message: `not a valid slug: ${slug.safeParse('__proto__').error!.issues[0]!.message}` });
+    }
+  }
+  if (result.success && issues.length === 0) return { doc: result.data, issues: [] };
+  return { doc: null, issues };
 }
 
 /**

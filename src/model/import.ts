@@ -1,12 +1,16 @@
 import type { Database } from 'better-sqlite3';
 import type { Db } from '../db';
 import {
+  type ImportClaim,
   type ImportDocument,
-  type ImportIssue,
   type ImportEntity,
+  type ImportIssue,
+  type ImportRelationship,
+  type ImportSource,
   jsonPath,
   parseImportDocument,
 } from './import-format';
+import { duplicateKeys, MAX_JSON_DEPTH, nestsDeeperThan } from './json';
 
 /**
  * Why a document was refused. `stage` says which check found the problems: the document's shape
@@ -37,6 +41,33 @@ const SINGULAR = { entities: 'entity', sources: 'source', claims: 'claim' } as c
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
 
 /**
+ * Reads an import document from its JSON text, refusing what JSON.parse would let through
+ * quietly: a key named twice in one object (the last would win, even for a slug), and nesting
+ * deeper than any document has.
+ */
+export function parseImportText(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ImportError([{ path: '$', message: `not JSON: ${(error as Error).message}` }]);
+  }
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+    throw new ImportError([{ path: '$', message: `arrays and objects nest more than ${MAX_JSON_DEPTH} levels deep; no document does` }]);
+  }
+  const repeated = duplicateKeys(text);
+  if (repeated.length > 0) {
+    throw new ImportError(
+      repeated.map(({ path, line, column }) => ({
+        path: jsonPath(path),
+        message: `this key is named twice in one object (again at line ${line}, column ${column}); JSON keeps only the last, so name it once`,
+      })),
+    );
+  }
+  return value;
+}
+
+/**
  * Validates the whole document, then upserts it by natural key in one transaction.
  * Rows whose values already match are left alone, so importing the same file twice changes nothing.
  */
@@ -50,6 +81,14 @@ export function importDocument(db: Db, input: unknown): ImportReport {
   return client.transaction(() => new Importer(client, doc).run()).immediate();
 }
 
+/** A document's sections as maps: a slug such as "constructor" is then an ordinary key. */
+interface Rows {
+  entities: Map<string, ImportEntity>;
+  sources: Map<string, ImportSource>;
+  claims: Map<string, ImportClaim>;
+  relationships: Map<string, ImportRelationship>;
+}
+
 class Importer {
   private readonly report: ImportReport = {
     created: { entities: 0, sources: 0, claims: 0, relationships: 0, citations: 0 },
@@ -61,16 +100,25 @@ class Importer {
     claims: new Map(),
   };
 
+  private readonly doc: Rows;
+
   constructor(
     private readonly client: Database,
-    private readonly doc: ImportDocument,
-  ) {}
+    doc: ImportDocument,
+  ) {
+    this.doc = {
+      entities: new Map(Object.entries(doc.entities)),
+      sources: new Map(Object.entries(doc.sources)),
+      claims: new Map(Object.entries(doc.claims)),
+      relationships: new Map(Object.entries(doc.relationships)),
+    };
+  }
 
   run(): ImportReport {
     this.checkReferences();
-    for (const [slug, entity] of Object.entries(this.doc.entities)) this.upsertEntity(slug, entity);
-    for (const [slug, entity] of Object.entries(this.doc.entities)) this.linkEntity(slug, entity);
-    for (const [slug, source] of Object.entries(this.doc.sources)) {
+    for (const [slug, entity] of this.doc.entities) this.upsertEntity(slug, entity);
+    for (const [slug, entity] of this.doc.entities) this.linkEntity(slug, entity);
+    for (const [slug, source] of this.doc.sources) {
       const id = this.upsert('sources', slug, {
         kind: source.kind,
         title: source.title,
@@ -82,7 +130,7 @@ class Importer {
       });
       this.ids.sources.set(slug, id);
     }
-    for (const [slug, claim] of Object.entries(this.doc.claims)) {
+    for (const [slug, claim] of this.doc.claims) {
       const id = this.upsert('claims', slug, {
         text: claim.text,
         kind: claim.kind,
@@ -94,9 +142,9 @@ class Importer {
       });
       this.ids.claims.set(slug, id);
     }
-    for (const [slug, claim] of Object.entries(this.doc.claims)) this.linkClaim(slug, claim);
+    for (const [slug, claim] of this.doc.claims) this.linkClaim(slug, claim);
     this.linkContradictions();
-    for (const [slug, rel] of Object.entries(this.doc.relationships)) {
+    for (const [slug, rel] of this.doc.relationships) {
       const id = this.upsert('relationships', slug, {
         subject_id: this.idOf('entities', rel.subject),
         predicate: rel.predicate,
@@ -117,25 +165,25 @@ class Importer {
   private checkReferences() {
     const issues: ImportIssue[] = [];
     const exists = (table: 'entities' | 'sources' | 'claims', slug: string) =>
-      (table in this.doc && slug in this.doc[table]) ||
-      this.client.prepare(`SELECT 1 FROM ${table} WHERE slug = ?`).get(slug) !== undefined;
+      this.doc[table].has(slug) || this.client.prepare(`SELECT 1 FROM ${table} WHERE slug = ?`).get(slug) !== undefined;
     const kindOf = (slug: string): string | undefined =>
-      this.doc.entities[slug]?.kind ??
+      this.doc.entities.get(slug)?.kind ??
       (this.client.prepare('SELECT kind FROM entities WHERE slug = ?').get(slug) as { kind: string } | undefined)?.kind;
     const need = (table: 'entities' | 'sources' | 'claims', slug: string | undefined, path: PropertyKey[]) => {
       if (slug !== undefined && !exists(table, slug)) {
         issues.push({ path: jsonPath(path), message: `no ${SINGULAR[table]} "${slug}" in the document or the database` });
       }
     };
-    for (const [slug, e] of Object.entries(this.doc.entities)) {
+    for (const [slug, e] of this.doc.entities) {
       need('entities', e.developer, ['entities', slug, 'developer']);
+      if (e.developer === slug) issues.push({ path: jsonPath(['entities', slug, 'developer']), message: 'a product cannot be its own developer' });
       e.participants?.forEach((p, i) => {
         need('entities', p.entity, ['entities', slug, 'participants', i, 'entity']);
         if (p.entity === slug) issues.push({ path: jsonPath(['entities', slug, 'participants', i, 'entity']), message: 'an event cannot take part in itself' });
       });
     }
-    for (const [slug, s] of Object.entries(this.doc.sources)) need('entities', s.publisher, ['sources', slug, 'publisher']);
-    for (const [slug, c] of Object.entries(this.doc.claims)) {
+    for (const [slug, s] of this.doc.sources) need('entities', s.publisher, ['sources', slug, 'publisher']);
+    for (const [slug, c] of this.doc.claims) {
       need('entities', c.claimant, ['claims', slug, 'claimant']);
       need('sources', c.appearsIn, ['claims', slug, 'appearsIn']);
       c.about.forEach((a, i) => need('entities', a, ['claims', slug, 'about', i]));
@@ -145,17 +193,47 @@ class Importer {
         if (other === slug) issues.push({ path: jsonPath(['claims', slug, 'contradicts', i]), message: 'a claim cannot contradict itself' });
       });
     }
-    for (const [slug, r] of Object.entries(this.doc.relationships)) {
+    for (const [slug, r] of this.doc.relationships) {
       need('entities', r.subject, ['relationships', slug, 'subject']);
       need('entities', r.object, ['relationships', slug, 'object']);
       r.claims?.forEach((c, i) => need('claims', c, ['relationships', slug, 'claims', i]));
     }
-    for (const [slug, e] of Object.entries(this.doc.entities)) {
+    for (const [slug, e] of this.doc.entities) {
       if (e.participants && kindOf(slug) !== 'EVENT') {
         issues.push({ path: jsonPath(['entities', slug, 'participants']), message: 'only events have participants' });
       }
     }
+    issues.push(...this.sameRelationships());
     if (issues.length > 0) throw new ImportError(issues, 'references');
+  }
+
+  /**
+   * A link (subject, predicate, object and validity) is recorded once, as createRelationship
+   * insists: two slugs for the same link, in the document or one of them in the database, are refused.
+   */
+  private sameRelationships(): ImportIssue[] {
+    const issues: ImportIssue[] = [];
+    const key = (r: ImportRelationship) => JSON.stringify([r.subject, r.predicate, r.object, r.validFrom ?? null, r.validTo ?? null]);
+    const first = new Map<string, string>();
+    const stored = this.client.prepare(
+      `SELECT r.slug FROM relationships r JOIN entities s ON s.id = r.subject_id JOIN entities o ON o.id = r.object_id
+       WHERE s.slug = ? AND r.predicate = ? AND o.slug = ? AND r.valid_from IS ? AND r.valid_to IS ? AND r.slug <> ?`,
+    );
+    for (const [slug, r] of this.doc.relationships) {
+      const other = first.get(key(r));
+      if (other !== undefined) {
+        issues.push({ path: jsonPath(['relationships', slug]), message: `the same link as relationship "${other}" (subject, predicate, object and validity); record it once` });
+        continue;
+      }
+      first.set(key(r), slug);
+      const rows = stored.all(r.subject, r.predicate, r.object, r.validFrom ?? null, r.validTo ?? null, slug) as { slug: string }[];
+      // A stored link the document moves elsewhere no longer counts; the document's own rows were compared above.
+      const clash = rows.find((row) => !this.doc.relationships.has(row.slug));
+      if (clash) {
+        issues.push({ path: jsonPath(['relationships', slug]), message: `the same link as relationship "${clash.slug}" already in the database (subject, predicate, object and validity); record it once` });
+      }
+    }
+    return issues;
   }
 
   private idOf(table: 'entities' | 'sources' | 'claims', slug: string): number {
@@ -233,7 +311,7 @@ class Importer {
     return changed;
   }
 
-  private linkClaim(slug: string, claim: ImportDocument['claims'][string]) {
+  private linkClaim(slug: string, claim: ImportClaim) {
     const id = this.idOf('claims', slug);
     let changed = this.syncSet('claim_subjects', 'claim_id', id, 'entity_id', claim.about.map((a) => this.idOf('entities', a)));
     const wanted = new Map(
@@ -273,7 +351,7 @@ class Importer {
       wanted.get(a)!.add(b);
     };
     const inDocument = new Set<number>();
-    for (const [slug, claim] of Object.entries(this.doc.claims)) {
+    for (const [slug, claim] of this.doc.claims) {
       const id = this.idOf('claims', slug);
       inDocument.add(id);
       if (!wanted.has(id)) wanted.set(id, new Set());

@@ -5,7 +5,7 @@ import { citations, claimContradictions, claims, claimSubjects, type CitationRow
 import type { Db } from '../../db';
 import { conflict, notFound } from '../../errors';
 import { encodeGlobalID } from '../../graphql/global-id';
-import { endsBeforeStart, MAX_LENGTH, partialDate, slug, text } from '../import-format';
+import { endsBeforeStart, MAX_ITEMS, MAX_LENGTH, partialDate, slug, text } from '../import-format';
 import {
   citationRef,
   claimRef,
@@ -43,9 +43,9 @@ export const CreateClaimInput = z
     claimantId: entityRef.nullish(),
     attribution: z.enum(ATTRIBUTIONS).nullish(),
     appearsInId: sourceRef,
-    aboutIds: uniqueList(entityRef, 50, (r) => r.id, 'this entity').min(1, 'a claim is about at least one entity'),
-    citations: uniqueList(CitationInput, 50, citationKey, 'a citation of this source with this stance and locator').nullish(),
-    contradictsIds: uniqueList(claimRef, 50, (r) => r.id, 'this claim').nullish(),
+    aboutIds: uniqueList(entityRef, MAX_ITEMS, (r) => r.id, 'this entity').min(1, 'a claim is about at least one entity'),
+    citations: uniqueList(CitationInput, MAX_ITEMS, citationKey, 'a citation of this source with this stance and locator').nullish(),
+    contradictsIds: uniqueList(claimRef, MAX_ITEMS, (r) => r.id, 'this claim').nullish(),
     validFrom: partialDate.nullish(),
     validTo: partialDate.nullish(),
   })

@@ -9,6 +9,7 @@ import {
   endsBeforeStart,
   KIND_FIELDS,
   kindsWith,
+  MAX_ITEMS,
   MAX_LENGTH,
   partialDate,
   slug,
@@ -28,7 +29,7 @@ import {
 } from './common';
 import { freeSlug, slugify, slugTaken } from './slugs';
 
-const aliases = uniqueList(text(MAX_LENGTH.alias), 50, (alias) => alias.toLowerCase(), 'this alias (ignoring case)');
+const aliases = uniqueList(text(MAX_LENGTH.alias), MAX_ITEMS, (alias) => alias.toLowerCase(), 'this alias (ignoring case)');
 
 /** The fields every entity may have, besides its name, and the kind-specific ones. */
 const optionalFields = {
