@@ -167,6 +167,15 @@ describe('text', () => {
     expect(snapshot(app.db)).toEqual(before);
   });
 
+  it.each(REFUSED)('refuses %s in a clientMutationId, naming it', async (_, value) => {
+    const before = snapshot(app.db);
+    const res = await app.mutate('mutation($input: CreateSourceInput!) { createSource(input: $input) { __typename } }', {
+      input: { kind: 'PRIMARY', title: 'A page', clientMutationId: `retry-${value}` },
+    });
+    badInput(res, 'input.clientMutationId');
+    expect(snapshot(app.db)).toEqual(before);
+  });
+
   it('refuses a lone surrogate sent as the JSON escape "\\ud800", as a client writes it', async () => {
     const body = `{"query":"mutation($input: CreateEntityInput!) { createEntity(input: $input) { __typename } }","variables":{"input":{"kind":"PERSON","name":"Elon \\ud800"}}}`;
     const res = await app.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...app.auth }, body });

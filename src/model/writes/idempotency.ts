@@ -3,7 +3,7 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import { idempotencyKeys } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { conflict } from '../../errors';
-import { badField, inTransaction } from './common';
+import { badField, inTransaction, textProblem } from './common';
 
 /** A clientMutationId is 1 to this many characters. */
 export const CLIENT_MUTATION_ID_MAX_LENGTH = 200;
@@ -43,6 +43,9 @@ export function writeOnce<R>(db: Db, key: MutationKey | null, write: () => R): R
   if (clientMutationId.length < 1 || clientMutationId.length > CLIENT_MUTATION_ID_MAX_LENGTH) {
     throw badField(FIELD, `must be 1 to ${CLIENT_MUTATION_ID_MAX_LENGTH} characters; it has ${clientMutationId.length}`);
   }
+  // Stored as UTF-8, two ids with different unpaired surrogates would become the same key.
+  const problem = textProblem(clientMutationId);
+  if (problem) throw badField(FIELD, problem);
   const inputHash = sha256(JSON.stringify(canonical(key.input)));
   const cutoff = new Date(Date.now() - IDEMPOTENCY_KEY_HOURS * 3_600_000).toISOString();
   const thisKey = and(eq(idempotencyKeys.writer, writer), eq(idempotencyKeys.clientMutationId, clientMutationId));
