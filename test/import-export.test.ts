@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { IMPORT_SCHEMA_FILE, printedImportSchema } from '../src/cli/print-import-schema';
 import { migrateDatabase, openDatabase } from '../src/db';
 import { exportDocument, serializeDocument } from '../src/model/export';
-import { ImportError, importDocument } from '../src/model/import';
+import { ImportError, importDocument, parseImportText } from '../src/model/import';
+import { MAX_JSON_DEPTH } from '../src/model/json';
 import { SEED_FILE } from '../src/model/seed';
 import { createTestApp, TEST_TOKEN } from './support/app';
 import { runCli } from './support/server';
@@ -163,6 +164,107 @@ describe('import', () => {
   });
 });
 
+/** Imports the JSON `text` as the CLI does, expecting it refused; returns the problems as "path: message" lines. */
+function textProblems(db: Parameters<typeof importDocument>[0], text: string): string[] {
+  try {
+    importDocument(db, parseImportText(text));
+  } catch (error) {
+    if (error instanceof ImportError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  throw new Error('the document was imported');
+}
+
+describe('import refuses what the API refuses, whole, with JSON paths', () => {
+  const FORMAT = '"format": "claimgraph/v1"';
+  const refused = (text: string) => {
+    const db = createTestApp().db;
+    const before = snapshot(db);
+    const found = textProblems(db, text);
+    expect(snapshot(db)).toEqual(before);
+    return found;
+  };
+
+  it('a key named twice in one object, a slug included, however it is escaped', () => {
+    const text = `{ ${FORMAT}, "entities": {
+      "ada": { "kind": "PERSON", "name": "Ada" },
+      "ada": { "kind": "PERSON", "name": "Ada Lovelace", "name": "Augusta" },
+      "\u0062": { "kind": "PLACE", "name": "B" }, "b": { "kind": "PLACE", "name": "B again" } } }`;
+    expect(refused(text)).toEqual([
+      '$.entities.ada: this key is named twice in one object (again at line 3, column 7); JSON keeps only the last, so name it once',
+      '$.entities.ada.name: this key is named twice in one object (again at line 3, column 58); JSON keeps only the last, so name it once',
+      '$.entities.b: this key is named twice in one object (again at line 4, column 46); JSON keeps only the last, so name it once',
+    ]);
+  });
+
+  it('"__proto__" as a slug, which JSON.parse keeps and a plain object would drop', () => {
+    expect(refused(`{ ${FORMAT}, "entities": { "__proto__": { "kind": "PLACE", "name": "Nowhere" } } }`)).toEqual([
+      '$.entities.__proto__: not a valid slug: a slug is lowercase letters and digits joined by single hyphens',
+    ]);
+    expect(refused(`{ ${FORMAT}, "__proto__": { "entities": {} } }`)).toEqual(['$: Unrecognized key: "__proto__"']);
+  });
+
+  it('slugs named like Object.prototype\'s members are ordinary: "constructor" imports, or is missing with its path', () => {
+    expect(refused(`{ ${FORMAT}, "relationships": { "r": { "subject": "constructor", "predicate": "knows", "label": "knows", "object": "elon-musk" } } }`)).toEqual([
+      '$.relationships.r.subject: no entity "constructor" in the document or the database',
+    ]);
+    expect(refused(`{ ${FORMAT}, "entities": { "toString": { "kind": "PLACE", "name": "x" } } }`)).toEqual([
+      '$.entities.toString: not a valid slug: a slug is lowercase letters and digits joined by single hyphens',
+    ]);
+    const db = createTestApp().db;
+    const doc = `{ ${FORMAT}, "entities": { "constructor": { "kind": "PERSON", "name": "A Builder" } },
+      "relationships": { "constructor": { "subject": "constructor", "predicate": "knows", "label": "knows", "object": "elon-musk" } } }`;
+    const report = importDocument(db, parseImportText(doc));
+    expect(report.created).toMatchObject({ entities: 1, relationships: 1 });
+    expect(exportDocument(db).relationships!.constructor).toMatchObject({ subject: 'constructor', object: 'elon-musk' });
+  });
+
+  it('a relationship from an entity to itself, and a product that is its own developer', () => {
+    expect(
+      refused(`{ ${FORMAT},
+        "entities": { "robot": { "kind": "PRODUCT", "name": "Robot", "developer": "robot" } },
+        "relationships": { "self": { "subject": "elon-musk", "predicate": "knows", "label": "knows", "object": "elon-musk" } } }`),
+    ).toEqual(['$.relationships.self.object: a relationship links two different entities']);
+    expect(refused(`{ ${FORMAT}, "entities": { "robot": { "kind": "PRODUCT", "name": "Robot", "developer": "robot" } } }`)).toEqual([
+      '$.entities.robot.developer: a product cannot be its own developer',
+    ]);
+  });
+
+  it('the same link under two slugs, in the document or beside one in the database', () => {
+    const seed = seedDocument() as { relationships: Record<string, Record<string, unknown>> };
+    const [stored, link] = Object.entries(seed.relationships)[0]!;
+    const twice = { format: 'claimgraph/v1', relationships: { 'link-a': { ...link, claims: [] }, 'link-b': { ...link, label: 'other words' } } };
+    expect(refused(JSON.stringify(twice))).toEqual([
+      `$.relationships.link-a: the same link as relationship "${stored}" already in the database (subject, predicate, object and validity); record it once`,
+      '$.relationships.link-b: the same link as relationship "link-a" (subject, predicate, object and validity); record it once',
+    ]);
+    // Moving the stored link elsewhere in the same document frees its place.
+    const db = createTestApp().db;
+    importDocument(db, { format: 'claimgraph/v1', relationships: { 'link-a': link, [stored]: { ...link, validFrom: '1999' } } });
+  });
+
+  it('lists longer than the API takes, text with control characters or unpaired surrogates, nesting deeper than any document', () => {
+    const aliases = Array.from({ length: 51 }, (_, i) => `alias ${i}`);
+    const doc = {
+      format: 'claimgraph/v1',
+      entities: { many: { kind: 'PLACE', name: 'Many', aliases }, nul: { kind: 'PLACE', name: '\u0000Nul' }, half: { kind: 'PLACE', name: 'Half \ud800' } },
+      sources: { s: { kind: 'PRIMARY', title: 'Fine', url: 'https://example.org/\u0007' } },
+    };
+    expect(refused(JSON.stringify(doc)).sort()).toEqual(
+      [
+        '$.entities.many.aliases: at most 50 items',
+        '$.entities.nul.name: must not contain control characters: U+0000 at character 0; remove it',
+        '$.entities.half.name: must be well-formed Unicode: an unpaired surrogate U+D800 at character 5; send the whole character',
+        '$.sources.s.url: must not contain control characters: U+0007 at character 20; remove it',
+      ].sort(),
+    );
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(refused(`{ ${FORMAT}, "entities": { "x": { "kind": "PLACE", "name": "x", "aliases": ${deep} } } }`)).toEqual([
+      `$: arrays and objects nest more than ${MAX_JSON_DEPTH} levels deep; no document does`,
+    ]);
+  });
+});
+
 describe('the JSON Schema of the import format', () => {
   it('is committed, and current (run `npm run format:print` after changing the format)', () => {
     expect(readFileSync(IMPORT_SCHEMA_FILE, 'utf8')).toBe(printedImportSchema());
@@ -220,6 +322,18 @@ describe('npm run import / export', () => {
     expect(res.stderr).toMatch(/nothing was written\. 2 problem\(s\):/);
     expect(res.stderr).toContain('  $.entities.bad.name: must not be empty');
     expect(res.stderr).toContain('  $.claims.c.kind: ');
+    expect(count()).toBe(n);
+
+    const twice = await runCli('src/cli/import.ts', ['-'], env, '{ "format": "claimgraph/v1", "entities": { "x": { "kind": "PLACE", "name": "A" }, "x": { "kind": "PLACE", "name": "B" } } }');
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain('  $.entities.x: this key is named twice in one object (again at line 1, column 83)');
+    expect(count()).toBe(n);
+
+    const notUtf8 = join(dir, 'latin1.json');
+    writeFileSync(notUtf8, Buffer.from('{ "format": "claimgraph/v1", "entities": { "x": { "kind": "PLACE", "name": "Caf\xe9" } } }', 'latin1'));
+    const latin1 = await runCli('src/cli/import.ts', [notUtf8], env);
+    expect(latin1.code).toBe(1);
+    expect(latin1.stderr).toMatch(/latin1\.json is not UTF-8 text; nothing was written/);
     expect(count()).toBe(n);
 
     const notJson = await runCli('src/cli/import.ts', ['-'], env, '{ "format": ');
