@@ -64,6 +64,14 @@ describe('cursors', () => {
     badInput(await app.gql('query($c: String) { entities(after: $c) { totalCount } }', { c: idPair }), 'after');
   });
 
+  it('names first/last of a nested connection when they are out of range, before the parent plans it', async () => {
+    for (const [n, message] of [[-1, 'must be 0 or more'], [1000, 'a page holds at most 100']] as const) {
+      const res = await app.gql('query($n: Int) { sources(first: 2) { edges { node { claims(first: $n) { totalCount } } } } }', { n });
+      expect(badInput(res, 'first').message).toContain(message);
+      badInput(await app.gql('query($n: Int) { sources(first: 2) { nodes { claims(last: $n) { totalCount } } } }', { n }), 'last');
+    }
+  });
+
   it('refuses a 200 KB cursor without echoing it', async () => {
     const huge = base64('DC:N:1').padEnd(200_000, 'A');
     for (const query of [ROOT, NESTED]) {

@@ -68,6 +68,7 @@ const CURSORS: Record<string, CursorShape> = {
 export const MAX_CURSOR_LENGTH = 4 * Math.ceil((MAX_LENGTH.name * 6 + 64) / 3);
 
 const CURSOR_ARGS = ['after', 'before'] as const;
+const PAGING_ARGS = new Set(['first', 'last', 'after', 'before']);
 
 function shapeOf(type: GraphQLNamedType, field: string): CursorShape | undefined {
   const own = CURSORS[`${type.name}.${field}`];
@@ -117,14 +118,14 @@ function checkCursorArgs(field: GraphQLField<unknown, unknown>, parent: GraphQLN
   }
 }
 
-/** Whether a selection (fragments included) passes `after` or `before` to any field: cached per parsed document. */
+/** Whether a selection (fragments included) passes paging arguments to any field: cached per parsed document. */
 const namesCursors = new WeakMap<FieldNode, boolean>();
 
 function selectsCursors(nodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): boolean {
   const seen = new Set<string>();
   const visit = (set: SelectionSetNode | undefined): boolean =>
     !!set?.selections.some((s) => {
-      if (s.kind === Kind.FIELD) return !!s.arguments?.some((a) => a.name.value === 'after' || a.name.value === 'before') || visit(s.selectionSet);
+      if (s.kind === Kind.FIELD) return !!s.arguments?.some((a) => PAGING_ARGS.has(a.name.value)) || visit(s.selectionSet);
       if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet);
       if (seen.has(s.name.value)) return false;
       seen.add(s.name.value);
@@ -133,7 +134,7 @@ function selectsCursors(nodes: readonly FieldNode[], fragments: Record<string, F
   return nodes.some((node) => {
     let known = namesCursors.get(node);
     if (known === undefined) {
-      known = !!node.arguments?.some((a) => a.name.value === 'after' || a.name.value === 'before') || visit(node.selectionSet);
+      known = !!node.arguments?.some((a) => PAGING_ARGS.has(a.name.value)) || visit(node.selectionSet);
       namesCursors.set(node, known);
     }
     return known;
@@ -141,9 +142,9 @@ function selectsCursors(nodes: readonly FieldNode[], fragments: Record<string, F
 }
 
 /**
- * Checks every `after`/`before` under a root field before it runs. A nested connection's cursor is
- * read when its parent's query is planned, which is before the nested field's own resolver, so
- * the root field checks the whole selection it will plan.
+ * Checks every paging argument under a root field before it runs. A nested connection's cursor and
+ * page size are read when its parent's query is planned, which is before the nested field's own
+ * resolver, so the root field checks the whole selection it will plan.
  */
 function checkSelectionCursors(info: GraphQLResolveInfo) {
   if (!selectsCursors(info.fieldNodes, info.fragments)) return;
@@ -165,13 +166,15 @@ function checkSelectionCursors(info: GraphQLResolveInfo) {
     if (!isObjectType(parent) && !isInterfaceType(parent)) return;
     const field = parent.getFields()[node.name.value];
     if (!field) return;
-    if (field.args.some((a) => a.name === 'after' || a.name === 'before')) {
+    if (field.args.some((a) => PAGING_ARGS.has(a.name))) {
       let args: Record<string, unknown>;
       try {
         args = getArgumentValues(field, node, variableValues);
       } catch {
         return; // Execution reports arguments it cannot coerce.
       }
+      checkPageArg(args, 'first');
+      checkPageArg(args, 'last');
       checkCursorArgs(field, parent, args);
     }
     walk(node.selectionSet, getNamedType(field.type));
