@@ -1,5 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { PothosValidationError } from '@pothos/core';
+import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
@@ -9,6 +10,7 @@ import { type ErrorCode, UserError } from './errors';
 import type { Context } from './graphql/builder';
 import { PLAYGROUND_TABS } from './graphql/playground';
 import { schema } from './graphql/schema';
+import { truncate } from './log';
 
 /**
  * The production limits, fitted to our own deepest legitimate query (source → claims → about →
@@ -34,6 +36,8 @@ export interface AppOptions {
   apiToken?: string;
   /** Answers repeated reads from memory until the database changes (default on). */
   responseCache?: boolean;
+  /** Log lines this process has dropped because stdout was not read; shown by /health. */
+  droppedLogLines?: () => number;
 }
 
 /** Every error leaves with one of the contract's codes: a person's mistake, or a masked failure. */
@@ -68,7 +72,7 @@ function jsonResponse(fetchAPI: { Response: typeof Response }, body: unknown, st
 }
 
 /** `GET /health`: 200 while the database answers. */
-function useHealth(db: Db): Plugin {
+function useHealth(db: Db, droppedLogLines?: () => number): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== '/health') return;
@@ -82,7 +86,8 @@ function useHealth(db: Db): Plugin {
       } catch {
         ok = false;
       }
-      endResponse(jsonResponse(fetchAPI, { status: ok ? 'ok' : 'unavailable' }, ok ? 200 : 503));
+      const logs = droppedLogLines ? { droppedLogLines: droppedLogLines() } : {};
+      endResponse(jsonResponse(fetchAPI, { status: ok ? 'ok' : 'unavailable', ...logs }, ok ? 200 : 503));
     },
   };
 }
@@ -118,50 +123,142 @@ function useBodyLimit(maxBytes: number): Plugin {
   };
 }
 
-let playgroundHtml: Promise<string> | undefined;
+interface Page {
+  html: string;
+  /** The page's Content-Security-Policy: its own inline scripts run, nothing else does. */
+  policy: string;
+}
+
+/**
+ * The headers every HTML page carries. The playground gets its own policy; any other page gets
+ * one that allows nothing but itself.
+ */
+const PAGE_HEADERS = {
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+} as const;
+const STRICT_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * The playground's policy. Its one inline script runs by its hash; styles must be allowed inline
+ * because the editor (Monaco) writes <style> elements at run time, which no hash can name; its
+ * language workers start from blob: URLs it makes; icons and fonts are data: URLs.
+ */
+function playgroundPolicy(html: string): string {
+  const hashes = [...html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/gi)].map(
+    (match) => `'sha256-${createHash('sha256').update(match[1]!, 'utf8').digest('base64')}'`,
+  );
+  return [
+    "default-src 'none'",
+    `script-src ${hashes.join(' ')}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    'worker-src blob:',
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+let playgroundPage: Promise<Page> | undefined;
 
 /**
  * The playground page, assets inlined: it loads nothing from outside this process. Its bundle
  * (about 50 MB once loaded) is imported on the first visit, so a server only ever asked for
  * GraphQL never holds it.
  */
-function playground(): Promise<string> {
-  playgroundHtml ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) =>
-    renderGraphiQL({
+function playground(): Promise<Page> {
+  playgroundPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => {
+    const html = renderGraphiQL({
       title: 'claimgraph',
       defaultTabs: PLAYGROUND_TABS,
       defaultQuery: PLAYGROUND_TABS[0]!.query ?? undefined,
-    }),
-  );
-  return playgroundHtml;
+    });
+    return { html, policy: playgroundPolicy(html) };
+  });
+  return playgroundPage;
 }
 
-export function createApp({ db, logger, apiToken, responseCache = true }: AppOptions) {
+/** Security headers on HTML pages: no framing, no type sniffing, no referrer, a Content-Security-Policy. */
+function usePageHeaders(graphqlEndpoint: string): Plugin {
+  return {
+    async onResponse({ request, response }) {
+      if (!response.headers.get('content-type')?.startsWith('text/html')) return;
+      for (const [name, value] of Object.entries(PAGE_HEADERS)) response.headers.set(name, value);
+      const isPlayground = playgroundPage && new URL(request.url).pathname === graphqlEndpoint;
+      response.headers.set('content-security-policy', isPlayground ? (await playground()).policy : STRICT_POLICY);
+    },
+  };
+}
+
+/** A client's mistake (the answer names a contract code), as opposed to a failure of ours. */
+function isClientMistake(error: unknown, original: unknown): boolean {
+  if (original instanceof PothosValidationError) return true;
+  if (!(error instanceof GraphQLError) || (original && !(original instanceof GraphQLError))) return false;
+  return error.extensions?.code !== 'INTERNAL_SERVER_ERROR';
+}
+
+/**
+ * yoga writes an error line for every error maskError replaces, stack and all, whatever it was.
+ * maskError logs each error itself, at the level it deserves, so those lines are left out here.
+ */
+function withoutMaskedErrorLines(logger: YogaLogger, logged: WeakSet<object>): YogaLogger {
+  return {
+    debug: (...args) => logger.debug(...args),
+    info: (...args) => logger.info(...args),
+    warn: (...args) => logger.warn(...args),
+    error: (...args) => {
+      if (args.length === 1 && typeof args[0] === 'object' && args[0] !== null && logged.has(args[0])) return;
+      logger.error(...args);
+    },
+  };
+}
+
+const GRAPHQL_ENDPOINT = '/graphql';
+
+export function createApp({ db, logger, apiToken, responseCache = true, droppedLogLines }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
+  const log: YogaLogger = logger ?? console;
+  const logged = new WeakSet<object>();
   return createYoga<{}, Context>({
     schema,
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
     context: ({ request }) => ({ db, ...writeAccess(request.headers.get('authorization')) }),
-    logging: logger ?? 'info',
+    logging: withoutMaskedErrorLines(log, logged),
     landingPage: false,
     // useBodyLimit bounds every body by its Content-Length before it is read.
     maxRequestBodySize: false,
     // Ours answers /health after asking the database; yoga's own would answer first without asking.
     healthCheckEndpoint: '/.yoga-health-disabled',
     graphiql: true,
-    renderGraphiQL: playground,
+    renderGraphiQL: async () => (await playground()).html,
     maskedErrors: {
+      // A client's mistake is one info line: its code, its message and where, each cut short (a
+      // 200 KB cursor is quoted in its message) and no stack. Anything else is an error, with its stack.
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
-        if (original instanceof PothosValidationError) {
-          return new UserError('BAD_USER_INPUT', original.message);
+        if (typeof error === 'object' && error !== null) logged.add(error);
+        if (isClientMistake(error, original)) {
+          const answer =
+            original instanceof PothosValidationError ? new UserError('BAD_USER_INPUT', original.message) : (error as GraphQLError);
+          const code = withCode(answer).extensions.code;
+          const path = (error as GraphQLError).path?.join('.');
+          log.info(
+            { code, error: truncate(answer.message), path: path === undefined ? undefined : truncate(path) },
+            `refused a request: ${code}`,
+          );
+          return answer;
         }
-        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
-        (logger ?? console).error(original ?? error);
+        log.error({ err: original ?? error, path: error instanceof GraphQLError ? error.path?.join('.') : undefined }, 'unexpected failure');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
     plugins: [
-      useHealth(db),
+      usePageHeaders(GRAPHQL_ENDPOINT),
+      useHealth(db, droppedLogLines),
       useBodyLimit(LIMITS.maxBodyBytes),
       EnvelopArmorPlugin({
         maxDepth: { n: LIMITS.maxDepth, ignoreIntrospection: true },
