@@ -66,12 +66,12 @@ export function createLog(level: Level | 'silent'): ProcessLog {
   });
   destination.on('drain', () => {
     pending = 0;
-    for (const callback of waiting.splice(0)) callback();
     if (unreported > 0 && !broken) {
       const lines = unreported;
       unreported = 0;
       log.warn({ droppedLogLines: lines, droppedSinceStart: dropped }, `dropped ${lines} log lines while stdout was not being read`);
     }
+    if (pending === 0) for (const callback of waiting.splice(0)) callback();
   });
   const sink = {
     write(line: string) {
