@@ -2,7 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { PothosValidationError } from '@pothos/core';
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
+import { createLogger, createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
 import type { Db } from './db';
@@ -221,7 +221,7 @@ const GRAPHQL_ENDPOINT = '/graphql';
 
 export function createApp({ db, logger, apiToken, responseCache = true, droppedLogLines }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
-  const log: YogaLogger = logger ?? console;
+  const log: YogaLogger = logger ?? createLogger('info');
   const logged = new WeakSet<object>();
   return createYoga<{}, Context>({
     schema,
