@@ -5,11 +5,12 @@ import { GraphQLError } from 'graphql';
 import { createLogger, createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
-import type { Db } from './db';
-import { type ErrorCode, UserError } from './errors';
+import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, noteStorageFault, onDatabaseLost, sqliteCode, storageFault } from './db';
+import { type ErrorCode, UserError, unavailable } from './errors';
 import type { Context } from './graphql/builder';
 import { PLAYGROUND_TABS } from './graphql/playground';
 import { schema } from './graphql/schema';
+import { LOCK_RETRY_AFTER_MS } from './graphql/write-guard';
 import { truncate } from './log';
 
 /**
@@ -71,23 +72,40 @@ function jsonResponse(fetchAPI: { Response: typeof Response }, body: unknown, st
   });
 }
 
-/** `GET /health`: 200 while the database answers. */
-function useHealth(db: Db, droppedLogLines?: () => number): Plugin {
+/**
+ * `GET /health`: 200 `{"status":"ok"}` while the database answers and takes writes; 503
+ * `{"status":"degraded"}` while writes fail for want of disk (see databaseHealth), and 503
+ * `{"status":"unavailable"}` once the database file is gone or replaced, or does not answer.
+ * Once the file is lost, every GraphQL request is refused too (the response cache included): the
+ * process serves nothing from a database it no longer shares with the next start.
+ */
+function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => number): Plugin {
+  onDatabaseLost(db.$client, (reason) =>
+    log.error(`${reason}: refusing every request. Restart the server (restore the file from a backup first if it is gone); writes acknowledged before this are in the lost file.`),
+  );
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname !== '/health') return;
+      if (url.pathname !== '/health') {
+        const lost = databaseLost(db.$client, FILE_CHECK_INTERVAL_MS);
+        if (!lost || (request.method === 'GET' && request.headers.get('accept')?.includes('text/html'))) return;
+        const refusal = unavailable(`The server lost its database (${lost}); nothing is served until it restarts. Retry later.`, FAULT_RETRY_AFTER_MS);
+        endResponse(jsonResponse(fetchAPI, { errors: [refusal.toJSON()] }, 200));
+        return;
+      }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
         return;
       }
-      let ok = true;
-      try {
-        db.$client.prepare('SELECT 1').get();
-      } catch {
-        ok = false;
+      let health: DatabaseHealth = databaseHealth(db.$client);
+      if (health.status !== 'unavailable') {
+        try {
+          db.$client.prepare('SELECT 1').get();
+        } catch (error) {
+          health = { status: 'unavailable', reason: `the database does not answer (${(error as Error).message})`, since: new Date().toISOString() };
+        }
       }
       const logs = droppedLogLines ? { droppedLogLines: droppedLogLines() } : {};
-      endResponse(jsonResponse(fetchAPI, { status: ok ? 'ok' : 'unavailable', ...logs }, ok ? 200 : 503));
+      endResponse(jsonResponse(fetchAPI, { ...health, ...logs }, health.status === 'ok' ? 200 : 503));
     },
   };
 }
@@ -194,13 +212,6 @@ function usePageHeaders(graphqlEndpoint: string): Plugin {
   };
 }
 
-/** A client's mistake (the answer names a contract code), as opposed to a failure of ours. */
-function isClientMistake(error: unknown, original: unknown): boolean {
-  if (original instanceof PothosValidationError) return true;
-  if (!(error instanceof GraphQLError) || (original && !(original instanceof GraphQLError))) return false;
-  return error.extensions?.code !== 'INTERNAL_SERVER_ERROR';
-}
-
 /**
  * yoga writes an error line for every error maskError replaces, stack and all, whatever it was.
  * maskError logs each error itself, at the level it deserves, so those lines are left out here.
@@ -236,21 +247,33 @@ export function createApp({ db, logger, apiToken, responseCache = true, droppedL
     graphiql: true,
     renderGraphiQL: async () => (await playground()).html,
     maskedErrors: {
-      // A client's mistake is one info line: its code, its message and where, each cut short (a
-      // 200 KB cursor is quoted in its message) and no stack. Anything else is an error, with its stack.
+      // A refusal (a client's mistake, or the lock held) is one info line: its code, its message and
+      // where, each cut short (a 200 KB cursor is quoted in its message) and no stack. A storage
+      // fault is a warning; anything else is an error, with its stack.
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
         if (typeof error === 'object' && error !== null) logged.add(error);
-        if (isClientMistake(error, original)) {
-          const answer =
-            original instanceof PothosValidationError ? new UserError('BAD_USER_INPUT', original.message) : (error as GraphQLError);
+        const refused = (answer: GraphQLError) => {
           const code = withCode(answer).extensions.code;
           const path = (error as GraphQLError).path?.join('.');
-          log.info(
-            { code, error: truncate(answer.message), path: path === undefined ? undefined : truncate(path) },
-            `refused a request: ${code}`,
-          );
+          log.info({ code, error: truncate(answer.message), path: path === undefined ? undefined : truncate(path) }, `refused a request: ${code}`);
           return answer;
+        };
+        if (original instanceof PothosValidationError) return refused(new UserError('BAD_USER_INPUT', original.message));
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+          if (error.extensions?.code !== 'INTERNAL_SERVER_ERROR') return refused(error);
+          log.error({ err: error, path: error.path?.join('.') }, 'unexpected failure');
+          return error;
+        }
+        const code = sqliteCode(original);
+        if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+          return refused(unavailable('Another process holds the database; nothing was written. Retry the same request later.', LOCK_RETRY_AFTER_MS));
+        }
+        const fault = storageFault(original);
+        if (fault) {
+          noteStorageFault(db.$client, fault);
+          log.warn({ code: fault.code, error: truncate((original as Error).message) }, `storage fault ${fault.code}`);
+          return unavailable(fault.message, FAULT_RETRY_AFTER_MS);
         }
         log.error({ err: original ?? error, path: error instanceof GraphQLError ? error.path?.join('.') : undefined }, 'unexpected failure');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
@@ -258,7 +281,7 @@ export function createApp({ db, logger, apiToken, responseCache = true, droppedL
     },
     plugins: [
       usePageHeaders(GRAPHQL_ENDPOINT),
-      useHealth(db, droppedLogLines),
+      useHealth(db, log, droppedLogLines),
       useBodyLimit(LIMITS.maxBodyBytes),
       EnvelopArmorPlugin({
         maxDepth: { n: LIMITS.maxDepth, ignoreIntrospection: true },

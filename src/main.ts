@@ -6,7 +6,18 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
-import { assertIntact, CorruptDatabaseError, type Db, fullCheckDue, migrateDatabase, openDatabase } from './db';
+import {
+  assertIntact,
+  assertWritable,
+  CorruptDatabaseError,
+  type Db,
+  fullCheckDue,
+  migrateDatabase,
+  openDatabase,
+  readWal,
+  walWarning,
+  UnwritableDatabaseError,
+} from './db';
 import { unavailable } from './errors';
 import { createLog, type ProcessLog } from './log';
 import { adjacency, lastBuild } from './model/adjacency';
@@ -17,11 +28,19 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** Creates, checks, migrates and (when empty) seeds the database. */
+/**
+ * Creates, checks, migrates and (when empty) seeds the database. Before SQLite opens the file:
+ * refuses one it could not write (it would leave a read-only -shm behind), and reads the
+ * write-ahead log, since SQLite drops a torn or damaged tail of it without a word.
+ */
 function prepareDatabase(config: Config, log: Logger): Db {
   if (config.DATABASE_PATH !== ':memory:') mkdirSync(dirname(config.DATABASE_PATH), { recursive: true });
+  assertWritable(config.DATABASE_PATH);
+  const wal = readWal(config.DATABASE_PATH);
   const full = fullCheckDue(config.DATABASE_PATH);
   const db = openDatabase({ path: config.DATABASE_PATH });
+  const discarded = walWarning(wal);
+  if (discarded) log.warn({ wal }, discarded);
   assertIntact(db, config.DATABASE_PATH, full);
   migrateDatabase(db);
   const seeded = seedIfEmpty(db);
@@ -165,7 +184,7 @@ function start() {
 try {
   start();
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof CorruptDatabaseError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof CorruptDatabaseError || error instanceof UnwritableDatabaseError) fail(error.message);
   if (error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_')) {
     fail(`cannot use the database: ${error.message}`);
   }

@@ -224,8 +224,9 @@ describe('the response cache', () => {
 
   it('is told of every change to every table the API reads: each has insert, update and delete triggers that tag', () => {
     const c = openDatabase({ path, readonly: true }).$client;
-    // Kept by triggers from the tables that tag, or never shown: the logs, the search index, the adjacency list.
-    const derived = /^(sqlite_|__drizzle|search_|cache_changes$|link_changes$|relationship_ends$)/;
+    // Kept by triggers from the tables that tag, or never shown: the logs, the search index, the adjacency list,
+    // and the idempotency keys (read only by a mutation retried with its clientMutationId, never by a query).
+    const derived = /^(sqlite_|__drizzle|search_|cache_changes$|link_changes$|relationship_ends$|idempotency_keys$)/;
     const tables = (c.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[]).filter((name) => !derived.test(name));
     expect(tables).toEqual(expect.arrayContaining(['claims', 'entities', 'sources', 'citations', 'relationships']));
     const tagging = c.prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? AND sql LIKE '%INSERT INTO `cache_changes`%'").pluck();

@@ -1,7 +1,18 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig } from '../config';
-import { assertIntact, CorruptDatabaseError, type Db, fullCheckDue, migrateDatabase, openDatabase } from '../db';
+import {
+  assertIntact,
+  assertWritable,
+  CorruptDatabaseError,
+  type Db,
+  fullCheckDue,
+  migrateDatabase,
+  openDatabase,
+  readWal,
+  UnwritableDatabaseError,
+  walWarning,
+} from '../db';
 
 /** Ends a command with one line on stderr and exit code 1. */
 export class CliError extends Error {}
@@ -18,6 +29,7 @@ export async function runCli(name: string, command: () => void | Promise<void>):
       error instanceof CliError ||
       error instanceof ConfigError ||
       error instanceof CorruptDatabaseError ||
+      error instanceof UnwritableDatabaseError ||
       (error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_'));
     if (!known) throw error;
     process.stderr.write(`claimgraph ${name}: ${(error as Error).message}\n`);
@@ -33,7 +45,9 @@ export function fileArgument(usage: string): string {
 }
 
 /**
- * The configured database (DATABASE_PATH), checked and migrated like the server's. With
+ * The configured database (DATABASE_PATH), checked and migrated like the server's (a read-only
+ * file is refused before SQLite opens it; a write-ahead log SQLite will not replay in full is
+ * reported on stderr). With
  * `create`, a missing file is created (empty: commands never seed); without, it is an error.
  */
 export function openConfiguredDatabase({ create }: { create: boolean }): { db: Db; path: string } {
@@ -42,6 +56,9 @@ export function openConfiguredDatabase({ create }: { create: boolean }): { db: D
     if (!create) throw new CliError(`there is no database at ${path} (set DATABASE_PATH)`);
     mkdirSync(dirname(path), { recursive: true });
   }
+  assertWritable(path);
+  const discarded = walWarning(readWal(path));
+  if (discarded) process.stderr.write(`claimgraph: warning: ${discarded}\n`);
   const full = fullCheckDue(path);
   const db = openDatabase({ path });
   try {

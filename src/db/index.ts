@@ -4,6 +4,10 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { relations } from '../../schema/relations';
+import { watchFile } from './faults';
+
+export * from './faults';
+export { readWal, type WalReport, walWarning } from './wal';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -36,6 +40,7 @@ export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
     }
     throw error;
   }
+  watchFile(client, path);
   const db = drizzle({
     client,
     relations,

@@ -1,8 +1,11 @@
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
 import type { GraphQLFieldResolver } from 'graphql';
 import type { WriteAccess } from '../auth';
-import { BUSY_TIMEOUT_MS, type Db } from '../db';
-import { UserError } from '../errors';
+import { BUSY_TIMEOUT_MS, databaseLost, type Db, FAULT_RETRY_AFTER_MS, noteWriteSucceeded } from '../db';
+import { UserError, unavailable } from '../errors';
+
+/** What a write that waited BUSY_TIMEOUT_MS for another process's lock tells its client to wait before retrying. */
+export const LOCK_RETRY_AFTER_MS = 1000;
 
 const isBusy = (error: unknown) => (error as { code?: string } | null)?.code === 'SQLITE_BUSY';
 
@@ -26,11 +29,22 @@ async function whenWritable<T>(db: Db, write: () => T): Promise<Awaited<T>> {
   await previous;
   try {
     for (;;) {
+      // Checked before every write, not just on the interval: a write to a deleted file would be
+      // acknowledged and then lost.
+      const lost = databaseLost(db.$client);
+      if (lost) throw unavailable(`The server lost its database (${lost}); nothing was written. Retry later.`, FAULT_RETRY_AFTER_MS);
       try {
-        return await withoutWaiting(db, write);
+        const result = await withoutWaiting(db, write);
+        noteWriteSucceeded(db.$client);
+        return result;
       } catch (error) {
-        // Past the deadline the error is what a connection's own busy_timeout would have given.
-        if (!isBusy(error) || performance.now() >= deadline) throw error;
+        if (!isBusy(error)) throw error;
+        if (performance.now() >= deadline) {
+          throw unavailable(
+            `Another process (an import, another server) has held the database's write lock for ${BUSY_TIMEOUT_MS / 1000} s; nothing was written. Retry the same request later.`,
+            LOCK_RETRY_AFTER_MS,
+          );
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 1 + Math.random()));
     }

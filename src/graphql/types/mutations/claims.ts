@@ -3,7 +3,7 @@ import { builder } from '../../builder';
 import { Citation } from '../citation';
 import { Claim } from '../claim';
 import { AttributionEnum, ClaimKindEnum, PartialDate, StanceEnum } from '../scalars';
-import { type InputFields, SLUG_DESCRIPTION, written } from './common';
+import { type InputFields, mutationInput, mutationPayload, once, SLUG_DESCRIPTION, written } from './common';
 
 function citationFields(t: InputFields) {
   return {
@@ -19,7 +19,7 @@ const CitationInput = builder.inputType('CitationInput', {
   fields: (t) => citationFields(t),
 });
 
-const CreateClaimInput = builder.inputType('CreateClaimInput', {
+const CreateClaimInput = mutationInput('CreateClaimInput', {
   description:
     'A new claim, with the entities it is about and, optionally, its citations and the claims it contradicts. All of it is written in one transaction, or none of it.',
   fields: (t) => ({
@@ -41,7 +41,7 @@ const CreateClaimInput = builder.inputType('CreateClaimInput', {
   }),
 });
 
-const AddCitationInput = builder.inputType('AddCitationInput', {
+const AddCitationInput = mutationInput('AddCitationInput', {
   description: 'A source cited for an existing claim.',
   fields: (t) => ({
     claimId: t.id({ required: true, description: 'The id of the Claim.' }),
@@ -49,12 +49,12 @@ const AddCitationInput = builder.inputType('AddCitationInput', {
   }),
 });
 
-const RemoveCitationInput = builder.inputType('RemoveCitationInput', {
+const RemoveCitationInput = mutationInput('RemoveCitationInput', {
   description: 'The citation to remove.',
   fields: (t) => ({ id: t.id({ required: true, description: 'The id of the Citation.' }) }),
 });
 
-const CreateClaimPayload = builder.objectRef<{ claimId: number }>('CreateClaimPayload').implement({
+const CreateClaimPayload = mutationPayload<{ claimId: number }>('CreateClaimPayload', {
   description: 'The result of createClaim.',
   fields: (t) => ({
     claim: t.drizzleField({
@@ -65,7 +65,7 @@ const CreateClaimPayload = builder.objectRef<{ claimId: number }>('CreateClaimPa
   }),
 });
 
-const AddCitationPayload = builder.objectRef<{ citationId: number; claimId: number }>('AddCitationPayload').implement({
+const AddCitationPayload = mutationPayload<{ citationId: number; claimId: number }>('AddCitationPayload', {
   description: 'The result of addCitation.',
   fields: (t) => ({
     citation: t.drizzleField({
@@ -82,7 +82,7 @@ const AddCitationPayload = builder.objectRef<{ citationId: number; claimId: numb
   }),
 });
 
-const RemoveCitationPayload = builder.objectRef<{ deletedId: string; claimId: number }>('RemoveCitationPayload').implement({
+const RemoveCitationPayload = mutationPayload<{ deletedId: string; claimId: number }>('RemoveCitationPayload', {
   description: 'The result of removeCitation.',
   fields: (t) => ({
     deletedId: t.id({ description: 'The id the citation had: drop it from client caches.', resolve: (p) => p.deletedId }),
@@ -100,21 +100,22 @@ builder.mutationFields((t) => ({
     description:
       'Records a claim with its about-links, citations and contradictions in one transaction. Every id is checked first: a bad citation refuses the whole claim.',
     args: { input: t.arg({ type: CreateClaimInput, required: true, description: 'The claim to create.' }) },
-    resolve: (_root, { input }, { db }) => ({ claimId: createClaim(db, input).id }),
+    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ claimId: createClaim(ctx.db, i).id })),
   }),
   addCitation: t.field({
     type: AddCitationPayload,
     description: 'Cites a source for a claim; the claim\'s support follows. CONFLICT when the claim already cites that source with that stance and locator.',
     args: { input: t.arg({ type: AddCitationInput, required: true, description: 'The claim and the citation.' }) },
-    resolve: (_root, { input }, { db }) => {
-      const citation = addCitation(db, input);
-      return { citationId: citation.id, claimId: citation.claimId };
-    },
+    resolve: (_root, { input }, ctx, info) =>
+      once(ctx, info, input, (i) => {
+        const citation = addCitation(ctx.db, i);
+        return { citationId: citation.id, claimId: citation.claimId };
+      }),
   }),
   removeCitation: t.field({
     type: RemoveCitationPayload,
     description: 'Removes a citation; the claim\'s support follows.',
     args: { input: t.arg({ type: RemoveCitationInput, required: true, description: 'The citation to remove.' }) },
-    resolve: (_root, { input }, { db }) => removeCitation(db, input),
+    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => removeCitation(ctx.db, i)),
   }),
 }));

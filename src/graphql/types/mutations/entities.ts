@@ -2,7 +2,7 @@ import { addEventParticipant, createEntity, deleteEntity, updateEntity } from '.
 import { builder } from '../../builder';
 import { Entity, Event } from '../entity';
 import { EntityKindEnum, EventStatusEnum, PartialDate } from '../scalars';
-import { type InputFields, SLUG_DESCRIPTION, written } from './common';
+import { type InputFields, mutationInput, mutationPayload, once, SLUG_DESCRIPTION, written } from './common';
 
 /** The fields create and update share. On update, omitting a field keeps it and null clears it. */
 function entityFields(t: InputFields) {
@@ -23,7 +23,7 @@ function entityFields(t: InputFields) {
   };
 }
 
-const CreateEntityInput = builder.inputType('CreateEntityInput', {
+const CreateEntityInput = mutationInput('CreateEntityInput', {
   description:
     'A new entity. Kind-specific fields (foundedOn, occupation, status, …) are accepted only for their kind; an EVENT needs a status. Text is trimmed and must not be empty.',
   fields: (t) => ({
@@ -34,7 +34,7 @@ const CreateEntityInput = builder.inputType('CreateEntityInput', {
   }),
 });
 
-const UpdateEntityInput = builder.inputType('UpdateEntityInput', {
+const UpdateEntityInput = mutationInput('UpdateEntityInput', {
   description:
     'Changes to an entity. Omit a field to keep its value; null clears an optional one (not the name, nor an event\'s status). Kind-specific fields must match the entity\'s kind.',
   fields: (t) => ({
@@ -44,12 +44,12 @@ const UpdateEntityInput = builder.inputType('UpdateEntityInput', {
   }),
 });
 
-const DeleteEntityInput = builder.inputType('DeleteEntityInput', {
+const DeleteEntityInput = mutationInput('DeleteEntityInput', {
   description: 'The entity to delete.',
   fields: (t) => ({ id: t.id({ required: true, description: 'The entity to delete; nothing may refer to it any more.' }) }),
 });
 
-const AddEventParticipantInput = builder.inputType('AddEventParticipantInput', {
+const AddEventParticipantInput = mutationInput('AddEventParticipantInput', {
   description: 'Someone or something taking part in an event, in a role.',
   fields: (t) => ({
     eventId: t.id({ required: true, description: 'The id of an Event.' }),
@@ -59,7 +59,7 @@ const AddEventParticipantInput = builder.inputType('AddEventParticipantInput', {
 });
 
 function entityPayload(name: string, description: string, fieldDescription: string) {
-  return builder.objectRef<{ entityId: number }>(name).implement({
+  return mutationPayload<{ entityId: number }>(name, {
     description,
     fields: (t) => ({
       entity: t.drizzleField({
@@ -75,14 +75,14 @@ function entityPayload(name: string, description: string, fieldDescription: stri
 const CreateEntityPayload = entityPayload('CreateEntityPayload', 'The result of createEntity.', 'The entity as created.');
 const UpdateEntityPayload = entityPayload('UpdateEntityPayload', 'The result of updateEntity.', 'The entity as it is now.');
 
-const DeleteEntityPayload = builder.objectRef<{ deletedId: string }>('DeleteEntityPayload').implement({
+const DeleteEntityPayload = mutationPayload<{ deletedId: string }>('DeleteEntityPayload', {
   description: 'The result of deleteEntity.',
   fields: (t) => ({
     deletedId: t.id({ description: 'The id the entity had: drop it from client caches.', resolve: (p) => p.deletedId }),
   }),
 });
 
-const AddEventParticipantPayload = builder.objectRef<{ eventId: number; entityId: number }>('AddEventParticipantPayload').implement({
+const AddEventParticipantPayload = mutationPayload<{ eventId: number; entityId: number }>('AddEventParticipantPayload', {
   description: 'The result of addEventParticipant.',
   fields: (t) => ({
     event: t.drizzleField({
@@ -104,25 +104,25 @@ builder.mutationFields((t) => ({
     type: CreateEntityPayload,
     description: 'Records a new entity, with its aliases. CONFLICT when the slug is taken.',
     args: { input: t.arg({ type: CreateEntityInput, required: true, description: 'The entity to create.' }) },
-    resolve: (_root, { input }, { db }) => ({ entityId: createEntity(db, input).id }),
+    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ entityId: createEntity(ctx.db, i).id })),
   }),
   updateEntity: t.field({
     type: UpdateEntityPayload,
     description: 'Changes an entity\'s fields. Its kind and slug stay; `updatedAt` moves only when something changed.',
     args: { input: t.arg({ type: UpdateEntityInput, required: true, description: 'The entity and the changes.' }) },
-    resolve: (_root, { input }, { db }) => ({ entityId: updateEntity(db, input).id }),
+    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ entityId: updateEntity(ctx.db, i).id })),
   }),
   deleteEntity: t.field({
     type: DeleteEntityPayload,
     description:
       'Deletes an entity with its aliases (and, for an event, its participant list). CONFLICT while claims, relationships, events, products or sources still refer to it; the message says which.',
     args: { input: t.arg({ type: DeleteEntityInput, required: true, description: 'The entity to delete.' }) },
-    resolve: (_root, { input }, { db }) => deleteEntity(db, input),
+    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => deleteEntity(ctx.db, i)),
   }),
   addEventParticipant: t.field({
     type: AddEventParticipantPayload,
     description: 'Adds a participant to an event in a role. CONFLICT when it already takes part in that role.',
     args: { input: t.arg({ type: AddEventParticipantInput, required: true, description: 'The event, the participant and its role.' }) },
-    resolve: (_root, { input }, { db }) => addEventParticipant(db, input),
+    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => addEventParticipant(ctx.db, i)),
   }),
 }));

@@ -2,9 +2,9 @@ import { createRelationship } from '../../../model/writes/relationships';
 import { builder } from '../../builder';
 import { Relationship } from '../relationship';
 import { PartialDate } from '../scalars';
-import { SLUG_DESCRIPTION, written } from './common';
+import { mutationInput, mutationPayload, once, SLUG_DESCRIPTION, written } from './common';
 
-const CreateRelationshipInput = builder.inputType('CreateRelationshipInput', {
+const CreateRelationshipInput = mutationInput('CreateRelationshipInput', {
   description: 'A new link between two different entities: subject -predicate-> object.',
   fields: (t) => ({
     slug: t.string({ description: SLUG_DESCRIPTION.replace('the name', 'the subject\'s slug, the predicate and the object\'s slug') }),
@@ -18,7 +18,7 @@ const CreateRelationshipInput = builder.inputType('CreateRelationshipInput', {
   }),
 });
 
-const CreateRelationshipPayload = builder.objectRef<{ relationshipId: number }>('CreateRelationshipPayload').implement({
+const CreateRelationshipPayload = mutationPayload<{ relationshipId: number }>('CreateRelationshipPayload', {
   description: 'The result of createRelationship.',
   fields: (t) => ({
     relationship: t.drizzleField({
@@ -36,6 +36,6 @@ builder.mutationField('createRelationship', (t) =>
     description:
       'Links two entities. CONFLICT when the slug is taken, or when the same link (subject, predicate, object and validity) is already recorded.',
     args: { input: t.arg({ type: CreateRelationshipInput, required: true, description: 'The link to create.' }) },
-    resolve: (_root, { input }, { db }) => ({ relationshipId: createRelationship(db, input).id }),
+    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ relationshipId: createRelationship(ctx.db, i).id })),
   }),
 );

@@ -2,9 +2,9 @@ import { createSource } from '../../../model/writes/sources';
 import { builder } from '../../builder';
 import { PartialDate, SourceKindEnum } from '../scalars';
 import { Source } from '../source';
-import { SLUG_DESCRIPTION, written } from './common';
+import { mutationInput, mutationPayload, once, SLUG_DESCRIPTION, written } from './common';
 
-const CreateSourceInput = builder.inputType('CreateSourceInput', {
+const CreateSourceInput = mutationInput('CreateSourceInput', {
   description: 'A new source: a document claims appear in or are cited to.',
   fields: (t) => ({
     kind: t.field({ type: SourceKindEnum, required: true, description: 'What sort of document it is.' }),
@@ -18,7 +18,7 @@ const CreateSourceInput = builder.inputType('CreateSourceInput', {
   }),
 });
 
-const CreateSourcePayload = builder.objectRef<{ sourceId: number }>('CreateSourcePayload').implement({
+const CreateSourcePayload = mutationPayload<{ sourceId: number }>('CreateSourcePayload', {
   description: 'The result of createSource.',
   fields: (t) => ({
     source: t.drizzleField({
@@ -34,6 +34,6 @@ builder.mutationField('createSource', (t) =>
     type: CreateSourcePayload,
     description: 'Records a new source. CONFLICT when the slug is taken.',
     args: { input: t.arg({ type: CreateSourceInput, required: true, description: 'The source to create.' }) },
-    resolve: (_root, { input }, { db }) => ({ sourceId: createSource(db, input).id }),
+    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ sourceId: createSource(ctx.db, i).id })),
   }),
 );

@@ -1,0 +1,184 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+
+/** How often a file-backed connection checks that its database file is still the one it opened. */
+export const FILE_CHECK_INTERVAL_MS = 1000;
+/** After a write fails for want of disk (or of a working one), how long /health reports degraded unless a write succeeds first. */
+export const DEGRADED_FOR_MS = 30_000;
+/** What a client is told to wait before retrying a write the disk refused, or any request once the file is lost. */
+export const FAULT_RETRY_AFTER_MS = 5000;
+
+/** An error the database raised that says the storage failed, not that the request was wrong. */
+export interface StorageFault {
+  code: string;
+  /** For a person: what happened and what to do. */
+  message: string;
+}
+
+/**
+ * SQLite's codes for a disk that is full, failing, read-only or gone. The extended codes
+ * (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED, …) share their primary code's prefix.
+ */
+export function storageFault(error: unknown): StorageFault | undefined {
+  const code = sqliteCode(error);
+  if (!code) return undefined;
+  if (code === 'SQLITE_FULL') return { code, message: 'The database disk is full; nothing was written. Retry once space has been freed on the server.' };
+  if (code.startsWith('SQLITE_IOERR')) return { code, message: 'The database disk failed to read or write; nothing was written. Retry later; the server log says more.' };
+  if (code.startsWith('SQLITE_READONLY')) return { code, message: 'The database has become read-only; nothing was written. Retry once the server can write its file again.' };
+  if (code.startsWith('SQLITE_CANTOPEN')) return { code, message: 'The database file cannot be opened; nothing was written. Retry later; the server log says more.' };
+  return undefined;
+}
+
+/**
+ * The SQLite result code of `error` or of the error it wraps: drizzle reports a failed statement
+ * as its own error with SQLite's as the `cause`.
+ */
+export function sqliteCode(error: unknown): string | undefined {
+  for (let at = error, depth = 0; at && typeof at === 'object' && depth < 5; at = (at as { cause?: unknown }).cause, depth++) {
+    const code = (at as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
+  }
+  return undefined;
+}
+
+export type DatabaseHealth =
+  | { status: 'ok' }
+  /** Reads are served; writes have been failing (disk full, I/O error, read-only). */
+  | { status: 'degraded'; reason: string; since: string }
+  /** The file was deleted or replaced under the server: nothing is served from it any more. */
+  | { status: 'unavailable'; reason: string; since: string };
+
+interface Watch {
+  path: string;
+  dev: number;
+  ino: number;
+  checkedAt: number;
+  lost?: { reason: string; since: string };
+  degraded?: { reason: string; since: string; at: number };
+  onLost: Set<(reason: string) => void>;
+}
+
+const watches = new WeakMap<Database.Database, Watch>();
+
+/**
+ * Remembers which file `client` opened (device and inode), and checks every
+ * FILE_CHECK_INTERVAL_MS that `path` still names it, until the connection closes. SQLite itself
+ * never notices: writes to a deleted file are acknowledged and gone at the next start, and a file
+ * replaced under it is overwritten from stale pages.
+ */
+export function watchFile(client: Database.Database, path: string): void {
+  if (path === ':memory:' || path === '') return;
+  const absolute = resolve(path);
+  const { dev, ino } = statSync(absolute);
+  watches.set(client, { path: absolute, dev, ino, checkedAt: performance.now(), onLost: new Set() });
+  const timer = setInterval(() => {
+    if (!client.open) clearInterval(timer);
+    else databaseLost(client);
+  }, FILE_CHECK_INTERVAL_MS);
+  timer.unref();
+}
+
+/**
+ * Why the file `client` opened is no longer at its path (deleted, or replaced by another file),
+ * or undefined while it is. Once lost, it stays lost: the process must be restarted. With
+ * `maxAgeMs`, a check younger than that is trusted (requests that only read use the interval's).
+ */
+export function databaseLost(client: Database.Database, maxAgeMs = 0): string | undefined {
+  const watch = watches.get(client);
+  if (!watch) return undefined;
+  if (watch.lost) return watch.lost.reason;
+  const now = performance.now();
+  if (now - watch.checkedAt < maxAgeMs) return undefined;
+  watch.checkedAt = now;
+  let reason: string | undefined;
+  try {
+    const { dev, ino } = statSync(watch.path);
+    if (dev !== watch.dev || ino !== watch.ino) reason = `the database file ${watch.path} was replaced by another file while the server ran`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    reason =
+      code === 'ENOENT'
+        ? `the database file ${watch.path} was deleted while the server ran`
+        : `the database file ${watch.path} cannot be checked (${code ?? (error as Error).message})`;
+  }
+  if (!reason) return undefined;
+  watch.lost = { reason, since: new Date().toISOString() };
+  for (const listener of watch.onLost) listener(reason);
+  return reason;
+}
+
+/** Calls `listener` once, when the file `client` opened is found deleted or replaced. */
+export function onDatabaseLost(client: Database.Database, listener: (reason: string) => void): () => void {
+  const watch = watches.get(client);
+  if (!watch) return () => {};
+  watch.onLost.add(listener);
+  return () => watch.onLost.delete(listener);
+}
+
+/** Records a storage fault a write met: /health reports degraded until a write succeeds or DEGRADED_FOR_MS pass. */
+export function noteStorageFault(client: Database.Database, fault: StorageFault): void {
+  const watch = watchOf(client);
+  watch.degraded = { reason: `${fault.code}: ${fault.message}`, since: watch.degraded?.since ?? new Date().toISOString(), at: performance.now() };
+}
+
+/** A write committed: the storage works again. */
+export function noteWriteSucceeded(client: Database.Database): void {
+  const watch = watches.get(client);
+  if (watch) watch.degraded = undefined;
+}
+
+/** What /health says. Lost outranks degraded; degraded lapses DEGRADED_FOR_MS after the last fault. */
+export function databaseHealth(client: Database.Database): DatabaseHealth {
+  const watch = watches.get(client);
+  if (!watch) return { status: 'ok' };
+  databaseLost(client, FILE_CHECK_INTERVAL_MS);
+  if (watch.lost) return { status: 'unavailable', ...watch.lost };
+  if (watch.degraded && performance.now() - watch.degraded.at >= DEGRADED_FOR_MS) watch.degraded = undefined;
+  if (watch.degraded) return { status: 'degraded', reason: watch.degraded.reason, since: watch.degraded.since };
+  return { status: 'ok' };
+}
+
+/** ':memory:' connections have no file to watch but can still fail (a full temp disk): their state lives here. */
+function watchOf(client: Database.Database): Watch {
+  let watch = watches.get(client);
+  if (!watch) watches.set(client, (watch = { path: '', dev: -1, ino: -1, checkedAt: Infinity, onLost: new Set() }));
+  return watch;
+}
+
+export class UnwritableDatabaseError extends Error {}
+
+/**
+ * Refuses, before SQLite opens it, a database it could not write: a file, `-wal` or `-shm`
+ * without write permission, or a folder SQLite cannot create those two in, or a read-only file
+ * system. The mode bits are checked as well as access(2), which tells root that everything is
+ * writable: SQLite would then open a 0444 file for writing and leave a 0444 `-shm` behind.
+ */
+export function assertWritable(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  const absolute = resolve(path);
+  const folder = dirname(absolute);
+  const fix = 'make it writable for the server, or set DATABASE_PATH to a writable location';
+  for (const file of [absolute, `${absolute}-wal`, `${absolute}-shm`]) {
+    if (!existsSync(file)) continue;
+    refuseUnwritable(file, statSync(file).mode, `${file} is read-only`, fix);
+  }
+  refuseUnwritable(
+    folder,
+    statSync(folder).mode,
+    `the folder ${folder} is read-only, and SQLite keeps its -wal and -shm files beside the database`,
+    'make the folder writable for the server, or set DATABASE_PATH to a writable location',
+  );
+}
+
+function refuseUnwritable(file: string, mode: number, what: string, fix: string): void {
+  const bits = `mode ${(mode & 0o777).toString(8).padStart(4, '0')}`;
+  if ((mode & 0o222) === 0) throw new UnwritableDatabaseError(`${what} (${bits}): ${fix}`);
+  try {
+    accessSync(file, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail = code === 'EROFS' ? 'on a read-only file system' : `${bits}, not writable by this user`;
+    throw new UnwritableDatabaseError(`${what} (${detail}): ${fix}`);
+  }
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import { idempotencyKeys } from '../../../schema/tables';
+import type { Db } from '../../db';
+import { conflict } from '../../errors';
+import { badField, inTransaction } from './common';
+
+/** A clientMutationId is 1 to this many characters. */
+export const CLIENT_MUTATION_ID_MAX_LENGTH = 200;
+
+/**
+ * How long a key is kept: a client that retries after a crash, a restart or a lost connection
+ * within this time gets the first result back. Afterwards the key is forgotten and may write again.
+ */
+export const IDEMPOTENCY_KEY_HOURS = 24;
+
+/** Expired keys each keyed write deletes at most: the table shrinks as fast as it grows, in small steps. */
+export const IDEMPOTENCY_PRUNE_BATCH = 100;
+
+/** A write's key: who sent it, the client's id for it, and what it asks for. */
+export interface MutationKey {
+  /** Identifies the caller's token (a hash of it, never the token). */
+  writer: string;
+  clientMutationId: string;
+  /** The Mutation field. */
+  mutation: string;
+  /** The input without its clientMutationId. */
+  input: unknown;
+}
+
+const FIELD = 'input.clientMutationId';
+
+/**
+ * Runs `write` once per key. With a key, `write` and the key's record commit in one transaction,
+ * so a write that committed always has its key, even if the process dies before answering; a
+ * retry with the same key and input returns the stored result without writing. The same key with
+ * another input or mutation is a CONFLICT. A write that fails stores no key. `write` returns what
+ * the payload is rebuilt from (ids), which must survive JSON.
+ */
+export function writeOnce<R>(db: Db, key: MutationKey | null, write: () => R): R {
+  if (!key) return write();
+  const { writer, clientMutationId, mutation } = key;
+  if (clientMutationId.length < 1 || clientMutationId.length > CLIENT_MUTATION_ID_MAX_LENGTH) {
+    throw badField(FIELD, `must be 1 to ${CLIENT_MUTATION_ID_MAX_LENGTH} characters; it has ${clientMutationId.length}`);
+  }
+  const inputHash = sha256(JSON.stringify(canonical(key.input)));
+  const cutoff = new Date(Date.now() - IDEMPOTENCY_KEY_HOURS * 3_600_000).toISOString();
+  const thisKey = and(eq(idempotencyKeys.writer, writer), eq(idempotencyKeys.clientMutationId, clientMutationId));
+  // The model's own transaction nests inside this one as a savepoint: both commit together.
+  return inTransaction(db, () => {
+    const first = db.select().from(idempotencyKeys).where(thisKey).get();
+    if (first && first.createdAt >= cutoff) {
+      if (first.mutation !== mutation || first.inputHash !== inputHash) {
+        const what = first.mutation === mutation ? 'with a different input' : `by ${first.mutation}`;
+        throw conflict(
+          `${FIELD}: "${clientMutationId}" was already used ${what} (at ${first.createdAt}). Resend the first input unchanged to get its result, or use a new clientMutationId for a new write.`,
+          FIELD,
+        );
+      }
+      return first.result as R;
+    }
+    if (first) db.delete(idempotencyKeys).where(thisKey).run();
+    const result = write();
+    db.insert(idempotencyKeys).values({ writer, clientMutationId, mutation, inputHash, result }).run();
+    pruneKeys(db, cutoff);
+    return result;
+  });
+}
+
+/** Deletes up to IDEMPOTENCY_PRUNE_BATCH keys created before `cutoff`, oldest first. */
+function pruneKeys(db: Db, cutoff: string): void {
+  const expired = db
+    .select({ rowid: sql<number>`rowid` })
+    .from(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAt, cutoff))
+    .orderBy(idempotencyKeys.createdAt)
+    .limit(IDEMPOTENCY_PRUNE_BATCH);
+  db.delete(idempotencyKeys).where(sql`rowid IN ${expired}`).run();
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** The same value with every object's keys sorted, so field order does not change the hash. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(object)
+      .sort()
+      .map((k) => [k, canonical(object[k])]),
+  );
+}
