@@ -149,7 +149,7 @@ interface Page {
 
 /**
  * The headers every HTML page carries. The playground gets its own policy; any other page gets
- * one that allows nothing but itself.
+ * one that allows no script, style, frame or request at all.
  */
 const PAGE_HEADERS = {
   'x-frame-options': 'DENY',
@@ -160,8 +160,8 @@ const STRICT_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'non
 
 /**
  * The playground's policy. Its one inline script runs by its hash; styles must be allowed inline
- * because the editor (Monaco) writes <style> elements at run time, which no hash can name; its
- * language workers start from blob: URLs it makes; icons and fonts are data: URLs.
+ * because the editor (Monaco) writes <style> elements and style attributes at run time, which no
+ * hash can name; its language workers start from blob: URLs it makes; icons and fonts are data: URLs.
  */
 function playgroundPolicy(html: string): string {
   const hashes = [...html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/gi)].map(
