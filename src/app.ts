@@ -1,7 +1,8 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { PothosValidationError } from '@pothos/core';
+import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
+import { createLogger, createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
 import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, noteStorageFault, onDatabaseLost, sqliteCode, storageFault } from './db';
@@ -10,6 +11,7 @@ import type { Context } from './graphql/builder';
 import { PLAYGROUND_TABS } from './graphql/playground';
 import { schema } from './graphql/schema';
 import { LOCK_RETRY_AFTER_MS } from './graphql/write-guard';
+import { truncate } from './log';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './model/json';
 
 /**
@@ -36,6 +38,8 @@ export interface AppOptions {
   apiToken?: string;
   /** Answers repeated reads from memory until the database changes (default on). */
   responseCache?: boolean;
+  /** Log lines this process has dropped because stdout was not read; shown by /health. */
+  droppedLogLines?: () => number;
 }
 
 /** Every error leaves with one of the contract's codes: a person's mistake, or a masked failure. */
@@ -76,7 +80,7 @@ function jsonResponse(fetchAPI: { Response: typeof Response }, body: unknown, st
  * Once the file is lost, every GraphQL request is refused too (the response cache included): the
  * process serves nothing from a database it no longer shares with the next start.
  */
-function useHealth(db: Db, log: YogaLogger): Plugin {
+function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => number): Plugin {
   onDatabaseLost(db.$client, (reason) =>
     log.error(`${reason}: refusing every request. Restart the server (restore the file from a backup first if it is gone); writes acknowledged before this are in the lost file.`),
   );
@@ -101,7 +105,8 @@ function useHealth(db: Db, log: YogaLogger): Plugin {
           health = { status: 'unavailable', reason: `the database does not answer (${(error as Error).message})`, since: new Date().toISOString() };
         }
       }
-      endResponse(jsonResponse(fetchAPI, health, health.status === 'ok' ? 200 : 503));
+      const logs = droppedLogLines ? { droppedLogLines: droppedLogLines() } : {};
+      endResponse(jsonResponse(fetchAPI, { ...health, ...logs }, health.status === 'ok' ? 200 : 503));
     },
   };
 }
@@ -146,60 +151,147 @@ function useBodyLimit(maxBytes: number): Plugin {
   };
 }
 
-let playgroundHtml: Promise<string> | undefined;
+interface Page {
+  html: string;
+  /** The page's Content-Security-Policy: its own inline scripts run, nothing else does. */
+  policy: string;
+}
+
+/**
+ * The headers every HTML page carries. The playground gets its own policy; any other page gets
+ * one that allows no script, style, frame or request at all.
+ */
+const PAGE_HEADERS = {
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+} as const;
+const STRICT_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * The playground's policy. Its one inline script runs by its hash; styles must be allowed inline
+ * because the editor (Monaco) writes <style> elements and style attributes at run time, which no
+ * hash can name; its language workers start from blob: URLs it makes; icons and fonts are data: URLs.
+ */
+function playgroundPolicy(html: string): string {
+  const hashes = [...html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/gi)].map(
+    (match) => `'sha256-${createHash('sha256').update(match[1]!, 'utf8').digest('base64')}'`,
+  );
+  return [
+    "default-src 'none'",
+    `script-src ${hashes.join(' ')}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    'worker-src blob:',
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+let playgroundPage: Promise<Page> | undefined;
 
 /**
  * The playground page, assets inlined: it loads nothing from outside this process. Its bundle
  * (about 50 MB once loaded) is imported on the first visit, so a server only ever asked for
  * GraphQL never holds it.
  */
-function playground(): Promise<string> {
-  playgroundHtml ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) =>
-    renderGraphiQL({
+function playground(): Promise<Page> {
+  playgroundPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => {
+    const html = renderGraphiQL({
       title: 'claimgraph',
       defaultTabs: PLAYGROUND_TABS,
       defaultQuery: PLAYGROUND_TABS[0]!.query ?? undefined,
-    }),
-  );
-  return playgroundHtml;
+    });
+    return { html, policy: playgroundPolicy(html) };
+  });
+  return playgroundPage;
 }
 
-export function createApp({ db, logger, apiToken, responseCache = true }: AppOptions) {
+/** Security headers on HTML pages: no framing, no type sniffing, no referrer, a Content-Security-Policy. */
+function usePageHeaders(graphqlEndpoint: string): Plugin {
+  return {
+    async onResponse({ request, response }) {
+      if (!response.headers.get('content-type')?.startsWith('text/html')) return;
+      for (const [name, value] of Object.entries(PAGE_HEADERS)) response.headers.set(name, value);
+      const isPlayground = playgroundPage && new URL(request.url).pathname === graphqlEndpoint;
+      response.headers.set('content-security-policy', isPlayground ? (await playground()).policy : STRICT_POLICY);
+    },
+  };
+}
+
+/**
+ * yoga writes an error line for every error maskError replaces, stack and all, whatever it was.
+ * maskError logs each error itself, at the level it deserves, so those lines are left out here.
+ */
+function withoutMaskedErrorLines(logger: YogaLogger, logged: WeakSet<object>): YogaLogger {
+  return {
+    debug: (...args) => logger.debug(...args),
+    info: (...args) => logger.info(...args),
+    warn: (...args) => logger.warn(...args),
+    error: (...args) => {
+      if (args.length === 1 && typeof args[0] === 'object' && args[0] !== null && logged.has(args[0])) return;
+      logger.error(...args);
+    },
+  };
+}
+
+const GRAPHQL_ENDPOINT = '/graphql';
+
+export function createApp({ db, logger, apiToken, responseCache = true, droppedLogLines }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
+  const log: YogaLogger = logger ?? createLogger('info');
+  const logged = new WeakSet<object>();
   return createYoga<{}, Context>({
     schema,
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
     context: ({ request }) => ({ db, ...writeAccess(request.headers.get('authorization')) }),
-    logging: logger ?? 'info',
+    logging: withoutMaskedErrorLines(log, logged),
     landingPage: false,
     // useBodyLimit bounds every body by its Content-Length before it is read.
     maxRequestBodySize: false,
     // Ours answers /health after asking the database; yoga's own would answer first without asking.
     healthCheckEndpoint: '/.yoga-health-disabled',
     graphiql: true,
-    renderGraphiQL: playground,
+    renderGraphiQL: async () => (await playground()).html,
     maskedErrors: {
+      // A refusal (a client's mistake, or the lock held) is one info line: its code, its message and
+      // where, each cut short (a 200 KB cursor is quoted in its message) and no stack. A storage
+      // fault is a warning; anything else is an error, with its stack.
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
-        if (original instanceof PothosValidationError) {
-          return new UserError('BAD_USER_INPUT', original.message);
+        if (typeof error === 'object' && error !== null) logged.add(error);
+        const refused = (answer: GraphQLError) => {
+          const code = withCode(answer).extensions.code;
+          const path = (error as GraphQLError).path?.join('.');
+          log.info({ code, error: truncate(answer.message), path: path === undefined ? undefined : truncate(path) }, `refused a request: ${code}`);
+          return answer;
+        };
+        if (original instanceof PothosValidationError) return refused(new UserError('BAD_USER_INPUT', original.message));
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+          if (error.extensions?.code !== 'INTERNAL_SERVER_ERROR') return refused(error);
+          log.error({ err: error, path: error.path?.join('.') }, 'unexpected failure');
+          return error;
         }
-        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
         const code = sqliteCode(original);
         if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-          return unavailable('Another process holds the database; nothing was written. Retry the same request later.', LOCK_RETRY_AFTER_MS);
+          return refused(unavailable('Another process holds the database; nothing was written. Retry the same request later.', LOCK_RETRY_AFTER_MS));
         }
         const fault = storageFault(original);
         if (fault) {
           noteStorageFault(db.$client, fault);
-          (logger ?? console).warn(`storage fault ${fault.code}: ${(original as Error).message}`);
+          log.warn({ code: fault.code, error: truncate((original as Error).message) }, `storage fault ${fault.code}`);
           return unavailable(fault.message, FAULT_RETRY_AFTER_MS);
         }
-        (logger ?? console).error(original ?? error);
+        log.error({ err: original ?? error, path: error instanceof GraphQLError ? error.path?.join('.') : undefined }, 'unexpected failure');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
     plugins: [
-      useHealth(db, logger ?? console),
+      usePageHeaders(GRAPHQL_ENDPOINT),
+      useHealth(db, log, droppedLogLines),
       useBodyLimit(LIMITS.maxBodyBytes),
       EnvelopArmorPlugin({
         maxDepth: { n: LIMITS.maxDepth, ignoreIntrospection: true },

@@ -8,12 +8,20 @@ const schema = z.object({
   API_TOKEN: z
     .string()
     .min(16, 'API_TOKEN must be at least 16 characters')
+    // A header's value loses its leading and trailing spaces, and `Bearer <token>` ends at the first
+    // space: a token with whitespace could never match, so refuse it rather than accept it silently.
+    .regex(/^\S+$/, 'API_TOKEN must not contain spaces, tabs or line breaks (check for a stray newline from the file it came from)')
     .optional()
     .or(z.literal('').transform(() => undefined)),
   /** Server processes sharing the port and the WAL database: one per core serves the most. */
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Answer repeated reads from memory until the database changes. */
   RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
+  /**
+   * How long a stopping process may take to finish requests in flight and write its last log
+   * lines before it exits regardless (closing whatever is still open).
+   */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,9 +1,9 @@
 import cluster from 'node:cluster';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createApp } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
 import {
@@ -18,6 +18,8 @@ import {
   walWarning,
   UnwritableDatabaseError,
 } from './db';
+import { unavailable } from './errors';
+import { createLog, type ProcessLog } from './log';
 import { adjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';
 
@@ -46,10 +48,41 @@ function prepareDatabase(config: Config, log: Logger): Db {
   return db;
 }
 
-/** One server process: listens, and on SIGTERM/SIGINT finishes what is in flight, then closes the database. */
-function serve(config: Config, log: Logger, db: Db) {
-  const yoga = createApp({ db, logger: log, apiToken: config.API_TOKEN, responseCache: config.RESPONSE_CACHE === 'on' });
-  const server = createServer(yoga);
+/** What a request that arrives while the process stops is told to wait before sending it again. */
+const RETRY_AFTER_MS = 1000;
+/** How long past SHUTDOWN_TIMEOUT_MS the primary waits for its workers' own exits before killing them. */
+const WORKER_GRACE_MS = 1000;
+
+/** A request that reaches a stopping process: 503 UNAVAILABLE, retry elsewhere or in a moment. */
+function refuseWhileStopping(response: ServerResponse) {
+  const error = unavailable('The server is stopping. Send the request again: another process, or this one restarted, will answer it.', RETRY_AFTER_MS);
+  const body = JSON.stringify({ errors: [error.toJSON()] });
+  response.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': String(Math.ceil(RETRY_AFTER_MS / 1000)),
+    'cache-control': 'no-store',
+    connection: 'close',
+  });
+  response.end(body);
+}
+
+/**
+ * One server process: listens, and on SIGTERM/SIGINT finishes what is in flight (answering new
+ * requests with 503 UNAVAILABLE), closes the database and exits. Whatever hangs (a request, an
+ * open connection, a stdout nobody reads), it exits SHUTDOWN_TIMEOUT_MS after the signal: 0 if the
+ * server had closed by then, 1 if requests were cut off.
+ */
+function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
+  const yoga = createApp({
+    db,
+    logger: log,
+    apiToken: config.API_TOKEN,
+    responseCache: config.RESPONSE_CACHE === 'on',
+    droppedLogLines: processLog.dropped,
+  });
+  let stopping = false;
+  const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
   server.on('error', (error: NodeJS.ErrnoException) => {
     db.$client.close();
     fail(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`);
@@ -67,36 +100,46 @@ function serve(config: Config, log: Logger, db: Db) {
     });
   });
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping: finishing requests in flight');
+    let closed = false;
+    // Not unref'd, and nothing in it waits: logging never blocks, so this runs whatever else hangs.
+    setTimeout(() => {
+      log.warn({ shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }, closed ? 'exiting before every log line was written' : 'requests still open at SHUTDOWN_TIMEOUT_MS; exiting without them');
+      process.exit(closed ? 0 : 1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    log.info({ signal, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'stopping: finishing requests in flight');
     server.close(() => {
+      closed = true;
       db.$client.close();
       log.info('stopped');
-      process.exit(0);
+      processLog.flushed(() => process.exit(0));
     });
+    // A kept-alive connection closes as soon as it has nothing in flight; one that sends another
+    // request before then is answered 503 with `Connection: close`.
     server.closeIdleConnections();
-    setTimeout(() => {
-      log.warn('requests still open after 10s; closing them');
-      server.closeAllConnections();
-    }, 10_000).unref();
+    setInterval(() => server.closeIdleConnections(), 100).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-/** With WORKERS > 1: prepare the database once, then fork workers that share the port and the WAL file. */
-function supervise(config: Config, log: Logger) {
+/**
+ * With WORKERS > 1: prepare the database once, then fork workers that share the port and the WAL
+ * file. On SIGTERM/SIGINT it passes the signal on; a worker still there WORKER_GRACE_MS after its
+ * own SHUTDOWN_TIMEOUT_MS (stopped, or stuck) is killed.
+ */
+function supervise(config: Config, processLog: ProcessLog, log: Logger) {
   prepareDatabase(config, log).$client.close();
   let stopping = false;
   const fork = () => cluster.fork();
+  const running = () => Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) {
+      if (running().length === 0) {
         log.info('stopped');
-        process.exit(0);
+        processLog.flushed(() => process.exit(0));
       }
       return;
     }
@@ -107,8 +150,14 @@ function supervise(config: Config, log: Logger) {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal, workers: config.WORKERS }, 'stopping the workers');
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    log.info({ signal, workers: config.WORKERS, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'stopping the workers');
+    for (const worker of running()) worker.process.kill(signal);
+    setTimeout(() => {
+      const left = running();
+      for (const worker of left) worker.process.kill('SIGKILL');
+      log.warn({ pids: left.map((worker) => worker.process.pid) }, 'killed workers still running after SHUTDOWN_TIMEOUT_MS');
+      process.exit(left.length > 0 ? 1 : 0);
+    }, config.SHUTDOWN_TIMEOUT_MS + WORKER_GRACE_MS);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -116,19 +165,20 @@ function supervise(config: Config, log: Logger) {
 
 function start() {
   const config = loadConfig();
-  const log = pino({ level: config.LOG_LEVEL });
+  const processLog = createLog(config.LOG_LEVEL);
+  const log = processLog.log;
   if (config.WORKERS > 1 && cluster.isPrimary) {
     if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
-    supervise(config, log);
+    supervise(config, processLog, log);
     return;
   }
   if (cluster.isPrimary) {
     if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
-    serve(config, log, prepareDatabase(config, log));
+    serve(config, processLog, log, prepareDatabase(config, log));
     return;
   }
   const db = openDatabase({ path: config.DATABASE_PATH });
-  serve(config, log.child({ worker: cluster.worker?.id }), db);
+  serve(config, processLog, log.child({ worker: cluster.worker?.id }), db);
 }
 
 try {

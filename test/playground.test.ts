@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { type Db, migrateDatabase, openDatabase } from '../src/db';
@@ -34,9 +34,12 @@ let server: Server;
 let browser: Browser | undefined;
 let page: Page;
 let origin: string;
+let response: Response | null;
 const requested = new Set<string>();
 const blocked = new Set<string>();
 const pageErrors: string[] = [];
+/** Content-Security-Policy violations, as the page's own event and as Chromium's console reports them. */
+const violations: string[] = [];
 
 const isLocal = (url: string) => {
   const parsed = new URL(url);
@@ -69,11 +72,22 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
       blocked.add(url);
       return route.abort('blockedbyclient');
     });
+    await context.exposeFunction('reportViolation', (text: string) => violations.push(text));
+    await context.addInitScript(() => {
+      const report = (window as unknown as { reportViolation: (text: string) => void }).reportViolation;
+      document.addEventListener('securitypolicyviolation', (event) =>
+        report(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`),
+      );
+    });
     page = await context.newPage();
     page.on('request', (request) => requested.add(request.url()));
     page.on('pageerror', (error) => pageErrors.push(error.stack ?? error.message));
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
+    context.on('weberror', (error) => pageErrors.push(error.error().stack ?? error.error().message));
 
-    const response = await page.goto(`${origin}/graphql`);
+    response = await page.goto(`${origin}/graphql`);
     expect(response?.status()).toBe(200);
     expect(response?.headers()['content-type']).toMatch(/^text\/html/);
   }, 60_000);
@@ -129,5 +143,30 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
 
   it('throws no errors in the page', () => {
     expect(pageErrors, pageErrors.join('\n\n')).toEqual([]);
+  });
+
+  it('is served with security headers, and its Content-Security-Policy blocks nothing the playground does', async () => {
+    const headers = response!.headers();
+    expect(headers['x-frame-options']).toBe('DENY');
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['referrer-policy']).toBe('no-referrer');
+    const policy = headers['content-security-policy']!;
+    expect(policy).toMatch(/(^|; )frame-ancestors 'none'(;|$)/);
+    // Only the page's own inline script, by its hash: no 'unsafe-inline' or 'unsafe-eval' for scripts.
+    expect(policy).toMatch(/(^|; )script-src 'sha256-[A-Za-z0-9+/]+=*'(;|$)/);
+    // The earlier tests rendered the editors, loaded the schema and ran a query under this policy.
+    expect(violations, violations.join('\n')).toEqual([]);
+  });
+
+  it('refuses to run an inline script the policy does not name', async () => {
+    // The same policy in a page of our own making: an injected <script> must not run.
+    await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injected = true';
+      document.body.append(script);
+    });
+    expect(await page.evaluate(() => (window as unknown as { injected?: boolean }).injected)).toBeUndefined();
+    await expect.poll(() => violations.length).toBeGreaterThan(0);
+    violations.length = 0;
   });
 });

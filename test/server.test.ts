@@ -31,7 +31,7 @@ describe('the real server over HTTP', () => {
 
     const health = await fetch(`${server.url}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok' });
+    expect(await health.json()).toEqual({ status: 'ok', droppedLogLines: 0 });
 
     const res = await gql(server.url, '{ entity(name: "Musk") { name } claims { totalCount } }');
     expect(res.status).toBe(200);
@@ -44,6 +44,10 @@ describe('the real server over HTTP', () => {
     const html = await page.text();
     expect(html).toContain('<title>claimgraph</title>');
     expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]+=*'; .*frame-ancestors 'none'/);
 
     const tooBig = await fetch(`${server.url}/graphql`, {
       method: 'POST',
@@ -105,6 +109,15 @@ describe('the real server over HTTP', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^claimgraph: .*corrupt\.db/);
+  });
+
+  it('refuses an API_TOKEN with whitespace in it, which no request could ever match, with one clear line', async () => {
+    for (const token of ['abcdefghijklmnopqrstuvwxyz\n', 'abcdefghijklm nopqrstuvwxyz']) {
+      const { code, stderr } = await refuses({ DATABASE_PATH: join(dir, 'x.db'), API_TOKEN: token });
+      expect(code).toBe(1);
+      expect(stderr.trim()).toMatch(/^claimgraph: Invalid configuration: API_TOKEN: .*spaces, tabs or line breaks/);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
 
   it('refuses invalid configuration with one clear line', async () => {

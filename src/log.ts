@@ -1,0 +1,105 @@
+import pino, { type Level, type Logger } from 'pino';
+import SonicBoom from 'sonic-boom';
+
+/** Bytes of log lines held while nobody reads stdout; a line that would not fit is dropped and counted. */
+export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Characters kept of any one string in a log line (a message, a path, a value); a stack keeps this much per line. */
+export const LOG_FIELD_CHARS = 500;
+/** Lines kept of a stack. */
+const STACK_LINES = 30;
+
+export function truncate(value: string, max = LOG_FIELD_CHARS): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}
+
+/** A copy of a log line's fields with every string cut to LOG_FIELD_CHARS; a stack keeps its first lines, each cut. */
+function bounded(value: unknown, key = '', depth = 0): unknown {
+  if (typeof value === 'string') {
+    if (key !== 'stack') return truncate(value);
+    const lines = value.split('\n');
+    const kept = lines.slice(0, STACK_LINES).map((line) => truncate(line));
+    return lines.length > STACK_LINES ? [...kept, `… (${lines.length - STACK_LINES} more lines)`].join('\n') : kept.join('\n');
+  }
+  if (value === null || typeof value !== 'object' || value instanceof Error) return value;
+  if (depth > 5) return '[deeper fields left out]';
+  if (Array.isArray(value)) {
+    const items = value.slice(0, 20).map((item) => bounded(item, '', depth + 1));
+    return value.length > 20 ? [...items, `… (${value.length} items)`] : items;
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bounded(v, k, depth + 1)]));
+}
+
+export interface ProcessLog {
+  log: Logger;
+  /** Lines dropped since start because stdout was not being read fast enough (or at all). */
+  dropped(): number;
+  /** Calls back once every line written so far has reached stdout; never, if nobody reads it. */
+  flushed(callback: () => void): void;
+}
+
+/**
+ * The process's logger. Lines go to stdout through an asynchronous buffer, so a reader that stops
+ * reading (a stalled pipe, a full log collector) never blocks the event loop: past
+ * LOG_BUFFER_BYTES lines are dropped and counted, and once the reader catches up one warning says
+ * how many were lost.
+ *
+ * pino.destination() is not used because it flushes synchronously at exit, which waits forever on
+ * a pipe nobody reads; sonic-boom, which it wraps, is used directly instead.
+ */
+export function createLog(level: Level | 'silent'): ProcessLog {
+  // Opening process.stdout lets libuv put a pipe into non-blocking mode. Left blocking, the write
+  // into a full pipe would hold a thread-pool thread for good, and process.exit() waits for it.
+  void process.stdout.fd;
+  const destination = new SonicBoom({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES });
+  let dropped = 0;
+  let unreported = 0;
+  let broken = false;
+  let pending = 0;
+  const waiting: (() => void)[] = [];
+  destination.on('drop', () => {
+    dropped++;
+    unreported++;
+  });
+  // EPIPE and the like: whoever read stdout is gone. Count the lines from now on, write none.
+  destination.on('error', () => {
+    broken = true;
+  });
+  destination.on('drain', () => {
+    pending = 0;
+    if (unreported > 0 && !broken) {
+      const lines = unreported;
+      unreported = 0;
+      log.warn({ droppedLogLines: lines, droppedSinceStart: dropped }, `dropped ${lines} log lines while stdout was not being read`);
+    }
+    if (pending === 0) for (const callback of waiting.splice(0)) callback();
+  });
+  const sink = {
+    write(line: string) {
+      if (broken) {
+        dropped++;
+        return true;
+      }
+      pending++;
+      return destination.write(line);
+    },
+  };
+  const log = pino(
+    {
+      level,
+      formatters: { log: (fields) => bounded(fields) as Record<string, unknown> },
+      serializers: {
+        err: (error: Error) => bounded(pino.stdSerializers.err(error)),
+        msg: (message: unknown) => (typeof message === 'string' ? truncate(message) : message),
+      },
+    },
+    sink,
+  );
+  return {
+    log,
+    dropped: () => dropped,
+    flushed(callback) {
+      if (pending === 0 || broken) callback();
+      else waiting.push(callback);
+    },
+  };
+}
