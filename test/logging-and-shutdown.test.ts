@@ -20,12 +20,12 @@ const start = async (env: Record<string, string>) => {
 };
 
 /** A cursor as long as the one the tester sent: its error message quotes it whole. */
-const HUGE_CURSOR = 'x'.repeat(200 * 1024);
+const HUGE_ID = 'x'.repeat(200 * 1024);
 const hostile = (url: string) =>
   fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'query($c: String) { entities(first: 2, after: $c) { edges { cursor } } }', variables: { c: HUGE_CURSOR } }),
+    body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: HUGE_ID } }),
   }).then(async (response) => ({ status: response.status, body: (await response.json()) as { errors?: { extensions: { code: string } }[] } }));
 
 const lines = (output: string) =>
@@ -57,7 +57,7 @@ describe('logging', () => {
     server.child.kill('SIGTERM');
     expect(await server.exit).toBe(0);
 
-    const logged = lines(server.output()).filter(({ line }) => line.includes('Invalid cursor'));
+    const logged = lines(server.output()).filter(({ line }) => line.includes('is not a claimgraph id'));
     expect(logged).toHaveLength(1);
     const { line, entry } = logged[0]!;
     expect(entry.level).toBe(30); // info
