@@ -102,6 +102,8 @@ export const HOSTILE_CURSORS = [
 
 interface Context {
   rng: Random;
+  /** Whether this operation may carry hostile values; the others use only well-formed ones. */
+  hostile: boolean;
   schema: GraphQLSchema;
   /** Global ids of seeded rows, by type name. */
   ids: Map<string, string[]>;
@@ -111,43 +113,43 @@ interface Context {
 
 /** A value for an input type: mostly valid, sometimes hostile, rarely of the wrong type. */
 function valueFor(type: GraphQLInputType, ctx: Context, argName: string, depth: number): unknown {
-  const { rng } = ctx;
-  if (isNonNullType(type)) return rng.chance(0.02) ? null : valueFor(type.ofType, ctx, argName, depth);
-  if (rng.chance(0.05)) return null;
+  const { rng, hostile } = ctx;
+  if (isNonNullType(type)) return hostile && rng.chance(0.02) ? null : valueFor(type.ofType, ctx, argName, depth);
+  if (hostile && rng.chance(0.05)) return null;
   if (isListType(type)) {
-    const length = rng.chance(0.05) ? rng.int(100, 300) : rng.int(0, 3);
+    const length = hostile && rng.chance(0.05) ? rng.int(100, 300) : rng.int(0, 3);
     return Array.from({ length }, () => valueFor(type.ofType, ctx, argName, depth + 1));
   }
-  if (rng.chance(0.02)) return rng.pick([{}, [], 3.5, true, 'x']);
-  if (isEnumType(type)) return rng.chance(0.05) ? 'NOT_A_VALUE' : rng.pick(type.getValues()).name;
+  if (hostile && rng.chance(0.02)) return rng.pick([{}, [], 3.5, true, 'x']);
+  if (isEnumType(type)) return hostile && rng.chance(0.05) ? 'NOT_A_VALUE' : rng.pick(type.getValues()).name;
   if (isInputObjectType(type)) {
     const value: Record<string, unknown> = {};
     for (const field of Object.values(type.getFields())) {
-      if (isNonNullType(field.type) ? rng.chance(0.97) : rng.chance(0.4)) {
+      if (isNonNullType(field.type) ? !hostile || rng.chance(0.97) : rng.chance(0.4)) {
         value[field.name] = valueFor(field.type, ctx, field.name, depth + 1);
       }
     }
-    if (rng.chance(0.03)) value.notAField = 1;
+    if (hostile && rng.chance(0.03)) value.notAField = 1;
     return value;
   }
   if (isScalarType(type)) {
     switch (type.name) {
       case 'Int':
-        return rng.pick(HOSTILE_INTS);
+        return hostile ? rng.pick(HOSTILE_INTS) : rng.int(1, 5);
       case 'Float':
         return rng.next() * 10;
       case 'Boolean':
         return rng.chance(0.5);
       case 'ID': {
-        if (rng.chance(0.25)) return rng.pick(HOSTILE_IDS);
+        if (hostile && rng.chance(0.25)) return rng.pick(HOSTILE_IDS);
         const pool = [...ctx.ids.values()].flat();
         return rng.pick(pool);
       }
       case 'PartialDate':
-        return rng.pick(HOSTILE_DATES);
+        return hostile ? rng.pick(HOSTILE_DATES) : rng.pick(HOSTILE_DATES.slice(0, 3));
       case 'String':
         if (argName === 'after' || argName === 'before') return rng.pick(HOSTILE_CURSORS);
-        return rng.pick(HOSTILE_STRINGS);
+        return hostile ? rng.pick(HOSTILE_STRINGS) : rng.pick(HOSTILE_STRINGS.slice(0, 4));
     }
   }
   return rng.pick(HOSTILE_STRINGS);
@@ -169,7 +171,8 @@ function literal(value: unknown, type: GraphQLInputType): string {
 }
 
 function argumentsFor(args: readonly GraphQLArgument[], ctx: Context): string {
-  const given = args.filter((arg) => (isNonNullType(arg.type) ? !ctx.rng.chance(0.02) : ctx.rng.chance(0.35)));
+  const wellFormed = (arg: GraphQLArgument) => ctx.hostile || (arg.name !== 'after' && arg.name !== 'before' && !(arg.name === 'first' && ctx.rng.chance(0.5)));
+  const given = args.filter((arg) => (isNonNullType(arg.type) ? !ctx.hostile || !ctx.rng.chance(0.02) : wellFormed(arg) && ctx.rng.chance(0.35)));
   if (given.length === 0) return '';
   const parts = given.map((arg) => {
     const value = valueFor(arg.type, ctx, arg.name, 0);
@@ -221,16 +224,21 @@ export interface Operation {
   mutation: boolean;
 }
 
-/** One random operation over the schema's Query or Mutation type, with literal and variable arguments. */
+/**
+ * One random operation over the schema's Query or Mutation type, with literal and variable
+ * arguments. Half of them carry hostile values, and some of those are damaged; the rest are
+ * well-formed, so that the run reaches deep into the API and not only its refusals.
+ */
 export function randomOperation(rng: Random, schema: GraphQLSchema, ids: Map<string, string[]>): Operation {
   const mutation = rng.chance(0.15);
   const root = mutation ? schema.getMutationType()! : schema.getQueryType()!;
-  const ctx: Context = { rng, schema, ids, variables: {}, definitions: [] };
+  const hostile = rng.chance(0.5);
+  const ctx: Context = { rng, hostile, schema, ids, variables: {}, definitions: [] };
   const fields = fieldsOf(root.getFields(), ctx, 0);
   const head = `${mutation ? 'mutation' : 'query'}${ctx.definitions.length ? `(${ctx.definitions.join(', ')})` : ''}`;
   let query = `${head} { ${fields.join(' ') || '__typename'} }`;
   // Some operations are broken on purpose: cut short, a character changed, a field that is not there.
-  const damage = rng.next();
+  const damage = hostile ? rng.next() : 1;
   if (damage < 0.03) query = query.slice(0, rng.int(0, query.length - 1));
   else if (damage < 0.06) {
     const at = rng.int(0, query.length - 1);
