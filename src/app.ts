@@ -7,19 +7,23 @@ import { useChangeAwareResponseCache } from './cache';
 import type { Db } from './db';
 import { type ErrorCode, UserError } from './errors';
 import type { Context } from './graphql/builder';
+import { NODE_LIMIT, useQueryBudget } from './graphql/budget';
+import { MAX_NODE_IDS } from './graphql/connection-limits';
 import { PLAYGROUND_TABS } from './graphql/playground';
 import { schema } from './graphql/schema';
 
 /**
  * The production limits, fitted to our own deepest legitimate query (source → claims → about →
- * relationships → subject, with connections' edges/node levels) with room to spare.
+ * relationships → subject, with connections' edges/node levels) with room to spare. The node
+ * budget (src/graphql/budget.ts) bounds how much an operation asks for.
  */
 export const LIMITS = {
   maxDepth: 15,
   maxAliases: 30,
   maxTokens: 2000,
   maxDirectives: 30,
-  maxCost: 60000,
+  maxNodes: NODE_LIMIT,
+  maxNodeIds: MAX_NODE_IDS,
   /** Bytes of request body accepted; larger requests get HTTP 413. */
   maxBodyBytes: 256 * 1024,
 } as const;
@@ -168,10 +172,13 @@ export function createApp({ db, logger, apiToken, responseCache = true }: AppOpt
         maxAliases: { n: LIMITS.maxAliases },
         maxTokens: { n: LIMITS.maxTokens },
         maxDirectives: { n: LIMITS.maxDirectives },
-        costLimit: { maxCost: LIMITS.maxCost, ignoreIntrospection: true },
+        // The node budget replaces it: it counts pages given in variables, and the lists' bounds.
+        costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: false },
       }),
       useErrorCodes(),
+      // Before the response cache, so an answer from memory carries its cost too.
+      useQueryBudget(LIMITS.maxNodes),
       ...(responseCache ? [useChangeAwareResponseCache(db)] : []),
     ],
   });

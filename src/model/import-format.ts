@@ -8,6 +8,9 @@ import {
   STANCES,
 } from '../../schema/enums';
 import { intervalEnd, isPartialDate } from '../graphql/partial-date';
+import { MAX_ITEMS } from './list-caps';
+
+const atMost = (max: number) => `at most ${max} items`;
 
 /**
  * The import format: one JSON document, every row keyed by its slug, references by slug.
@@ -87,7 +90,7 @@ const participant = z.strictObject({ entity: slug, role: text(MAX_LENGTH.role) }
 const entityFields = z.strictObject({
   kind: z.enum(ENTITY_KINDS),
   name: text(MAX_LENGTH.name),
-  aliases: z.array(text(MAX_LENGTH.alias)).optional(),
+  aliases: z.array(text(MAX_LENGTH.alias)).max(MAX_ITEMS.entityAliases, atMost(MAX_ITEMS.entityAliases)).optional(),
   description: text(MAX_LENGTH.description).optional(),
   wikidataId: wikidataId.optional(),
   foundedOn: partialDate.optional(),
@@ -172,9 +175,9 @@ const claim = z
     claimant: slug.optional(),
     attribution: z.enum(ATTRIBUTIONS).default('DIRECT'),
     appearsIn: slug,
-    about: z.array(slug).min(1, 'a claim is about at least one entity'),
-    citations: z.array(citation).optional(),
-    contradicts: z.array(slug).optional(),
+    about: z.array(slug).min(1, 'a claim is about at least one entity').max(MAX_ITEMS.claimAbout, atMost(MAX_ITEMS.claimAbout)),
+    citations: z.array(citation).max(MAX_ITEMS.claimCitations, atMost(MAX_ITEMS.claimCitations)).optional(),
+    contradicts: z.array(slug).max(MAX_ITEMS.claimContradicts, atMost(MAX_ITEMS.claimContradicts)).optional(),
     validFrom: partialDate.optional(),
     validTo: partialDate.optional(),
   })
@@ -196,7 +199,7 @@ const relationship = z
     object: slug,
     validFrom: partialDate.optional(),
     validTo: partialDate.optional(),
-    claims: z.array(slug).optional(),
+    claims: z.array(slug).max(MAX_ITEMS.relationshipClaims, atMost(MAX_ITEMS.relationshipClaims)).optional(),
   })
   .superRefine((r, ctx) =>
     report(ctx, [
