@@ -7,7 +7,7 @@ import { useChangeAwareResponseCache } from './cache';
 import type { Db } from './db';
 import { type ErrorCode, UserError } from './errors';
 import type { Context } from './graphql/builder';
-import { NODE_LIMIT, useQueryBudget } from './graphql/budget';
+import { explainLimit, NODE_LIMIT, useQueryBudget } from './graphql/budget';
 import { MAX_NODE_IDS } from './graphql/connection-limits';
 import { PLAYGROUND_TABS } from './graphql/playground';
 import { schema } from './graphql/schema';
@@ -29,7 +29,6 @@ export const LIMITS = {
 } as const;
 
 const CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONFLICT', 'QUERY_TOO_COMPLEX', 'UNAVAILABLE', 'TIMEOUT']);
-const LIMIT_ERROR = /^Syntax Error: (Token limit|Query depth limit|Aliases limit|Query Cost limit|Directives limit)/;
 
 export interface AppOptions {
   db: Db;
@@ -44,9 +43,9 @@ export interface AppOptions {
 function withCode(error: GraphQLError): GraphQLError {
   const code = error.extensions?.code;
   if (typeof code === 'string' && (CODES.has(code) || code === 'INTERNAL_SERVER_ERROR')) return error;
-  const limit = LIMIT_ERROR.test(error.message);
-  const recoded: ErrorCode = limit ? 'QUERY_TOO_COMPLEX' : 'BAD_USER_INPUT';
-  return new GraphQLError(limit ? error.message.replace(/^Syntax Error: /, '') : error.message, {
+  const explained = explainLimit(error.message);
+  const recoded: ErrorCode = explained ? 'QUERY_TOO_COMPLEX' : 'BAD_USER_INPUT';
+  return new GraphQLError(explained ?? error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,

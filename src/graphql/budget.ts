@@ -130,6 +130,8 @@ export interface Share {
 interface Unit {
   nodes: number;
   shares: Share[];
+  /** Whether it selects a connection's items (`edges`, `nodes`), not only its count or pageInfo. */
+  items?: boolean;
 }
 
 export interface Estimate {
@@ -189,9 +191,11 @@ class Walker {
     // A placeholder while it is walked: validation has already refused fragment cycles.
     byType.set(type.name, { nodes: 0, shares: [] });
     let nodes = 0;
+    let items = false;
     const shares = new Map<string, Share>();
     const add = (unit: Unit) => {
       nodes += unit.nodes;
+      items ||= !!unit.items;
       for (const share of unit.shares) merge(shares, share);
     };
     for (const selection of selections) {
@@ -203,7 +207,7 @@ class Walker {
         if (fragment && this.applies(fragment.typeCondition.name.value, type)) add(this.concrete(fragment.selectionSet.selections, type));
       }
     }
-    const unit = { nodes, shares: keep(shares) };
+    const unit = { nodes, shares: keep(shares), items };
     byType.set(type.name, unit);
     return unit;
   }
@@ -254,13 +258,15 @@ class Walker {
     const plumbing = multiplier?.kind === 'plumbing';
     const segment = plumbing ? '' : node.alias ? `${node.alias.value}:${node.name.value}` : node.name.value;
     const below = node.selectionSet ? this.selection(node.selectionSet.selections, getNamedType(definition.type)) : { nodes: 0, shares: [] };
+    // A connection asked only for its totalCount or pageInfo returns none of its items.
+    if (multiplier?.kind === 'page' && !below.items) return { nodes: 0, shares: [] };
     const own = by ? perParent : 0;
     const shares = new Map<string, Share>();
     if (by) merge(shares, { path: segment, nodes: perParent, perParent, parents: 1, by });
     for (const share of below.shares) {
       merge(shares, { ...share, path: join(segment, share.path), nodes: share.nodes * perParent, parents: share.parents * perParent });
     }
-    return { nodes: own + perParent * below.nodes, shares: keep(shares) };
+    return { nodes: own + perParent * below.nodes, shares: keep(shares), items: plumbing };
   }
 
   private args(definition: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown> {
@@ -308,7 +314,7 @@ function describe(share: Share): { field: string; change: string } {
     }
     case 'list':
       return {
-        field: `${share.path} (a list of up to ${count(share.perParent)} per ${share.by.type}: ${share.by.why}${parents})`,
+        field: `${share.path} (up to ${count(share.perParent)} per ${share.by.type}: ${share.by.why}${parents.replace(',', ';')})`,
         change: 'ask for it under fewer parents: lower the `first` of the connections above it',
       };
     case 'ids':
@@ -369,4 +375,29 @@ export function useQueryBudget(limit: number = NODE_LIMIT): Plugin {
       };
     },
   };
+}
+
+/**
+ * The refusals of the other limits (graphql-armor's, and graphql-js's own bound on the work of
+ * checking repeated fields) in words that say what to change; undefined for any other error.
+ */
+export function explainLimit(message: string): string | undefined {
+  const text = message.replace(/^Syntax Error: /, '');
+  let match = /^Query depth limit of (\d+) exceeded, found (\d+)\.$/.exec(text);
+  if (match) return `The query nests fields ${match[2]} levels deep; the limit is ${match[1]}. Ask for fewer levels at once, and follow deeper links in a second query.`;
+  match = /^Aliases limit of (\d+) exceeded, found (\d+)\.$/.exec(text);
+  if (match) return `The query uses ${match[2]} aliases; the limit is ${match[1]}. Fetch many objects with one nodes(ids:) instead of one aliased field each, or split the query.`;
+  match = /^Token limit of (\d+) exceeded\.$/.exec(text);
+  if (match) return `The query is longer than ${match[1]} tokens (names, punctuation and values); the limit is ${match[1]}. Ask for fewer fields, pass long lists as variables, or split the query.`;
+  match = /^Directives limit of (\d+) exceeded, found (\d+)\.$/.exec(text);
+  if (match) return `The query uses ${match[2]} directives; the limit is ${match[1]}. Use fewer @include/@skip: put the fields they guard in one fragment, or send a different query.`;
+  if (text === 'Maximum introspection depth exceeded') {
+    return 'The query nests fields, interfaces or possibleTypes of introspection types more than 3 levels deep. Ask for fewer levels at once (GraphiQL\'s own introspection query stays within them).';
+  }
+  // graphql-js stops checking fields that share a name once that takes too long (over 700 copies
+  // of one field in a selection, or fragments spread as often): "Validation aborted.".
+  if (text === 'Validation aborted.') {
+    return 'The query repeats a field or fragment so many times in one selection that checking it was stopped. Ask for each field once per selection (a repeat returns nothing more).';
+  }
+  return undefined;
 }

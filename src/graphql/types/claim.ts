@@ -35,7 +35,7 @@ export const Claim = builder.drizzleNode('claims', {
       type: Entity,
       description: `The entities (events included) the claim is about, at most ${MAX_ITEMS.claimAbout}.`,
       query: { orderBy: { id: 'asc' }, limit: MAX_ITEMS.claimAbout },
-      extensions: boundedList(MAX_ITEMS.claimAbout, 'a claim is about at most that many entities'),
+      extensions: boundedList(MAX_ITEMS.claimAbout, 'the most entities a claim is about'),
     }),
     citations: t.relation('citations', {
       description: `Sources cited for this claim, at most ${MAX_ITEMS.claimCitations}; \`stance\` keeps only those stances.`,
@@ -45,7 +45,7 @@ export const Claim = builder.drizzleNode('claims', {
         orderBy: { id: 'asc' },
         limit: MAX_ITEMS.claimCitations,
       }),
-      extensions: boundedList(MAX_ITEMS.claimCitations, 'a claim has at most that many citations'),
+      extensions: boundedList(MAX_ITEMS.claimCitations, 'the most citations a claim has'),
     }),
     support: t.expose('support', {
       type: SupportStatusEnum,
@@ -55,7 +55,7 @@ export const Claim = builder.drizzleNode('claims', {
     contradicts: t.relation('contradicts', {
       description: `Claims that contradict this one (the link goes both ways), at most ${MAX_ITEMS.claimContradicts}.`,
       query: { orderBy: { id: 'asc' }, limit: MAX_ITEMS.claimContradicts },
-      extensions: boundedList(MAX_ITEMS.claimContradicts, 'a claim has at most that many contradictions'),
+      extensions: boundedList(MAX_ITEMS.claimContradicts, 'the most contradictions a claim has'),
     }),
     validFrom: t.expose('validFrom', { type: PartialDate, nullable: true, description: 'From when the claim holds, if it is time-bound.' }),
     validTo: t.expose('validTo', { type: PartialDate, nullable: true, description: 'Until when the claim holds, if it is time-bound.' }),

@@ -68,13 +68,13 @@ const Subgraph = builder.objectRef<SubgraphShape>('Subgraph').implement({
     entities: t.field({
       type: [Entity],
       description: 'The entities reached, the starting one first, nearer ones before farther.',
-      extensions: boundedList(NEIGHBORHOOD_CAP.entities, 'a neighborhood is cut at that size'),
+      extensions: boundedList(NEIGHBORHOOD_CAP.entities, 'the size cap of a neighborhood'),
       resolve: (g) => g.entities,
     }),
     relationships: t.field({
       type: [Relationship],
       description: 'The relationships followed to reach them.',
-      extensions: boundedList(NEIGHBORHOOD_CAP.relationships, 'a neighborhood is cut at that size'),
+      extensions: boundedList(NEIGHBORHOOD_CAP.relationships, 'the size cap of a neighborhood'),
       resolve: (g) => g.relationships,
     }),
     truncated: t.exposeBoolean('truncated', {

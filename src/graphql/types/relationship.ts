@@ -24,7 +24,7 @@ export const Relationship = builder.drizzleNode('relationships', {
     claims: t.relation('claims', {
       description: `The claims that assert this relationship, at most ${MAX_ITEMS.relationshipClaims}.`,
       query: { orderBy: { id: 'asc' }, limit: MAX_ITEMS.relationshipClaims },
-      extensions: boundedList(MAX_ITEMS.relationshipClaims, 'a relationship is asserted by at most that many claims'),
+      extensions: boundedList(MAX_ITEMS.relationshipClaims, 'the most claims a relationship has'),
     }),
   }),
 });
