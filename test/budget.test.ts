@@ -34,11 +34,14 @@ describe('the node budget', () => {
     expect(app.queries).toEqual([]);
     const error = res.errors![0]!;
     expect(error.extensions.code).toBe('QUERY_TOO_COMPLEX');
-    // 100 ids × (100 + 100 × 100 + 100 × 100 × 100) relationships, and the ids themselves.
-    expect(error.extensions.cost).toEqual({ requestedNodes: 100 + 100 * (100 + 100 ** 2 + 100 ** 3), limit: NODE_LIMIT });
+    // Each object the answer could hold: a connection and its page of 100, an object, for each above.
+    const third = 1 + 1 + 100 + 100; // object, its connection, 100 relationships, each one's subject
+    const second = 1 + 1 + 100 + 100 * third;
+    const perId = 1 + 100 + 100 * second;
+    expect(error.extensions.cost).toEqual({ requestedNodes: 100 + 100 * perId, limit: NODE_LIMIT });
     expect(error.extensions.largest).toMatchObject({ path: 'nodes.relationships.object.relationships.object.relationships', perParent: 100, parents: 100 ** 3 });
-    expect(error.message).toContain('101,010,100 nodes; the limit is 260,000');
-    expect(error.message).toContain('nodes.relationships.object.relationships.object.relationships (first: 100, ×1,000,000 parents): 100,000,000 nodes; lower its `first`');
+    expect(error.message).toContain(`${(100 + 100 * perId).toLocaleString('en-US')} nodes; the limit is ${NODE_LIMIT.toLocaleString('en-US')}`);
+    expect(error.message).toContain('nodes.relationships.object.relationships.object.relationships (first: 100, ×1,000,000 parents): 101,000,000 nodes; lower its `first`');
     expect(res.extensions?.cost).toEqual(error.extensions.cost);
   });
 
@@ -56,33 +59,36 @@ describe('the node budget', () => {
     const variables = await ask('query($a: Int, $b: Int!) { sources(first: $a) { nodes { claims(first: $b) { nodes { about { name } } } } } }', { a: 100, b: 60 });
     const defaults = await ask('query($a: Int = 100, $b: Int = 60) { sources(first: $a) { nodes { claims(first: $b) { nodes { about { name } } } } } }');
     expect(literal.errors![0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
-    const expected = 100 + 100 * 60 + 100 * 60 * MAX_ITEMS.claimAbout;
+    // The sources connection and its 100, their claims connections and 60 each, each claim's entities.
+    const expected = 1 + 100 + 100 * (1 + 60) + 100 * 60 * MAX_ITEMS.claimAbout;
     for (const res of [literal, variables, defaults]) expect(res.errors![0]!.extensions.cost.requestedNodes).toBe(expected);
-    expect(literal.errors![0]!.message).toContain('sources.claims.about (up to 50 per Claim: the most entities a claim is about; ×6,000 parents): 300,000 nodes');
+    expect(literal.errors![0]!.message).toContain(
+      `sources.claims.about (up to ${MAX_ITEMS.claimAbout} per Claim: the most entities a claim is about; ×6,000 parents): ${(6000 * MAX_ITEMS.claimAbout).toLocaleString('en-US')} nodes`,
+    );
 
     const unpaged = await ask('{ claims { nodes { id } } }');
-    expect(unpaged.extensions?.cost?.requestedNodes).toBe(DEFAULT_PAGE_SIZE);
+    expect(unpaged.extensions?.cost?.requestedNodes).toBe(1 + DEFAULT_PAGE_SIZE);
     const last = await ask('query($n: Int) { claims(last: $n) { nodes { id } } }', { n: 7 });
-    expect(last.extensions?.cost?.requestedNodes).toBe(7);
+    expect(last.extensions?.cost?.requestedNodes).toBe(1 + 7);
   });
 
   it('lets the ordinary shapes through, each answer carrying its cost', async () => {
     const musk = MUSK();
     const shapes: [string, Record<string, unknown> | undefined, number][] = [
-      ['{ sources(first: 100) { edges { node { claims(first: 50) { nodes { about { name } } } } } } }', undefined, 100 + 100 * 50 + 100 * 50 * 50],
+      ['{ sources(first: 100) { edges { node { claims(first: 50) { nodes { about { name } } } } } } }', undefined, 101 + 100 * 51 + 100 * 50 * MAX_ITEMS.claimAbout],
       [
         'query($id: ID!) { node(id: $id) { ... on Entity { relationships(first: 50) { nodes { object { name relationships(first: 50) { nodes { predicate object { name } } } } } } } } }',
         { id: musk },
-        50 + 50 * 50,
+        1 + 51 + 50 + 50 * 51 + 50 * 50,
       ],
-      ['{ events(first: 100) { nodes { name participants(first: 50) { edges { role node { name } } } } } }', undefined, 100 + 100 * 50],
+      ['{ events(first: 100) { nodes { name participants(first: 50) { edges { role node { name } } } } } }', undefined, 101 + 100 * 51],
       [
         '{ entities(first: 100) { nodes { name relationships(first: 100) { nodes { predicate object { name relationships(first: 5) { nodes { predicate } } } } } } } }',
         undefined,
-        100 + 100 * 100 + 100 * 100 * 5,
+        101 + 100 * 101 + 100 * 100 + 100 * 100 * 6,
       ],
-      // A connection asked only for its count returns none of its items.
-      ['{ entities(first: 100) { nodes { claimsAbout { totalCount } } } }', undefined, 100],
+      // A connection asked only for its count returns none of its items: only itself.
+      ['{ entities(first: 100) { nodes { claimsAbout { totalCount } } } }', undefined, 101 + 100],
     ];
     for (const [query, variables, nodes] of shapes) {
       const res = await ask(query, variables);
@@ -102,7 +108,8 @@ describe('the node budget', () => {
       fragment Links on Person { relationships(first: 10) { nodes { ...Ends } } } fragment Ends on Relationship { claims { id } }`;
     const res = await ask(query, { id: MUSK() });
     expect(res.errors).toBeUndefined();
-    expect(res.extensions?.cost?.requestedNodes).toBe(10 + 10 * MAX_ITEMS.relationshipClaims + 3 + MAX_ITEMS.claimAbout);
+    // Each node(id) is one; a: 10 relationships and their claims; b: 3; c: a Claim's entities, the costlier type.
+    expect(res.extensions?.cost?.requestedNodes).toBe(1 + 11 + 10 * MAX_ITEMS.relationshipClaims + 1 + 4 + 1 + MAX_ITEMS.claimAbout);
   });
 
   it('walks a fragment bomb once per fragment, and refuses it without running it', async () => {
@@ -138,7 +145,7 @@ describe('the node budget', () => {
     const hit = await ask(query);
     expect(app.queries).toEqual([]);
     expect(hit).toEqual(first);
-    expect(hit.extensions?.cost).toEqual({ requestedNodes: 3 + 3 * 4, limit: NODE_LIMIT });
+    expect(hit.extensions?.cost).toEqual({ requestedNodes: 4 + 3 * 5, limit: NODE_LIMIT });
   });
 });
 
@@ -179,6 +186,6 @@ describe('every list field declares how long it can be', () => {
   it('pages are still refused past MAX_PAGE_SIZE by the field itself, counted at most MAX_PAGE_SIZE', async () => {
     const res = await ask('query($n: Int) { claims(first: $n) { nodes { id } } }', { n: MAX_PAGE_SIZE + 1 });
     expect(res.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
-    expect(res.extensions?.cost?.requestedNodes).toBe(MAX_PAGE_SIZE);
+    expect(res.extensions?.cost?.requestedNodes).toBe(1 + MAX_PAGE_SIZE);
   });
 });

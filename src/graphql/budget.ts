@@ -35,17 +35,17 @@ import { DEFAULT_PAGE_SIZE, type ListBound, MAX_PAGE_SIZE } from './connection-l
  * `sources(first: 100) { claims(first: 50) { about } }` through (255,100: a claim may be about 50
  * entities); bench/run.ts measures the worst query it lets through. The README works an example.
  */
-export const NODE_LIMIT = 260_000;
+export const NODE_LIMIT = 110_000;
 
 /** How a field multiplies the objects beneath it. */
 export type Multiplier =
-  /** One object, or null: nothing to count. */
+  /** One value: an object counts as a node, a scalar does not. */
   | { kind: 'one' }
   /** A list of scalars or enums: no objects beneath. */
   | { kind: 'leaf' }
   /** A connection: its page, for each parent. */
   | { kind: 'page' }
-  /** `edges`/`nodes` of a connection, or an edge's `node`: the page, already counted. */
+  /** `edges`/`nodes`/`pageInfo` of a connection, or an edge's `node`: the page, already counted. */
   | { kind: 'plumbing' }
   /** An unpaged list, at most `max` items for each parent. */
   | ({ kind: 'list' } & ListBound);
@@ -103,7 +103,7 @@ function facts(schema: GraphQLSchema): SchemaFacts {
 export function multiplierOf(schema: GraphQLSchema, parent: ParentType, field: GraphQLField<unknown, unknown>): Multiplier | undefined {
   const known = facts(schema);
   if (field.args.some((a) => a.name === 'first' || a.name === 'last')) return { kind: 'page' };
-  if (known.connections.has(parent.name) && (field.name === 'edges' || field.name === 'nodes')) return { kind: 'plumbing' };
+  if (known.connections.has(parent.name) && ['edges', 'nodes', 'pageInfo'].includes(field.name)) return { kind: 'plumbing' };
   if (known.edges.has(parent.name) && field.name === 'node') return { kind: 'plumbing' };
   if (!isListType(getNullableType(field.type))) return { kind: 'one' };
   if (isLeafType(getNamedType(field.type))) return { kind: 'leaf' };
@@ -123,7 +123,11 @@ export interface Share {
   perParent: number;
   parents: number;
   /** What sets `perParent`: a connection's argument, a list's bound, or the ids given. */
-  by: { kind: 'page'; argument: 'first' | 'last' | null } | { kind: 'list'; type: string; field: string; why: string } | { kind: 'ids'; argument: string };
+  by:
+    | { kind: 'page'; argument: 'first' | 'last' | null }
+    | { kind: 'list'; type: string; field: string; why: string }
+    | { kind: 'ids'; argument: string }
+    | { kind: 'one'; type: string };
 }
 
 /** Nodes asked for one object of a selection's type, and the largest shares of it. */
@@ -238,7 +242,12 @@ class Walker {
       perParent = MAX_PAGE_SIZE;
       by = { kind: 'list', type: type.name, field: definition.name, why: 'no declared bound' };
     } else if (multiplier.kind === 'leaf') return { nodes: 0, shares: [] };
-    else if (multiplier.kind === 'page') {
+    else if (multiplier.kind === 'one') {
+      const named = getNamedType(definition.type);
+      if (isLeafType(named)) return { nodes: 0, shares: [] };
+      // The schema's description of itself is held in memory: only its lists count.
+      if (!isIntrospectionType(named)) by = { kind: 'one', type: type.name };
+    } else if (multiplier.kind === 'page') {
       const args = this.args(definition, node);
       const asked = (['first', 'last'] as const).filter((name) => typeof args[name] === 'number');
       const argument = asked.sort((a, b) => (args[b] as number) - (args[a] as number))[0] ?? null;
@@ -256,17 +265,19 @@ class Walker {
       }
     }
     const plumbing = multiplier?.kind === 'plumbing';
+    const items = plumbing && definition.name !== 'pageInfo';
     const segment = plumbing ? '' : node.alias ? `${node.alias.value}:${node.name.value}` : node.name.value;
     const below = node.selectionSet ? this.selection(node.selectionSet.selections, getNamedType(definition.type)) : { nodes: 0, shares: [] };
-    // A connection asked only for its totalCount or pageInfo returns none of its items.
-    if (multiplier?.kind === 'page' && !below.items) return { nodes: 0, shares: [] };
-    const own = by ? perParent : 0;
+    // A connection is an object of its own, for each parent: one more than its page, or only
+    // itself when asked for its totalCount or pageInfo and none of its items.
+    if (multiplier?.kind === 'page' && !below.items) perParent = 0;
+    const own = by ? perParent + (multiplier?.kind === 'page' ? 1 : 0) : 0;
     const shares = new Map<string, Share>();
-    if (by) merge(shares, { path: segment, nodes: perParent, perParent, parents: 1, by });
+    if (by) merge(shares, { path: segment, nodes: own, perParent, parents: 1, by });
     for (const share of below.shares) {
       merge(shares, { ...share, path: join(segment, share.path), nodes: share.nodes * perParent, parents: share.parents * perParent });
     }
-    return { nodes: own + perParent * below.nodes, shares: keep(shares), items: plumbing };
+    return { nodes: own + perParent * below.nodes, shares: keep(shares), items };
   }
 
   private args(definition: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown> {
@@ -317,6 +328,11 @@ function describe(share: Share): { field: string; change: string } {
         field: `${share.path} (up to ${count(share.perParent)} per ${share.by.type}: ${share.by.why}${parents.replace(',', ';')})`,
         change: 'ask for it under fewer parents: lower the `first` of the connections above it',
       };
+    case 'one':
+      return {
+        field: `${share.path} (one per ${share.by.type}${parents})`,
+        change: 'ask for it under fewer parents: lower the `first` of the connections above it',
+      };
     case 'ids':
       return { field: `${share.path} (${count(share.perParent)} ${share.by.argument})`, change: `pass fewer \`${share.by.argument}\`` };
   }
@@ -329,7 +345,7 @@ export function overBudget(estimate: Estimate, limit: number): UserError {
   const described = largest && describe(largest);
   const message =
     `This query asks for up to ${count(estimate.requestedNodes)} nodes; the limit is ${count(limit)} ` +
-    '(every connection counts its page for each object above it, every list its most items).' +
+    "(every object its answer could hold: a connection's page and a list's most items for each object above them)." +
     (described ? ` Most come from ${described.field}: ${count(largest.nodes)} nodes; ${described.change}, or split the query.` : '');
   return new UserError('QUERY_TOO_COMPLEX', message, {
     cost,
