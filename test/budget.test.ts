@@ -72,6 +72,22 @@ describe('the node budget', () => {
     expect(last.extensions?.cost?.requestedNodes).toBe(1 + 7);
   });
 
+  it("refuses the README's example as the README shows", async () => {
+    const res = await ask('{ sources(first: 100) { edges { node { claims(first: 60) { nodes { about { name } } } } } } }');
+    expect(res.errors).toEqual([
+      {
+        message:
+          'This query asks for up to 126,201 nodes; the limit is 110,000 (counting every object its answer could hold: each connection and its page, each list at its longest, each single object, for every object above them). Most come from sources.claims.about (up to 20 per Claim: the most entities a claim is about; ×6,000 parents): 120,000 nodes; ask for it under fewer parents: lower the `first` of the connections above it, or split the query.',
+        extensions: {
+          code: 'QUERY_TOO_COMPLEX',
+          cost: { requestedNodes: 126201, limit: 110000 },
+          largest: { path: 'sources.claims.about', nodes: 120000, perParent: 20, parents: 6000, by: { kind: 'list', type: 'Claim', field: 'about', why: 'the most entities a claim is about' } },
+        },
+      },
+    ]);
+    expect(res.extensions).toEqual({ cost: { requestedNodes: 126201, limit: 110000 } });
+  });
+
   it('lets the ordinary shapes through, each answer carrying its cost', async () => {
     const musk = MUSK();
     const shapes: [string, Record<string, unknown> | undefined, number][] = [

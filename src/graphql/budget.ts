@@ -345,7 +345,7 @@ export function overBudget(estimate: Estimate, limit: number): UserError {
   const described = largest && describe(largest);
   const message =
     `This query asks for up to ${count(estimate.requestedNodes)} nodes; the limit is ${count(limit)} ` +
-    "(every object its answer could hold: a connection's page and a list's most items for each object above them)." +
+    '(counting every object its answer could hold: each connection and its page, each list at its longest, each single object, for every object above them).' +
     (described ? ` Most come from ${described.field}: ${count(largest.nodes)} nodes; ${described.change}, or split the query.` : '');
   return new UserError('QUERY_TOO_COMPLEX', message, {
     cost,
