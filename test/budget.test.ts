@@ -5,6 +5,7 @@ import { estimateNodes, multiplierOf, NODE_LIMIT } from '../src/graphql/budget';
 import { DEFAULT_PAGE_SIZE, MAX_NODE_IDS, MAX_PAGE_SIZE } from '../src/graphql/connection-limits';
 import { PLAYGROUND_TABS } from '../src/graphql/playground';
 import { schema } from '../src/graphql/schema';
+import { FORMAT, parseImportDocument } from '../src/model/import-format';
 import { MAX_ITEMS } from '../src/model/list-caps';
 import { createTestApp, globalId, type TestApp, TEST_TOKEN } from './support/app';
 
@@ -197,6 +198,20 @@ describe('every list field declares how long it can be', () => {
     expect(refused.errors![0]!.message).toContain(`already has ${MAX_ITEMS.claimCitations} citations`);
     const read = await ask('query($id: ID!) { node(id: $id) { ... on Claim { citations { id } } } }', { id: claim });
     expect((read.data as { node: { citations: unknown[] } }).node.citations).toHaveLength(MAX_ITEMS.claimCitations);
+  });
+
+  it('refuses an import whose lists are longer than their bounds', () => {
+    const slugs = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+    const result = parseImportDocument({
+      format: FORMAT,
+      claims: { c: { text: 'About many', kind: 'FACT', appearsIn: 's', about: slugs(MAX_ITEMS.claimAbout + 1, 'e'), contradicts: slugs(MAX_ITEMS.claimContradicts + 1, 'c') } },
+      relationships: { r: { subject: 'a', predicate: 'knows', label: 'knows', object: 'b', claims: slugs(MAX_ITEMS.relationshipClaims + 1, 'c') } },
+    });
+    expect(result.issues).toEqual([
+      { path: '$.claims.c.about', message: `at most ${MAX_ITEMS.claimAbout} items` },
+      { path: '$.claims.c.contradicts', message: `at most ${MAX_ITEMS.claimContradicts} items` },
+      { path: '$.relationships.r.claims', message: `at most ${MAX_ITEMS.relationshipClaims} items` },
+    ]);
   });
 
   it('pages are still refused past MAX_PAGE_SIZE by the field itself, counted at most MAX_PAGE_SIZE', async () => {
