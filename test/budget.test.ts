@@ -129,6 +129,12 @@ describe('the node budget', () => {
     expect(res.extensions?.cost?.requestedNodes).toBe(1 + 11 + 10 * MAX_ITEMS.relationshipClaims + 1 + 4 + 1 + MAX_ITEMS.claimAbout);
   });
 
+  it('leaves out what @skip and @include leave out', async () => {
+    const query = 'query($all: Boolean!) { sources(first: 10) { nodes { claims(first: 10) @include(if: $all) { nodes { id } } statedClaims(first: 5) @skip(if: $all) { nodes { id } } } } }';
+    expect((await ask(query, { all: true })).extensions?.cost?.requestedNodes).toBe(11 + 10 * 11);
+    expect((await ask(query, { all: false })).extensions?.cost?.requestedNodes).toBe(11 + 10 * 6);
+  });
+
   it('walks a fragment bomb once per fragment, and refuses it without running it', async () => {
     // Each fragment spreads the one before twice: 2^40 paths through the document.
     const levels = 40;

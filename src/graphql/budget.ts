@@ -3,6 +3,9 @@ import {
   type FieldNode,
   type FragmentDefinitionNode,
   getArgumentValues,
+  getDirectiveValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
   getNamedType,
   getNullableType,
   getOperationAST,
@@ -203,6 +206,7 @@ class Walker {
       for (const share of unit.shares) merge(shares, share);
     };
     for (const selection of selections) {
+      if (!this.included(selection)) continue;
       if (selection.kind === Kind.FIELD) add(this.field(selection, type));
       else if (selection.kind === Kind.INLINE_FRAGMENT) {
         if (this.applies(selection.typeCondition?.name.value, type)) add(this.concrete(selection.selectionSet.selections, type));
@@ -214,6 +218,17 @@ class Walker {
     const unit = { nodes, shares: keep(shares), items };
     byType.set(type.name, unit);
     return unit;
+  }
+
+  /** What @skip and @include leave out does not run, so it costs nothing. */
+  private included(selection: SelectionNode): boolean {
+    if (!selection.directives?.length) return true;
+    try {
+      if (getDirectiveValues(GraphQLSkipDirective, selection, this.variables)?.if === true) return false;
+      return getDirectiveValues(GraphQLIncludeDirective, selection, this.variables)?.if !== false;
+    } catch {
+      return true;
+    }
   }
 
   private applies(condition: string | undefined, type: GraphQLObjectType): boolean {
