@@ -32,11 +32,12 @@ import { UserError } from '../errors';
 import { DEFAULT_PAGE_SIZE, type ListBound, MAX_PAGE_SIZE } from './connection-limits';
 
 /**
- * The most nodes one operation may ask for, counted as GitHub's GraphQL API counts them: each
- * connection asks for its page (`first`/`last`, else DEFAULT_PAGE_SIZE) for every object above it,
- * each unpaged list for its most items (its ListBound). The smallest round figure that lets
- * `sources(first: 100) { claims(first: 50) { about } }` through (255,100: a claim may be about 50
- * entities); bench/run.ts measures the worst query it lets through. The README works an example.
+ * The most nodes one operation may ask for: every object its answer could hold, counted much as
+ * GitHub's GraphQL API counts connections: each connection is one object and its page
+ * (`first`/`last`, else DEFAULT_PAGE_SIZE) for every object above it, each unpaged list its
+ * ListBound, each single object one. Sized by measurement (bench/worst-query.ts, printed by
+ * `npm run bench`): the worst queries it lets through cost about a second of CPU, while 100 × 100 × 5
+ * three-level reads pass. The README's Limits section works an example.
  */
 export const NODE_LIMIT = 110_000;
 
@@ -46,7 +47,7 @@ export type Multiplier =
   | { kind: 'one' }
   /** A list of scalars or enums: no objects beneath. */
   | { kind: 'leaf' }
-  /** A connection: its page, for each parent. */
+  /** A connection: one object and its page, for each parent. */
   | { kind: 'page' }
   /** `edges`/`nodes`/`pageInfo` of a connection, or an edge's `node`: the page, already counted. */
   | { kind: 'plumbing' }
@@ -147,7 +148,7 @@ export interface Estimate {
   largest?: Share;
 }
 
-/** Shares kept per selection: the largest one overall survives, however the shares are summed. */
+/** Shares kept per selection, largest first: the one to name is among them. */
 const SHARES_KEPT = 16;
 
 const join = (a: string, b: string) => (a && b ? `${a}.${b}` : a || b);
