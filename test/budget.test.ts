@@ -206,6 +206,25 @@ describe('every list field declares how long it can be', () => {
     expect((read.data as { node: { citations: unknown[] } }).node.citations).toHaveLength(MAX_ITEMS.claimCitations);
   });
 
+  it('refuses a new claim that would give another claim one contradiction too many', async () => {
+    const c = app.db.$client;
+    const [target, ...others] = c.prepare('SELECT id FROM claims ORDER BY id').pluck().all() as number[];
+    // The seed has too few claims to contradict one fifty times through the API: link them here.
+    const insert = c.prepare('INSERT OR IGNORE INTO claim_contradictions (claim_id, contradicts_id) VALUES (?, ?)');
+    for (const other of others.slice(0, MAX_ITEMS.claimContradicts)) insert.run(target, other);
+    expect(c.prepare('SELECT count(*) FROM claim_contradictions WHERE claim_id = ?').pluck().get(target)).toBe(MAX_ITEMS.claimContradicts);
+    const res = await app.mutate('mutation($i: CreateClaimInput!) { createClaim(input: $i) { claim { id } } }', {
+      i: {
+        text: 'One contradiction too many',
+        kind: 'FACT',
+        appearsInId: globalId('Source', c.prepare('SELECT id FROM sources LIMIT 1').pluck().get() as number),
+        aboutIds: [MUSK()],
+        contradictsIds: [globalId('Claim', target!)],
+      },
+    });
+    expect(res.errors![0]).toMatchObject({ extensions: { code: 'CONFLICT', field: 'input.contradictsIds[0]' } });
+  });
+
   it('refuses an import whose lists are longer than their bounds', () => {
     const slugs = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
     const result = parseImportDocument({
