@@ -14,10 +14,12 @@ import { join } from 'node:path';
 import { parseArgs, isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app';
+import { NODE_LIMIT } from '../src/graphql/budget';
 import { migrateDatabase, openDatabase } from '../src/db';
 import { type GenerateOptions, generateFile, random } from '../src/model/generate';
 import { shortestPath } from '../src/model/graph';
 import { MIX, type Params, WORKLOADS, workload } from './workloads';
+import { SHAPES } from './worst-query';
 
 const { values: args } = parseArgs({
   options: {
@@ -217,6 +219,23 @@ function peakMemory(primary: ChildProcess): number[] {
   });
 }
 
+/**
+ * The most expensive queries the node budget accepts, each in a process of its own (its peak
+ * memory is that query's), before the servers start: CPU time, wall time, peak memory.
+ */
+function worstAccepted(path: string) {
+  const run = (which: string) =>
+    JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'worst-query.ts'), path, which], { cwd: ROOT }).toString()) as Record<string, unknown>;
+  const shapes = SHAPES.map((_, i) => run(String(i))) as { shape: string; requestedNodes: number; cpuMs: number; wallMs: number; responseMb: number; peakRssMb: number }[];
+  const attack = run('attack');
+  log(`node budget ${NODE_LIMIT.toLocaleString('en-US')}: the most expensive accepted queries (median of 3, each in its own process)`);
+  log('| shape | requestedNodes | CPU ms | wall ms | response MB | peak RSS MB |');
+  log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const w of shapes) log(`| ${w.shape} | ${w.requestedNodes} | ${w.cpuMs} | ${w.wallMs} | ${w.responseMb} | ${w.peakRssMb} |`);
+  log(`the attacker's request (100 ids, three hops of first: 100): ${attack.code} in ${attack.cpuMs} ms of CPU`);
+  return { limit: NODE_LIMIT, shapes, attack };
+}
+
 async function main() {
   const { path: base, loadSeconds } = data();
   const path = join(DATA, `${size}-run.db`);
@@ -228,6 +247,7 @@ async function main() {
   migrateDatabase(migrating);
   migrating.$client.close();
   const params = parameters(path);
+  const budget = worstAccepted(path);
 
   // SQL statements per request, counted in-process over the same data.
   let statements = 0;
@@ -310,6 +330,7 @@ async function main() {
       settings: { duration, warmup, connections, workers, repeat, responseCache: args['response-cache'], only: only ?? null },
       yogaFloorRps: yoga.rps,
       peakRssMb: memory,
+      budget,
       workloads: rows.map((r) => ({
         name: r.name,
         rps: Math.round(r.ours.rps),

@@ -8,6 +8,8 @@ import { useChangeAwareResponseCache } from './cache';
 import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, noteStorageFault, onDatabaseLost, sqliteCode, storageFault } from './db';
 import { type ErrorCode, UserError, unavailable } from './errors';
 import type { Context } from './graphql/builder';
+import { explainLimit, NODE_LIMIT, useQueryBudget } from './graphql/budget';
+import { MAX_NODE_IDS } from './graphql/connection-limits';
 import { PLAYGROUND_TABS } from './graphql/playground';
 import { schema } from './graphql/schema';
 import { LOCK_RETRY_AFTER_MS } from './graphql/write-guard';
@@ -16,20 +18,21 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from './model/json';
 
 /**
  * The production limits, fitted to our own deepest legitimate query (source → claims → about →
- * relationships → subject, with connections' edges/node levels) with room to spare.
+ * relationships → subject, with connections' edges/node levels) with room to spare. The node
+ * budget (src/graphql/budget.ts) bounds how much an operation asks for.
  */
 export const LIMITS = {
   maxDepth: 15,
   maxAliases: 30,
   maxTokens: 2000,
   maxDirectives: 30,
-  maxCost: 60000,
+  maxNodes: NODE_LIMIT,
+  maxNodeIds: MAX_NODE_IDS,
   /** Bytes of request body accepted; larger requests get HTTP 413. */
   maxBodyBytes: 256 * 1024,
 } as const;
 
 const CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONFLICT', 'QUERY_TOO_COMPLEX', 'UNAVAILABLE', 'TIMEOUT']);
-const LIMIT_ERROR = /^Syntax Error: (Token limit|Query depth limit|Aliases limit|Query Cost limit|Directives limit)/;
 
 export interface AppOptions {
   db: Db;
@@ -46,9 +49,9 @@ export interface AppOptions {
 function withCode(error: GraphQLError): GraphQLError {
   const code = error.extensions?.code;
   if (typeof code === 'string' && (CODES.has(code) || code === 'INTERNAL_SERVER_ERROR')) return error;
-  const limit = LIMIT_ERROR.test(error.message);
-  const recoded: ErrorCode = limit ? 'QUERY_TOO_COMPLEX' : 'BAD_USER_INPUT';
-  return new GraphQLError(limit ? error.message.replace(/^Syntax Error: /, '') : error.message, {
+  const explained = explainLimit(error.message);
+  const recoded: ErrorCode = explained ? 'QUERY_TOO_COMPLEX' : 'BAD_USER_INPUT';
+  return new GraphQLError(explained ?? error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
@@ -298,10 +301,13 @@ export function createApp({ db, logger, apiToken, responseCache = true, droppedL
         maxAliases: { n: LIMITS.maxAliases },
         maxTokens: { n: LIMITS.maxTokens },
         maxDirectives: { n: LIMITS.maxDirectives },
-        costLimit: { maxCost: LIMITS.maxCost, ignoreIntrospection: true },
+        // The node budget replaces it: it counts pages given in variables, and the lists' bounds.
+        costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: false },
       }),
       useErrorCodes(),
+      // Before the response cache, so an answer from memory carries its cost too.
+      useQueryBudget(LIMITS.maxNodes),
       ...(responseCache ? [useChangeAwareResponseCache(db)] : []),
     ],
   });

@@ -248,8 +248,9 @@ export class ChangeAwareCache implements Cache {
     // An answer any write may change is dropped by every commit, so needs no tags.
     const { tags, ranges } = scope === 'objects' ? declared! : { tags: new Set<string>(), ranges: [] };
     if (since !== this.commits && (scope === 'any' || this.touchedSince(since, { tags, ranges }))) return;
-    // Only answers without errors are stored (the plugin's default), so this is all they say.
-    const json = JSON.stringify({ data: result.data });
+    // Only answers without errors are stored (the plugin's default), so this is all they say,
+    // with the query budget's extensions.cost, the same for the same query and variables.
+    const json = JSON.stringify({ data: result.data, extensions: result.extensions });
     // The object, and its JSON at one or two bytes a character.
     const bytes = json.length * 3;
     if (bytes > this.maxBytes / 8) return;
@@ -379,9 +380,10 @@ function inRanges(tag: string, ranges: IdRange[]) {
   return ranges.some(([type, above, upTo]) => type === row[1] && id > above && id <= upTo);
 }
 
-/** `shown` says exactly what `stored` does: its data, and no errors or extensions to write. */
+/** `shown` says exactly what `stored` does: its data and extensions, and no errors. */
 const sameAnswer = (shown: ExecutionResult, stored: ExecutionResult) =>
-  shown.data === stored.data && Object.entries(shown).every(([key, value]) => key === 'data' || key === 'stringify' || value === undefined);
+  shown.data === stored.data &&
+  Object.entries(shown).every(([key, value]) => key === 'data' || key === 'stringify' || value === undefined || (key === 'extensions' && value === stored.extensions));
 
 const scopeOfKey = (key: string): Scope => (key.startsWith('objects:') ? 'objects' : key.startsWith('any:') ? 'any' : 'never');
 

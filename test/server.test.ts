@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NODE_LIMIT } from '../src/graphql/budget';
 import { runCli, startServer as start } from './support/server';
 
 /** Runs the entry expecting it to refuse to start; returns its exit code and output. */
@@ -96,7 +97,7 @@ describe('the real server over HTTP', () => {
     const answers = await Promise.all(
       Array.from({ length: 8 }, () => gql(server.url, '{ entities { totalCount } }').then((r) => r.json())),
     );
-    expect(answers).toEqual(Array(8).fill({ data: { entities: { totalCount: 22 } } }));
+    expect(answers).toEqual(Array(8).fill({ data: { entities: { totalCount: 22 } }, extensions: { cost: { requestedNodes: 1, limit: NODE_LIMIT } } }));
     server.child.kill('SIGTERM');
     expect(await server.exit).toBe(0);
     expect(server.output()).toMatch(/"worker":2/);

@@ -19,6 +19,24 @@ import { MAX_LENGTH } from '../model/import-format';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
+/** The most ids `nodes(ids:)` takes in one call. */
+export const MAX_NODE_IDS = 100;
+
+/** What an unpaged list field declares for the query budget (src/graphql/budget.ts). */
+export interface ListBound {
+  /** The most items it returns for one parent object. */
+  max: number;
+  /** Why no more: shown to people when this list is what makes a query too big. */
+  why: string;
+  /** The list argument whose length is the number of items (at most `max`), as for `nodes(ids:)`. */
+  countArg?: string;
+}
+
+/**
+ * The field extension that tells the query budget how long an unpaged list can be; every list of
+ * objects without `first`/`last` must carry one (test/budget.test.ts checks the schema for it).
+ */
+export const boundedList = (max: number, why: string, countArg?: string) => ({ listBound: { max, why, ...(countArg ? { countArg } : {}) } satisfies ListBound });
 
 function checkPageArg(args: Record<string, unknown>, name: 'first' | 'last') {
   const value = args[name];

@@ -21,6 +21,9 @@ export interface PathResult {
   steps: Step[];
 }
 
+/** The most steps a path may take (`path(maxDepth:)`). */
+export const PATH_MAX_DEPTH = 6;
+
 /** Bounds on a traversal, so a hub with thousands of links cannot hold the process. */
 export const BUDGET = {
   /** Entities a path search may discover before it gives up. */

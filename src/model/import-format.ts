@@ -8,6 +8,7 @@ import {
   STANCES,
 } from '../../schema/enums';
 import { intervalEnd, isPartialDate } from '../graphql/partial-date';
+import { MAX_ITEMS } from './list-caps';
 import { plainString, textRule } from './writes/common';
 
 /**
@@ -34,10 +35,8 @@ export const MAX_LENGTH = {
   url: 2000,
 } as const;
 
-/** The most items a list takes: aliases, a claim's entities, citations and contradictions, a relationship's claims. */
-export const MAX_ITEMS = 50;
-
-const list = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_ITEMS, `at most ${MAX_ITEMS} items`);
+/** A list of at most `max` items (see MAX_ITEMS). */
+const list = <T extends z.ZodType>(item: T, max: number) => z.array(item).max(max, `at most ${max} items`);
 
 export const slug = z
   .string()
@@ -93,7 +92,7 @@ const participant = z.strictObject({ entity: slug, role: text(MAX_LENGTH.role) }
 const entityFields = z.strictObject({
   kind: z.enum(ENTITY_KINDS),
   name: text(MAX_LENGTH.name),
-  aliases: list(text(MAX_LENGTH.alias)).optional(),
+  aliases: list(text(MAX_LENGTH.alias), MAX_ITEMS.entityAliases).optional(),
   description: text(MAX_LENGTH.description).optional(),
   wikidataId: wikidataId.optional(),
   foundedOn: partialDate.optional(),
@@ -178,9 +177,9 @@ const claim = z
     claimant: slug.optional(),
     attribution: z.enum(ATTRIBUTIONS).default('DIRECT'),
     appearsIn: slug,
-    about: list(slug).min(1, 'a claim is about at least one entity'),
-    citations: list(citation).optional(),
-    contradicts: list(slug).optional(),
+    about: list(slug, MAX_ITEMS.claimAbout).min(1, 'a claim is about at least one entity'),
+    citations: list(citation, MAX_ITEMS.claimCitations).optional(),
+    contradicts: list(slug, MAX_ITEMS.claimContradicts).optional(),
     validFrom: partialDate.optional(),
     validTo: partialDate.optional(),
   })
@@ -202,7 +201,7 @@ const relationship = z
     object: slug,
     validFrom: partialDate.optional(),
     validTo: partialDate.optional(),
-    claims: list(slug).optional(),
+    claims: list(slug, MAX_ITEMS.relationshipClaims).optional(),
   })
   .superRefine((r, ctx) =>
     report(ctx, [

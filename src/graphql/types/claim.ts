@@ -2,7 +2,9 @@ import { sql } from 'drizzle-orm';
 import { claims, claimSubjects } from '../../../schema/tables';
 import { and, countFilter, inList } from '../../model/filters';
 import { dependsOnRange } from '../../cache';
+import { MAX_ITEMS } from '../../model/list-caps';
 import { builder } from '../builder';
+import { boundedList } from '../connection-limits';
 import { DEFAULT_PAGE_SIZE } from '../connection-limits';
 import { countedConnection, cursorId, rows } from '../connections';
 import { ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
@@ -29,14 +31,21 @@ export const Claim = builder.drizzleNode('claims', {
       description: 'DIRECT: in the claimant’s own words; REPORTED: the source says the claimant holds it.',
     }),
     appearsIn: t.relation('appearsIn', { description: 'The document the claim was taken from.' }),
-    about: t.relation('about', { type: Entity, description: 'The entities (events included) the claim is about.', query: { orderBy: { id: 'asc' } } }),
+    about: t.relation('about', {
+      type: Entity,
+      description: `The entities (events included) the claim is about, at most ${MAX_ITEMS.claimAbout}.`,
+      query: { orderBy: { id: 'asc' }, limit: MAX_ITEMS.claimAbout },
+      extensions: boundedList(MAX_ITEMS.claimAbout, 'the most entities a claim is about'),
+    }),
     citations: t.relation('citations', {
-      description: 'Sources cited for this claim; `stance` keeps only those stances.',
+      description: `Sources cited for this claim, at most ${MAX_ITEMS.claimCitations}; \`stance\` keeps only those stances.`,
       args: { stance: t.arg({ type: [StanceEnum], required: false, description: 'Only these stances.' }) },
       query: (args) => ({
         where: args.stance ? { stance: { in: args.stance } } : {},
         orderBy: { id: 'asc' },
+        limit: MAX_ITEMS.claimCitations,
       }),
+      extensions: boundedList(MAX_ITEMS.claimCitations, 'the most citations a claim has'),
     }),
     support: t.expose('support', {
       type: SupportStatusEnum,
@@ -44,8 +53,9 @@ export const Claim = builder.drizzleNode('claims', {
         'Derived from citations: SUPPORTED when one SUPPORTS and none REFUTES, CONTESTED when both, REFUTED when only REFUTES, UNSUPPORTED otherwise (MENTIONS is not support).',
     }),
     contradicts: t.relation('contradicts', {
-      description: 'Claims that contradict this one (the link goes both ways).',
-      query: { orderBy: { id: 'asc' } },
+      description: `Claims that contradict this one (the link goes both ways), at most ${MAX_ITEMS.claimContradicts}.`,
+      query: { orderBy: { id: 'asc' }, limit: MAX_ITEMS.claimContradicts },
+      extensions: boundedList(MAX_ITEMS.claimContradicts, 'the most contradictions a claim has'),
     }),
     validFrom: t.expose('validFrom', { type: PartialDate, nullable: true, description: 'From when the claim holds, if it is time-bound.' }),
     validTo: t.expose('validTo', { type: PartialDate, nullable: true, description: 'Until when the claim holds, if it is time-bound.' }),

@@ -2,7 +2,8 @@ import { brandWithType } from '@pothos/core';
 import { and, eq, or } from 'drizzle-orm';
 import { eventParticipants, type EntityRow, type RelationshipRow } from '../../../schema/tables';
 import { badInput, notFound } from '../../errors';
-import { NEIGHBORHOOD_CAP, neighborhood, shortestPath, type Step } from '../../model/graph';
+import { NEIGHBORHOOD_CAP, neighborhood, PATH_MAX_DEPTH, shortestPath, type Step } from '../../model/graph';
+import { boundedList } from '../connection-limits';
 import { dependsOn } from '../../cache';
 import { builder, type Context } from '../builder';
 import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
@@ -46,16 +47,36 @@ const Path = builder.objectRef<PathShape>('Path').implement({
   description: 'The shortest connection found between two entities.',
   fields: (t) => ({
     length: t.exposeInt('length', { description: 'How many steps: 0 when both ends are the same entity.' }),
-    entities: t.field({ type: [Entity], description: 'The entities along the way, from `from` to `to` inclusive.', resolve: (p) => p.entities }),
-    steps: t.field({ type: [PathStep], description: 'The steps, in order from `from` to `to`.', resolve: (p) => p.steps }),
+    entities: t.field({
+      type: [Entity],
+      description: 'The entities along the way, from `from` to `to` inclusive.',
+      extensions: boundedList(PATH_MAX_DEPTH + 1, `a path takes at most ${PATH_MAX_DEPTH} steps`),
+      resolve: (p) => p.entities,
+    }),
+    steps: t.field({
+      type: [PathStep],
+      description: 'The steps, in order from `from` to `to`.',
+      extensions: boundedList(PATH_MAX_DEPTH, `a path takes at most ${PATH_MAX_DEPTH} steps`),
+      resolve: (p) => p.steps,
+    }),
   }),
 });
 
 const Subgraph = builder.objectRef<SubgraphShape>('Subgraph').implement({
   description: 'A piece of the graph around an entity, for graph views.',
   fields: (t) => ({
-    entities: t.field({ type: [Entity], description: 'The entities reached, the starting one first, nearer ones before farther.', resolve: (g) => g.entities }),
-    relationships: t.field({ type: [Relationship], description: 'The relationships followed to reach them.', resolve: (g) => g.relationships }),
+    entities: t.field({
+      type: [Entity],
+      description: 'The entities reached, the starting one first, nearer ones before farther.',
+      extensions: boundedList(NEIGHBORHOOD_CAP.entities, 'the size cap of a neighborhood'),
+      resolve: (g) => g.entities,
+    }),
+    relationships: t.field({
+      type: [Relationship],
+      description: 'The relationships followed to reach them.',
+      extensions: boundedList(NEIGHBORHOOD_CAP.relationships, 'the size cap of a neighborhood'),
+      resolve: (g) => g.relationships,
+    }),
     truncated: t.exposeBoolean('truncated', {
       description: `True when the neighborhood was cut at its size cap (${NEIGHBORHOOD_CAP.entities} entities, ${NEIGHBORHOOD_CAP.relationships} relationships).`,
     }),
@@ -145,12 +166,12 @@ builder.queryFields((t) => ({
     args: {
       from: t.arg.globalID({ required: true, description: 'The entity to start from.' }),
       to: t.arg.globalID({ required: true, description: 'The entity to reach.' }),
-      maxDepth: t.arg.int({ defaultValue: 4, description: 'The most steps to consider, 1 to 6.' }),
+      maxDepth: t.arg.int({ defaultValue: 4, description: `The most steps to consider, 1 to ${PATH_MAX_DEPTH}.` }),
     },
     resolve: async (_root, args, context) => {
       const { db } = context;
       const maxDepth = args.maxDepth ?? 4;
-      if (maxDepth < 1 || maxDepth > 6) throw badInput(`"maxDepth" is ${maxDepth}; it must be 1 to 6`, 'maxDepth');
+      if (maxDepth < 1 || maxDepth > PATH_MAX_DEPTH) throw badInput(`"maxDepth" is ${maxDepth}; it must be 1 to ${PATH_MAX_DEPTH}`, 'maxDepth');
       const { from, to } = await requireEntities(db, { from: args.from, to: args.to });
       // The shortest path changes only with the links; its words, with the names it shows.
       dependsOn(context, 'links', `Entity:${from}`, `Entity:${to}`);

@@ -1,5 +1,7 @@
 import { brandWithType } from '@pothos/core';
+import { badInput } from '../../errors';
 import { builder, type Context } from '../builder';
+import { boundedList, MAX_NODE_IDS } from '../connection-limits';
 import { ENTITY_KIND_BY_TYPE } from '../global-id';
 import { Citation } from './citation';
 import { Claim } from './claim';
@@ -65,9 +67,13 @@ builder.queryFields((t) => {
     nodes: t.field({
       type: [builder.nodeInterfaceRef()],
       nullable: { list: false, items: true },
-      description: 'Refetches many objects by global id, in the order asked; null for each id that names nothing.',
-      args: { ids: t.arg.globalIDList({ required: true, description: 'Global ids this API returned.' }) },
+      description: `Refetches many objects by global id, in the order asked; null for each id that names nothing. At most ${MAX_NODE_IDS} ids a call.`,
+      args: { ids: t.arg.globalIDList({ required: true, description: `Global ids this API returned, at most ${MAX_NODE_IDS}.` }) },
+      extensions: boundedList(MAX_NODE_IDS, 'one per id', 'ids'),
       resolve: async (_root, args, context, info) => {
+        if (args.ids.length > MAX_NODE_IDS) {
+          throw badInput(`"ids" has ${args.ids.length} ids; nodes takes at most ${MAX_NODE_IDS} a call: ask in batches of ${MAX_NODE_IDS}`, 'ids');
+        }
         const wanted = args.ids.map(typed);
         const byType = new Map<TypeName, number[]>();
         for (const [typename, id] of wanted) byType.set(typename, [...(byType.get(typename) ?? []), id]);

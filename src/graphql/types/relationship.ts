@@ -1,6 +1,8 @@
 import { relationships } from '../../../schema/tables';
 import { and, countFilter, inList } from '../../model/filters';
+import { MAX_ITEMS } from '../../model/list-caps';
 import { builder } from '../builder';
+import { boundedList } from '../connection-limits';
 import { countedConnection, rows } from '../connections';
 import { Entity } from './entity';
 import { PartialDate } from './scalars';
@@ -20,8 +22,9 @@ export const Relationship = builder.drizzleNode('relationships', {
     validFrom: t.expose('validFrom', { type: PartialDate, nullable: true, description: 'When it began to hold; null when unknown.' }),
     validTo: t.expose('validTo', { type: PartialDate, nullable: true, description: 'When it stopped holding; null while it holds or when unknown.' }),
     claims: t.relation('claims', {
-      description: 'The claims that assert this relationship.',
-      query: { orderBy: { id: 'asc' } },
+      description: `The claims that assert this relationship, at most ${MAX_ITEMS.relationshipClaims}.`,
+      query: { orderBy: { id: 'asc' }, limit: MAX_ITEMS.relationshipClaims },
+      extensions: boundedList(MAX_ITEMS.relationshipClaims, 'the most claims a relationship has'),
     }),
   }),
 });

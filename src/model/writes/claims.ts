@@ -1,11 +1,12 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, count, eq, sql } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 import { ATTRIBUTIONS, CLAIM_KINDS, STANCES } from '../../../schema/enums';
 import { citations, claimContradictions, claims, claimSubjects, type CitationRow, type ClaimRow } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { conflict, notFound } from '../../errors';
 import { encodeGlobalID } from '../../graphql/global-id';
-import { endsBeforeStart, MAX_ITEMS, MAX_LENGTH, partialDate, slug, text } from '../import-format';
+import { endsBeforeStart, MAX_LENGTH, partialDate, slug, text } from '../import-format';
 import {
   citationRef,
   claimRef,
@@ -20,6 +21,7 @@ import {
   touch,
   uniqueList,
 } from './common';
+import { MAX_ITEMS } from '../list-caps';
 import { freeSlug, slugify, slugTaken } from './slugs';
 
 const citationFields = {
@@ -43,9 +45,9 @@ export const CreateClaimInput = z
     claimantId: entityRef.nullish(),
     attribution: z.enum(ATTRIBUTIONS).nullish(),
     appearsInId: sourceRef,
-    aboutIds: uniqueList(entityRef, MAX_ITEMS, (r) => r.id, 'this entity').min(1, 'a claim is about at least one entity'),
-    citations: uniqueList(CitationInput, MAX_ITEMS, citationKey, 'a citation of this source with this stance and locator').nullish(),
-    contradictsIds: uniqueList(claimRef, MAX_ITEMS, (r) => r.id, 'this claim').nullish(),
+    aboutIds: uniqueList(entityRef, MAX_ITEMS.claimAbout, (r) => r.id, 'this entity').min(1, 'a claim is about at least one entity'),
+    citations: uniqueList(CitationInput, MAX_ITEMS.claimCitations, citationKey, 'a citation of this source with this stance and locator').nullish(),
+    contradictsIds: uniqueList(claimRef, MAX_ITEMS.claimContradicts, (r) => r.id, 'this claim').nullish(),
     validFrom: partialDate.nullish(),
     validTo: partialDate.nullish(),
   })
@@ -55,6 +57,13 @@ export const CreateClaimInput = z
 
 export const AddCitationInput = z.object({ claimId: claimRef, ...citationFields });
 export const RemoveCitationInput = z.object({ id: citationRef });
+
+/** A claim's lists stop at MAX_ITEMS (the query budget counts on it): one more is a CONFLICT. */
+function refuseWhenFull(db: Db, table: typeof citations | typeof claimContradictions, column: SQLiteColumn, claimId: number, max: number, field: string, what: string) {
+  if (db.select({ n: count() }).from(table).where(eq(column, claimId)).get()!.n >= max) {
+    throw conflict(`${field}: the claim already has ${max} ${what}, the most a claim can have`, field);
+  }
+}
 
 function insertCitation(db: Db, claimId: number, c: z.output<typeof CitationInput>, field: string): CitationRow {
   const locator = orNull(c.locator);
@@ -92,7 +101,11 @@ export function createClaim(db: Db, raw: z.input<typeof CreateClaimInput>): Clai
     findSource(db, input.appearsInId, 'input.appearsInId');
     const about = input.aboutIds.map((ref, i) => findEntity(db, ref, `input.aboutIds[${i}]`));
     input.citations?.forEach((c, i) => findSource(db, c.sourceId, `input.citations[${i}].sourceId`));
-    const contradicted = (input.contradictsIds ?? []).map((ref, i) => findClaim(db, ref, `input.contradictsIds[${i}]`));
+    const contradicted = (input.contradictsIds ?? []).map((ref, i) => {
+      const other = findClaim(db, ref, `input.contradictsIds[${i}]`);
+      refuseWhenFull(db, claimContradictions, claimContradictions.claimId, other.id, MAX_ITEMS.claimContradicts, `input.contradictsIds[${i}]`, 'contradictions');
+      return other;
+    });
     if (input.slug && slugTaken(db, claims, input.slug)) {
       throw conflict(`input.slug: a claim with the slug "${input.slug}" already exists`, 'input.slug');
     }
@@ -133,6 +146,7 @@ export function addCitation(db: Db, raw: z.input<typeof AddCitationInput>): Cita
   return inTransaction(db, () => {
     const claim = findClaim(db, input.claimId, 'input.claimId');
     findSource(db, input.sourceId, 'input.sourceId');
+    refuseWhenFull(db, citations, citations.claimId, claim.id, MAX_ITEMS.claimCitations, 'input.claimId', 'citations');
     const citation = insertCitation(db, claim.id, input, 'input.sourceId');
     touch(db, claims, claim.id);
     return citation;

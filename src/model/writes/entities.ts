@@ -2,6 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ENTITY_KINDS, EVENT_STATUSES, type EntityKind } from '../../../schema/enums';
 import { claims, claimSubjects, entities, entityAliases, eventParticipants, relationships, sources, type EntityRow } from '../../../schema/tables';
+import { MAX_ITEMS } from '../list-caps';
 import type { Db } from '../../db';
 import { conflict } from '../../errors';
 import { encodeGlobalID, ENTITY_TYPE_BY_KIND } from '../../graphql/global-id';
@@ -9,7 +10,6 @@ import {
   endsBeforeStart,
   KIND_FIELDS,
   kindsWith,
-  MAX_ITEMS,
   MAX_LENGTH,
   partialDate,
   slug,
@@ -29,7 +29,7 @@ import {
 } from './common';
 import { freeSlug, slugify, slugTaken } from './slugs';
 
-const aliases = uniqueList(text(MAX_LENGTH.alias), MAX_ITEMS, (alias) => alias.toLowerCase(), 'this alias (ignoring case)');
+const aliases = uniqueList(text(MAX_LENGTH.alias), MAX_ITEMS.entityAliases, (alias) => alias.toLowerCase(), 'this alias (ignoring case)');
 
 /** The fields every entity may have, besides its name, and the kind-specific ones. */
 const optionalFields = {

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { relationshipClaims, relationships, type RelationshipRow } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { conflict } from '../../errors';
-import { endsBeforeStart, MAX_ITEMS, MAX_LENGTH, partialDate, predicate, slug, text } from '../import-format';
+import { endsBeforeStart, MAX_LENGTH, partialDate, predicate, slug, text } from '../import-format';
 import { badField, claimRef, entityRef, findClaim, findEntity, inTransaction, orNull, parseInput, uniqueList } from './common';
+import { MAX_ITEMS } from '../list-caps';
 import { freeSlug, slugify, slugTaken } from './slugs';
 
 export const CreateRelationshipInput = z
@@ -16,7 +17,7 @@ export const CreateRelationshipInput = z
     objectId: entityRef,
     validFrom: partialDate.nullish(),
     validTo: partialDate.nullish(),
-    claimIds: uniqueList(claimRef, MAX_ITEMS, (r) => r.id, 'this claim').nullish(),
+    claimIds: uniqueList(claimRef, MAX_ITEMS.relationshipClaims, (r) => r.id, 'this claim').nullish(),
   })
   .superRefine((input, ctx) => {
     if (endsBeforeStart(input.validFrom, input.validTo)) ctx.addIssue({ code: 'custom', path: ['validTo'], message: 'ends before validFrom' });

@@ -1,4 +1,5 @@
 import { addCitation, createClaim, removeCitation } from '../../../model/writes/claims';
+import { MAX_ITEMS } from '../../../model/list-caps';
 import { builder } from '../../builder';
 import { Citation } from '../citation';
 import { Claim } from '../claim';
@@ -33,9 +34,9 @@ const CreateClaimInput = mutationInput('CreateClaimInput', {
       description: 'DIRECT: in the claimant\'s own words (or the source\'s); REPORTED: the source says the claimant holds it.',
     }),
     appearsInId: t.id({ required: true, description: 'The id of the Source the claim is taken from.' }),
-    aboutIds: t.idList({ required: true, description: 'The ids of the entities it is about: at least one, at most 50, no repeats.' }),
-    citations: t.field({ type: [CitationInput], description: 'Sources cited for it, at most 50. Its `support` is derived from them.' }),
-    contradictsIds: t.idList({ description: 'The ids of claims it contradicts, at most 50; each link is recorded both ways.' }),
+    aboutIds: t.idList({ required: true, description: `The ids of the entities it is about: at least one, at most ${MAX_ITEMS.claimAbout}, no repeats.` }),
+    citations: t.field({ type: [CitationInput], description: `Sources cited for it, at most ${MAX_ITEMS.claimCitations}. Its \`support\` is derived from them.` }),
+    contradictsIds: t.idList({ description: `The ids of claims it contradicts, at most ${MAX_ITEMS.claimContradicts}; each link is recorded both ways.` }),
     validFrom: t.field({ type: PartialDate, description: 'From when it holds, if it is time-bound.' }),
     validTo: t.field({ type: PartialDate, description: 'Until when it holds; not before validFrom.' }),
   }),

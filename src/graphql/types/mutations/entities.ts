@@ -1,4 +1,5 @@
 import { addEventParticipant, createEntity, deleteEntity, updateEntity } from '../../../model/writes/entities';
+import { MAX_ITEMS } from '../../../model/list-caps';
 import { builder } from '../../builder';
 import { Entity, Event } from '../entity';
 import { EntityKindEnum, EventStatusEnum, PartialDate } from '../scalars';
@@ -8,7 +9,7 @@ import { type InputFields, mutationInput, mutationPayload, once, SLUG_DESCRIPTIO
 function entityFields(t: InputFields) {
   return {
     aliases: t.stringList({
-      description: 'Other names it is known by, in order; each at most 500 characters, no repeats ignoring case, at most 50. On update the list replaces the old one.',
+      description: `Other names it is known by, in order; each at most 500 characters, no repeats ignoring case, at most ${MAX_ITEMS.entityAliases}. On update the list replaces the old one.`,
     }),
     description: t.string({ description: 'A short description, at most 5000 characters.' }),
     wikidataId: t.string({ description: 'The matching Wikidata item, e.g. "Q317521".' }),

@@ -1,4 +1,5 @@
 import { createRelationship } from '../../../model/writes/relationships';
+import { MAX_ITEMS } from '../../../model/list-caps';
 import { builder } from '../../builder';
 import { Relationship } from '../relationship';
 import { PartialDate } from '../scalars';
@@ -14,7 +15,7 @@ const CreateRelationshipInput = mutationInput('CreateRelationshipInput', {
     objectId: t.id({ required: true, description: 'The id of the entity the link points to.' }),
     validFrom: t.field({ type: PartialDate, description: 'When it began to hold.' }),
     validTo: t.field({ type: PartialDate, description: 'When it stopped holding; not before validFrom.' }),
-    claimIds: t.idList({ description: 'The ids of the claims that assert it, at most 50.' }),
+    claimIds: t.idList({ description: `The ids of the claims that assert it, at most ${MAX_ITEMS.relationshipClaims}.` }),
   }),
 });
 
