@@ -140,7 +140,7 @@ const isBtreeCount = (s: Statement) => /^select count\(\*\) from "\w+"$/i.test(s
  * IN (subquery) list that drives the sorted loop.
  */
 const BOUNDED_SORTS: { rows: RegExp; sql?: RegExp; throughList?: boolean; why: string }[] = [
-  { rows: /INDEX claim_subjects_natural_key \(claim_id=\?/, why: 'the entities one claim is about (at most 50)' },
+  { rows: /INDEX claim_subjects_natural_key \(claim_id=\?/, why: 'the entities one claim is about (a bounded list: MAX_ITEMS.claimAbout)' },
   { rows: /INDEX citations_\w+ \(claim_id=\?/, why: "one claim's citations" },
   { rows: /INDEX claim_contradictions_natural_key \(claim_id=\?/, why: 'the claims one claim contradicts' },
   { rows: /INDEX relationship_claims_natural_key \(relationship_id=\?/, why: 'the claims that assert one relationship' },
