@@ -5,6 +5,7 @@ import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
 import type { Db } from './db';
+import { DEFAULT_REQUEST_TIMEOUT_MS, useDeadline } from './deadline';
 import { type ErrorCode, UserError } from './errors';
 import type { Context } from './graphql/builder';
 import { PLAYGROUND_TABS } from './graphql/playground';
@@ -34,6 +35,8 @@ export interface AppOptions {
   apiToken?: string;
   /** Answers repeated reads from memory until the database changes (default on). */
   responseCache?: boolean;
+  /** A request still running this long after it arrived is stopped with TIMEOUT (see src/deadline.ts). */
+  requestTimeoutMs?: number;
 }
 
 /** Every error leaves with one of the contract's codes: a person's mistake, or a masked failure. */
@@ -136,7 +139,7 @@ function playground(): Promise<string> {
   return playgroundHtml;
 }
 
-export function createApp({ db, logger, apiToken, responseCache = true }: AppOptions) {
+export function createApp({ db, logger, apiToken, responseCache = true, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   return createYoga<{}, Context>({
     schema,
@@ -172,6 +175,8 @@ export function createApp({ db, logger, apiToken, responseCache = true }: AppOpt
         blockFieldSuggestion: { enabled: false },
       }),
       useErrorCodes(),
+      // Before the response cache: its execution runs inside the deadline's.
+      useDeadline(requestTimeoutMs),
       ...(responseCache ? [useChangeAwareResponseCache(db)] : []),
     ],
   });
