@@ -5,7 +5,8 @@ import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
 import type { Db } from './db';
-import { DEFAULT_REQUEST_TIMEOUT_MS, useDeadline } from './deadline';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './config';
+import { useDeadline } from './deadline';
 import { type ErrorCode, UserError } from './errors';
 import type { Context } from './graphql/builder';
 import { PLAYGROUND_TABS } from './graphql/playground';
@@ -33,8 +34,11 @@ export interface AppOptions {
   logger?: YogaLogger;
   /** The bearer token writes need. Without one, every mutation is refused; reads stay open. */
   apiToken?: string;
-  /** Answers repeated reads from memory until the database changes (default on). */
-  responseCache?: boolean;
+  /**
+   * Answers repeated reads from memory until the database changes (default on), keeping at most
+   * `maxBytes` of answers (default RESPONSE_CACHE_MB's).
+   */
+  responseCache?: boolean | { maxBytes?: number };
   /** A request still running this long after it arrived is stopped with TIMEOUT (see src/deadline.ts). */
   requestTimeoutMs?: number;
 }
@@ -177,7 +181,7 @@ export function createApp({ db, logger, apiToken, responseCache = true, requestT
       useErrorCodes(),
       // Before the response cache: its execution runs inside the deadline's.
       useDeadline(requestTimeoutMs),
-      ...(responseCache ? [useChangeAwareResponseCache(db)] : []),
+      ...(responseCache ? [useChangeAwareResponseCache(db, responseCache === true ? undefined : responseCache.maxBytes)] : []),
     ],
   });
 }

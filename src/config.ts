@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+/** How long a request may run before it is stopped (src/deadline.ts). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+/**
+ * Megabytes of answers the response cache keeps per process (src/cache.ts): with the database's
+ * page cache and the path search's arrays, a server process stays well under 400 MB.
+ */
+export const DEFAULT_RESPONSE_CACHE_MB = 64;
+
 /** The only reader of process.env. Every setting has a default that works out of the box. */
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -14,6 +22,10 @@ const schema = z.object({
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Answer repeated reads from memory until the database changes. */
   RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
+  /** Megabytes of answers the response cache keeps per process; the least recently used go first. */
+  RESPONSE_CACHE_MB: z.coerce.number().min(1).max(65536).default(DEFAULT_RESPONSE_CACHE_MB),
+  /** A request still running this many milliseconds after it arrived is stopped with TIMEOUT. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -2,9 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Plugin } from 'graphql-yoga';
 import { UserError } from './errors';
 
-/** How long a request may run before it is stopped, unless REQUEST_TIMEOUT_MS says otherwise. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
-
 /**
  * One request's deadline. It stops the request when the time is up or when its client went away
  * (`client`, the request's signal): from then on every check throws the same TIMEOUT error, so no statement runs for it.

@@ -29,7 +29,13 @@ function prepareDatabase(config: Config, log: Logger): Db {
 
 /** One server process: listens, and on SIGTERM/SIGINT finishes what is in flight, then closes the database. */
 function serve(config: Config, log: Logger, db: Db) {
-  const yoga = createApp({ db, logger: log, apiToken: config.API_TOKEN, responseCache: config.RESPONSE_CACHE === 'on' });
+  const yoga = createApp({
+    db,
+    logger: log,
+    apiToken: config.API_TOKEN,
+    responseCache: config.RESPONSE_CACHE === 'on' ? { maxBytes: config.RESPONSE_CACHE_MB * 2 ** 20 } : false,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+  });
   const server = createServer(yoga);
   server.on('error', (error: NodeJS.ErrnoException) => {
     db.$client.close();

@@ -58,7 +58,7 @@ const MANY = `query($ids: [ID!]!, $from: ID!, $to: ID!) {
 
 async function manyVariables(gql: ReturnType<typeof setup>['gql']) {
   const ids = await gql('{ musk: entity(name: "Musk") { id } openai: entity(name: "OpenAI") { id } microsoft: entity(name: "Microsoft") { id } }');
-  const { musk, openai, microsoft } = ids.data! as Record<string, { id: string }>;
+  const { musk, openai, microsoft } = ids.data! as Record<'musk' | 'openai' | 'microsoft', { id: string }>;
   return { ids: [musk.id, openai.id, microsoft.id], from: musk.id, to: microsoft.id };
 }
 
