@@ -25,7 +25,7 @@ import { decodeGlobalID, ENTITY_KIND_BY_TYPE } from './graphql/global-id';
  * What a cached answer depends on, decided from its operation:
  * - `objects`: its root fields are `node`/`nodes`, or root fields that declare what they read
  *   (DECLARING_ROOTS), so its dependencies are known: the objects it shows and the lists it
- *   selects on them, plus what its root fields declared (see useDependencies). It is dropped when
+ *   selects on them, plus what its root fields declared (see dependenciesOf). It is dropped when
  *   a write tags one of them (see migrations/*_cache_fields).
  * - `any`: other lists, search, counts: any write may change them, so any write drops them.
  * - `never`: mutations, and anything that does not parse, are never answered from memory.
@@ -126,10 +126,13 @@ interface Tally {
   overflow: boolean;
 }
 
-/** The most tags an answer keeps: about 100 bytes each, in the index from tag to answers. */
+/** The most tags an answer keeps: about TAG_BYTES each. */
 export const MAX_TAGS = 2000;
-/** What one tag is counted as in the cache's byte accounting (the string, and its place in two indexes). */
-const TAG_BYTES = 100;
+/**
+ * What one tag is counted as in the cache's byte accounting: the string, its place in the answer's
+ * set and in the index from tag to answers (a set of its own when no other answer has the tag).
+ */
+const TAG_BYTES = 200;
 
 /**
  * Walks an answer once, in place: records the tags it depends on, every object it shows
