@@ -3,11 +3,11 @@ import { z } from 'zod';
 /** How long a request may run before it is stopped (src/deadline.ts). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 /**
- * Megabytes of answers the response cache keeps per process (src/cache.ts). A server process under
- * many distinct reads peaks at about 300 MB without the cache (bench/varied.ts): this keeps it
- * under 400 MB with it.
+ * Megabytes of answers the response cache keeps per process (src/cache.ts). Its live heap is about
+ * twice that, and V8 lets the heap grow to a multiple of what is live, while a server process under
+ * many distinct reads already peaks at 300-380 MB without the cache (bench/varied.ts).
  */
-export const DEFAULT_RESPONSE_CACHE_MB = 32;
+export const DEFAULT_RESPONSE_CACHE_MB = 16;
 
 /** The only reader of process.env. Every setting has a default that works out of the box. */
 const schema = z.object({
