@@ -3,9 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
-import { type Config, ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
 import { assertIntact, CorruptDatabaseError, type Db, fullCheckDue, migrateDatabase, openDatabase } from './db';
 import { adjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';
@@ -102,6 +103,8 @@ function supervise(config: Config, log: Logger) {
 }
 
 function start() {
+  // Read by V8 at every collection, so it applies though set after start-up (see HEAP_GROWING_PERCENT).
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL });
   if (config.WORKERS > 1 && cluster.isPrimary) {
