@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
+import { ConfigError, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RESPONSE_CACHE_MB, loadConfig } from '../src/config';
 import { migrateDatabase, openDatabase } from '../src/db';
 import { currentDeadline } from '../src/deadline';
 import { loadSeed } from '../src/model/seed';
@@ -127,5 +128,15 @@ describe('the request deadline', () => {
     expect(stalled).toBeGreaterThan(0);
     expect(res.errors).toBeUndefined();
     expect(res.data!.createClaim.claim.text).toBe(input.text);
+  });
+});
+
+describe('REQUEST_TIMEOUT_MS and RESPONSE_CACHE_MB', () => {
+  it('have defaults, take whole milliseconds and megabytes, and refuse nonsense with one line', () => {
+    expect(loadConfig({})).toMatchObject({ REQUEST_TIMEOUT_MS: DEFAULT_REQUEST_TIMEOUT_MS, RESPONSE_CACHE_MB: DEFAULT_RESPONSE_CACHE_MB });
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '250', RESPONSE_CACHE_MB: '8' })).toMatchObject({ REQUEST_TIMEOUT_MS: 250, RESPONSE_CACHE_MB: 8 });
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: 'soon' })).toThrow(/REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ RESPONSE_CACHE_MB: '-1' })).toThrow(/RESPONSE_CACHE_MB/);
   });
 });
