@@ -18,6 +18,7 @@ import { NODE_LIMIT } from '../src/graphql/budget';
 import { migrateDatabase, openDatabase } from '../src/db';
 import { type GenerateOptions, generateFile, random } from '../src/model/generate';
 import { shortestPath } from '../src/model/graph';
+import { variedRequests } from './varied';
 import { MIX, type Params, WORKLOADS, workload } from './workloads';
 import { SHAPES } from './worst-query';
 
@@ -33,8 +34,11 @@ const { values: args } = parseArgs({
     // Off by default for the workloads, so each measures the work itself against the floor; `on`
     // measures them through the cache. The mix runs both ways: the cache is on in production.
     'response-cache': { type: 'string', default: 'off' },
-    // Comma-separated workload names (and `mix`) to time; all of them by default.
+    // Comma-separated workload names (and `mix`, `varied`) to time; all of them by default.
     only: { type: 'string' },
+    // Seconds of the varied workload (every request a new cache key) on a fresh server, whose
+    // peak RSS per process is reported.
+    'varied-seconds': { type: 'string', default: '30' },
   },
 });
 
@@ -51,7 +55,7 @@ const workers = Number(args.workers);
 const repeat = Number(args.repeat);
 const only = args.only?.split(',').map((name) => name.trim());
 for (const name of only ?? []) {
-  if (name !== 'mix' && !WORKLOADS.some((w) => w.name === name)) throw new Error(`--only: no workload is called "${name}"`);
+  if (name !== 'mix' && name !== 'varied' && !WORKLOADS.some((w) => w.name === name)) throw new Error(`--only: no workload is called "${name}"`);
 }
 const timed = (name: string) => !only || only.includes(name);
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -170,7 +174,7 @@ interface Figures {
   p99: number;
 }
 
-async function drive(url: string, body: () => string, warmupSeconds = warmup): Promise<Figures> {
+async function drive(url: string, body: () => string, warmupSeconds = warmup, seconds = duration): Promise<Figures> {
   const run = (seconds: number) =>
     autocannon({
       url,
@@ -181,7 +185,7 @@ async function drive(url: string, body: () => string, warmupSeconds = warmup): P
   await run(warmupSeconds);
   const runs: Figures[] = [];
   for (let i = 0; i < repeat; i++) {
-    const r = await run(duration);
+    const r = await run(seconds);
     if (r.errors || r.non2xx) throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
     runs.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
   }
@@ -234,6 +238,32 @@ function worstAccepted(path: string) {
   for (const w of shapes) log(`| ${w.shape} | ${w.requestedNodes} | ${w.cpuMs} | ${w.wallMs} | ${w.responseMb} | ${w.peakRssMb} |`);
   log(`the attacker's request (100 ids, three hops of first: 100): ${attack.code} in ${attack.cpuMs} ms of CPU`);
   return { limit: NODE_LIMIT, shapes, attack };
+}
+
+/** What one server process may reach, in MB of resident memory, under the varied workload. */
+const RSS_LIMIT_MB = 400;
+const variedSeconds = Number(args['varied-seconds']);
+
+/**
+ * The varied workload (bench/varied.ts) against a server of its own with the response cache on, as
+ * in production: its peak RSS per process is then this workload's alone.
+ */
+async function variedRun(path: string, env: Record<string, string>) {
+  const next = variedRequests(path);
+  const server = await startServer(['src/main.ts'], { ...env, RESPONSE_CACHE: 'on' }, /"url":"(http:\/\/[^"]+\/graphql)"/, workers);
+  try {
+    // A sample first: the operations must be answered, not refused.
+    let errors = 0;
+    const answers = 200;
+    for (let i = 0; i < answers; i++) if ((await post(server.url, next())).errors) errors++;
+    const figures = await drive(server.url, next, warmup, variedSeconds);
+    const peakRssMb = peakMemory(server.child);
+    const result = { rps: Math.round(figures.rps), p50Ms: figures.p50, p99Ms: figures.p99, seconds: variedSeconds, answers, errors, peakRssMb, limitMb: RSS_LIMIT_MB };
+    if (errors > answers / 10) throw new Error(`varied: ${errors} of ${answers} sampled answers had errors`);
+    return result;
+  } finally {
+    server.child.kill('SIGTERM');
+  }
 }
 
 async function main() {
@@ -323,6 +353,7 @@ async function main() {
       rows.push({ name: 'mix, response cache on', ours: mixCached, floor: mixFloor, sql: mixSql });
     }
     const memory = [...peakMemory(app.child), ...peakMemory(cachedApp.child)];
+    const varied = timed('varied') ? await variedRun(path, env) : null;
 
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -331,6 +362,7 @@ async function main() {
       yogaFloorRps: yoga.rps,
       peakRssMb: memory,
       budget,
+      varied,
       workloads: rows.map((r) => ({
         name: r.name,
         rps: Math.round(r.ours.rps),
@@ -351,6 +383,11 @@ async function main() {
     }
     log('');
     log(`response cache ${args['response-cache']}; ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ${size} graph (${options.claims.toLocaleString('en')} claims${loadSeconds ? `, generated in ${loadSeconds.toFixed(0)} s` : ''}); yoga floor ${yoga.rps.toFixed(0)} rps; peak RSS per worker ${memory.join(', ')} MB`);
+    if (varied) {
+      log(
+        `varied reads (every request a new cache key, response cache on, ${variedSeconds} s): ${varied.rps} rps, p99 ${varied.p99Ms} ms; ${varied.answers} answers sampled, ${varied.errors} with errors; peak RSS per process ${varied.peakRssMb.join(', ')} MB (${Math.max(...varied.peakRssMb) > RSS_LIMIT_MB ? 'OVER' : 'under'} the ${RSS_LIMIT_MB} MB limit)`,
+      );
+    }
     log('wrote bench/results.json');
   } finally {
     stop();

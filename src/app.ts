@@ -7,6 +7,8 @@ import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
 import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, noteStorageFault, onDatabaseLost, sqliteCode, storageFault } from './db';
 import { type ErrorCode, UserError, unavailable } from './errors';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './config';
+import { useDeadline } from './deadline';
 import type { Context } from './graphql/builder';
 import { explainLimit, NODE_LIMIT, useQueryBudget } from './graphql/budget';
 import { MAX_NODE_IDS } from './graphql/connection-limits';
@@ -39,8 +41,13 @@ export interface AppOptions {
   logger?: YogaLogger;
   /** The bearer token writes need. Without one, every mutation is refused; reads stay open. */
   apiToken?: string;
-  /** Answers repeated reads from memory until the database changes (default on). */
-  responseCache?: boolean;
+  /**
+   * Answers repeated reads from memory until the database changes (default on), keeping at most
+   * `maxBytes` of answers (default RESPONSE_CACHE_MB's).
+   */
+  responseCache?: boolean | { maxBytes?: number };
+  /** A request still running this long after it arrived is stopped with TIMEOUT (see src/deadline.ts). */
+  requestTimeoutMs?: number;
   /** Log lines this process has dropped because stdout was not read; shown by /health. */
   droppedLogLines?: () => number;
 }
@@ -243,7 +250,14 @@ function withoutMaskedErrorLines(logger: YogaLogger, logged: WeakSet<object>): Y
 
 const GRAPHQL_ENDPOINT = '/graphql';
 
-export function createApp({ db, logger, apiToken, responseCache = true, droppedLogLines }: AppOptions) {
+export function createApp({
+  db,
+  logger,
+  apiToken,
+  responseCache = true,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  droppedLogLines,
+}: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   const log: YogaLogger = logger ?? createLogger('info');
   const logged = new WeakSet<object>();
@@ -306,9 +320,11 @@ export function createApp({ db, logger, apiToken, responseCache = true, droppedL
         blockFieldSuggestion: { enabled: false },
       }),
       useErrorCodes(),
-      // Before the response cache, so an answer from memory carries its cost too.
+      // Before the response cache, so an answer kept in memory carries its cost too.
       useQueryBudget(LIMITS.maxNodes),
-      ...(responseCache ? [useChangeAwareResponseCache(db)] : []),
+      // Before the response cache: its execution runs inside the deadline's.
+      useDeadline(requestTimeoutMs),
+      ...(responseCache ? [useChangeAwareResponseCache(db, responseCache === true ? undefined : responseCache.maxBytes)] : []),
     ],
   });
 }

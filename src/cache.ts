@@ -1,16 +1,23 @@
 import { createHash } from 'node:crypto';
-import { type Cache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import {
+  type DocumentNode,
   type ExecutionResult,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLSchema,
   getOperationAST,
+  isObjectType,
+  isInterfaceType,
   Kind,
   type OperationDefinitionNode,
   parse,
   type SelectionNode,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { DEFAULT_RESPONSE_CACHE_MB } from './config';
 import type { Db } from './db';
 import { decodeGlobalID, ENTITY_KIND_BY_TYPE } from './graphql/global-id';
 
@@ -18,15 +25,12 @@ import { decodeGlobalID, ENTITY_KIND_BY_TYPE } from './graphql/global-id';
  * What a cached answer depends on, decided from its operation:
  * - `objects`: its root fields are `node`/`nodes`, or root fields that declare what they read
  *   (DECLARING_ROOTS), so its dependencies are known: the objects it shows and the lists it
- *   selects on them, plus what its root fields declared (see useDependencies). It is dropped when
+ *   selects on them, plus what its root fields declared (see dependenciesOf). It is dropped when
  *   a write tags one of them (see migrations/*_cache_fields).
  * - `any`: other lists, search, counts: any write may change them, so any write drops them.
  * - `never`: mutations, and anything that does not parse, are never answered from memory.
  */
 type Scope = 'objects' | 'any' | 'never';
-
-/** An object the plugin found in an answer: its type and, when selected or added, its id. */
-type CacheEntityRecord = Parameters<Cache['invalidate']>[0] extends Iterable<infer T> ? T : never;
 
 /**
  * Root fields whose answers declare everything they read: `node`/`nodes` show it; `claims` pages
@@ -110,26 +114,78 @@ function scopeOf(query: string, operationName: string | null | undefined): Scope
   return roots.every((field) => DECLARING_ROOTS.has(field.name.value)) ? 'objects' : 'any';
 }
 
+/** The alias under which the cache adds `id` to every selection of an object that has one and does not select it. */
+const ADDED_ID = '__cacheId';
+
 /**
- * The tags an answer depends on, read from it before the response-cache plugin strips the ids it
- * added: every object it shows ("Claim:7") and every list it selects on one ("Claim:7#about").
+ * A tally of the tags an answer depends on, bounded: past MAX_TAGS an answer is kept as one that
+ * any write drops (scope `any`), since its tags would cost more memory than the answer.
  */
-function collectTags(value: unknown, selections: readonly SelectionNode[], fragments: Fragments, tags: Set<string>) {
+interface Tally {
+  tags: Set<string>;
+  overflow: boolean;
+}
+
+/** The most tags an answer keeps: about TAG_BYTES each. */
+export const MAX_TAGS = 2000;
+/**
+ * What one tag is counted as in the cache's byte accounting: the string, its place in the answer's
+ * set and in the index from tag to answers (a set of its own when no other answer has the tag).
+ */
+const TAG_BYTES = 200;
+
+/**
+ * Walks an answer once, in place: records the tags it depends on, every object it shows
+ * ("Claim:7") and every list it selects on one ("Claim:7#about"), until MAX_TAGS; and clears the
+ * ids the cache added to it (undefined, which JSON leaves out, rather than a delete, which would
+ * slow the serialization of every object it touches).
+ */
+function collectTags(value: unknown, selections: readonly SelectionNode[], fragments: Fragments, tally: Tally) {
   if (Array.isArray(value)) {
-    for (const item of value) collectTags(item, selections, fragments, tags);
+    for (const item of value) collectTags(item, selections, fragments, tally);
     return;
   }
   if (value === null || typeof value !== 'object') return;
   const object = value as Record<string, unknown>;
   const fields = fieldsOfOnce(selections, fragments);
-  // The plugin adds the id as __responseCacheId unless the operation selects `id` itself.
-  const id = object.__responseCacheId ?? (fields.some((f) => f.name.value === 'id' && !f.alias) ? object.id : undefined);
-  const own = tagOf(id);
-  if (own) tags.add(own);
-  for (const field of fields) {
-    if (own && LIST_FIELDS.has(field.name.value)) tags.add(`${own}#${field.name.value}`);
-    if (field.selectionSet) collectTags(object[field.alias?.value ?? field.name.value], field.selectionSet.selections, fragments, tags);
+  const added = object[ADDED_ID];
+  if (added !== undefined) object[ADDED_ID] = undefined;
+  if (!tally.overflow) {
+    const own = tagOf(added ?? (fields.some((f) => f.name.value === 'id' && !f.alias) ? object.id : undefined));
+    if (own) {
+      tally.tags.add(own);
+      for (const field of fields) if (LIST_FIELDS.has(field.name.value)) tally.tags.add(`${own}#${field.name.value}`);
+      if (tally.tags.size > MAX_TAGS) tally.overflow = true;
+    }
   }
+  for (const field of fields) {
+    if (field.selectionSet) collectTags(object[field.alias?.value ?? field.name.value], field.selectionSet.selections, fragments, tally);
+  }
+}
+
+/**
+ * The operation with `id` added (as ADDED_ID) to each selection of a type that has one and does
+ * not select it, so that the answer shows what it depends on. Memoized per parsed document.
+ */
+const withIds = new WeakMap<DocumentNode, DocumentNode>();
+function addIds(document: DocumentNode, schema: GraphQLSchema): DocumentNode {
+  let added = withIds.get(document);
+  if (added) return added;
+  const typeInfo = new TypeInfo(schema);
+  added = visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      SelectionSet(node) {
+        const type = typeInfo.getParentType();
+        if (!type || !(isObjectType(type) || isInterfaceType(type)) || !('id' in type.getFields())) return undefined;
+        if (node.selections.some((s) => s.kind === Kind.FIELD && s.name.value === 'id' && !s.alias)) return undefined;
+        const id: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: 'id' }, alias: { kind: Kind.NAME, value: ADDED_ID } };
+        return { ...node, selections: [...node.selections, id] };
+      },
+    }),
+  );
+  withIds.set(document, added);
+  return added;
 }
 
 /** The tag a write gives the object with this global id: "Claim:7"; every entity type shares "Entity". */
@@ -144,20 +200,52 @@ function tagOf(globalId: unknown): string | null {
 }
 
 /** What an answer depends on: the tags it shows or its resolvers declared, and id ranges. */
-interface Dependencies {
+export interface Dependencies {
   tags: Set<string>;
   ranges: IdRange[];
 }
 
+/** A kept answer: its JSON text (`{"data":…}`), nothing else of it. */
 interface Entry extends Dependencies {
-  result: ExecutionResult;
+  json: string;
   bytes: number;
 }
 
-/** What an answer was found to depend on while it was computed (see useDependencies). */
-interface Declared extends Dependencies {
-  /** A `node` or `nodes` root answered null: its creation would tag no object the answer shows. */
-  missing: boolean;
+/**
+ * What an answer is stored with: what it depends on (for scope `objects`), and whether a
+ * `node`/`nodes` root answered null (its creation would tag no object the answer shows, so it is
+ * kept as scope `any`), or it had more tags than MAX_TAGS (the same).
+ */
+export interface Found extends Dependencies {
+  anyWrite: boolean;
+  /** More tags than MAX_TAGS were found (and no more collected). */
+  overflow?: boolean;
+}
+
+/** The bytes a string takes in memory: one a character while every one is Latin-1, else two. */
+const stringBytes = (text: string) => text.length * (/[^\u0000-\u00ff]/.test(text) ? 2 : 1);
+
+/**
+ * An answer served from memory, as the executor's result: yoga writes a result with its own
+ * `stringify` (result-processor/stringify), which here gives back the JSON text kept, with the
+ * extensions other plugins add spliced in. It has no `data`: nothing else reads it, and parsing
+ * the text back for every repeated read would cost what the cache saves.
+ */
+function served(json: string): ExecutionResult {
+  return { stringify: (shown: ExecutionResult) => withExtras(json, shown, undefined, undefined) } as ExecutionResult;
+}
+
+/**
+ * `json` (`{"data":…,"extensions":…}`, `kept` being the extensions in it, such as the query
+ * budget's cost) as `shown` says it: with any extensions added since; its own text when it
+ * carries errors or other data.
+ */
+function withExtras(json: string, shown: ExecutionResult, data: unknown, kept: ExecutionResult['extensions']): string {
+  if (shown.errors?.length || shown.data !== data) return JSON.stringify(shown.data === undefined ? { ...JSON.parse(json), ...shown } : shown);
+  const added = shown.extensions && shown.extensions !== kept ? Object.entries(shown.extensions) : [];
+  if (added.length === 0) return json;
+  const answer = JSON.parse(json) as ExecutionResult;
+  return JSON.stringify({ ...answer, extensions: { ...answer.extensions, ...Object.fromEntries(added) } });
 }
 
 /**
@@ -167,15 +255,17 @@ interface Declared extends Dependencies {
  * own writes); only then does it read the tags written since into cache_changes and drop what
  * they touch. An answer computed while a write committed is kept only if the write tagged nothing
  * it depends on: otherwise it may predate the write, whose tags were applied before it was stored.
+ *
+ * Its memory is bounded by `maxBytes`, counted as the JSON text kept (the only copy of an answer
+ * it holds) and TAG_BYTES per tag: the least recently used answers go first, and an answer larger
+ * than an eighth of it is not kept at all.
  */
-export class ChangeAwareCache implements Cache {
+export class ChangeAwareCache {
   private readonly entries = new Map<string, Entry>();
   private readonly byTag = new Map<string, Set<string>>();
   private readonly anyScope = new Set<string>();
   /** Per type, the keys of answers that cover an id range of it. */
   private readonly byRange = new Map<string, Set<string>>();
-  /** Dependencies found for keys being computed, until set() stores them. */
-  private readonly declared = new Map<string, Declared>();
   /** The commit count (`commits`) when each missed key began to be computed. */
   private readonly missedAt = new Map<string, number>();
   private bytes = 0;
@@ -192,7 +282,7 @@ export class ChangeAwareCache implements Cache {
 
   constructor(
     db: Db,
-    private readonly maxBytes = 16 * 2 ** 20,
+    readonly maxBytes = DEFAULT_RESPONSE_CACHE_MB * 2 ** 20,
   ) {
     const client = db.$client;
     this.versionNow = client.prepare(
@@ -204,19 +294,37 @@ export class ChangeAwareCache implements Cache {
     this.version = this.versionNow.get() as string;
   }
 
-  get(key: string) {
+  /** The largest answer kept, in bytes of its JSON text. */
+  get maxEntryBytes() {
+    return this.maxBytes / 8;
+  }
+
+  /** The bytes the kept answers are counted as; never above maxBytes. */
+  get size() {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
+
+  /** The answer kept for `key`, as a result yoga writes; a miss is remembered as being computed. */
+  get(key: string): ExecutionResult | undefined {
+    const json = this.peek(key);
+    if (json !== undefined) return served(json);
+    if (scopeOfKey(key) !== 'never') {
+      if (this.missedAt.size > 10_000) this.missedAt.clear();
+      if (!this.missedAt.has(key)) this.missedAt.set(key, this.commits);
+    }
+    return undefined;
+  }
+
+  /** The JSON text kept for `key`, after applying what was committed since the last look. */
+  peek(key: string): string | undefined {
     if (scopeOfKey(key) === 'never') return undefined;
     this.sync();
     const entry = this.entries.get(key);
-    if (!entry) {
-      if (this.missedAt.size > 10_000) this.missedAt.clear();
-      if (!this.missedAt.has(key)) this.missedAt.set(key, this.commits);
-      return undefined;
-    }
+    if (!entry) return undefined;
     // Most recently used last: eviction takes from the front.
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return entry.result as ExecutionResult<Record<string, unknown>>;
+    return entry.json;
   }
 
   /** Whether the answer for `key` is being computed: looked up and missed, not yet stored. */
@@ -224,45 +332,32 @@ export class ChangeAwareCache implements Cache {
     return this.missedAt.has(key);
   }
 
-  /** Records what the answer being computed for `key` depends on; set() reads it. */
-  declare(key: string, { tags, ranges }: Dependencies, missing: boolean) {
-    if (this.declared.size > 10_000) this.declared.clear();
-    this.declared.set(key, { tags, ranges, missing });
+  /** Forgets that `key` is being computed: its answer will not be stored. */
+  abandon(key: string) {
+    this.missedAt.delete(key);
   }
 
-  /** Stores an answer; what it depends on comes from declare(), not from the plugin's list of its objects. */
-  set(key: string, result: ExecutionResult, _objects?: Iterable<CacheEntityRecord>) {
+  /**
+   * Stores the answer computed for `key` (its JSON text, `{"data":…}`), unless it is larger than
+   * maxEntryBytes or may predate a commit. `found`: what it depends on (scope `objects` only; an
+   * answer of scope `any` depends on every write). Says whether it was kept, or why not.
+   */
+  store(key: string, json: string, found?: Found): 'kept' | 'too-large' | 'not-kept' {
     let scope = scopeOfKey(key);
     const since = this.missedAt.get(key);
-    const declared = this.declared.get(key);
     this.missedAt.delete(key);
-    this.declared.delete(key);
-    if (scope === 'never' || since === undefined) return;
-    this.sync();
-    if (scope === 'objects') {
-      // Without its dependencies an answer cannot be kept: nothing would say when it changes.
-      if (!declared) return;
-      // A missing object shows no tag that its creation would write: treat it like a list.
-      if (declared.missing) scope = 'any';
-    }
+    if (scope === 'never' || since === undefined) return 'not-kept';
+    // Without its dependencies an answer of scope `objects` cannot be kept: nothing would say when it changes.
+    if (scope === 'objects' && !found) return 'not-kept';
+    if (found?.anyWrite) scope = 'any';
     // An answer any write may change is dropped by every commit, so needs no tags.
-    const { tags, ranges } = scope === 'objects' ? declared! : { tags: new Set<string>(), ranges: [] };
-    if (since !== this.commits && (scope === 'any' || this.touchedSince(since, { tags, ranges }))) return;
-    // Only answers without errors are stored (the plugin's default), so this is all they say,
-    // with the query budget's extensions.cost, the same for the same query and variables.
-    const json = JSON.stringify({ data: result.data, extensions: result.extensions });
-    // The object, and its JSON at one or two bytes a character.
-    const bytes = json.length * 3;
-    if (bytes > this.maxBytes / 8) return;
-    // Serialized once: yoga writes a result with its own `stringify` (result-processor/stringify).
-    // Enumerable, so the copies the plugin serves keep it; it is handed a copy without the HTTP
-    // headers the plugin adds under `extensions`.
-    Object.defineProperty(result, 'stringify', {
-      value: (shown: ExecutionResult) => (sameAnswer(shown, result) ? json : JSON.stringify(shown)),
-      enumerable: true,
-    });
+    const { tags, ranges } = scope === 'objects' ? found! : { tags: new Set<string>(), ranges: [] };
+    const bytes = stringBytes(json) + (tags.size + ranges.length) * TAG_BYTES;
+    if (bytes > this.maxEntryBytes) return 'too-large';
+    this.sync();
+    if (since !== this.commits && (scope === 'any' || this.touchedSince(since, { tags, ranges }))) return 'not-kept';
     this.drop(key);
-    this.entries.set(key, { result, tags, ranges, bytes });
+    this.entries.set(key, { json, tags, ranges, bytes });
     this.bytes += bytes;
     if (scope === 'any') this.anyScope.add(key);
     for (const tag of tags) {
@@ -279,13 +374,7 @@ export class ChangeAwareCache implements Cache {
       if (this.bytes <= this.maxBytes) break;
       this.drop(oldest);
     }
-  }
-
-  invalidate(entities: Iterable<CacheEntityRecord>) {
-    for (const entity of entities) {
-      const tag = tagOf(entity.id);
-      if (tag) this.dropTagged(tag);
-    }
+    return 'kept';
   }
 
   /** Whether a commit noticed after `since` tagged one of these, or made everything forgotten. */
@@ -380,72 +469,93 @@ function inRanges(tag: string, ranges: IdRange[]) {
   return ranges.some(([type, above, upTo]) => type === row[1] && id > above && id <= upTo);
 }
 
-/** `shown` says exactly what `stored` does: its data and extensions, and no errors. */
-const sameAnswer = (shown: ExecutionResult, stored: ExecutionResult) =>
-  shown.data === stored.data &&
-  Object.entries(shown).every(([key, value]) => key === 'data' || key === 'stringify' || value === undefined || (key === 'extensions' && value === stored.extensions));
-
 const scopeOfKey = (key: string): Scope => (key.startsWith('objects:') ? 'objects' : key.startsWith('any:') ? 'any' : 'never');
 
-/**
- * Finds what each answer depends on, from the answer as executed (with the ids the response-cache
- * plugin adds to every selection, before it strips them) and from what its resolvers declared,
- * and tells the cache before the plugin stores the answer. Runs before the plugin's own hooks.
- */
-function useDependencies(cache: ChangeAwareCache): Plugin {
-  return {
-    onExecute({ args }) {
-      const context = args.contextValue as CacheContext;
-      return {
-        onExecuteDone({ result }) {
-          const key = context.cacheKey;
-          if (!key || scopeOfKey(key) !== 'objects' || !cache.computing(key) || !('data' in result) || !result.data) return;
-          const operation = getOperationAST(args.document, args.operationName);
-          if (!operation) return;
-          const fragments = fragmentsOf(args.document.definitions);
-          const tags = new Set(context.cacheDeps);
-          let missing = false;
-          for (const root of fieldsOf(operation.selectionSet.selections, fragments)) {
-            const value = (result.data as Record<string, unknown>)[root.alias?.value ?? root.name.value];
-            if ((root.name.value === 'node' || root.name.value === 'nodes') && (value === null || (Array.isArray(value) && value.includes(null)))) missing = true;
-            if (root.selectionSet) collectTags(value, root.selectionSet.selections, fragments, tags);
-          }
-          cache.declare(key, { tags, ranges: context.cacheRanges ?? [] }, missing);
-        },
-      };
-    },
-  };
+const hash = (text: string) => createHash('sha256').update(text).digest('base64');
+
+/** What an answer of scope `objects` depends on: read from it (see collectTags), and what its resolvers declared. */
+function dependenciesOf(result: ExecutionResult, document: DocumentNode, operationName: string | null | undefined, context: CacheContext): Found | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || !result.data) return undefined;
+  const fragments = fragmentsOf(document.definitions);
+  const tally: Tally = { tags: new Set(context.cacheDeps), overflow: false };
+  let missing = false;
+  for (const root of fieldsOf(operation.selectionSet.selections, fragments)) {
+    const value = (result.data as Record<string, unknown>)[root.alias?.value ?? root.name.value];
+    if ((root.name.value === 'node' || root.name.value === 'nodes') && (value === null || (Array.isArray(value) && value.includes(null)))) missing = true;
+    if (root.selectionSet) collectTags(value, root.selectionSet.selections, fragments, tally);
+  }
+  return { tags: tally.tags, ranges: context.cacheRanges ?? [], anyWrite: missing || tally.overflow, overflow: tally.overflow };
 }
 
 /**
  * Repeated reads answered from memory, per process, and never stale: see ChangeAwareCache.
  * Reads are the same for everyone: no session. The key is the operation's scope and a hash of
  * the operation, its variables and its name.
+ *
+ * Written for this cache rather than through @graphql-yoga/plugin-response-cache, whose work per
+ * object of an answer was out of proportion to the answer: it added `__typename` and `id` to every
+ * selection of every answer, copied the whole answer to strip them (each list twice over, at every
+ * level of nesting) and listed every object it met, all before deciding whether to keep it. Here
+ * ids are added only to answers of scope `objects` that will be stored if small enough, the answer
+ * is walked once, in place, and it is serialized once: the text yoga writes is the text kept.
  */
 export function useChangeAwareResponseCache(db: Db, maxBytes?: number): Plugin {
   const scopes = new Map<string, Scope>();
+  /** Operations whose answers had more than MAX_TAGS tags: kept as scope `any`, with no ids added. */
+  const broad = new Set<string>();
+  /** Requests (operation and variables) whose answers were too large to keep: not walked again. */
+  const tooLarge = new Set<string>();
   const cache = new ChangeAwareCache(db, maxBytes);
-  const responseCache = useResponseCache({
-    session: () => null,
-    invalidateViaMutation: false,
-    includeExtensionMetadata: false,
-    cache,
-    buildResponseCacheKey: ({ documentString, variableValues, operationName, context }) => {
-      const memo = `${operationName ?? ''}|${documentString}`;
-      let scope = scopes.get(memo);
+  const remember = (set: Set<string>, key: string) => {
+    if (set.size >= 10_000) set.clear();
+    set.add(key);
+  };
+  return {
+    onParams({ params, context, setResult }) {
+      const document = params.query;
+      if (typeof document !== 'string') return;
+      const operation = `${params.operationName ?? ''}|${hash(document)}`;
+      let scope = scopes.get(operation);
       if (!scope) {
         if (scopes.size > 1000) scopes.clear();
-        scopes.set(memo, (scope = scopeOf(documentString, operationName)));
+        scopes.set(operation, (scope = scopeOf(document, params.operationName)));
       }
-      const key = `${scope}:${createHash('sha256').update(`${documentString}|${JSON.stringify(variableValues ?? {})}|${operationName ?? ''}`).digest('base64')}`;
+      if (scope === 'objects' && broad.has(operation)) scope = 'any';
+      if (scope === 'never') return;
+      const request = hash(`${operation}|${JSON.stringify(params.variables ?? {})}`);
+      if (tooLarge.has(request)) return;
+      const key = `${scope}:${request}`;
       Object.assign(context as CacheContext, { cacheKey: key, cacheDeps: new Set<string>(), cacheRanges: [] });
-      return key;
+      const hit = cache.get(key);
+      if (hit) setResult(hit);
+      else remembered.set(context as object, { operation, request });
     },
-  });
-  return {
-    onPluginInit({ addPlugin }) {
-      addPlugin(useDependencies(cache));
-      addPlugin(responseCache);
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const context = args.contextValue as CacheContext;
+      const key = context.cacheKey;
+      const asked = remembered.get(context);
+      if (!key || !asked || !cache.computing(key)) return undefined;
+      const objects = scopeOfKey(key) === 'objects';
+      if (objects) setExecuteFn((execution) => executeFn({ ...execution, document: addIds(execution.document, execution.schema) }));
+      return {
+        onExecuteDone({ result }) {
+          if (!('data' in result) || !result.data) return cache.abandon(key);
+          // Walked even when not kept: the ids it added must not reach the client.
+          const found = objects ? dependenciesOf(result, args.document, args.operationName, context) : undefined;
+          if (found?.overflow) remember(broad, asked.operation);
+          if (result.errors?.length) return cache.abandon(key);
+          // With its extensions (the query budget's cost): the same for the same query and variables.
+          const { data, extensions } = result;
+          const json = JSON.stringify(extensions ? { data, extensions } : { data });
+          if (cache.store(key, json, found) === 'too-large') remember(tooLarge, asked.request);
+          // Serialized once: kept or not, yoga writes this text rather than serializing it again.
+          Object.defineProperty(result, 'stringify', { value: (shown: ExecutionResult) => withExtras(json, shown, data, extensions), enumerable: true });
+        },
+      };
     },
   };
 }
+
+/** Per request that missed, what it asked: its operation, and the operation with its variables (hashed). */
+const remembered = new WeakMap<object, { operation: string; request: string }>();

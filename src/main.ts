@@ -3,9 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import { createApp } from './app';
-import { type Config, ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
 import {
   assertIntact,
   assertWritable,
@@ -78,7 +79,8 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
     db,
     logger: log,
     apiToken: config.API_TOKEN,
-    responseCache: config.RESPONSE_CACHE === 'on',
+    responseCache: config.RESPONSE_CACHE === 'on' ? { maxBytes: config.RESPONSE_CACHE_MB * 2 ** 20 } : false,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     droppedLogLines: processLog.dropped,
   });
   let stopping = false;
@@ -164,6 +166,8 @@ function supervise(config: Config, processLog: ProcessLog, log: Logger) {
 }
 
 function start() {
+  // Read by V8 at every collection, so it applies though set after start-up (see HEAP_GROWING_PERCENT).
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const config = loadConfig();
   const processLog = createLog(config.LOG_LEVEL);
   const log = processLog.log;

@@ -4,7 +4,7 @@ import { ChangeAwareCache } from '../src/cache';
 import { decodeGlobalID } from '../src/graphql/global-id';
 import { openDatabase } from '../src/db';
 import { bulkLoad } from '../src/db/bulk';
-import { seededFile, silentLogger, TEST_TOKEN } from './support/app';
+import { globalId, seededFile, silentLogger, TEST_TOKEN } from './support/app';
 
 const COUNT = '{ claims { totalCount } }';
 
@@ -241,12 +241,9 @@ describe('the response cache', () => {
     const a = app(path);
     const b = app(path);
     const cache = new ChangeAwareCache(a.db);
-    const answer = { data: { node: { text: 'computed before the write' } } };
-    // What the dependency collector declares for the answer as it is computed, then the store.
-    const keep = () => {
-      cache.declare('objects:one', { tags: new Set(['Claim:1']), ranges: [] }, false);
-      cache.set('objects:one', answer);
-    };
+    const answer = JSON.stringify({ data: { node: { text: 'computed before the write' } } });
+    // The store, with what the answer was found to depend on as it was computed.
+    const keep = () => cache.store('objects:one', answer, { tags: new Set(['Claim:1']), ranges: [], anyWrite: false });
     expect(cache.get('objects:one')).toBeUndefined();
     // A bulk load: it writes no tags.
     bulkLoad(b.db, () => b.db.$client.prepare("UPDATE claims SET text = text || '!' WHERE id = 1").run());
@@ -254,21 +251,20 @@ describe('the response cache', () => {
     expect(cache.get('objects:one')).toBeUndefined();
     // Without a commit in between, it is kept.
     keep();
-    expect(cache.get('objects:one')).toBe(answer);
+    expect(cache.peek('objects:one')).toBe(answer);
   });
 
   it('keeps an answer computed while another process committed only if the commit tagged nothing it shows', async () => {
     const a = app(path);
     const b = app(path);
     const cache = new ChangeAwareCache(a.db);
-    const answer = { data: { node: { text: 'claim 1' } } };
+    const answer = JSON.stringify({ data: { node: { text: 'claim 1' } } });
     const edit = (id: number) => b.db.$client.prepare("UPDATE claims SET text = text || '.' WHERE id = ?").run(id);
     const computeAcross = (key: string, write: () => void) => {
       expect(cache.get(key)).toBeUndefined();
       write();
-      cache.declare(key, { tags: new Set(['Claim:1']), ranges: [['Claim', 10, 20]] }, false);
-      cache.set(key, answer);
-      return cache.get(key);
+      cache.store(key, answer, { tags: new Set(['Claim:1']), ranges: [['Claim', 10, 20]], anyWrite: false });
+      return cache.peek(key);
     };
     expect(computeAcross('objects:unrelated', () => edit(2))).toBe(answer);
     expect(computeAcross('objects:shown', () => edit(1))).toBeUndefined();
@@ -276,5 +272,82 @@ describe('the response cache', () => {
     expect(computeAcross('objects:two-commits', () => (edit(3), edit(1)))).toBeUndefined();
     // A list, search or count may change with any write.
     expect(computeAcross('any:list', () => edit(2))).toBeUndefined();
+  });
+});
+
+describe('the response cache memory bound', () => {
+  const path = seededFile('cache-bound');
+
+  function boundedApp(maxBytes: number) {
+    const statements: string[] = [];
+    const db = openDatabase({ path, onQuery: (sql) => statements.push(sql) });
+    const yoga = createApp({ db, logger: silentLogger, responseCache: { maxBytes } });
+    const read = async (query: string, variables?: object) => {
+      const res = await yoga.fetch('http://claimgraph.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return res.text();
+    };
+    /** Whether `query` is answered from memory: it runs no statement. */
+    const fromMemory = async (query: string, variables?: object) => {
+      const before = statements.length;
+      await read(query, variables);
+      return statements.length === before;
+    };
+    return { read, fromMemory };
+  }
+
+  const CLAIM = 'query($id: ID!) { node(id: $id) { ... on Claim { text about { name } } } }';
+  const claimIds = Array.from({ length: 30 }, (_, i) => globalId('Claim', i + 1));
+
+  it('does not keep an answer larger than an eighth of its bound', async () => {
+    const big = '{ claims(first: 100) { nodes { text about { name } } } }';
+    // About 10 KB of JSON: kept under a bound of 1 MB, not under one of 64 KB (an eighth: 8 KB).
+    const roomy = boundedApp(2 ** 20);
+    expect((await roomy.read(big)).length).toBeGreaterThan(8 * 1024);
+    expect(await roomy.fromMemory(big)).toBe(true);
+    const tight = boundedApp(64 * 1024);
+    await tight.read(big);
+    expect(await tight.fromMemory(big)).toBe(false);
+    // Smaller answers are still kept.
+    await tight.read(CLAIM, { id: claimIds[0] });
+    expect(await tight.fromMemory(CLAIM, { id: claimIds[0] })).toBe(true);
+  });
+
+  it('evicts the least recently used answers to stay under its bound', async () => {
+    // Room for about ten answers like these (each a few hundred bytes of JSON and a few tags).
+    const app = boundedApp(10_000);
+    for (const id of claimIds) await app.read(CLAIM, { id });
+    expect(await app.fromMemory(CLAIM, { id: claimIds.at(-1) })).toBe(true);
+    expect(await app.fromMemory(CLAIM, { id: claimIds[0] })).toBe(false);
+  });
+
+  it('counts what it keeps, and keeps it under its bound', () => {
+    const db = openDatabase({ path });
+    const cache = new ChangeAwareCache(db, 100_000);
+    const answer = (i: number) => JSON.stringify({ data: { node: { text: `answer ${i} `.padEnd(5000, 'x') } } });
+    for (let i = 0; i < 100; i++) {
+      const key = `objects:${i}`;
+      expect(cache.get(key)).toBeUndefined();
+      expect(cache.store(key, answer(i), { tags: new Set([`Claim:${i}`]), ranges: [], anyWrite: false })).toBe('kept');
+      expect(cache.size.bytes).toBeLessThanOrEqual(100_000);
+    }
+    expect(cache.size.entries).toBeGreaterThan(10);
+    expect(cache.size.entries).toBeLessThan(20);
+    expect(cache.peek('objects:99')).toBe(answer(99));
+    expect(cache.peek('objects:0')).toBeUndefined();
+    // An answer above an eighth of the bound is refused, whatever room is left.
+    expect(cache.get('objects:big')).toBeUndefined();
+    expect(cache.store('objects:big', JSON.stringify({ data: 'x'.repeat(13_000) }), { tags: new Set(), ranges: [], anyWrite: false })).toBe('too-large');
+    expect(cache.peek('objects:big')).toBeUndefined();
+  });
+
+  it('never shows the ids it adds to learn what an answer depends on', async () => {
+    const app = boundedApp(2 ** 20);
+    const text = await app.read('query($ids: [ID!]!) { nodes(ids: $ids) { ... on Claim { text about { name relationships(first: 3) { nodes { predicate } } } } } }', { ids: claimIds });
+    expect(text).toContain('predicate');
+    expect(text).not.toContain('__cacheId');
   });
 });

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { relations } from '../../schema/relations';
+import { checkDeadline } from '../deadline';
 import { watchFile } from './faults';
 
 export * from './faults';
@@ -14,7 +15,7 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', impor
 export interface OpenOptions {
   /** A file path, or ":memory:". */
   path: string;
-  /** Called with every SQL statement drizzle sends: the tests and the benchmark count them. */
+  /** Called with every SQL statement drizzle sends (once it may run): the tests and the benchmark count them. */
   onQuery?: (sql: string, params: unknown[]) => void;
   readonly?: boolean;
 }
@@ -44,7 +45,7 @@ export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
   const db = drizzle({
     client,
     relations,
-    logger: onQuery ? { logQuery: (query, params) => onQuery(query, params) } : false,
+    logger: { logQuery: (query, params) => beforeStatement(client, query, params, onQuery) },
   });
   if (onQuery) loggers.set(client, onQuery);
   // drizzle 1.0.0-rc.5's session prepares through `session.client` (pinned version: a test
@@ -55,6 +56,17 @@ export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
 }
 
 export type Db = ReturnType<typeof openDatabase>;
+
+/**
+ * Runs before every statement drizzle sends (drizzle's logger is called outside its error
+ * wrapping, so the TIMEOUT thrown here reaches the client as it is) and every `allRows`: the
+ * request being served stops here once its deadline has passed or its client has gone. A
+ * statement inside a transaction tells the deadline so, which then lets the write finish.
+ */
+function beforeStatement(client: Database.Database, source: string, params: unknown[], onQuery: OpenOptions['onQuery']) {
+  checkDeadline(client.inTransaction);
+  onQuery?.(source, params);
+}
 
 /** Statements kept compiled per connection; the least recently used is dropped beyond this. */
 export const STATEMENT_CACHE_SIZE = 500;
@@ -106,7 +118,7 @@ function reusingStatements(client: Database.Database): Database.Database {
  */
 export function allRows<T>(db: Db, source: string, params: unknown[]): T[] {
   const client = db.$client;
-  loggers.get(client)?.(source, params);
+  beforeStatement(client, source, params, loggers.get(client));
   return compiledStatement(client, source).all(...params) as T[];
 }
 

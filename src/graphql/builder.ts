@@ -7,6 +7,8 @@ import type { WriteAccess } from '../auth';
 import type { CacheContext } from '../cache';
 import type { Db } from '../db';
 import './connection-limits';
+import './deadline';
+import './sync-ids';
 import './write-guard';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './connection-limits';
 import { decodeGlobalID, encodeGlobalID } from './global-id';
@@ -25,7 +27,7 @@ export const builder = new SchemaBuilder<{
     PartialDate: { Input: string; Output: string };
   };
 }>({
-  plugins: ['writeGuard' as never, RelayPlugin, DrizzlePlugin, 'connectionLimits' as never],
+  plugins: ['writeGuard' as never, RelayPlugin, DrizzlePlugin, 'connectionLimits' as never, 'deadline' as never, 'syncIds' as never],
   defaultFieldNullability: false,
   drizzle: {
     client: (ctx) => ctx.db,

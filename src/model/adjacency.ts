@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Db } from '../db';
+import { checkDeadline } from '../deadline';
 
 /**
  * One list of entries per node, `width` numbers an entry, all in one array (compressed sparse
@@ -230,6 +231,8 @@ function columns<Name extends string>(statement: BetterSqlite3.Statement, names:
   const parts = names.map((): number[][] => []);
   let total = 0;
   for (let after = 0; ; ) {
+    // Between two chunks: a request past its deadline stops here (the next one builds anew).
+    checkDeadline();
     const [count, last, ...arrays] = statement.get(after) as [number, number | null, ...string[]];
     if (count === 0) break;
     arrays.forEach((json, i) => parts[i]!.push(JSON.parse(json) as number[]));

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db';
+import { checkDeadline } from '../deadline';
 import { adjacency, Cursor } from './adjacency';
 
 /** How one entity reaches the next: through a relationship, or through an event. */
@@ -33,6 +34,8 @@ export const BUDGET = {
 };
 
 const CHUNK = 500;
+/** Frontier entities a path search expands between two looks at its request's deadline. */
+const ENTITIES_PER_LOOK = 256;
 
 function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];
@@ -148,6 +151,7 @@ export function shortestPath(db: Db, from: number, to: number, maxDepth: number)
       if (elsewhere[v] === search && (meeting < 0 || v < meeting)) meeting = v;
     };
     for (let i = side.frontier; i < end; i++) {
+      if ((i - side.frontier) % ENTITIES_PER_LOOK === 0) checkDeadline();
       f = order[i]!;
       const related = outer.open(ends, f);
       for (let j = related.at; j < related.stop; j += 2) reach(related.items[j]!, related.items[j + 1]! * 3 + RELATIONSHIP);
