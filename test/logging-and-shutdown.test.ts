@@ -148,7 +148,7 @@ describe('shutdown', () => {
 
     const [first, second] = connection.received().split(/(?=HTTP\/1\.1 )/);
     expect(first).toMatch(/^HTTP\/1\.1 200 /);
-    expect(first).toContain('{"data":{"entities":{"totalCount":22}}}');
+    expect(first).toContain('{"data":{"entities":{"totalCount":22}}');
     expect(second).toMatch(/^HTTP\/1\.1 503 /);
     expect(second).toMatch(/\r\nretry-after: 1\r\n/i);
     const refusal = JSON.parse(second!.slice(second!.indexOf('\r\n\r\n') + 4)) as { errors: { message: string; extensions: Record<string, unknown> }[] };
