@@ -94,6 +94,28 @@ describe('nested reads are planned into SQL', () => {
     expect(app.queries).toHaveLength(1);
   });
 
+  it('plans what a neighborhood selects on its entities and relationships into the statements that load them', async () => {
+    const musk = await app.gql<{ entity: { id: string } }>('{ entity(name: "Elon Musk") { id } }');
+    const statements = async (selection: string) => {
+      await app.gql('query($e: ID!) { neighborhood(of: $e, depth: 3) { truncated } }', { e: musk.data!.entity.id });
+      app.resetQueries();
+      const res = await app.gql<{ neighborhood: { relationships: unknown[] } }>(
+        `query($e: ID!) { neighborhood(of: $e, depth: 3) { ${selection} } }`,
+        { e: musk.data!.entity.id },
+      );
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.neighborhood.relationships.length).toBeGreaterThan(5);
+      return app.queries.length;
+    };
+    const bare = await statements('entities { id } relationships { id }');
+    const rich = await statements(`
+      entities { id name ... on Person { occupation } claimsMade(first: 2) { nodes { text } } }
+      relationships { predicate subject { name } object { name ... on Organization { foundedOn } } claims { text } }`);
+    // Nested lists and objects ride in the same statements: the centre's check, the entities'
+    // kinds, one per entity type reached, one for the relationships.
+    expect(rich).toBe(bare);
+  });
+
   it('plans search results and what they select: two statements for a rare word, one per table hit', async () => {
     app.resetQueries();
     const res = await app.gql<{ search: { edges: unknown[] } }>(

@@ -8,6 +8,7 @@ import { dependsOn } from '../../cache';
 import { builder, type Context } from '../builder';
 import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
 import { Entity } from './entity';
+import { plannedLoader, type TypeName } from './node';
 import { Relationship } from './relationship';
 
 interface PathStepShape {
@@ -157,7 +158,9 @@ async function describeSteps(db: Context['db'], steps: Step[], entities: Map<num
   });
 }
 
-builder.queryFields((t) => ({
+builder.queryFields((t) => {
+  const load = plannedLoader(t);
+  return {
   path: t.field({
     type: Path,
     nullable: true,
@@ -197,7 +200,7 @@ builder.queryFields((t) => ({
       of: t.arg.globalID({ required: true, description: 'The entity at the centre.' }),
       depth: t.arg.int({ defaultValue: 1, description: 'How many hops out, 1 to 3.' }),
     },
-    resolve: async (_root, args, context) => {
+    resolve: async (_root, args, context, info) => {
       const { db } = context;
       const depth = args.depth ?? 1;
       if (depth < 1 || depth > 3) throw badInput(`"depth" is ${depth}; it must be 1 to 3`, 'depth');
@@ -206,19 +209,25 @@ builder.queryFields((t) => ({
       // shows the objects themselves.
       dependsOn(context, 'links', `Entity:${of}`);
       const graph = neighborhood(db, of, depth);
-      const [entities, relationships] = await Promise.all([
-        entitiesById(db, graph.entityIds),
-        graph.relationshipIds.length
-          ? db.query.relationships.findMany({ where: { id: { in: graph.relationshipIds } } })
-          : [],
+      // What the operation selects on them is planned into the same statements (one per entity
+      // type and one for the relationships), not resolved row by row.
+      const byType = new Map<TypeName, number[]>();
+      for (const row of (await entitiesById(db, graph.entityIds)).values()) {
+        const type = ENTITY_TYPE_BY_KIND[row.kind];
+        byType.set(type, [...(byType.get(type) ?? []), row.id]);
+      }
+      const [entityMaps, relationships] = await Promise.all([
+        Promise.all([...byType].map(([type, ids]) => load(type, ids, context, info, [[{ name: 'entities' }]]))),
+        graph.relationshipIds.length ? load('Relationship', graph.relationshipIds, context, info, [[{ name: 'relationships' }]]) : new Map(),
       ]);
-      const relationshipsById = new Map(relationships.map((r) => [r.id, r]));
+      const entities = new Map(entityMaps.flatMap((map) => [...map]));
       return {
-        entities: graph.entityIds.map((id) => entities.get(id)!),
-        relationships: graph.relationshipIds.map((id) => relationshipsById.get(id)!),
+        entities: graph.entityIds.map((id) => entities.get(id)! as EntityRow),
+        relationships: graph.relationshipIds.map((id) => relationships.get(id)! as RelationshipRow),
         truncated: graph.truncated,
       };
     },
   }),
-}));
+  };
+});
 
