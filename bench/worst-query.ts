@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
-import { createApp } from '../src/app';
+import { createApp, LIMITS } from '../src/app';
 import { estimateNodes, NODE_LIMIT } from '../src/graphql/budget';
 import { MAX_NODE_IDS, MAX_PAGE_SIZE } from '../src/graphql/connection-limits';
 import { schema } from '../src/graphql/schema';
@@ -21,8 +21,11 @@ const TYPE: Record<string, string> = { ORGANIZATION: 'Organization', PERSON: 'Pe
 const LINK = 'predicate subject { name } object { name }';
 const CLAIM = 'text kind support claimant { name } appearsIn { title publisher { name } }';
 
-/** Shapes with `$inner` for the inner page; `hubs` says which entities they start from. */
-export const SHAPES = [
+/**
+ * Shapes with `$inner` for the inner page, or built from the hubs' ids; `hubs` says which
+ * entities they start from.
+ */
+export const SHAPES: { name: string; hubs: string; query: string | ((ids: string[]) => string) }[] = [
   {
     name: 'relationships of relationships, both ends of each',
     hubs: 'relationship_ends',
@@ -37,6 +40,15 @@ export const SHAPES = [
     name: 'claims about hubs, their claimants\' claims, with source and publisher',
     hubs: 'claim_subjects',
     query: `query Worst($ids: [ID!]!, $inner: Int) { nodes(ids: $ids) { ... on Entity { claimsAbout(first: ${MAX_PAGE_SIZE}) { nodes { ${CLAIM.replace('claimant { name }', 'claimant { name claimsMade(first: $inner) { nodes { ' + CLAIM + ' } } }')} } } } } }`,
+  },
+  {
+    name: `depth-3 neighborhoods of ${LIMITS.maxAliases} hubs (each an alias), both ends of each relationship`,
+    hubs: 'relationship_ends',
+    query: (ids) =>
+      `query Worst { ${ids
+        .slice(0, LIMITS.maxAliases)
+        .map((id, i) => `n${i}: neighborhood(of: "${id}", depth: 3) { truncated entities { id name } relationships { id ${LINK} } }`)
+        .join(' ')} }`,
   },
 ];
 
@@ -83,19 +95,21 @@ async function main() {
   }
   const shape = SHAPES[Number(which)]!;
   const ids = hubsBy(shape.hubs);
-  const inner = innerPage(shape.query, ids, NODE_LIMIT);
+  const query = typeof shape.query === 'string' ? shape.query : shape.query(ids);
+  const paged = query.includes('$inner');
+  const inner = paged ? innerPage(query, ids, NODE_LIMIT) : 0;
   // Warm: the first run also prepares the statements and builds the plans.
-  await post(shape.query, { ids, inner: 1 });
+  await post(query, { ids, inner: 1 });
   const rssBefore = process.memoryUsage().rss / 2 ** 20;
   const runs: Awaited<ReturnType<typeof post>>[] = [];
   for (let i = 0; i < 3; i++) {
-    const run = await post(shape.query, { ids, inner });
+    const run = await post(query, paged ? { ids, inner } : {});
     if (run.body.errors) throw new Error(`${shape.name}: refused: ${JSON.stringify(run.body.errors[0])}`);
     runs.push(run);
   }
   const median = (key: 'cpuMs' | 'wallMs') => runs.map((r) => r[key]).sort((a, b) => a - b)[1]!;
   print({
-    shape: `${shape.name} (${ids.length} hubs, pages of ${MAX_PAGE_SIZE} and ${inner})`,
+    shape: paged ? `${shape.name} (${ids.length} hubs, pages of ${MAX_PAGE_SIZE} and ${inner})` : shape.name,
     requestedNodes: runs[0]!.body.extensions!.cost!.requestedNodes,
     cpuMs: Math.round(median('cpuMs')),
     wallMs: Math.round(median('wallMs')),

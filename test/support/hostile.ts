@@ -14,22 +14,16 @@ import {
   isInterfaceType,
   isScalarType,
 } from 'graphql';
+import { random as seeded } from '../../src/model/generate';
 
-/** mulberry32: a small seeded generator, so every run of a seed sends the same requests. */
+/** The generator's seeded random numbers, with the draws a run needs: every run of a seed sends the same requests. */
 export function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const { next, int, pick } = seeded(seed);
   return {
     next,
+    pick,
     chance: (p: number) => next() < p,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
+    int: (min: number, max: number) => min + int(max - min + 1),
   };
 }
 export type Random = ReturnType<typeof random>;
@@ -71,18 +65,14 @@ export const HOSTILE_DATES = ['2015', '2018-02', '2015-12-11', '2015-13', '2015-
 
 const HOSTILE_INTS = [0, 1, 2, 5, 20, 50, 100, 101, -1, -100, 2 ** 31 - 1, 1000];
 
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+
 /** Ids that are not ours: malformed, of unknown types, of rows that do not exist, far too long. */
 export const HOSTILE_IDS = [
   '',
   'x',
   '===',
-  Buffer.from('Claim:-1').toString('base64'),
-  Buffer.from('Claim:99999999999999999999').toString('base64'),
-  Buffer.from('Claim:1.5').toString('base64'),
-  Buffer.from('Nope:1').toString('base64'),
-  Buffer.from('Organization:999999').toString('base64'),
-  Buffer.from('Claim:\u00001').toString('base64'),
-  Buffer.from('__proto__:1').toString('base64'),
+  ...['Claim:-1', 'Claim:99999999999999999999', 'Claim:1.5', 'Nope:1', 'Organization:999999', 'Claim:\u00001', '__proto__:1'].map(base64),
   'Q2xhaW06MQ'.repeat(500),
 ];
 
@@ -90,13 +80,7 @@ export const HOSTILE_IDS = [
 export const HOSTILE_CURSORS = [
   '',
   'nope',
-  Buffer.from('DC:T:[]').toString('base64'),
-  Buffer.from('DC:T:["N:1","S:x","Z:q"]').toString('base64'),
-  Buffer.from('DC:N:-1').toString('base64'),
-  Buffer.from('DC:N:99999999999999999999').toString('base64'),
-  Buffer.from('DC:S:x').toString('base64'),
-  Buffer.from('DC:J:{"a":1}').toString('base64'),
-  Buffer.from('arrayconnection:5').toString('base64'),
+  ...['DC:T:[]', 'DC:T:["N:1","S:x","Z:q"]', 'DC:N:-1', 'DC:N:99999999999999999999', 'DC:S:x', 'DC:J:{"a":1}', 'arrayconnection:5'].map(base64),
   'A'.repeat(20000),
 ];
 
