@@ -1,12 +1,11 @@
 import { and, count, eq, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
-import { ATTRIBUTIONS, CLAIM_KINDS, STANCES } from '../../../schema/enums';
 import { citations, claimContradictions, claims, claimSubjects, type CitationRow, type ClaimRow } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { conflict, notFound } from '../../errors';
 import { encodeGlobalID } from '../../graphql/global-id';
-import { endsBeforeStart, MAX_LENGTH, partialDate, slug, text } from '../import-format';
+import { apiShape, CITATION_FIELDS, CLAIM_FIELDS, inOrder, slugInput } from '../fields';
 import {
   citationRef,
   claimRef,
@@ -17,46 +16,28 @@ import {
   inTransaction,
   orNull,
   parseInput,
-  sourceRef,
   touch,
-  uniqueList,
 } from './common';
 import { MAX_ITEMS } from '../list-caps';
 import { freeSlug, slugify, slugTaken } from './slugs';
 
-const citationFields = {
-  sourceId: sourceRef,
-  stance: z.enum(STANCES),
-  locator: text(MAX_LENGTH.locator).nullish(),
-  quote: text(MAX_LENGTH.quote).nullish(),
-};
-
-const CitationInput = z.object(citationFields);
-
-/** A claim's citations are unique by source, stance and locator (the table's natural key). */
-const citationKey = (c: { sourceId: { id: number }; stance: string; locator?: string | null }) =>
-  `${c.sourceId.id}\u0000${c.stance}\u0000${c.locator ?? ''}`;
-
 export const CreateClaimInput = z
-  .object({
-    slug: slug.nullish(),
-    text: text(MAX_LENGTH.text),
-    kind: z.enum(CLAIM_KINDS),
-    claimantId: entityRef.nullish(),
-    attribution: z.enum(ATTRIBUTIONS).nullish(),
-    appearsInId: sourceRef,
-    aboutIds: uniqueList(entityRef, MAX_ITEMS.claimAbout, (r) => r.id, 'this entity').min(1, 'a claim is about at least one entity'),
-    citations: uniqueList(CitationInput, MAX_ITEMS.claimCitations, citationKey, 'a citation of this source with this stance and locator').nullish(),
-    contradictsIds: uniqueList(claimRef, MAX_ITEMS.claimContradicts, (r) => r.id, 'this claim').nullish(),
-    validFrom: partialDate.nullish(),
-    validTo: partialDate.nullish(),
-  })
-  .superRefine((input, ctx) => {
-    if (endsBeforeStart(input.validFrom, input.validTo)) ctx.addIssue({ code: 'custom', path: ['validTo'], message: 'ends before validFrom' });
+  .object({ slug: slugInput('the first words of the text'), ...apiShape(CLAIM_FIELDS) })
+  .superRefine(inOrder('validFrom', 'validTo'))
+  .meta({
+    description:
+      'A new claim, with the entities it is about and, optionally, its citations and the claims it contradicts. All of it is written in one transaction, or none of it.',
   });
 
-export const AddCitationInput = z.object({ claimId: claimRef, ...citationFields });
-export const RemoveCitationInput = z.object({ id: citationRef });
+/** One citation, as createClaim's list holds them. */
+type CitationInput = NonNullable<z.output<typeof CreateClaimInput>['citations']>[number];
+
+export const AddCitationInput = z
+  .object({ claimId: claimRef.meta({ description: 'The id of the Claim.' }), ...apiShape(CITATION_FIELDS) })
+  .meta({ description: 'A source cited for an existing claim.' });
+export const RemoveCitationInput = z
+  .object({ id: citationRef.meta({ description: 'The id of the Citation.' }) })
+  .meta({ description: 'The citation to remove.' });
 
 /** A claim's lists stop at MAX_ITEMS (the query budget counts on it): one more is a CONFLICT. */
 function refuseWhenFull(db: Db, table: typeof citations | typeof claimContradictions, column: SQLiteColumn, claimId: number, max: number, field: string, what: string) {
@@ -65,7 +46,7 @@ function refuseWhenFull(db: Db, table: typeof citations | typeof claimContradict
   }
 }
 
-function insertCitation(db: Db, claimId: number, c: z.output<typeof CitationInput>, field: string): CitationRow {
+function insertCitation(db: Db, claimId: number, c: CitationInput, field: string): CitationRow {
   const locator = orNull(c.locator);
   const existing = db
     .select({ id: citations.id })

@@ -109,21 +109,6 @@ export const sourceRef = ref(['Source'], 'a Source');
 export const claimRef = ref(['Claim'], 'a Claim');
 export const citationRef = ref(['Citation'], 'a Citation');
 
-/** A list without repeats (by `key`), of at most `max` items. */
-export function uniqueList<T extends z.ZodType>(item: T, max: number, key: (value: z.output<T>) => unknown, what: string) {
-  return z
-    .array(item)
-    .max(max, `at most ${max} items`)
-    .superRefine((list, ctx) => {
-      const seen = new Set<unknown>();
-      list.forEach((value, i) => {
-        const k = key(value);
-        if (seen.has(k)) ctx.addIssue({ code: 'custom', path: [i], message: `${what} is listed twice` });
-        seen.add(k);
-      });
-    });
-}
-
 export type EntityHead = { id: number; slug: string; kind: EntityKind; name: string };
 
 /** The entity `ref` names; NOT_FOUND when there is none of that type (a Person id never finds an Organization). */

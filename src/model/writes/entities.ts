@@ -2,71 +2,42 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { ENTITY_KINDS, EVENT_STATUSES, type EntityKind } from '../../../schema/enums';
 import { claims, claimSubjects, entities, entityAliases, eventParticipants, relationships, sources, type EntityRow } from '../../../schema/tables';
-import { MAX_ITEMS } from '../list-caps';
 import type { Db } from '../../db';
 import { conflict } from '../../errors';
 import { encodeGlobalID, ENTITY_TYPE_BY_KIND } from '../../graphql/global-id';
 import {
+  ALL_KIND_FIELDS,
+  apiName,
+  apiShape,
   endsBeforeStart,
+  entityKind,
+  ENTITY_FIELDS,
+  inOrder,
   KIND_FIELDS,
   kindsWith,
-  MAX_LENGTH,
-  partialDate,
-  slug,
-  text,
-  wikidataId,
-} from '../import-format';
-import {
-  badField,
-  entityRef,
-  eventRef,
-  findEntity,
-  inTransaction,
-  NOW,
-  parseInput,
-  touch,
-  uniqueList,
-} from './common';
+  PARTICIPANT_FIELDS,
+  slugInput,
+} from '../fields';
+import { badField, entityRef, eventRef, findEntity, inTransaction, NOW, parseInput, touch } from './common';
 import { freeSlug, slugify, slugTaken } from './slugs';
 
-const aliases = uniqueList(text(MAX_LENGTH.alias), MAX_ITEMS.entityAliases, (alias) => alias.toLowerCase(), 'this alias (ignoring case)');
-
 /** The fields every entity may have, besides its name, and the kind-specific ones. */
-const optionalFields = {
-  aliases: aliases.nullish(),
-  description: text(MAX_LENGTH.description).nullish(),
-  wikidataId: wikidataId.nullish(),
-  foundedOn: partialDate.nullish(),
-  legalForm: text(MAX_LENGTH.legalForm).nullish(),
-  occupation: text(MAX_LENGTH.occupation).nullish(),
-  developerId: entityRef.nullish(),
-  releasedOn: partialDate.nullish(),
-  startDate: partialDate.nullish(),
-  endDate: partialDate.nullish(),
-  status: z.enum(EVENT_STATUSES).nullish(),
-};
+const { name, ...optionalFields } = apiShape(ENTITY_FIELDS);
 
-type KindField = 'foundedOn' | 'legalForm' | 'occupation' | 'developerId' | 'releasedOn' | 'startDate' | 'endDate' | 'status';
+/** The kind-specific fields, as the rules name them and as the input does (developer, developerId). */
+const KIND_SPECIFIC = Object.entries(ENTITY_FIELDS)
+  .filter(([field]) => ALL_KIND_FIELDS.includes(field))
+  .map(([field, rule]) => ({ field, input: apiName(field, rule) as keyof typeof optionalFields }));
 
-/** The input fields only some kinds have: the import format's, with the developer given by id. */
-const INPUT_KIND_FIELDS = Object.fromEntries(
-  ENTITY_KINDS.map((kind) => [
-    kind,
-    KIND_FIELDS[kind].flatMap((f): KindField[] => (f === 'participants' ? [] : [f === 'developer' ? 'developerId' : f])),
-  ]),
-) as unknown as Record<EntityKind, readonly KindField[]>;
-const ALL_INPUT_KIND_FIELDS = [...new Set(Object.values(INPUT_KIND_FIELDS).flat())];
-
-type KindFields = Partial<Record<KindField, unknown>>;
+type KindFields = Partial<Record<keyof typeof optionalFields, unknown>>;
 
 /** Problems with kind-specific fields: a value for another kind's field, an event without status. */
 function kindProblems(kind: EntityKind, input: KindFields, creating: boolean): { path: string; message: string }[] {
   const problems = [];
-  const own = INPUT_KIND_FIELDS[kind];
-  for (const field of ALL_INPUT_KIND_FIELDS) {
-    if (input[field] != null && !own.includes(field)) {
-      const kinds = kindsWith(field === 'developerId' ? 'developer' : field);
-      problems.push({ path: field, message: `only ${kinds} entities have ${field}; this one is a${/^[AEIOU]/.test(kind) ? 'n' : ''} ${kind}` });
+  const own: readonly string[] = KIND_FIELDS[kind];
+  for (const { field, input: path } of KIND_SPECIFIC) {
+    if (input[path] != null && !own.includes(field)) {
+      problems.push({ path, message: `only ${kindsWith(field)} entities have ${path}; this one is a${/^[AEIOU]/.test(kind) ? 'n' : ''} ${kind}` });
     }
   }
   if (kind === 'EVENT' && (creating ? input.status == null : input.status === null)) {
@@ -77,52 +48,51 @@ function kindProblems(kind: EntityKind, input: KindFields, creating: boolean): {
 
 export const CreateEntityInput = z
   .object({
-    kind: z.enum(ENTITY_KINDS),
-    slug: slug.nullish(),
-    name: text(MAX_LENGTH.name),
+    kind: entityKind,
+    slug: slugInput('the name'),
+    name,
     ...optionalFields,
   })
   .superRefine((input, ctx) => {
     for (const { path, message } of kindProblems(input.kind, input, true)) ctx.addIssue({ code: 'custom', path: [path], message });
-    if (endsBeforeStart(input.startDate, input.endDate)) ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'ends before startDate' });
+    inOrder('startDate', 'endDate')(input, ctx);
+  })
+  .meta({
+    description:
+      'A new entity. Kind-specific fields (foundedOn, occupation, status, …) are accepted only for their kind; an EVENT needs a status. Text is trimmed and must not be empty.',
   });
 
 export const UpdateEntityInput = z
   .object({
-    id: entityRef,
-    name: text(MAX_LENGTH.name).nullish(),
+    id: entityRef.meta({ description: 'The entity to change.' }),
+    name: name.meta({ description: 'A new name.' }).nullish(),
     ...optionalFields,
   })
   .superRefine((input, ctx) => {
     if (input.name === null) ctx.addIssue({ code: 'custom', path: ['name'], message: 'an entity always has a name; omit name to keep it' });
+  })
+  .meta({
+    description:
+      "Changes to an entity. Omit a field to keep its value; null clears an optional one (not the name, nor an event's status), and a list replaces the old one. Kind-specific fields must match the entity's kind.",
   });
 
-export const DeleteEntityInput = z.object({ id: entityRef });
+export const DeleteEntityInput = z
+  .object({ id: entityRef.meta({ description: 'The entity to delete; nothing may refer to it any more.' }) })
+  .meta({ description: 'The entity to delete.' });
 
-export const AddEventParticipantInput = z.object({
-  eventId: eventRef,
-  entityId: entityRef,
-  role: text(MAX_LENGTH.role),
-});
+export const AddEventParticipantInput = z
+  .object({ eventId: eventRef.meta({ description: 'The id of an Event.' }), ...apiShape(PARTICIPANT_FIELDS) })
+  .meta({ description: 'Someone or something taking part in an event, in a role.' });
+
+/** The entity table's columns the input names, by the same names (all its fields but aliases). */
+const COLUMNS = Object.keys(optionalFields)
+  .filter((field) => field !== 'aliases')
+  .concat('name') as (keyof EntityRow & keyof KindFields | 'name')[];
 
 /** The entity columns the input sets, for fields present in it (`undefined` leaves a column alone). */
 function columnsOf(input: z.output<typeof UpdateEntityInput> | z.output<typeof CreateEntityInput>, developerId: number | null | undefined) {
-  const columns = {
-    name: input.name ?? undefined,
-    description: input.description,
-    wikidataId: input.wikidataId,
-    foundedOn: input.foundedOn,
-    legalForm: input.legalForm,
-    occupation: input.occupation,
-    developerId,
-    releasedOn: input.releasedOn,
-    startDate: input.startDate,
-    endDate: input.endDate,
-    status: input.status,
-  };
-  return Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined)) as Partial<
-    Pick<EntityRow, 'name' | 'description' | 'wikidataId' | 'foundedOn' | 'legalForm' | 'occupation' | 'developerId' | 'releasedOn' | 'startDate' | 'endDate' | 'status'>
-  >;
+  const columns = COLUMNS.map((column) => [column, column === 'developerId' ? developerId : (input as Record<string, unknown>)[column]]);
+  return Object.fromEntries(columns.filter(([, v]) => v !== undefined)) as Partial<EntityRow>;
 }
 
 function setAliases(db: Db, entityId: number, list: readonly string[]) {

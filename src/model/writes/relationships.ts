@@ -3,25 +3,14 @@ import { z } from 'zod';
 import { relationshipClaims, relationships, type RelationshipRow } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { conflict } from '../../errors';
-import { endsBeforeStart, MAX_LENGTH, partialDate, predicate, slug, text } from '../import-format';
-import { badField, claimRef, entityRef, findClaim, findEntity, inTransaction, orNull, parseInput, uniqueList } from './common';
-import { MAX_ITEMS } from '../list-caps';
+import { apiShape, inOrder, RELATIONSHIP_FIELDS, slugInput } from '../fields';
+import { badField, findClaim, findEntity, inTransaction, orNull, parseInput } from './common';
 import { freeSlug, slugify, slugTaken } from './slugs';
 
 export const CreateRelationshipInput = z
-  .object({
-    slug: slug.nullish(),
-    subjectId: entityRef,
-    predicate,
-    label: text(MAX_LENGTH.label).nullish(),
-    objectId: entityRef,
-    validFrom: partialDate.nullish(),
-    validTo: partialDate.nullish(),
-    claimIds: uniqueList(claimRef, MAX_ITEMS.relationshipClaims, (r) => r.id, 'this claim').nullish(),
-  })
-  .superRefine((input, ctx) => {
-    if (endsBeforeStart(input.validFrom, input.validTo)) ctx.addIssue({ code: 'custom', path: ['validTo'], message: 'ends before validFrom' });
-  });
+  .object({ slug: slugInput("the subject's slug, the predicate and the object's slug"), ...apiShape(RELATIONSHIP_FIELDS) })
+  .superRefine(inOrder('validFrom', 'validTo'))
+  .meta({ description: 'A new link between two different entities: subject -predicate-> object.' });
 
 /** "co_founded" → "co founded": the wording when none is given. */
 export const labelOf = (key: string) => key.replaceAll('_', ' ');

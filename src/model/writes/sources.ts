@@ -1,22 +1,14 @@
 import { z } from 'zod';
-import { SOURCE_KINDS } from '../../../schema/enums';
 import { sources, type SourceRow } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { conflict } from '../../errors';
-import { MAX_LENGTH, partialDate, slug, text, url } from '../import-format';
-import { entityRef, findEntity, inTransaction, orNull, parseInput } from './common';
+import { apiShape, slugInput, SOURCE_FIELDS } from '../fields';
+import { findEntity, inTransaction, orNull, parseInput } from './common';
 import { freeSlug, slugify, slugTaken } from './slugs';
 
-export const CreateSourceInput = z.object({
-  kind: z.enum(SOURCE_KINDS),
-  slug: slug.nullish(),
-  title: text(MAX_LENGTH.title),
-  url: url.nullish(),
-  publisherId: entityRef.nullish(),
-  publishedOn: partialDate.nullish(),
-  retrievedOn: partialDate.nullish(),
-  label: text(MAX_LENGTH.label).nullish(),
-});
+export const CreateSourceInput = z
+  .object({ slug: slugInput('the title'), ...apiShape(SOURCE_FIELDS) })
+  .meta({ description: 'A new source: a document claims appear in or are cited to.' });
 
 export function createSource(db: Db, raw: z.input<typeof CreateSourceInput>): SourceRow {
   const input = parseInput(CreateSourceInput, raw);
