@@ -56,6 +56,12 @@ export const partialDate = z
   .refine(isPartialDate, 'a PartialDate is "YYYY", "YYYY-MM" or "YYYY-MM-DD" naming a real date')
   .meta({ id: 'PartialDate', description: 'An ISO 8601 date of year, month or day precision: "2015", "2018-02", "2015-12-11".' });
 
+/** True for `partialDate` and its described copies (the API types them as PartialDate). */
+export function isPartialDateSchema(schema: z.ZodType): boolean {
+  for (let s: z.ZodType | undefined = schema; s; s = s._zod.parent as z.ZodType | undefined) if (s === partialDate) return true;
+  return false;
+}
+
 export const wikidataId = z.string().regex(/^Q[1-9][0-9]*$/, 'a Wikidata id looks like "Q317521"');
 export const url = z
   .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
@@ -222,7 +228,9 @@ export function apiShape<R extends Rules>(rules: R): ApiShape<R> {
       }
       if (isObjectList(rule)) return [name, objectList(rule, apiShape, false).meta({ description: rule.description }).nullish()];
       if (rule instanceof z.ZodOptional || rule instanceof z.ZodDefault) {
-        return [name, (rule.unwrap() as z.ZodType).meta({ description: rule.description }).nullish()];
+        // null and omitted both mean "none"; a default is kept for the API to show and apply.
+        const inner = rule.unwrap() as z.ZodType;
+        return [name, (rule instanceof z.ZodDefault ? inner.meta({ default: rule.def.defaultValue }) : inner).nullish()];
       }
       return [name, rule];
     }),
@@ -268,7 +276,7 @@ export const ENTITY_FIELDS = {
   name: described(text(MAX_LENGTH.name), 'The name it is best known by.'),
   aliases: described(
     uniqueList(text(MAX_LENGTH.alias), MAX_ITEMS.entityAliases, (alias) => alias.toLowerCase(), 'this alias (ignoring case)'),
-    'Other names it is known by, in order; no repeats, ignoring case.',
+    'Other names it is known by, in order; two that differ only in case are repeats.',
   ).optional(),
   description: described(text(MAX_LENGTH.description), 'A short description.').optional(),
   wikidataId: described(wikidataId, 'The matching Wikidata item, e.g. "Q317521".').optional(),

@@ -100,8 +100,11 @@ function ref(types: readonly string[], what: string) {
       return z.NEVER;
     }
     return { id: Number(decoded.id), typename: decoded.typename, globalId: value };
-  });
+  }).meta({ globalId: true });
 }
+
+/** True for the schemas `ref` makes (and their described copies): the API types them as ID. */
+export const isGlobalId = (schema: z.ZodType) => schema.meta()?.globalId === true;
 
 export const entityRef = ref(ENTITY_TYPE_NAMES, 'an entity');
 export const eventRef = ref(['Event'], 'an Event');

@@ -1,22 +1,9 @@
-import { createSource } from '../../../model/writes/sources';
+import * as writes from '../../../model/writes/sources';
 import { builder } from '../../builder';
-import { PartialDate, SourceKindEnum } from '../scalars';
 import { Source } from '../source';
-import { mutationInput, mutationPayload, once, SLUG_DESCRIPTION, written } from './common';
+import { mutationInput, mutationPayload, once, written } from './common';
 
-const CreateSourceInput = mutationInput('CreateSourceInput', {
-  description: 'A new source: a document claims appear in or are cited to.',
-  fields: (t) => ({
-    kind: t.field({ type: SourceKindEnum, required: true, description: 'What sort of document it is.' }),
-    slug: t.string({ description: SLUG_DESCRIPTION.replace('the name', 'the title') }),
-    title: t.string({ required: true, description: 'Its title, at most 1000 characters.' }),
-    url: t.string({ description: 'Where to read it: an http or https URL, at most 2000 characters.' }),
-    publisherId: t.id({ description: 'The id of the entity that published it.' }),
-    publishedOn: t.field({ type: PartialDate, description: 'When it was published.' }),
-    retrievedOn: t.field({ type: PartialDate, description: 'When it was read.' }),
-    label: t.string({ description: 'How a citing document prints it, e.g. "[2] Cnbc"; at most 200 characters.' }),
-  }),
-});
+const CreateSourceInput = mutationInput('CreateSourceInput', writes.CreateSourceInput);
 
 const CreateSourcePayload = mutationPayload<{ sourceId: number }>('CreateSourcePayload', {
   description: 'The result of createSource.',
@@ -34,6 +21,6 @@ builder.mutationField('createSource', (t) =>
     type: CreateSourcePayload,
     description: 'Records a new source. CONFLICT when the slug is taken.',
     args: { input: t.arg({ type: CreateSourceInput, required: true, description: 'The source to create.' }) },
-    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ sourceId: createSource(ctx.db, i).id })),
+    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ sourceId: writes.createSource(ctx.db, i).id })),
   }),
 );
