@@ -1,4 +1,7 @@
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { claims as claimsTable, entities as entitiesTable, relationships as relationshipsTable, sources as sourcesTable } from '../../schema/tables';
 import type { Db } from '../db';
+import { CITATION_FIELDS, CLAIM_FIELDS, ENTITY_FIELDS, RELATIONSHIP_FIELDS, type Rules, sameNameColumns, SOURCE_FIELDS } from './fields';
 import { FORMAT, type ImportDocumentInput } from './import-format';
 
 type Row = Record<string, string | number | null>;
@@ -8,6 +11,17 @@ function present<T extends Record<string, unknown>>(fields: T): T {
   return Object.fromEntries(
     Object.entries(fields).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0)),
   ) as T;
+}
+
+/**
+ * A row's fields in the order of their rules: those stored as they are from the column of the
+ * same name, the others (references, lists) from `linked`.
+ */
+function fieldsOf(rules: Rules, table: SQLiteTable | null, row: Row, linked: Record<string, unknown>): never {
+  const columns = new Map(table ? sameNameColumns(rules, table) : []);
+  return Object.fromEntries(
+    Object.keys(rules).map((field) => [field, field in linked ? linked[field] : columns.has(field) ? row[columns.get(field)!] : row[field]]),
+  ) as never;
 }
 
 /** The rows of `sql`, grouped by their `owner` column, in query order. */
@@ -48,71 +62,44 @@ export function exportDocument(db: Db): ImportDocumentInput {
     for (const e of all('SELECT * FROM entities ORDER BY id')) {
       const id = e.id as number;
       entities[e.slug as string] = present({
-        kind: e.kind as never,
-        name: e.name as string,
-        aliases: (aliases.get(id) ?? []).map((a) => a.alias as string),
-        description: e.description as string | undefined,
-        wikidataId: e.wikidata_id as string | undefined,
-        foundedOn: e.founded_on as string | undefined,
-        legalForm: e.legal_form as string | undefined,
-        occupation: e.occupation as string | undefined,
-        developer: entity(e.developer_id) ?? undefined,
-        releasedOn: e.released_on as string | undefined,
-        startDate: e.start_date as string | undefined,
-        endDate: e.end_date as string | undefined,
-        status: e.status as never,
+        kind: e.kind,
+        ...(fieldsOf(ENTITY_FIELDS, entitiesTable, e, {
+          aliases: (aliases.get(id) ?? []).map((a) => a.alias as string),
+          developer: entity(e.developer_id) ?? undefined,
+        }) as object),
         participants: (participants.get(id) ?? []).map((p) => ({ entity: entity(p.entity_id)!, role: p.role as string })),
-      });
+      }) as never;
     }
 
     const sources: NonNullable<ImportDocumentInput['sources']> = {};
     for (const s of all('SELECT * FROM sources ORDER BY id')) {
-      sources[s.slug as string] = present({
-        kind: s.kind as never,
-        title: s.title as string,
-        url: s.url as string | undefined,
-        publisher: entity(s.publisher_id) ?? undefined,
-        publishedOn: s.published_on as string | undefined,
-        retrievedOn: s.retrieved_on as string | undefined,
-        label: s.label as string | undefined,
-      });
+      sources[s.slug as string] = present(fieldsOf(SOURCE_FIELDS, sourcesTable, s, { publisher: entity(s.publisher_id) ?? undefined }));
     }
 
     const claims: NonNullable<ImportDocumentInput['claims']> = {};
     for (const c of all('SELECT * FROM claims ORDER BY id')) {
       const id = c.id as number;
-      claims[c.slug as string] = present({
-        text: c.text as string,
-        kind: c.kind as never,
-        claimant: entity(c.claimant_id) ?? undefined,
-        attribution: c.attribution as never,
-        appearsIn: sourceSlugs.get(c.appears_in_id as number)!,
-        about: (about.get(id) ?? []).map((a) => entity(a.entity_id)!),
-        citations: (citations.get(id) ?? []).map((x) =>
-          present({
-            source: sourceSlugs.get(x.source_id as number)!,
-            stance: x.stance as never,
-            locator: x.locator as string | undefined,
-            quote: x.quote as string | undefined,
-          }),
-        ),
-        contradicts: (contradicts.get(id) ?? []).map((x) => claimSlugs.get(x.contradicts_id as number)!),
-        validFrom: c.valid_from as string | undefined,
-        validTo: c.valid_to as string | undefined,
-      });
+      claims[c.slug as string] = present(
+        fieldsOf(CLAIM_FIELDS, claimsTable, c, {
+          claimant: entity(c.claimant_id) ?? undefined,
+          appearsIn: sourceSlugs.get(c.appears_in_id as number)!,
+          about: (about.get(id) ?? []).map((a) => entity(a.entity_id)!),
+          // The citations query names its columns as the fields are named.
+          citations: (citations.get(id) ?? []).map((x) => present(fieldsOf(CITATION_FIELDS, null, x, { source: sourceSlugs.get(x.source_id as number)! }))),
+          contradicts: (contradicts.get(id) ?? []).map((x) => claimSlugs.get(x.contradicts_id as number)!),
+        }),
+      );
     }
 
     const relationships: NonNullable<ImportDocumentInput['relationships']> = {};
     for (const r of all('SELECT * FROM relationships ORDER BY id')) {
-      relationships[r.slug as string] = present({
-        subject: entity(r.subject_id)!,
-        predicate: r.predicate as string,
-        label: r.label as string,
-        object: entity(r.object_id)!,
-        validFrom: r.valid_from as string | undefined,
-        validTo: r.valid_to as string | undefined,
-        claims: (asserting.get(r.id as number) ?? []).map((x) => claimSlugs.get(x.claim_id as number)!),
-      });
+      relationships[r.slug as string] = present(
+        fieldsOf(RELATIONSHIP_FIELDS, relationshipsTable, r, {
+          subject: entity(r.subject_id)!,
+          object: entity(r.object_id)!,
+          claims: (asserting.get(r.id as number) ?? []).map((x) => claimSlugs.get(x.claim_id as number)!),
+        }),
+      );
     }
 
     return { format: FORMAT, entities, sources, claims, relationships };

@@ -1,3 +1,5 @@
+import { getTableColumns } from 'drizzle-orm';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 import { ATTRIBUTIONS, CLAIM_KINDS, ENTITY_KINDS, EVENT_STATUSES, SOURCE_KINDS, STANCES } from '../../schema/enums';
 import { intervalEnd, isPartialDate } from '../graphql/partial-date';
@@ -238,6 +240,17 @@ export const slugInput = (from: string) =>
       description: `Stable natural key: lowercase letters and digits joined by single hyphens. Derived from ${from} when omitted (with "-2", "-3", … added if taken); a slug that is taken is a CONFLICT.`,
     })
     .nullish();
+
+/**
+ * The fields of `rules` stored as they are, in a column of `table` of the same name: pairs of the
+ * field's name and its SQL column's. References and lists are stored otherwise and left out.
+ */
+export function sameNameColumns(rules: Rules, table: SQLiteTable): [field: string, column: string][] {
+  const columns = getTableColumns(table) as Record<string, { name: string }>;
+  return Object.keys(rules)
+    .filter((field) => Object.hasOwn(columns, field))
+    .map((field) => [field, columns[field]!.name]);
+}
 
 const described = <T extends z.ZodType>(schema: T, description: string) => schema.meta({ description });
 

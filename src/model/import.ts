@@ -1,5 +1,7 @@
 import type { Database } from 'better-sqlite3';
+import { claims, entities, relationships, sources } from '../../schema/tables';
 import type { Db } from '../db';
+import { CLAIM_FIELDS, ENTITY_FIELDS, RELATIONSHIP_FIELDS, sameNameColumns, SOURCE_FIELDS } from './fields';
 import {
   type ImportClaim,
   type ImportDocument,
@@ -11,6 +13,19 @@ import {
   parseImportDocument,
 } from './import-format';
 import { duplicateKeys, MAX_JSON_DEPTH, nestsDeeperThan } from './json';
+
+/** The columns a row's fields fill as they are (see sameNameColumns), by table. */
+const COLUMNS = {
+  entities: sameNameColumns(ENTITY_FIELDS, entities),
+  sources: sameNameColumns(SOURCE_FIELDS, sources),
+  claims: sameNameColumns(CLAIM_FIELDS, claims),
+  relationships: sameNameColumns(RELATIONSHIP_FIELDS, relationships),
+};
+
+/** The values of a row's fields stored as they are, by SQL column; an absent field clears its column. */
+function columnValues(table: keyof typeof COLUMNS, row: object): Record<string, string | null> {
+  return Object.fromEntries(COLUMNS[table].map(([field, column]) => [column, ((row as Record<string, string | undefined>)[field]) ?? null]));
+}
 
 /**
  * Why a document was refused. `stage` says which check found the problems: the document's shape
@@ -120,25 +135,16 @@ class Importer {
     for (const [slug, entity] of this.doc.entities) this.linkEntity(slug, entity);
     for (const [slug, source] of this.doc.sources) {
       const id = this.upsert('sources', slug, {
-        kind: source.kind,
-        title: source.title,
-        url: source.url ?? null,
+        ...columnValues('sources', source),
         publisher_id: source.publisher ? this.idOf('entities', source.publisher) : null,
-        published_on: source.publishedOn ?? null,
-        retrieved_on: source.retrievedOn ?? null,
-        label: source.label ?? null,
       });
       this.ids.sources.set(slug, id);
     }
     for (const [slug, claim] of this.doc.claims) {
       const id = this.upsert('claims', slug, {
-        text: claim.text,
-        kind: claim.kind,
+        ...columnValues('claims', claim),
         claimant_id: claim.claimant ? this.idOf('entities', claim.claimant) : null,
-        attribution: claim.attribution,
         appears_in_id: this.idOf('sources', claim.appearsIn),
-        valid_from: claim.validFrom ?? null,
-        valid_to: claim.validTo ?? null,
       });
       this.ids.claims.set(slug, id);
     }
@@ -146,12 +152,9 @@ class Importer {
     this.linkContradictions();
     for (const [slug, rel] of this.doc.relationships) {
       const id = this.upsert('relationships', slug, {
+        ...columnValues('relationships', rel),
         subject_id: this.idOf('entities', rel.subject),
-        predicate: rel.predicate,
-        label: rel.label,
         object_id: this.idOf('entities', rel.object),
-        valid_from: rel.validFrom ?? null,
-        valid_to: rel.validTo ?? null,
       });
       const wanted = (rel.claims ?? []).map((c) => this.idOf('claims', c));
       if (this.syncSet('relationship_claims', 'relationship_id', id, 'claim_id', wanted)) {
@@ -248,16 +251,7 @@ class Importer {
   private upsertEntity(slug: string, e: ImportEntity) {
     const id = this.upsert('entities', slug, {
       kind: e.kind,
-      name: e.name,
-      description: e.description ?? null,
-      wikidata_id: e.wikidataId ?? null,
-      founded_on: e.foundedOn ?? null,
-      legal_form: e.legalForm ?? null,
-      occupation: e.occupation ?? null,
-      released_on: e.releasedOn ?? null,
-      start_date: e.startDate ?? null,
-      end_date: e.endDate ?? null,
-      status: e.status ?? null,
+      ...columnValues('entities', e),
       // Cleared in the same statement as a change of kind (the table CHECKs that only products
       // have a developer); a developer is set by linkEntity once every entity has an id.
       ...(e.developer === undefined ? { developer_id: null } : {}),
