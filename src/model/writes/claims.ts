@@ -9,7 +9,6 @@ import { apiShape, CITATION_FIELDS, CLAIM_FIELDS, inOrder, slugInput } from '../
 import {
   citationRef,
   claimRef,
-  entityRef,
   findClaim,
   findEntity,
   findSource,

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { ENTITY_KINDS, EVENT_STATUSES, type EntityKind } from '../../../schema/enums';
+import type { EntityKind } from '../../../schema/enums';
 import { claims, claimSubjects, entities, entityAliases, eventParticipants, relationships, sources, type EntityRow } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { conflict } from '../../errors';
