@@ -18,7 +18,7 @@ import {
   touch,
 } from './common';
 import { MAX_ITEMS } from '../list-caps';
-import { freeSlug, slugify, slugTaken } from './slugs';
+import { newSlug, slugify } from './slugs';
 
 export const CreateClaimInput = z
   .object({ slug: slugInput('the first words of the text'), ...apiShape(CLAIM_FIELDS) })
@@ -86,14 +86,12 @@ export function createClaim(db: Db, raw: z.input<typeof CreateClaimInput>): Clai
       refuseWhenFull(db, claimContradictions, claimContradictions.claimId, other.id, MAX_ITEMS.claimContradicts, `input.contradictsIds[${i}]`, 'contradictions');
       return other;
     });
-    if (input.slug && slugTaken(db, claims, input.slug)) {
-      throw conflict(`input.slug: a claim with the slug "${input.slug}" already exists`, 'input.slug');
-    }
+    const slug = newSlug(db, claims, input.slug, 'a claim', () => slugify(input.text, 60), 'claim');
 
     const claim = db
       .insert(claims)
       .values({
-        slug: input.slug ?? freeSlug(db, claims, slugify(input.text, 60), 'claim'),
+        slug,
         text: input.text,
         kind: input.kind,
         claimantId: claimant?.id ?? null,

@@ -19,7 +19,7 @@ import {
   slugInput,
 } from '../fields';
 import { badField, entityRef, eventRef, findEntity, inTransaction, NOW, parseInput, touch } from './common';
-import { freeSlug, slugify, slugTaken } from './slugs';
+import { newSlug, slugify } from './slugs';
 
 /** The fields every entity may have, besides its name, and the kind-specific ones. */
 const { name, ...optionalFields } = apiShape(ENTITY_FIELDS);
@@ -114,10 +114,7 @@ export function createEntity(db: Db, raw: z.input<typeof CreateEntityInput>): En
   const input = parseInput(CreateEntityInput, raw);
   return inTransaction(db, () => {
     const developer = input.developerId ? findEntity(db, input.developerId, 'input.developerId') : null;
-    if (input.slug && slugTaken(db, entities, input.slug)) {
-      throw conflict(`input.slug: an entity with the slug "${input.slug}" already exists`, 'input.slug');
-    }
-    const entitySlug = input.slug ?? freeSlug(db, entities, slugify(input.name), input.kind.toLowerCase());
+    const entitySlug = newSlug(db, entities, input.slug, 'an entity', () => slugify(input.name), input.kind.toLowerCase());
     const row = db
       .insert(entities)
       .values({ ...columnsOf(input, developer?.id ?? null), kind: input.kind, name: input.name, slug: entitySlug })

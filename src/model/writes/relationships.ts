@@ -5,7 +5,7 @@ import type { Db } from '../../db';
 import { conflict } from '../../errors';
 import { apiShape, inOrder, RELATIONSHIP_FIELDS, slugInput } from '../fields';
 import { badField, findClaim, findEntity, inTransaction, orNull, parseInput } from './common';
-import { freeSlug, slugify, slugTaken } from './slugs';
+import { newSlug, slugify } from './slugs';
 
 export const CreateRelationshipInput = z
   .object({ slug: slugInput("the subject's slug, the predicate and the object's slug"), ...apiShape(RELATIONSHIP_FIELDS) })
@@ -47,14 +47,12 @@ export function createRelationship(db: Db, raw: z.input<typeof CreateRelationshi
         'input',
       );
     }
-    if (input.slug && slugTaken(db, relationships, input.slug)) {
-      throw conflict(`input.slug: a relationship with the slug "${input.slug}" already exists`, 'input.slug');
-    }
-    const base = slugify(`${subject.slug}-${input.predicate}-${object.slug}`, 180);
+    const base = () => slugify(`${subject.slug}-${input.predicate}-${object.slug}`, 180);
+    const slug = newSlug(db, relationships, input.slug, 'a relationship', base, 'relationship');
     const relationship = db
       .insert(relationships)
       .values({
-        slug: input.slug ?? freeSlug(db, relationships, base, 'relationship'),
+        slug,
         subjectId: subject.id,
         predicate: input.predicate,
         label: input.label ?? labelOf(input.predicate),

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../../db';
+import { conflict } from '../../errors';
 
 /**
  * A slug from free text: "Minh's employer (unnamed tech firm)" → "minhs-employer-unnamed-tech-firm".
@@ -34,6 +35,16 @@ export function freeSlug(db: Db, table: SQLiteTable, base: string, fallback: str
   for (let n = 2; ; n++) if (!taken.has(`${root}-${n}`)) return `${root}-${n}`;
 }
 
-export function slugTaken(db: Db, table: SQLiteTable, slug: string): boolean {
+function slugTaken(db: Db, table: SQLiteTable, slug: string): boolean {
   return db.get<{ n: number }>(sql`SELECT count(*) AS n FROM ${table} WHERE slug = ${slug}`)!.n > 0;
+}
+
+/**
+ * The slug of a new row of `table`: the one the input gives (CONFLICT when taken; `what` names
+ * the row, "an entity"), or else the first free one from `base` (see freeSlug).
+ */
+export function newSlug(db: Db, table: SQLiteTable, given: string | null | undefined, what: string, base: () => string, fallback: string): string {
+  if (given == null) return freeSlug(db, table, base(), fallback);
+  if (slugTaken(db, table, given)) throw conflict(`input.slug: ${what} with the slug "${given}" already exists`, 'input.slug');
+  return given;
 }

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { sources, type SourceRow } from '../../../schema/tables';
 import type { Db } from '../../db';
-import { conflict } from '../../errors';
 import { apiShape, slugInput, SOURCE_FIELDS } from '../fields';
 import { findEntity, inTransaction, orNull, parseInput } from './common';
-import { freeSlug, slugify, slugTaken } from './slugs';
+import { newSlug, slugify } from './slugs';
 
 export const CreateSourceInput = z
   .object({ slug: slugInput('the title'), ...apiShape(SOURCE_FIELDS) })
@@ -14,13 +13,11 @@ export function createSource(db: Db, raw: z.input<typeof CreateSourceInput>): So
   const input = parseInput(CreateSourceInput, raw);
   return inTransaction(db, () => {
     const publisher = input.publisherId ? findEntity(db, input.publisherId, 'input.publisherId') : null;
-    if (input.slug && slugTaken(db, sources, input.slug)) {
-      throw conflict(`input.slug: a source with the slug "${input.slug}" already exists`, 'input.slug');
-    }
+    const slug = newSlug(db, sources, input.slug, 'a source', () => slugify(input.title), 'source');
     return db
       .insert(sources)
       .values({
-        slug: input.slug ?? freeSlug(db, sources, slugify(input.title), 'source'),
+        slug,
         kind: input.kind,
         title: input.title,
         url: orNull(input.url),
