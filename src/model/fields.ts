@@ -105,7 +105,7 @@ type RefTarget = keyof typeof REF_SCHEMAS;
 
 /**
  * A reference to other rows: named by slug in the import format and by global id (under the name
- * `api`) in the API. `list` makes it a list without repeats.
+ * `api`) in the API; `refs` makes a list of them, without repeats.
  */
 export interface RefRule<Api extends string = string, Optional extends boolean = boolean, Many extends boolean = boolean> {
   readonly to: RefTarget;
