@@ -274,6 +274,12 @@ export function kindsWith(field: string): string {
     .join(', ');
 }
 
+/** The kind-specific fields (by rule name) an entity of `kind` sets, per `isSet`, that its kind does not have. */
+export function foreignFields(kind: (typeof ENTITY_KINDS)[number], isSet: (field: string) => boolean): string[] {
+  const own: readonly string[] = KIND_FIELDS[kind];
+  return ALL_KIND_FIELDS.filter((field) => isSet(field) && !own.includes(field));
+}
+
 /** "ORGANIZATION only: " before the description of a field only some kinds have. */
 export const kindNote = (field: string, description: string) => (ALL_KIND_FIELDS.includes(field) ? `${kindsWith(field)} only: ${description}` : description);
 

@@ -4,6 +4,7 @@ import {
   CLAIM_FIELDS,
   entityKind,
   ENTITY_FIELDS,
+  foreignFields,
   importShape,
   inOrder,
   KIND_FIELDS,
@@ -40,11 +41,8 @@ type EntityShape = z.infer<typeof entityFields>;
 
 /** Checks across an entity's fields: kind-specific fields, an event's status, dates. */
 function entityIssues(e: EntityShape, ctx: z.RefinementCtx) {
-  const allowed: readonly string[] = KIND_FIELDS[e.kind];
-  for (const field of ALL_KIND_FIELDS) {
-    if (e[field as keyof EntityShape] !== undefined && !allowed.includes(field)) {
-      ctx.addIssue({ code: 'custom', path: [field], message: `only ${kindsWith(field)} entities have "${field}"` });
-    }
+  for (const field of foreignFields(e.kind, (f) => e[f as keyof EntityShape] !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: [field], message: `only ${kindsWith(field)} entities have "${field}"` });
   }
   if (e.kind === 'EVENT' && e.status === undefined) ctx.addIssue({ code: 'custom', path: ['status'], message: 'an event needs a status' });
   inOrder('startDate', 'endDate')(e, ctx);

@@ -6,14 +6,13 @@ import type { Db } from '../../db';
 import { conflict } from '../../errors';
 import { encodeGlobalID, ENTITY_TYPE_BY_KIND } from '../../graphql/global-id';
 import {
-  ALL_KIND_FIELDS,
   apiName,
   apiShape,
   endsBeforeStart,
   entityKind,
   ENTITY_FIELDS,
+  foreignFields,
   inOrder,
-  KIND_FIELDS,
   kindsWith,
   PARTICIPANT_FIELDS,
   slugInput,
@@ -24,22 +23,17 @@ import { newSlug, slugify } from './slugs';
 /** The fields every entity may have, besides its name, and the kind-specific ones. */
 const { name, ...optionalFields } = apiShape(ENTITY_FIELDS);
 
-/** The kind-specific fields, as the rules name them and as the input does (developer, developerId). */
-const KIND_SPECIFIC = Object.entries(ENTITY_FIELDS)
-  .filter(([field]) => ALL_KIND_FIELDS.includes(field))
-  .map(([field, rule]) => ({ field, input: apiName(field, rule) as keyof typeof optionalFields }));
+/** The API's name of each kind-specific field (developer → developerId). */
+const INPUT_NAME = Object.fromEntries(Object.entries(ENTITY_FIELDS).map(([field, rule]) => [field, apiName(field, rule)]));
 
 type KindFields = Partial<Record<keyof typeof optionalFields, unknown>>;
 
 /** Problems with kind-specific fields: a value for another kind's field, an event without status. */
 function kindProblems(kind: EntityKind, input: KindFields, creating: boolean): { path: string; message: string }[] {
-  const problems = [];
-  const own: readonly string[] = KIND_FIELDS[kind];
-  for (const { field, input: path } of KIND_SPECIFIC) {
-    if (input[path] != null && !own.includes(field)) {
-      problems.push({ path, message: `only ${kindsWith(field)} entities have ${path}; this one is a${/^[AEIOU]/.test(kind) ? 'n' : ''} ${kind}` });
-    }
-  }
+  const problems = foreignFields(kind, (field) => input[INPUT_NAME[field] as keyof KindFields] != null).map((field) => ({
+    path: INPUT_NAME[field]!,
+    message: `only ${kindsWith(field)} entities have ${INPUT_NAME[field]}; this one is a${/^[AEIOU]/.test(kind) ? 'n' : ''} ${kind}`,
+  }));
   if (kind === 'EVENT' && (creating ? input.status == null : input.status === null)) {
     problems.push({ path: 'status', message: creating ? 'an EVENT needs a status' : 'an EVENT always has a status; omit status to keep it' });
   }
