@@ -1,12 +1,7 @@
 import * as writes from '../../../model/writes/claims';
-import { builder } from '../../builder';
 import { Citation } from '../citation';
 import { Claim } from '../claim';
-import { mutationInput, mutationPayload, once, written } from './common';
-
-const CreateClaimInput = mutationInput('CreateClaimInput', writes.CreateClaimInput);
-const AddCitationInput = mutationInput('AddCitationInput', writes.AddCitationInput);
-const RemoveCitationInput = mutationInput('RemoveCitationInput', writes.RemoveCitationInput);
+import { mutationPayload, writeMutation, written } from './common';
 
 const CreateClaimPayload = mutationPayload<{ claimId: number }>('CreateClaimPayload', {
   description: 'The result of createClaim.',
@@ -48,28 +43,30 @@ const RemoveCitationPayload = mutationPayload<{ deletedId: string; claimId: numb
   }),
 });
 
-builder.mutationFields((t) => ({
-  createClaim: t.field({
-    type: CreateClaimPayload,
-    description:
-      'Records a claim with its about-links, citations and contradictions in one transaction. Every id is checked first: a bad citation refuses the whole claim.',
-    args: { input: t.arg({ type: CreateClaimInput, required: true, description: 'The claim to create.' }) },
-    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ claimId: writes.createClaim(ctx.db, i).id })),
-  }),
-  addCitation: t.field({
-    type: AddCitationPayload,
-    description: 'Cites a source for a claim; the claim\'s support follows. CONFLICT when the claim already cites that source with that stance and locator.',
-    args: { input: t.arg({ type: AddCitationInput, required: true, description: 'The claim and the citation.' }) },
-    resolve: (_root, { input }, ctx, info) =>
-      once(ctx, info, input, (i) => {
-        const citation = writes.addCitation(ctx.db, i);
-        return { citationId: citation.id, claimId: citation.claimId };
-      }),
-  }),
-  removeCitation: t.field({
-    type: RemoveCitationPayload,
-    description: 'Removes a citation; the claim\'s support follows.',
-    args: { input: t.arg({ type: RemoveCitationInput, required: true, description: 'The citation to remove.' }) },
-    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => writes.removeCitation(ctx.db, i)),
-  }),
-}));
+writeMutation('createClaim', {
+  description:
+    'Records a claim with its about-links, citations and contradictions in one transaction. Every id is checked first: a bad citation refuses the whole claim.',
+  input: writes.CreateClaimInput,
+  inputDescription: 'The claim to create.',
+  payload: CreateClaimPayload,
+  write: (db, input) => ({ claimId: writes.createClaim(db, input).id }),
+});
+
+writeMutation('addCitation', {
+  description: "Cites a source for a claim; the claim's support follows. CONFLICT when the claim already cites that source with that stance and locator.",
+  input: writes.AddCitationInput,
+  inputDescription: 'The claim and the citation.',
+  payload: AddCitationPayload,
+  write: (db, input) => {
+    const citation = writes.addCitation(db, input);
+    return { citationId: citation.id, claimId: citation.claimId };
+  },
+});
+
+writeMutation('removeCitation', {
+  description: "Removes a citation; the claim's support follows.",
+  input: writes.RemoveCitationInput,
+  inputDescription: 'The citation to remove.',
+  payload: RemoveCitationPayload,
+  write: (db, input) => writes.removeCitation(db, input),
+});

@@ -1,4 +1,4 @@
-import type { FieldMap } from '@pothos/core';
+import type { FieldMap, ObjectRef } from '@pothos/core';
 import type { GraphQLResolveInfo } from 'graphql';
 import { z } from 'zod';
 import { ATTRIBUTIONS, CLAIM_KINDS, ENTITY_KINDS, EVENT_STATUSES, SOURCE_KINDS, STANCES } from '../../../../schema/enums';
@@ -160,4 +160,33 @@ export function once<I extends { clientMutationId?: string | null }, R extends o
 ): Echoed<R> {
   const key = clientMutationId == null ? null : { writer: writer ?? '', clientMutationId, mutation: info.fieldName, input };
   return { ...writeOnce(db, key, () => write(input)), clientMutationId: clientMutationId ?? null };
+}
+
+/**
+ * A mutation: its input type made from the zod schema `write` validates with, its payload, and a
+ * resolver that runs `write` at most once per clientMutationId.
+ */
+export function writeMutation<S extends z.ZodObject, T extends object>(
+  name: string,
+  options: {
+    description: string;
+    input: S;
+    inputDescription: string;
+    payload: ObjectRef<Types, Echoed<T>>;
+    write: (db: Context['db'], input: z.input<S>) => T;
+  },
+) {
+  const input = mutationInput(`${name[0]!.toUpperCase()}${name.slice(1)}Input`, options.input);
+  builder.mutationField(name, (t) =>
+    t.field({
+      type: options.payload,
+      description: options.description,
+      args: { input: t.arg({ type: input, required: true, description: options.inputDescription }) },
+      // Pothos cannot follow a generic input's shape through `args`; it is the input type's own.
+      resolve: (_root, args, ctx, info) => {
+        const { input: given } = args as unknown as { input: z.input<S> & { clientMutationId?: string | null } };
+        return once(ctx, info, given, (i) => options.write(ctx.db, i as z.input<S>)) as never;
+      },
+    }),
+  );
 }

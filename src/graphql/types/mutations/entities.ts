@@ -1,12 +1,6 @@
 import * as writes from '../../../model/writes/entities';
-import { builder } from '../../builder';
 import { Entity, Event } from '../entity';
-import { mutationInput, mutationPayload, once, written } from './common';
-
-const CreateEntityInput = mutationInput('CreateEntityInput', writes.CreateEntityInput);
-const UpdateEntityInput = mutationInput('UpdateEntityInput', writes.UpdateEntityInput);
-const DeleteEntityInput = mutationInput('DeleteEntityInput', writes.DeleteEntityInput);
-const AddEventParticipantInput = mutationInput('AddEventParticipantInput', writes.AddEventParticipantInput);
+import { mutationPayload, writeMutation, written } from './common';
 
 function entityPayload(name: string, description: string, fieldDescription: string) {
   return mutationPayload<{ entityId: number }>(name, {
@@ -49,30 +43,35 @@ const AddEventParticipantPayload = mutationPayload<{ eventId: number; entityId: 
   }),
 });
 
-builder.mutationFields((t) => ({
-  createEntity: t.field({
-    type: CreateEntityPayload,
-    description: 'Records a new entity, with its aliases. CONFLICT when the slug is taken.',
-    args: { input: t.arg({ type: CreateEntityInput, required: true, description: 'The entity to create.' }) },
-    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ entityId: writes.createEntity(ctx.db, i).id })),
-  }),
-  updateEntity: t.field({
-    type: UpdateEntityPayload,
-    description: 'Changes an entity\'s fields. Its kind and slug stay; `updatedAt` moves only when something changed.',
-    args: { input: t.arg({ type: UpdateEntityInput, required: true, description: 'The entity and the changes.' }) },
-    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ entityId: writes.updateEntity(ctx.db, i).id })),
-  }),
-  deleteEntity: t.field({
-    type: DeleteEntityPayload,
-    description:
-      'Deletes an entity with its aliases (and, for an event, its participant list). CONFLICT while claims, relationships, events, products or sources still refer to it; the message says which.',
-    args: { input: t.arg({ type: DeleteEntityInput, required: true, description: 'The entity to delete.' }) },
-    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => writes.deleteEntity(ctx.db, i)),
-  }),
-  addEventParticipant: t.field({
-    type: AddEventParticipantPayload,
-    description: 'Adds a participant to an event in a role. CONFLICT when it already takes part in that role.',
-    args: { input: t.arg({ type: AddEventParticipantInput, required: true, description: 'The event, the participant and its role.' }) },
-    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => writes.addEventParticipant(ctx.db, i)),
-  }),
-}));
+writeMutation('createEntity', {
+  description: 'Records a new entity, with its aliases. CONFLICT when the slug is taken.',
+  input: writes.CreateEntityInput,
+  inputDescription: 'The entity to create.',
+  payload: CreateEntityPayload,
+  write: (db, input) => ({ entityId: writes.createEntity(db, input).id }),
+});
+
+writeMutation('updateEntity', {
+  description: "Changes an entity's fields. Its kind and slug stay; `updatedAt` moves only when something changed.",
+  input: writes.UpdateEntityInput,
+  inputDescription: 'The entity and the changes.',
+  payload: UpdateEntityPayload,
+  write: (db, input) => ({ entityId: writes.updateEntity(db, input).id }),
+});
+
+writeMutation('deleteEntity', {
+  description:
+    'Deletes an entity with its aliases (and, for an event, its participant list). CONFLICT while claims, relationships, events, products or sources still refer to it; the message says which.',
+  input: writes.DeleteEntityInput,
+  inputDescription: 'The entity to delete.',
+  payload: DeleteEntityPayload,
+  write: (db, input) => writes.deleteEntity(db, input),
+});
+
+writeMutation('addEventParticipant', {
+  description: 'Adds a participant to an event in a role. CONFLICT when it already takes part in that role.',
+  input: writes.AddEventParticipantInput,
+  inputDescription: 'The event, the participant and its role.',
+  payload: AddEventParticipantPayload,
+  write: (db, input) => writes.addEventParticipant(db, input),
+});

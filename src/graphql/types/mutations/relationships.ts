@@ -1,9 +1,6 @@
 import * as writes from '../../../model/writes/relationships';
-import { builder } from '../../builder';
 import { Relationship } from '../relationship';
-import { mutationInput, mutationPayload, once, written } from './common';
-
-const CreateRelationshipInput = mutationInput('CreateRelationshipInput', writes.CreateRelationshipInput);
+import { mutationPayload, writeMutation, written } from './common';
 
 const CreateRelationshipPayload = mutationPayload<{ relationshipId: number }>('CreateRelationshipPayload', {
   description: 'The result of createRelationship.',
@@ -17,12 +14,11 @@ const CreateRelationshipPayload = mutationPayload<{ relationshipId: number }>('C
   }),
 });
 
-builder.mutationField('createRelationship', (t) =>
-  t.field({
-    type: CreateRelationshipPayload,
-    description:
-      'Links two entities. CONFLICT when the slug is taken, or when the same link (subject, predicate, object and validity) is already recorded.',
-    args: { input: t.arg({ type: CreateRelationshipInput, required: true, description: 'The link to create.' }) },
-    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ relationshipId: writes.createRelationship(ctx.db, i).id })),
-  }),
-);
+writeMutation('createRelationship', {
+  description:
+    'Links two entities. CONFLICT when the slug is taken, or when the same link (subject, predicate, object and validity) is already recorded.',
+  input: writes.CreateRelationshipInput,
+  inputDescription: 'The link to create.',
+  payload: CreateRelationshipPayload,
+  write: (db, input) => ({ relationshipId: writes.createRelationship(db, input).id }),
+});

@@ -1,9 +1,6 @@
 import * as writes from '../../../model/writes/sources';
-import { builder } from '../../builder';
 import { Source } from '../source';
-import { mutationInput, mutationPayload, once, written } from './common';
-
-const CreateSourceInput = mutationInput('CreateSourceInput', writes.CreateSourceInput);
+import { mutationPayload, writeMutation, written } from './common';
 
 const CreateSourcePayload = mutationPayload<{ sourceId: number }>('CreateSourcePayload', {
   description: 'The result of createSource.',
@@ -16,11 +13,10 @@ const CreateSourcePayload = mutationPayload<{ sourceId: number }>('CreateSourceP
   }),
 });
 
-builder.mutationField('createSource', (t) =>
-  t.field({
-    type: CreateSourcePayload,
-    description: 'Records a new source. CONFLICT when the slug is taken.',
-    args: { input: t.arg({ type: CreateSourceInput, required: true, description: 'The source to create.' }) },
-    resolve: (_root, { input }, ctx, info) => once(ctx, info, input, (i) => ({ sourceId: writes.createSource(ctx.db, i).id })),
-  }),
-);
+writeMutation('createSource', {
+  description: 'Records a new source. CONFLICT when the slug is taken.',
+  input: writes.CreateSourceInput,
+  inputDescription: 'The source to create.',
+  payload: CreateSourcePayload,
+  write: (db, input) => ({ sourceId: writes.createSource(db, input).id }),
+});
