@@ -19,7 +19,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { DEFAULT_RESPONSE_CACHE_MB } from './config';
 import type { Db } from './db';
-import { decodeGlobalID, ENTITY_KIND_BY_TYPE } from './graphql/global-id';
+import { decodeGlobalID, ENTITY_KIND_BY_TYPE } from './domain/ids';
 
 /**
  * What a cached answer depends on, decided from its operation:

@@ -19,7 +19,7 @@ import {
   walWarning,
   UnwritableDatabaseError,
 } from './db';
-import { unavailable } from './errors';
+import { unavailable } from './domain/errors';
 import { createLog, type ProcessLog } from './log';
 import { adjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';

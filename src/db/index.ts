@@ -6,9 +6,11 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { relations } from '../../schema/relations';
 import { checkDeadline } from '../deadline';
 import { watchFile } from './faults';
+import { BUSY_TIMEOUT_MS } from './write-lock';
 
 export * from './faults';
 export { readWal, type WalReport, walWarning } from './wal';
+export { BUSY_TIMEOUT_MS, LOCK_RETRY_AFTER_MS, whenWritable } from './write-lock';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -19,9 +21,6 @@ export interface OpenOptions {
   onQuery?: (sql: string, params: unknown[]) => void;
   readonly?: boolean;
 }
-
-/** How long a connection waits for another one's write to finish before SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 5000;
 
 export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
   const client = new Database(path, { readonly });

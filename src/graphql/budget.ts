@@ -28,7 +28,7 @@ import {
   TypeMetaFieldDef,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { UserError } from '../errors';
+import { UserError } from '../domain/errors';
 import { DEFAULT_PAGE_SIZE, type ListBound, MAX_PAGE_SIZE } from './connection-limits';
 
 /**

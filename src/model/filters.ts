@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
-import { intervalEnd } from '../graphql/partial-date';
+import { intervalEnd } from '../domain/partial-date';
 
 /** Partial-date interval overlap: [from, to] (either open) meets [start, end] (either unknown). */
 export function overlaps(

@@ -7,7 +7,7 @@ import {
   SOURCE_KINDS,
   STANCES,
 } from '../../schema/enums';
-import { intervalEnd, isPartialDate } from '../graphql/partial-date';
+import { intervalEnd, isPartialDate } from '../domain/partial-date';
 import { MAX_ITEMS } from './list-caps';
 import { plainString, textRule } from './writes/common';
 

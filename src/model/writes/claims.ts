@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { ATTRIBUTIONS, CLAIM_KINDS, STANCES } from '../../../schema/enums';
 import { citations, claimContradictions, claims, claimSubjects, type CitationRow, type ClaimRow } from '../../../schema/tables';
 import type { Db } from '../../db';
-import { conflict, notFound } from '../../errors';
-import { encodeGlobalID } from '../../graphql/global-id';
+import { conflict, notFound } from '../../domain/errors';
+import { encodeGlobalID } from '../../domain/ids';
 import { endsBeforeStart, MAX_LENGTH, partialDate, slug, text } from '../import-format';
 import {
   citationRef,

@@ -4,8 +4,8 @@ import { ENTITY_KINDS, EVENT_STATUSES, type EntityKind } from '../../../schema/e
 import { claims, claimSubjects, entities, entityAliases, eventParticipants, relationships, sources, type EntityRow } from '../../../schema/tables';
 import { MAX_ITEMS } from '../list-caps';
 import type { Db } from '../../db';
-import { conflict } from '../../errors';
-import { encodeGlobalID, ENTITY_TYPE_BY_KIND } from '../../graphql/global-id';
+import { conflict } from '../../domain/errors';
+import { encodeGlobalID, ENTITY_TYPE_BY_KIND } from '../../domain/ids';
 import {
   endsBeforeStart,
   KIND_FIELDS,

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { relationshipClaims, relationships, type RelationshipRow } from '../../../schema/tables';
 import type { Db } from '../../db';
-import { conflict } from '../../errors';
+import { conflict } from '../../domain/errors';
 import { endsBeforeStart, MAX_LENGTH, partialDate, predicate, slug, text } from '../import-format';
 import { badField, claimRef, entityRef, findClaim, findEntity, inTransaction, orNull, parseInput, uniqueList } from './common';
 import { MAX_ITEMS } from '../list-caps';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SOURCE_KINDS } from '../../../schema/enums';
 import { sources, type SourceRow } from '../../../schema/tables';
 import type { Db } from '../../db';
-import { conflict } from '../../errors';
+import { conflict } from '../../domain/errors';
 import { MAX_LENGTH, partialDate, slug, text, url } from '../import-format';
 import { entityRef, findEntity, inTransaction, orNull, parseInput } from './common';
 import { freeSlug, slugify, slugTaken } from './slugs';

@@ -1,6 +1,6 @@
 import type { FieldMap, InputFieldMap } from '@pothos/core';
 import type { GraphQLResolveInfo } from 'graphql';
-import { notFound } from '../../../errors';
+import { notFound } from '../../../domain/errors';
 import { CLIENT_MUTATION_ID_MAX_LENGTH, IDEMPOTENCY_KEY_HOURS, writeOnce } from '../../../model/writes/idempotency';
 import { builder, type Context } from '../../builder';
 
