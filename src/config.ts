@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** How long a request may run before it is stopped (src/deadline.ts). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
-/** Megabytes of answers the response cache keeps per process (src/cache.ts). */
+/** Megabytes of answers the response cache keeps per process (src/cache/). */
 export const DEFAULT_RESPONSE_CACHE_MB = 32;
 /**
  * How much V8 may grow a server process's heap past what its last collection left live, in

@@ -14,7 +14,7 @@ const LAYERS: [layer: string, prefixes: string[]][] = [
   ['deadline', ['src/deadline.ts']],
   ['db', ['src/db/']],
   ['model', ['src/model/']],
-  ['cache', ['src/cache.ts', 'src/cache/']],
+  ['cache', ['src/cache/']],
   ['graphql', ['src/graphql/']],
   ['app', ['src/app.ts']],
   ['entry points', ['src/main.ts', 'src/cli/']],

@@ -15,7 +15,7 @@ import './write-queue';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './connection-limits';
 import { decodeGlobalID, encodeGlobalID } from '../domain/ids';
 
-/** Per request: the database, whether this caller may write (see src/auth.ts), and the response cache's fields (src/cache.ts). */
+/** Per request: the database, whether this caller may write (see src/auth.ts), and the response cache's fields (src/cache/). */
 export type Context = { db: Db } & WriteAccess & CacheContext;
 
 export const builder = new SchemaBuilder<{
