@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { importDocument } from '../src/model/import';
 import { createTestApp, TEST_TOKEN, type TestApp } from './support/app';
-import { type DocExample, docExamples, docFiles } from './support/doc-examples';
+import { type DocExample, docDocuments, docExamples, docFiles } from './support/doc-examples';
 
 // Every example query shown in README.md and docs/*.md runs here against a freshly seeded database
 // and must give exactly the answer shown, so the documentation cannot drift from the service.
@@ -34,5 +35,20 @@ describe('examples in the docs', () => {
     expect(example.problem, example.problem).toBeUndefined();
     expect(example.answer, 'a ```graphql block needs a ```json block after it with its answer').toBeDefined();
     expect(await run(example)).toEqual(example.answer);
+  });
+});
+
+const documents = files.flatMap(docDocuments);
+
+describe('import-format documents in the docs', () => {
+  it('finds the sample document', () => {
+    expect(documents.map((d) => d.file)).toContain('docs/import-format.md');
+  });
+
+  it.each(documents.map((d) => [`${d.file}:${d.line}`, d] as const))('%s imports into the seeded database', (_where, d) => {
+    expect(d.problem, d.problem).toBeUndefined();
+    const { db } = createTestApp();
+    const report = importDocument(db, d.document);
+    expect(Object.values(report.created).some((n) => n > 0)).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
  * ("Examples in the docs are tests") describes: a ```graphql block is an example; the first
  * ```json block after it (before the next ```graphql block) is its answer, and a ```json variables
  * block between them its variables. `graphql write` runs with a token on a fresh database.
+ * A ```json document block is a document in the import format, which must import cleanly.
  */
 export interface DocExample {
   file: string;
@@ -79,4 +80,14 @@ export function docExamples(file: string): DocExample[] {
     examples.push(example);
   }
   return examples;
+}
+
+/** The ```json document blocks of a file: import-format documents, parsed. */
+export function docDocuments(file: string): { file: string; line: number; document?: unknown; problem?: string }[] {
+  return blocks(readFileSync(join(ROOT, file), 'utf8'))
+    .filter((b) => b.lang === 'json' && b.flags.includes('document'))
+    .map((b) => {
+      const { value, problem } = parse(b.body, 'document');
+      return { file, line: b.line, document: value, problem };
+    });
 }
