@@ -216,8 +216,8 @@ let playgroundPage: Promise<Page> | undefined;
 
 /**
  * The playground page, assets inlined: it loads nothing from outside this process. Its bundle
- * (about 50 MB once loaded) is imported on the first visit, so a server only ever asked for
- * GraphQL never holds it.
+ * is large, so it is imported on the first visit, and a server only ever asked for GraphQL never
+ * holds it.
  */
 function playground(): Promise<Page> {
   playgroundPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => {

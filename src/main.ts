@@ -93,8 +93,8 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.HOST}:${port}/graphql`;
     log.info({ url }, `claimgraph is serving GraphQL and the playground at ${url}`);
-    // Build the path search's link index now rather than in the first `path` request (about half
-    // a second at a million claims).
+    // Build the path search's link index now rather than in the first `path` request, which would
+    // otherwise wait for it.
     setImmediate(() => {
       adjacency(db);
       const built = lastBuild(db);

@@ -75,8 +75,7 @@ const loggers = new WeakMap<Database.Database, NonNullable<OpenOptions['onQuery'
 
 /**
  * `source` compiled once per connection: drizzle prepares its statement anew for every query,
- * and compiling costs about as much as running a lookup (in-process lookup: 1.4 → 1.26 ms of
- * CPU). drizzle asks for `raw()` when it wants arrays and otherwise expects objects, so a
+ * and compiling costs about as much as running a lookup (docs/performance.md). drizzle asks for `raw()` when it wants arrays and otherwise expects objects, so a
  * statement handed out again is first put back to objects.
  */
 function compiledStatement(client: Database.Database, source: string): Database.Statement {
@@ -139,8 +138,8 @@ export const FULL_CHECK_MAX_BYTES = 256 * 2 ** 20;
 /**
  * Whether opening `path` should read every page first: always for a small file, and for a large
  * one when its write-ahead log still holds frames (the last process did not close it cleanly).
- * Call it before opening: a clean close checkpoints and removes the log. At a million claims
- * (1.3 GB) a full read takes about 20 s, which a routine restart should not pay.
+ * Call it before opening: a clean close checkpoints and removes the log. A full read of a large
+ * file takes seconds (docs/operations.md#start-up-checks), which a routine restart should not pay.
  */
 export function fullCheckDue(path: string, maxBytes = FULL_CHECK_MAX_BYTES): boolean {
   if (path === ':memory:' || !existsSync(path)) return false;
