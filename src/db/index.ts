@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { relations } from '../../schema/relations';
 import { checkDeadline } from '../deadline';
+import { fromPackageRoot } from '../package-root';
 import { watchFile } from './faults';
 import { BUSY_TIMEOUT_MS } from './write-lock';
 
@@ -12,7 +12,7 @@ export * from './faults';
 export { readWal, type WalReport, walWarning } from './wal';
 export { BUSY_TIMEOUT_MS, LOCK_RETRY_AFTER_MS, whenWritable } from './write-lock';
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+export const MIGRATIONS_FOLDER = fromPackageRoot('migrations');
 
 export interface OpenOptions {
   /** A file path, or ":memory:". */
