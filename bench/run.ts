@@ -64,7 +64,7 @@ const DATA = join(ROOT, 'bench', 'data');
 const TYPE: Record<string, string> = { ORGANIZATION: 'Organization', PERSON: 'Person', EVENT: 'Event', PRODUCT: 'Product', PLACE: 'Place' };
 const log = (line: string) => process.stdout.write(`${line}\n`);
 // The servers run dist/ as `npm start` does: build it now if it is stale.
-execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+execFileSync(process.execPath, ['src/cli/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
 
 /** The generated graph, built once per size and reused while its options are unchanged. */
 function data(): { path: string; loadSeconds: number | null } {

@@ -102,7 +102,7 @@ async function once(command: string[]): Promise<Sample> {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+execFileSync(process.execPath, ['src/cli/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
 await once(VARIANTS[0]!.command); // creates and seeds the database, so every timed start opens the same file
 const rows: string[] = [];
 for (const variant of VARIANTS) {

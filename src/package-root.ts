@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * The folder that holds package.json, found by walking up from this module. Files shipped beside
  * the code (migrations/, seed/, schema/) are located from here rather than relative to the module,
- * since the same code runs from src/ (tsx, tests) and bundled into dist/ by scripts/build.mjs.
+ * since the same code runs from src/ (tsx, tests) and bundled into dist/ by src/cli/build.mjs.
  */
 function findPackageRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const LAYERS: [layer: string, prefixes: string[]][] = [
   ['schema', ['schema/']],
   ['domain', ['src/domain/']],
-  ['config', ['src/config.ts', 'src/log.ts', 'src/auth.ts']],
+  ['config', ['src/config.ts', 'src/log.ts', 'src/auth.ts', 'src/package-root.ts']],
   ['deadline', ['src/deadline.ts']],
   ['db', ['src/db/']],
   ['model', ['src/model/']],

@@ -131,7 +131,7 @@ describe('the real server over HTTP', () => {
 
 describe('npm start, as the README runs it', () => {
   const dist = (file: string) => join(ROOT, 'dist', file);
-  const build = () => spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  const build = () => spawnSync(process.execPath, ['src/cli/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
 
   it('builds dist/ when it is stale, then serves /health, GraphQL and the playground from node dist/main.js, workers too', { timeout: 90_000 }, async () => {
     // Older than every source: this start must build.

@@ -1,5 +1,5 @@
 /**
- * `npm run build` (also run by `postinstall` and `prestart`): bundles the server and the
+ * `npm run build` (also run by `prestart` and before each compiled command): bundles the server and the
  * command-line entries into dist/ as plain JavaScript, so production runs on `node` alone, with
  * neither a transpiler in the process nor the cost of one at start. Dependencies stay external
  * (loaded from node_modules as they are); linked source maps let `--enable-source-maps` point
@@ -13,12 +13,12 @@ import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const OUT_DIR = join(ROOT, 'dist');
 /** Written last, with the time the build started: an input edited during a build makes it stale. */
 export const STAMP = join(OUT_DIR, '.built');
 /** What the bundles are made from: a change to any of them makes dist/ stale. */
-const INPUTS = ['src', 'schema', 'package.json', 'tsconfig.json', 'scripts/build.mjs'];
+const INPUTS = ['src', 'schema', 'package.json', 'tsconfig.json'];
 /** The server and the commands that operators run; the print-* generators write into the source tree and stay on tsx. */
 const ENTRIES = ['main', 'cli/import', 'cli/export', 'cli/backup', 'cli/seed', 'cli/generate'];
 
@@ -44,11 +44,6 @@ function staleness() {
 }
 
 async function main() {
-  if (!existsSync(join(ROOT, 'src', 'main.ts'))) {
-    // `npm ci` before the sources are copied in (a common container recipe): `prestart` builds later.
-    say('no src/main.ts yet; nothing to build');
-    return;
-  }
   const reason = process.argv.includes('--force') ? '--force' : staleness();
   if (!reason) {
     say('dist/ is current; skipped');
