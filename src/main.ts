@@ -7,18 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
-import {
-  assertIntact,
-  assertWritable,
-  CorruptDatabaseError,
-  type Db,
-  fullCheckDue,
-  migrateDatabase,
-  openDatabase,
-  readWal,
-  walWarning,
-  UnwritableDatabaseError,
-} from './db';
+import { CorruptDatabaseError, type Db, openCheckedDatabase, openDatabase, UnwritableDatabaseError } from './db';
 import { unavailable } from './domain/errors';
 import { createLog, type ProcessLog } from './log';
 import { adjacency, lastBuild } from './model/adjacency';
@@ -29,21 +18,10 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/**
- * Creates, checks, migrates and (when empty) seeds the database. Before SQLite opens the file:
- * refuses one it could not write (it would leave a read-only -shm behind), and reads the
- * write-ahead log, since SQLite drops a torn or damaged tail of it without a word.
- */
+/** Creates, checks, migrates and (when empty) seeds the database. */
 function prepareDatabase(config: Config, log: Logger): Db {
   if (config.DATABASE_PATH !== ':memory:') mkdirSync(dirname(config.DATABASE_PATH), { recursive: true });
-  assertWritable(config.DATABASE_PATH);
-  const wal = readWal(config.DATABASE_PATH);
-  const full = fullCheckDue(config.DATABASE_PATH);
-  const db = openDatabase({ path: config.DATABASE_PATH });
-  const discarded = walWarning(wal);
-  if (discarded) log.warn({ wal }, discarded);
-  assertIntact(db, config.DATABASE_PATH, full);
-  migrateDatabase(db);
+  const db = openCheckedDatabase(config.DATABASE_PATH, (message, wal) => log.warn({ wal }, message));
   const seeded = seedIfEmpty(db);
   if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
   return db;

@@ -5,7 +5,8 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { relations } from '../../schema/relations';
 import { checkDeadline } from '../deadline';
 import { fromPackageRoot } from '../package-root';
-import { watchFile } from './faults';
+import { assertWritable, watchFile } from './faults';
+import { readWal, type WalReport, walWarning } from './wal';
 import { BUSY_TIMEOUT_MS } from './write-lock';
 
 export * from './faults';
@@ -167,4 +168,27 @@ export function assertIntact(db: Db, path: string, full = true): void {
     throw new CorruptDatabaseError(`${path} is not a usable SQLite database (${(error as Error).message})`);
   }
   if (verdict !== 'ok') throw new CorruptDatabaseError(`${path} failed its integrity check: ${verdict.slice(0, 200)}`);
+}
+
+/**
+ * Opens a database file as the server and the commands must: refuses, before SQLite opens it, a
+ * file it could not write (it would leave a read-only -shm behind); tells `warn` of a write-ahead
+ * log SQLite will not replay in full (it drops a torn or damaged tail without a word); checks the
+ * file's integrity and migrates it.
+ */
+export function openCheckedDatabase(path: string, warn: (message: string, wal: WalReport) => void): Db {
+  assertWritable(path);
+  const wal = readWal(path);
+  const discarded = walWarning(wal);
+  if (discarded) warn(discarded, wal!);
+  const full = fullCheckDue(path);
+  const db = openDatabase({ path });
+  try {
+    assertIntact(db, path, full);
+    migrateDatabase(db);
+  } catch (error) {
+    db.$client.close();
+    throw error;
+  }
+  return db;
 }
