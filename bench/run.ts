@@ -63,6 +63,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const DATA = join(ROOT, 'bench', 'data');
 const TYPE: Record<string, string> = { ORGANIZATION: 'Organization', PERSON: 'Person', EVENT: 'Event', PRODUCT: 'Product', PLACE: 'Place' };
 const log = (line: string) => process.stdout.write(`${line}\n`);
+// The servers run dist/ as `npm start` does: build it now if it is stale.
+execFileSync(process.execPath, ['src/cli/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
 
 /** The generated graph, built once per size and reused while its options are unchanged. */
 function data(): { path: string; loadSeconds: number | null } {
@@ -140,8 +142,11 @@ interface Server {
   child: ChildProcess;
 }
 
+/** The server as `npm start` runs it (compiled, built just before the servers start); the raw floor runs through tsx. */
+const SERVER = ['--enable-source-maps', 'dist/main.js'];
+
 function startServer(command: string[], env: Record<string, string>, ready: RegExp, count: number): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...command], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, command[0]!.endsWith('.ts') ? ['--import', 'tsx', ...command] : command, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -215,7 +220,7 @@ function peakMemory(primary: ChildProcess): number[] {
     pids = [];
   }
   // Only the server processes: the primary may also have helper children (tsx's esbuild service).
-  pids = pids.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.ts'));
+  pids = pids.filter((pid) => /main\.[jt]s/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
   if (pids.length === 0) pids = [String(primary.pid)];
   return pids.map((pid) => {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -250,7 +255,7 @@ const variedSeconds = Number(args['varied-seconds']);
  */
 async function variedRun(path: string, env: Record<string, string>) {
   const next = variedRequests(path);
-  const server = await startServer(['src/main.ts'], { ...env, RESPONSE_CACHE: 'on' }, /"url":"(http:\/\/[^"]+\/graphql)"/, workers);
+  const server = await startServer(SERVER, { ...env, RESPONSE_CACHE: 'on' }, /"url":"(http:\/\/[^"]+\/graphql)"/, workers);
   try {
     // A sample first: the operations must be answered, not refused.
     let errors = 0;
@@ -296,8 +301,8 @@ async function main() {
   counted.$client.close();
 
   const env = { DATABASE_PATH: path, PORT: '0', HOST: '127.0.0.1', WORKERS: String(workers), API_TOKEN: TOKEN, LOG_LEVEL: 'info', RESPONSE_CACHE: args['response-cache'] };
-  const app = await startServer(['src/main.ts'], env, /"url":"(http:\/\/[^"]+\/graphql)"/, workers);
-  const cachedApp = await startServer(['src/main.ts'], { ...env, RESPONSE_CACHE: 'on' }, /"url":"(http:\/\/[^"]+\/graphql)"/, workers);
+  const app = await startServer(SERVER, env, /"url":"(http:\/\/[^"]+\/graphql)"/, workers);
+  const cachedApp = await startServer(SERVER, { ...env, RESPONSE_CACHE: 'on' }, /"url":"(http:\/\/[^"]+\/graphql)"/, workers);
   const raw = await startServer(['bench/raw-floor.ts'], env, /raw floor listening on (\d+)/, workers).then((s) => ({ ...s, url: `http://127.0.0.1:${s.url}/raw` }));
   const stop = () => {
     app.child.kill('SIGTERM');

@@ -5,8 +5,20 @@ import { GraphQLError } from 'graphql';
 import { createLogger, createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
-import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, noteStorageFault, onDatabaseLost, sqliteCode, storageFault } from './db';
-import { type ErrorCode, UserError, unavailable } from './errors';
+import {
+  type DatabaseHealth,
+  databaseHealth,
+  databaseLost,
+  type Db,
+  FAULT_RETRY_AFTER_MS,
+  FILE_CHECK_INTERVAL_MS,
+  LOCK_RETRY_AFTER_MS,
+  noteStorageFault,
+  onDatabaseLost,
+  sqliteCode,
+  storageFault,
+} from './db';
+import { type ErrorCode, UserError, unavailable } from './domain/errors';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './config';
 import { useDeadline } from './deadline';
 import type { Context } from './graphql/builder';
@@ -14,7 +26,6 @@ import { explainLimit, NODE_LIMIT, useQueryBudget } from './graphql/budget';
 import { MAX_NODE_IDS } from './graphql/connection-limits';
 import { PLAYGROUND_TABS } from './graphql/playground';
 import { schema } from './graphql/schema';
-import { LOCK_RETRY_AFTER_MS } from './graphql/write-guard';
 import { truncate } from './log';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './model/json';
 
@@ -205,8 +216,8 @@ let playgroundPage: Promise<Page> | undefined;
 
 /**
  * The playground page, assets inlined: it loads nothing from outside this process. Its bundle
- * (about 50 MB once loaded) is imported on the first visit, so a server only ever asked for
- * GraphQL never holds it.
+ * is large, so it is imported on the first visit, and a server only ever asked for GraphQL never
+ * holds it.
  */
 function playground(): Promise<Page> {
   playgroundPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => {

@@ -2,13 +2,14 @@ import { z } from 'zod';
 
 /** How long a request may run before it is stopped (src/deadline.ts). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
-/** Megabytes of answers the response cache keeps per process (src/cache.ts). */
+/** Megabytes of answers the response cache keeps per process (src/cache/). */
 export const DEFAULT_RESPONSE_CACHE_MB = 32;
 /**
  * How much V8 may grow a server process's heap past what its last collection left live, in
- * percent. By default it grows it up to several times over while requests allocate fast: under
- * many distinct reads (bench/varied.ts) a process held under 100 MB live in a heap of 300 MB, and
- * peaked at 460 MB of RSS. Held to half again, it peaks near 300 MB at the same throughput.
+ * percent. By default it grows it up to several times over while requests allocate fast, so
+ * under many distinct reads (bench/varied.ts) a process's RSS ran far past what it held live;
+ * held to half again, it stays within the memory target at the same throughput
+ * (docs/performance.md, "The response cache").
  */
 export const HEAP_GROWING_PERCENT = 50;
 

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Plugin } from 'graphql-yoga';
-import { UserError } from './errors';
+import { UserError } from './domain/errors';
 
 /**
  * One request's deadline. It stops the request when the time is up or when its client went away

@@ -7,19 +7,8 @@ import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
-import {
-  assertIntact,
-  assertWritable,
-  CorruptDatabaseError,
-  type Db,
-  fullCheckDue,
-  migrateDatabase,
-  openDatabase,
-  readWal,
-  walWarning,
-  UnwritableDatabaseError,
-} from './db';
-import { unavailable } from './errors';
+import { CorruptDatabaseError, type Db, openCheckedDatabase, openDatabase, UnwritableDatabaseError } from './db';
+import { unavailable } from './domain/errors';
 import { createLog, type ProcessLog } from './log';
 import { adjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';
@@ -29,21 +18,10 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/**
- * Creates, checks, migrates and (when empty) seeds the database. Before SQLite opens the file:
- * refuses one it could not write (it would leave a read-only -shm behind), and reads the
- * write-ahead log, since SQLite drops a torn or damaged tail of it without a word.
- */
+/** Creates, checks, migrates and (when empty) seeds the database. */
 function prepareDatabase(config: Config, log: Logger): Db {
   if (config.DATABASE_PATH !== ':memory:') mkdirSync(dirname(config.DATABASE_PATH), { recursive: true });
-  assertWritable(config.DATABASE_PATH);
-  const wal = readWal(config.DATABASE_PATH);
-  const full = fullCheckDue(config.DATABASE_PATH);
-  const db = openDatabase({ path: config.DATABASE_PATH });
-  const discarded = walWarning(wal);
-  if (discarded) log.warn({ wal }, discarded);
-  assertIntact(db, config.DATABASE_PATH, full);
-  migrateDatabase(db);
+  const db = openCheckedDatabase(config.DATABASE_PATH, (message, wal) => log.warn({ wal }, message));
   const seeded = seedIfEmpty(db);
   if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
   return db;
@@ -93,8 +71,8 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.HOST}:${port}/graphql`;
     log.info({ url }, `claimgraph is serving GraphQL and the playground at ${url}`);
-    // Build the path search's link index now rather than in the first `path` request (about half
-    // a second at a million claims).
+    // Build the path search's link index now rather than in the first `path` request, which would
+    // otherwise wait for it.
     setImmediate(() => {
       adjacency(db);
       const built = lastBuild(db);

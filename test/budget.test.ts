@@ -73,7 +73,7 @@ describe('the node budget', () => {
     expect(last.extensions?.cost?.requestedNodes).toBe(1 + 7);
   });
 
-  it("refuses the README's example as the README shows", async () => {
+  it("refuses the limits example as docs/operations.md shows it", async () => {
     const res = await ask('{ sources(first: 100) { edges { node { claims(first: 60) { nodes { about { name } } } } } } }');
     expect(res.errors).toEqual([
       {

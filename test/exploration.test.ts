@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase, openDatabase, type Db } from '../src/db';
 import { bulkLoad } from '../src/db/bulk';
-import { decodeGlobalID } from '../src/graphql/global-id';
+import { decodeGlobalID } from '../src/domain/ids';
 import { lastBuild } from '../src/model/adjacency';
 import { type GenerateReport, generateGraph, random } from '../src/model/generate';
 import { BUDGET, type Link, NEIGHBORHOOD_CAP, type PathResult, shortestPath, type Step } from '../src/model/graph';

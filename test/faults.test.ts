@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app';
 import { BUSY_TIMEOUT_MS, FAULT_RETRY_AFTER_MS, openDatabase, readWal } from '../src/db';
-import { LOCK_RETRY_AFTER_MS } from '../src/graphql/write-guard';
+import { LOCK_RETRY_AFTER_MS } from '../src/db';
 import { createTestApp, seededFile, TEST_TOKEN, type TestApp } from './support/app';
 import { post, type RunningServer, startServer } from './support/server';
 

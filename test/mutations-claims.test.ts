@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BUSY_TIMEOUT_MS, openDatabase } from '../src/db';
-import { decodeGlobalID } from '../src/graphql/global-id';
+import { decodeGlobalID } from '../src/domain/ids';
 import { createTestApp, globalId, seededFile, TEST_TOKEN, type TestApp } from './support/app';
 import { snapshot } from './support/snapshot';
 

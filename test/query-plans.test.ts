@@ -10,7 +10,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase, openDatabase, type Db } from '../src/db';
-import { ENTITY_TYPE_BY_KIND } from '../src/graphql/global-id';
+import { ENTITY_TYPE_BY_KIND } from '../src/domain/ids';
 import { generateGraph } from '../src/model/generate';
 import { RANKED_CANDIDATES } from '../src/model/search';
 import { createTestApp, globalId, TEST_TOKEN, type TestApp } from './support/app';

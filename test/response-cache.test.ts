@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { ChangeAwareCache } from '../src/cache';
-import { decodeGlobalID } from '../src/graphql/global-id';
+import { decodeGlobalID } from '../src/domain/ids';
 import { openDatabase } from '../src/db';
 import { bulkLoad } from '../src/db/bulk';
 import { globalId, seededFile, silentLogger, TEST_TOKEN } from './support/app';

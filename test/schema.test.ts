@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isEnumType, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { printedSchema, SDL_FILE } from '../src/cli/print-schema';
-import { NODE_TYPE_NAMES } from '../src/graphql/global-id';
+import { NODE_TYPE_NAMES } from '../src/domain/ids';
 import { schema } from '../src/graphql/schema';
 
 describe('schema', () => {

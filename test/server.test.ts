@@ -1,10 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NODE_LIMIT } from '../src/graphql/budget';
-import { runCli, startServer as start } from './support/server';
+import { NPM_START, ROOT, runCli, startServer as start } from './support/server';
 
 /** Runs the entry expecting it to refuse to start; returns its exit code and output. */
 const refuses = (env: Record<string, string>) => runCli('src/main.ts', [], { PORT: '0', ...env });
@@ -126,5 +126,65 @@ describe('the real server over HTTP', () => {
     expect(code).toBe(1);
     expect(stderr.trim()).toMatch(/^claimgraph: Invalid configuration: PORT/);
     expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('npm start, as the README runs it', () => {
+  const dist = (file: string) => join(ROOT, 'dist', file);
+  const build = () => spawnSync(process.execPath, ['src/cli/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+
+  it('builds dist/ when it is stale, then serves /health, GraphQL and the playground from node dist/main.js, workers too', { timeout: 90_000 }, async () => {
+    // Older than every source: this start must build.
+    if (existsSync(dist('.built'))) utimesSync(dist('.built'), 0, 0);
+    const server = await start({ DATABASE_PATH: join(dir, 'npm-start', 'claimgraph.db'), WORKERS: '2' }, NPM_START);
+    running.push(server.child);
+    const pids = () => [...new Set([...server.output().matchAll(/"pid":(\d+)/g)].map((match) => Number(match[1])))];
+    try {
+      expect(server.output()).toMatch(/build: built dist\/main\.js/);
+      for (let waited = 0; (server.output().match(/is serving GraphQL/g) ?? []).length < 2 && waited < 30_000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // The primary and both workers (forked from process.argv[1]) run the bundle on plain node.
+      expect(pids()).toHaveLength(3);
+      for (const pid of pids()) {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+        expect(argv.slice(1)).toEqual(['--enable-source-maps', expect.stringMatching(/(^|\/)dist\/main\.js$/)]);
+      }
+
+      const health = await fetch(`${server.url}/health`);
+      expect(await health.json()).toEqual({ status: 'ok', droppedLogLines: 0 });
+      const res = await gql(server.url, '{ entity(name: "Musk") { name } }');
+      expect(await res.json()).toEqual({ data: { entity: { name: 'Elon Musk' } }, extensions: { cost: { requestedNodes: 1, limit: NODE_LIMIT } } });
+      const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>claimgraph</title>');
+
+      // npm passes the signal on to the server, which stops its workers and exits cleanly.
+      server.child.kill('SIGTERM');
+      expect(await server.exit).toBe(0);
+      expect(server.output()).toMatch(/"msg":"stopped"/);
+    } finally {
+      for (const pid of pids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+
+  it('skips a second build when nothing changed, and maps the bundle back to the .ts sources', () => {
+    const first = build();
+    expect(first.status).toBe(0);
+    const built = statSync(dist('main.js')).mtimeMs;
+    const second = build();
+    expect(second.status).toBe(0);
+    expect(second.stderr).toMatch(/dist\/ is current; skipped/);
+    expect(statSync(dist('main.js')).mtimeMs).toBe(built);
+
+    expect(readFileSync(dist('main.js'), 'utf8')).toMatch(/\/\/# sourceMappingURL=main\.js\.map\s*$/);
+    const map = JSON.parse(readFileSync(dist('main.js.map'), 'utf8')) as { sources: string[] };
+    expect(map.sources).toContain('../src/main.ts');
   });
 });

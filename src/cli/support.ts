@@ -1,18 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig } from '../config';
-import {
-  assertIntact,
-  assertWritable,
-  CorruptDatabaseError,
-  type Db,
-  fullCheckDue,
-  migrateDatabase,
-  openDatabase,
-  readWal,
-  UnwritableDatabaseError,
-  walWarning,
-} from '../db';
+import { CorruptDatabaseError, type Db, openCheckedDatabase, UnwritableDatabaseError } from '../db';
 
 /** Ends a command with one line on stderr and exit code 1. */
 export class CliError extends Error {}
@@ -56,18 +45,7 @@ export function openConfiguredDatabase({ create }: { create: boolean }): { db: D
     if (!create) throw new CliError(`there is no database at ${path} (set DATABASE_PATH)`);
     mkdirSync(dirname(path), { recursive: true });
   }
-  assertWritable(path);
-  const discarded = walWarning(readWal(path));
-  if (discarded) process.stderr.write(`claimgraph: warning: ${discarded}\n`);
-  const full = fullCheckDue(path);
-  const db = openDatabase({ path });
-  try {
-    assertIntact(db, path, full);
-    migrateDatabase(db);
-  } catch (error) {
-    db.$client.close();
-    throw error;
-  }
+  const db = openCheckedDatabase(path, (message) => process.stderr.write(`claimgraph: warning: ${message}\n`));
   return { db, path };
 }
 

@@ -31,7 +31,7 @@ export function rebuildDerived(db: Db): void {
  * Emptying an FTS5 table row by row costs as much as filling it: drop and recreate it instead,
  * from its own SQL and with its settings (the `search_index_config` rows) as they were. While it
  * fills, FTS5 may hold 64 MB of entries in memory instead of 1 MB: it writes fewer, larger
- * segments and merges less (at 1M claims, 10 s instead of 18). That setting is then put back.
+ * segments and merges less (docs/performance.md has the figures). That setting is then put back.
  */
 function rebuildSearchIndex(db: Db): void {
   const client = db.$client;
@@ -51,7 +51,7 @@ function rebuildSearchIndex(db: Db): void {
     SELECT id * 4 + 2, 'SOURCE', id, title, '', coalesce(label, '') FROM sources`);
   // One segment, as the search_terms migration leaves it: a query seeks every segment.
   client.exec("INSERT INTO search_index (search_index) VALUES ('optimize')");
-  // The triggers count words document by document; from the index, in one pass (~0.7 s at 1M claims).
+  // The triggers count words document by document; here they are counted from the index, in one pass.
   client.exec('DELETE FROM search_term_counts');
   client.exec('INSERT INTO search_term_counts (term, documents) SELECT term, doc FROM search_index_terms WHERE doc > 0');
   // A setting cannot be removed through FTS5, only set: back to what it was, or to the default.

@@ -1,16 +1,19 @@
 import { existsSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { relations } from '../../schema/relations';
 import { checkDeadline } from '../deadline';
-import { watchFile } from './faults';
+import { fromPackageRoot } from '../package-root';
+import { assertWritable, watchFile } from './faults';
+import { readWal, type WalReport, walWarning } from './wal';
+import { BUSY_TIMEOUT_MS } from './write-lock';
 
 export * from './faults';
 export { readWal, type WalReport, walWarning } from './wal';
+export { BUSY_TIMEOUT_MS, LOCK_RETRY_AFTER_MS, whenWritable } from './write-lock';
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+export const MIGRATIONS_FOLDER = fromPackageRoot('migrations');
 
 export interface OpenOptions {
   /** A file path, or ":memory:". */
@@ -19,9 +22,6 @@ export interface OpenOptions {
   onQuery?: (sql: string, params: unknown[]) => void;
   readonly?: boolean;
 }
-
-/** How long a connection waits for another one's write to finish before SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 5000;
 
 export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
   const client = new Database(path, { readonly });
@@ -76,8 +76,7 @@ const loggers = new WeakMap<Database.Database, NonNullable<OpenOptions['onQuery'
 
 /**
  * `source` compiled once per connection: drizzle prepares its statement anew for every query,
- * and compiling costs about as much as running a lookup (in-process lookup: 1.4 → 1.26 ms of
- * CPU). drizzle asks for `raw()` when it wants arrays and otherwise expects objects, so a
+ * and compiling costs about as much as running a lookup (docs/performance.md). drizzle asks for `raw()` when it wants arrays and otherwise expects objects, so a
  * statement handed out again is first put back to objects.
  */
 function compiledStatement(client: Database.Database, source: string): Database.Statement {
@@ -140,8 +139,8 @@ export const FULL_CHECK_MAX_BYTES = 256 * 2 ** 20;
 /**
  * Whether opening `path` should read every page first: always for a small file, and for a large
  * one when its write-ahead log still holds frames (the last process did not close it cleanly).
- * Call it before opening: a clean close checkpoints and removes the log. At a million claims
- * (1.3 GB) a full read takes about 20 s, which a routine restart should not pay.
+ * Call it before opening: a clean close checkpoints and removes the log. A full read of a large
+ * file takes seconds (docs/operations.md#start-up-checks), which a routine restart should not pay.
  */
 export function fullCheckDue(path: string, maxBytes = FULL_CHECK_MAX_BYTES): boolean {
   if (path === ':memory:' || !existsSync(path)) return false;
@@ -169,4 +168,27 @@ export function assertIntact(db: Db, path: string, full = true): void {
     throw new CorruptDatabaseError(`${path} is not a usable SQLite database (${(error as Error).message})`);
   }
   if (verdict !== 'ok') throw new CorruptDatabaseError(`${path} failed its integrity check: ${verdict.slice(0, 200)}`);
+}
+
+/**
+ * Opens a database file as the server and the commands must: refuses, before SQLite opens it, a
+ * file it could not write (it would leave a read-only -shm behind); tells `warn` of a write-ahead
+ * log SQLite will not replay in full (it drops a torn or damaged tail without a word); checks the
+ * file's integrity and migrates it.
+ */
+export function openCheckedDatabase(path: string, warn: (message: string, wal: WalReport) => void): Db {
+  assertWritable(path);
+  const wal = readWal(path);
+  const discarded = walWarning(wal);
+  if (discarded) warn(discarded, wal!);
+  const full = fullCheckDue(path);
+  const db = openDatabase({ path });
+  try {
+    assertIntact(db, path, full);
+    migrateDatabase(db);
+  } catch (error) {
+    db.$client.close();
+    throw error;
+  }
+  return db;
 }

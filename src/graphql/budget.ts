@@ -28,7 +28,7 @@ import {
   TypeMetaFieldDef,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { UserError } from '../errors';
+import { UserError } from '../domain/errors';
 import { DEFAULT_PAGE_SIZE, type ListBound, MAX_PAGE_SIZE } from './connection-limits';
 
 /**
@@ -36,8 +36,8 @@ import { DEFAULT_PAGE_SIZE, type ListBound, MAX_PAGE_SIZE } from './connection-l
  * GitHub's GraphQL API counts connections: each connection is one object and its page
  * (`first`/`last`, else DEFAULT_PAGE_SIZE) for every object above it, each unpaged list its
  * ListBound, each single object one. Sized by measurement (bench/worst-query.ts, printed by
- * `npm run bench`): the worst queries it lets through cost about a second of CPU, while 100 × 100 × 5
- * three-level reads pass. The README's Limits section works an example.
+ * `npm run bench`; figures in docs/performance.md): the worst queries it lets through stay cheap
+ * enough, while 100 × 100 × 5 three-level reads pass. docs/operations.md#limits works an example.
  */
 export const NODE_LIMIT = 110_000;
 

@@ -1,19 +1,21 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../../schema/relations';
 import type { WriteAccess } from '../auth';
 import type { CacheContext } from '../cache';
 import type { Db } from '../db';
+import { UserError } from '../domain/errors';
 import './connection-limits';
 import './deadline';
 import './sync-ids';
-import './write-guard';
+import './write-queue';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './connection-limits';
-import { decodeGlobalID, encodeGlobalID } from './global-id';
+import { decodeGlobalID, encodeGlobalID } from '../domain/ids';
 
-/** Per request: the database, whether this caller may write (see src/auth.ts), and the response cache's fields (src/cache.ts). */
+/** Per request: the database, whether this caller may write (see src/auth.ts), and the response cache's fields (src/cache/). */
 export type Context = { db: Db } & WriteAccess & CacheContext;
 
 export const builder = new SchemaBuilder<{
@@ -26,9 +28,15 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string | number };
     PartialDate: { Input: string; Output: string };
   };
+  AuthScopes: { writer: boolean };
 }>({
-  plugins: ['writeGuard' as never, RelayPlugin, DrizzlePlugin, 'connectionLimits' as never, 'deadline' as never, 'syncIds' as never],
+  // Scope-auth first: who may write is settled before a mutation waits for the write lock.
+  plugins: [ScopeAuthPlugin, 'writeQueue' as never, RelayPlugin, DrizzlePlugin, 'connectionLimits' as never, 'deadline' as never, 'syncIds' as never],
   defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (context) => ({ writer: context.canWrite }),
+    unauthorizedError: (_parent, context) => new UserError('UNAUTHENTICATED', context.writeRefusal ?? 'Writes need a bearer token.'),
+  },
   drizzle: {
     client: (ctx) => ctx.db,
     getTableConfig,
@@ -68,6 +76,8 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({ description: 'Reads. Open to everyone.' });
 builder.mutationType({
+  // Every field of the type: no mutation can forget to check.
+  authScopes: { writer: true },
   description:
     'Writes. Each needs `Authorization: Bearer <token>` (the server\'s API_TOKEN), is validated before anything is written, and runs as one transaction: it lands whole or not at all.',
 });

@@ -14,7 +14,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { badInput } from '../errors';
+import { badInput } from '../domain/errors';
 import { MAX_LENGTH } from '../model/import-format';
 
 export const DEFAULT_PAGE_SIZE = 20;

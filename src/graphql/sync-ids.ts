@@ -1,6 +1,6 @@
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
 import type { GraphQLFieldResolver } from 'graphql';
-import { encodeGlobalID, NODE_TYPE_NAMES } from './global-id';
+import { encodeGlobalID, NODE_TYPE_NAMES } from '../domain/ids';
 
 /**
  * The `id` of every node type, resolved without a promise. The relay plugin's global id field is

@@ -64,7 +64,7 @@ export interface BuildReport {
 
 /** Rows per bulk read while building: bounds the transient strings (a few MB each). */
 const CHUNK = 250_000;
-/** Changed nodes kept beside the layout before it is laid out anew (about 10 ms at a million claims). */
+/** Changed nodes kept beside the layout before it is laid out anew (a relayout costs milliseconds). */
 const RELAYOUT_AFTER = 1000;
 /** More new link_changes rows than this cost more to re-read one entity at a time than a rebuild. */
 const REBUILD_AFTER = 2500;
@@ -316,8 +316,8 @@ function liveOf(db: Db): LiveAdjacency {
 
 /**
  * The links the path search follows, as of now: every write any connection has committed to
- * this database is in it. Built on first use (about half a second at a million claims), then
- * kept current.
+ * this database is in it. Built on first use (src/main.ts builds it right after start: at a
+ * million claims it takes long enough to be felt by one request), then kept current.
  */
 export function adjacency(db: Db): Adjacency {
   return liveOf(db).current();

@@ -2,7 +2,7 @@ import { getTableColumns } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 import { ATTRIBUTIONS, CLAIM_KINDS, ENTITY_KINDS, EVENT_STATUSES, SOURCE_KINDS, STANCES } from '../../schema/enums';
-import { intervalEnd, isPartialDate } from '../graphql/partial-date';
+import { intervalEnd, isPartialDate } from '../domain/partial-date';
 import { MAX_ITEMS } from './list-caps';
 import { claimRef, entityRef, plainString, type Ref, sourceRef, textRule } from './writes/common';
 

@@ -268,8 +268,8 @@ export function generateFile(path: string, options: GenerateOptions): GenerateRe
       // checked all at once below instead.
       client.pragma('foreign_keys = OFF');
     }
-    // Up to 2 GB of page cache: a 1M-claim graph (1.3 GB) stays in memory until the commit writes
-    // it once (10% faster than 1 GB, which spills). Index builds sort in memory, not in temp files.
+    // Up to 2 GB of page cache: a 1M-claim graph stays in memory until the commit writes it once
+    // (a smaller cache spills). Index builds sort in memory, not in temp files.
     client.pragma('cache_size = -2000000');
     client.pragma('temp_store = MEMORY');
     const report = generateGraph(db, options);

@@ -29,7 +29,7 @@ export const RANKED_CANDIDATES = 1000;
 export const COUNT_CAP = 10_000;
 /**
  * A word in this many documents or more is too common to weigh: bm25 reads every document of each
- * word it weighs, whatever the LIMIT, for the word's IDF (25–35 ms for a word in half a million).
+ * word it weighs, whatever the LIMIT, for the word's IDF (see docs/performance.md#search).
  * Such a word must still match but adds nothing to the score, and a query of only such words
  * ranks the entities it names first (a name or alias that is the query, then names that start
  * with it), then its other matches in index order, each with score 0. The trade-off: among those
@@ -52,8 +52,8 @@ export const MAX_COMPLETIONS = 32;
 export const MAX_WEIGHED_TERMS = 4;
 /**
  * The ranking scan makes every candidate's snippet itself when the candidates are at most this
- * many per result on the page: a snippet made in the scan costs about a sixth of what the
- * separate snippet statement pays per row (an FTS5 query each, ~40 µs at a million claims).
+ * many per result on the page: a snippet made in the scan costs a fraction of what the
+ * separate snippet statement pays per row (an FTS5 query each).
  */
 export const INLINE_SNIPPETS_PER_RESULT = 6;
 

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { entities } from '../../schema/tables';
+import { fromPackageRoot } from '../package-root';
 import { type ImportReport, importDocument } from './import';
 
-export const SEED_FILE = fileURLToPath(new URL('../../seed/article.json', import.meta.url));
+export const SEED_FILE = fromPackageRoot('seed', 'article.json');
 
 export function loadSeed(db: Db): ImportReport {
   return importDocument(db, JSON.parse(readFileSync(SEED_FILE, 'utf8')));

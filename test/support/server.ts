@@ -10,9 +10,18 @@ export interface RunningServer {
   exit: Promise<number | null>;
 }
 
-/** Starts the server through the same entry as `npm start`, on a free port; resolves once it listens. */
-export function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** The server from its sources, through tsx: what most tests start, with no build in between. */
+const FROM_SOURCES = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+/** The server as the README starts it: builds dist/ when stale, then runs `node dist/main.js`. */
+export const NPM_START = ['npm', 'start'];
+
+/**
+ * Starts the server (from its sources unless `command` says otherwise, e.g. NPM_START) on a free
+ * port; resolves once it listens.
+ */
+export function startServer(env: Record<string, string>, command: string[] = FROM_SOURCES): Promise<RunningServer> {
+  const [file, ...args] = command;
+  const child = spawn(file!, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

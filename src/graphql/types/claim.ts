@@ -7,7 +7,7 @@ import { builder } from '../builder';
 import { boundedList } from '../connection-limits';
 import { DEFAULT_PAGE_SIZE } from '../connection-limits';
 import { countedConnection, cursorId, rows } from '../connections';
-import { ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
+import { ENTITY_TYPE_NAMES, rowIdOf } from '../../domain/ids';
 import { Entity } from './entity';
 import { AttributionEnum, ClaimKindEnum, PartialDate, StanceEnum, SupportStatusEnum } from './scalars';
 

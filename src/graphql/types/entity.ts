@@ -13,7 +13,7 @@ import {
 import { and, countFilter, inList, overlaps } from '../../model/filters';
 import { builder } from '../builder';
 import { countedConnection, relatedPage, rows } from '../connections';
-import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, type EntityTypeName, rowIdOf } from '../global-id';
+import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, type EntityTypeName, rowIdOf } from '../../domain/ids';
 import { Claim, ClaimConnection } from './claim';
 import { Relationship, RelationshipConnection } from './relationship';
 import { DirectionEnum, EntityKindEnum, EventStatusEnum, PartialDate, SupportStatusEnum } from './scalars';

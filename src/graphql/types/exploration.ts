@@ -1,12 +1,12 @@
 import { brandWithType } from '@pothos/core';
 import { and, eq, or } from 'drizzle-orm';
 import { eventParticipants, type EntityRow, type RelationshipRow } from '../../../schema/tables';
-import { badInput, notFound } from '../../errors';
+import { badInput, notFound } from '../../domain/errors';
 import { NEIGHBORHOOD_CAP, neighborhood, PATH_MAX_DEPTH, shortestPath, type Step } from '../../model/graph';
 import { boundedList } from '../connection-limits';
 import { dependsOn } from '../../cache';
 import { builder, type Context } from '../builder';
-import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, rowIdOf } from '../global-id';
+import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, rowIdOf } from '../../domain/ids';
 import { Entity } from './entity';
 import { plannedLoader, type TypeName } from './node';
 import { Relationship } from './relationship';

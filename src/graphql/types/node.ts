@@ -1,8 +1,8 @@
 import { brandWithType } from '@pothos/core';
-import { badInput } from '../../errors';
+import { badInput } from '../../domain/errors';
 import { builder, type Context } from '../builder';
 import { boundedList, MAX_NODE_IDS } from '../connection-limits';
-import { ENTITY_KIND_BY_TYPE } from '../global-id';
+import { ENTITY_KIND_BY_TYPE } from '../../domain/ids';
 import { Citation } from './citation';
 import { Claim } from './claim';
 import { Event, Organization, Person, Place, Product } from './entity';

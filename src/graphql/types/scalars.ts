@@ -8,9 +8,9 @@ import {
   STANCES,
   SUPPORT_STATUSES,
 } from '../../../schema/enums';
-import { badInput } from '../../errors';
+import { badInput } from '../../domain/errors';
 import { builder } from '../builder';
-import { isPartialDate } from '../partial-date';
+import { isPartialDate } from '../../domain/partial-date';
 
 function parsePartialDate(value: unknown): string {
   if (typeof value !== 'string' || !isPartialDate(value)) {

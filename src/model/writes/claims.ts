@@ -3,8 +3,8 @@ import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 import { citations, claimContradictions, claims, claimSubjects, type CitationRow, type ClaimRow } from '../../../schema/tables';
 import type { Db } from '../../db';
-import { conflict, notFound } from '../../errors';
-import { encodeGlobalID } from '../../graphql/global-id';
+import { conflict, notFound } from '../../domain/errors';
+import { encodeGlobalID } from '../../domain/ids';
 import { apiShape, CITATION_FIELDS, CLAIM_FIELDS, inOrder, slugInput } from '../fields';
 import {
   citationRef,

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { EntityKind } from '../../../schema/enums';
 import { claims, entities, sources } from '../../../schema/tables';
 import type { Db } from '../../db';
-import { UserError, notFound } from '../../errors';
-import { decodeGlobalID, ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES } from '../../graphql/global-id';
+import { UserError, notFound } from '../../domain/errors';
+import { decodeGlobalID, ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES } from '../../domain/ids';
 
 /** The value `created_at`/`updated_at` default to: ISO 8601, UTC, milliseconds. */
 export const NOW = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;

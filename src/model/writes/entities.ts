@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { EntityKind } from '../../../schema/enums';
 import { claims, claimSubjects, entities, entityAliases, eventParticipants, relationships, sources, type EntityRow } from '../../../schema/tables';
 import type { Db } from '../../db';
-import { conflict } from '../../errors';
-import { encodeGlobalID, ENTITY_TYPE_BY_KIND } from '../../graphql/global-id';
+import { conflict } from '../../domain/errors';
+import { encodeGlobalID, ENTITY_TYPE_BY_KIND } from '../../domain/ids';
 import {
   apiName,
   apiShape,

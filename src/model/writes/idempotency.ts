@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { idempotencyKeys } from '../../../schema/tables';
 import type { Db } from '../../db';
-import { conflict } from '../../errors';
+import { conflict } from '../../domain/errors';
 import { badField, inTransaction, textProblem } from './common';
 
 /** A clientMutationId is 1 to this many characters. */

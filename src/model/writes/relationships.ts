@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { relationshipClaims, relationships, type RelationshipRow } from '../../../schema/tables';
 import type { Db } from '../../db';
-import { conflict } from '../../errors';
+import { conflict } from '../../domain/errors';
 import { apiShape, inOrder, RELATIONSHIP_FIELDS, slugInput } from '../fields';
 import { badField, findClaim, findEntity, inTransaction, orNull, parseInput } from './common';
 import { newSlug, slugify } from './slugs';

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../../db';
-import { conflict } from '../../errors';
+import { conflict } from '../../domain/errors';
 
 /**
  * A slug from free text: "Minh's employer (unnamed tech firm)" → "minhs-employer-unnamed-tech-firm".

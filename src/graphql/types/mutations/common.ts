@@ -2,7 +2,7 @@ import type { FieldMap, ObjectRef } from '@pothos/core';
 import type { GraphQLResolveInfo } from 'graphql';
 import { z } from 'zod';
 import { ATTRIBUTIONS, CLAIM_KINDS, ENTITY_KINDS, EVENT_STATUSES, SOURCE_KINDS, STANCES } from '../../../../schema/enums';
-import { notFound } from '../../../errors';
+import { notFound } from '../../../domain/errors';
 import { isPartialDateSchema } from '../../../model/fields';
 import { isGlobalId } from '../../../model/writes/common';
 import { CLIENT_MUTATION_ID_MAX_LENGTH, IDEMPOTENCY_KEY_HOURS, writeOnce } from '../../../model/writes/idempotency';

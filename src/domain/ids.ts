@@ -1,5 +1,5 @@
 import type { EntityKind } from '../../schema/enums';
-import { badInput } from '../errors';
+import { badInput } from './errors';
 
 /** The GraphQL object type that presents each entity kind. */
 export const ENTITY_TYPE_BY_KIND = {
