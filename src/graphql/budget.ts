@@ -369,6 +369,19 @@ export function overBudget(estimate: Estimate, limit: number): UserError {
   });
 }
 
+/**
+ * The part of a variable's value a count can depend on: numbers and booleans (pages, @skip and
+ * @include) and the length of a list (ids), not the text of a string or the fields of an input.
+ * Requests that differ only in the rest (a lookup of another id) share one estimate.
+ */
+function countedPart(key: string, value: unknown): unknown {
+  if (key === '') return value;
+  if (typeof value === 'string') return '';
+  if (Array.isArray(value)) return value.length;
+  if (value !== null && typeof value === 'object') return {};
+  return value;
+}
+
 /** Estimates kept per parsed document (yoga reuses the document of a query it has seen), by variables. */
 const ESTIMATES_PER_DOCUMENT = 64;
 
@@ -382,7 +395,7 @@ export function useQueryBudget(limit: number = NODE_LIMIT): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const variables = args.variableValues as Record<string, unknown> | undefined;
-      const key = `${args.operationName ?? ''}\u0000${variables ? JSON.stringify(variables) : ''}`;
+      const key = `${args.operationName ?? ''}\u0000${variables ? JSON.stringify(variables, countedPart) : ''}`;
       let byVariables = estimates.get(args.document);
       if (!byVariables) estimates.set(args.document, (byVariables = new Map()));
       let estimate = byVariables.get(key);
