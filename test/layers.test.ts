@@ -16,6 +16,7 @@ const LAYERS: [layer: string, prefixes: string[]][] = [
   ['model', ['src/model/']],
   ['cache', ['src/cache/']],
   ['graphql', ['src/graphql/']],
+  ['http', ['src/http/']],
   ['app', ['src/app.ts']],
   ['entry points', ['src/main.ts', 'src/cli/']],
 ];

@@ -1,17 +1,22 @@
 import { GraphQLError } from 'graphql';
 
-/** The contract's error codes. Anything thrown without one is masked as an unexpected failure. */
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'CONFLICT'
-  | 'QUERY_TOO_COMPLEX'
-  /** Retryable: the write lock is held, the disk is full, the server is stopping. Carries `retryAfterMs`. */
-  | 'UNAVAILABLE'
-  /** The request ran past its deadline and was stopped. */
-  | 'TIMEOUT';
+/**
+ * The contract's error codes. Anything thrown without one is masked as an unexpected failure.
+ * UNAVAILABLE is retryable (the write lock is held, the disk is full, the server is stopping) and
+ * carries `retryAfterMs`; TIMEOUT: the request ran past its deadline and was stopped.
+ */
+export const ERROR_CODES = [
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'CONFLICT',
+  'QUERY_TOO_COMPLEX',
+  'UNAVAILABLE',
+  'TIMEOUT',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class UserError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
