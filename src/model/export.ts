@@ -18,7 +18,7 @@ function present<T extends Record<string, unknown>>(fields: T): T {
  * same name, the others (references, lists) from `linked`.
  */
 function fieldsOf(rules: Rules, table: SQLiteTable | null, row: Row, linked: Record<string, unknown>): never {
-  const columns = new Map(table ? sameNameColumns(rules, table) : []);
+  const columns: ReadonlyMap<string, string> = table ? sameNameColumns(rules, table) : new Map();
   return Object.fromEntries(
     Object.keys(rules).map((field) => [field, field in linked ? linked[field] : columns.has(field) ? row[columns.get(field)!] : row[field]]),
   ) as never;

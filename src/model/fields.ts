@@ -242,15 +242,23 @@ export const slugInput = (from: string) =>
     .nullish();
 
 /**
- * The fields of `rules` stored as they are, in a column of `table` of the same name: pairs of the
- * field's name and its SQL column's. References and lists are stored otherwise and left out.
+ * The fields of `rules` stored as they are, in a column of `table` of the same name: the field's
+ * name to its SQL column's. References and lists are stored otherwise and left out. Worked out
+ * once per pair: the importer and the exporter ask for it row by row.
  */
-export function sameNameColumns(rules: Rules, table: SQLiteTable): [field: string, column: string][] {
-  const columns = getTableColumns(table) as Record<string, { name: string }>;
-  return Object.keys(rules)
-    .filter((field) => Object.hasOwn(columns, field))
-    .map((field) => [field, columns[field]!.name]);
+export function sameNameColumns(rules: Rules, table: SQLiteTable): ReadonlyMap<string, string> {
+  let byTable = storedColumns.get(rules);
+  if (!byTable) storedColumns.set(rules, (byTable = new WeakMap()));
+  let found = byTable.get(table);
+  if (!found) {
+    const columns = getTableColumns(table) as Record<string, { name: string }>;
+    found = new Map(Object.keys(rules).filter((field) => Object.hasOwn(columns, field)).map((field) => [field, columns[field]!.name]));
+    byTable.set(table, found);
+  }
+  return found;
 }
+
+const storedColumns = new WeakMap<Rules, WeakMap<SQLiteTable, ReadonlyMap<string, string>>>();
 
 const described = <T extends z.ZodType>(schema: T, description: string) => schema.meta({ description });
 

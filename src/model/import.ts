@@ -14,17 +14,19 @@ import {
 } from './import-format';
 import { duplicateKeys, MAX_JSON_DEPTH, nestsDeeperThan } from './json';
 
-/** The columns a row's fields fill as they are (see sameNameColumns), by table. */
-const COLUMNS = {
-  entities: sameNameColumns(ENTITY_FIELDS, entities),
-  sources: sameNameColumns(SOURCE_FIELDS, sources),
-  claims: sameNameColumns(CLAIM_FIELDS, claims),
-  relationships: sameNameColumns(RELATIONSHIP_FIELDS, relationships),
-};
+/** The rules and the table of each section's rows. */
+const TABLES = {
+  entities: [ENTITY_FIELDS, entities],
+  sources: [SOURCE_FIELDS, sources],
+  claims: [CLAIM_FIELDS, claims],
+  relationships: [RELATIONSHIP_FIELDS, relationships],
+} as const;
 
 /** The values of a row's fields stored as they are, by SQL column; an absent field clears its column. */
-function columnValues(table: keyof typeof COLUMNS, row: object): Record<string, string | null> {
-  return Object.fromEntries(COLUMNS[table].map(([field, column]) => [column, ((row as Record<string, string | undefined>)[field]) ?? null]));
+function columnValues(table: keyof typeof TABLES, row: object): Record<string, string | null> {
+  const [rules, sqlTable] = TABLES[table];
+  const columns = sameNameColumns(rules, sqlTable);
+  return Object.fromEntries([...columns].map(([field, column]) => [column, ((row as Record<string, string | undefined>)[field]) ?? null]));
 }
 
 /**
