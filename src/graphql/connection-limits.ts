@@ -202,8 +202,9 @@ function checkSelectionCursors(info: GraphQLResolveInfo) {
 
 /**
  * The drizzle and relay plugins quietly cut an oversized page down to the maximum. The contract
- * wants a clear error instead, so every field taking `first`/`last` checks them before it runs.
- * Cursors are checked too: each must be one its connection issued (see `checkSelectionCursors`).
+ * wants a clear error instead, and each cursor must be one its connection issued: every root
+ * field checks the paging arguments of its whole selection before it runs (see
+ * `checkSelectionCursors`), which covers every connection, its own included.
  */
 class ConnectionLimitsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override wrapResolve(
@@ -211,14 +212,9 @@ class ConnectionLimitsPlugin<Types extends SchemaTypes> extends BasePlugin<Types
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): GraphQLFieldResolver<unknown, Types['Context'], object> {
     const root = fieldConfig.kind === 'Query' || fieldConfig.kind === 'Mutation' || fieldConfig.kind === 'Subscription';
-    const paged = 'first' in fieldConfig.args || 'last' in fieldConfig.args;
-    if (!root && !paged) return resolver;
+    if (!root) return resolver;
     return (parent, args, context, info) => {
-      if (root) checkSelectionCursors(info);
-      if (paged) {
-        checkPageArg(args as Record<string, unknown>, 'first');
-        checkPageArg(args as Record<string, unknown>, 'last');
-      }
+      checkSelectionCursors(info);
       return resolver(parent, args, context, info);
     };
   }
