@@ -212,7 +212,10 @@ builder.queryFields((t) => {
       // What the operation selects on them is planned into the same statements (one per entity
       // type and one for the relationships), not resolved row by row.
       const byType = new Map<TypeName, number[]>();
-      for (const row of (await entitiesById(db, graph.entityIds)).values()) {
+      const kinds = graph.entityIds.length
+        ? await db.query.entities.findMany({ columns: { id: true, kind: true }, where: { id: { in: graph.entityIds } } })
+        : [];
+      for (const row of kinds) {
         const type = ENTITY_TYPE_BY_KIND[row.kind];
         byType.set(type, [...(byType.get(type) ?? []), row.id]);
       }
