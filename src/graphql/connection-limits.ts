@@ -15,7 +15,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { badInput } from '../domain/errors';
-import { MAX_LENGTH } from '../model/import-format';
+import { MAX_LENGTH } from '../model/fields';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;

@@ -18,8 +18,6 @@ import {
 } from './fields';
 import { plainString } from './writes/common';
 
-export { MAX_LENGTH } from './fields';
-
 /**
  * The import format: one JSON document, every row keyed by its slug, references by slug.
  * The seed is written in it, `npm run import` reads it and `npm run export` writes it.
