@@ -16,6 +16,7 @@ import {
 } from 'graphql';
 import { badInput } from '../domain/errors';
 import { MAX_LENGTH } from '../model/fields';
+import { cursorKinds, type FilterType } from '../model/filter-language';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -56,28 +57,47 @@ function checkPageArg(args: Record<string, unknown>, name: 'first' | 'last') {
  */
 type CursorShape = 'id' | 'text,id' | 'id,id' | 'offset';
 
+/** A connection that takes `orderBy`: its cursors' shape under its own ordering, and its filter type. */
+interface Ordered {
+  shape: CursorShape;
+  type: FilterType;
+}
+
 /**
  * Every connection's cursor, by schema coordinate (an interface's entry covers its types). The
  * drizzle plugin reads a cursor of the wrong shape into SQL it cannot run, so a cursor is checked
  * against its own connection's shape. A connection missing here stops the schema from building.
  */
-const CURSORS: Record<string, CursorShape> = {
-  'Query.claims': 'id',
-  'Query.relationships': 'id',
-  'Query.sources': 'id',
-  'Query.entities': 'text,id',
-  'Query.events': 'text,id',
+const CURSORS: Record<string, CursorShape | Ordered> = {
+  'Query.claims': { shape: 'id', type: 'Claim' },
+  'Query.relationships': { shape: 'id', type: 'Relationship' },
+  'Query.sources': { shape: 'id', type: 'Source' },
+  'Query.entities': { shape: 'text,id', type: 'Entity' },
+  'Query.events': { shape: 'text,id', type: 'Event' },
   'Query.search': 'offset',
-  'Entity.relationships': 'id',
-  'Entity.events': 'id',
-  'Entity.claimsAbout': 'id,id',
-  'Entity.claimsMade': 'id',
-  'Event.participants': 'id',
-  'Event.claims': 'id,id',
-  'Source.citations': 'id',
-  'Source.claims': 'id',
-  'Source.statedClaims': 'id',
+  'Entity.relationships': { shape: 'id', type: 'Relationship' },
+  'Entity.events': { shape: 'id', type: 'Event' },
+  'Entity.claimsAbout': { shape: 'id,id', type: 'Claim' },
+  'Entity.claimsMade': { shape: 'id', type: 'Claim' },
+  'Event.participants': { shape: 'id', type: 'Entity' },
+  'Event.claims': { shape: 'id,id', type: 'Claim' },
+  'Source.citations': { shape: 'id', type: 'Citation' },
+  'Source.claims': { shape: 'id', type: 'Claim' },
+  'Source.statedClaims': { shape: 'id', type: 'Claim' },
 };
+
+/** What a cursor holds: search's offset, or the kinds of its values ("N" a whole number, "S" text). */
+type Expected = 'offset' | ('S' | 'N')[];
+const KINDS: Record<Exclude<CursorShape, 'offset'>, ('S' | 'N')[]> = { id: ['N'], 'text,id': ['S', 'N'], 'id,id': ['N', 'N'] };
+
+/** The cursor a connection issues, under the ordering its arguments ask for. */
+function expectedCursor(entry: CursorShape | Ordered, args: Record<string, unknown>): Expected {
+  if (entry === 'offset') return 'offset';
+  if (typeof entry === 'string') return KINDS[entry];
+  const orderBy = args.orderBy as string[] | null | undefined;
+  if (orderBy?.length) return cursorKinds(entry.type, orderBy);
+  return entry.shape === 'offset' ? 'offset' : KINDS[entry.shape];
+}
 
 /**
  * The longest cursor any connection issues: a name of the longest length, every character
@@ -88,7 +108,7 @@ export const MAX_CURSOR_LENGTH = 4 * Math.ceil((MAX_LENGTH.name * 6 + 64) / 3);
 const CURSOR_ARGS = ['after', 'before'] as const;
 const PAGING_ARGS = new Set(['first', 'last', 'after', 'before']);
 
-function shapeOf(type: GraphQLNamedType, field: string): CursorShape | undefined {
+function shapeOf(type: GraphQLNamedType, field: string): CursorShape | Ordered | undefined {
   const own = CURSORS[`${type.name}.${field}`];
   if (own || !isObjectType(type)) return own;
   return type.getInterfaces().map((i) => CURSORS[`${i.name}.${field}`]).find(Boolean);
@@ -97,16 +117,20 @@ function shapeOf(type: GraphQLNamedType, field: string): CursorShape | undefined
 const ROW_ID = /^N:[1-9]\d{0,15}$/;
 const isRowId = (chunk: unknown) => typeof chunk === 'string' && ROW_ID.test(chunk) && Number.isSafeInteger(Number(chunk.slice(2)));
 
-/** True when `cursor` is one a connection of `shape` issues (compared byte for byte as it encodes them). */
-function isCursor(cursor: string, shape: CursorShape): boolean {
+/** A value of an explored ordering: a whole number (a count, an id) or text. */
+const isValue = (chunk: unknown, kind: 'S' | 'N') =>
+  kind === 'S' ? typeof chunk === 'string' && chunk.startsWith('S:') : typeof chunk === 'string' && /^N:(0|-?[1-9]\d{0,15})$/.test(chunk);
+
+/** True when `cursor` is one a connection issues under `expected` (compared byte for byte as it encodes them). */
+function isCursor(cursor: string, expected: Expected): boolean {
   if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH) return false;
   const decoded = Buffer.from(cursor, 'base64').toString('utf8');
   // Base64 in its one canonical form, of valid UTF-8: whatever decodes loosely is not ours.
   if (Buffer.from(decoded, 'utf8').toString('base64') !== cursor) return false;
-  if (shape === 'offset') return /^offset:(0|[1-9]\d{0,5})$/.test(decoded);
+  if (expected === 'offset') return /^offset:(0|[1-9]\d{0,5})$/.test(decoded);
   if (!decoded.startsWith('DC:')) return false;
   const chunk = decoded.slice(3);
-  if (shape === 'id') return isRowId(chunk);
+  if (expected.length === 1) return isRowId(chunk);
   if (!chunk.startsWith('T:')) return false;
   let values: unknown;
   try {
@@ -114,22 +138,22 @@ function isCursor(cursor: string, shape: CursorShape): boolean {
   } catch {
     return false;
   }
-  if (!Array.isArray(values) || values.length !== 2 || JSON.stringify(values) !== chunk.slice(2)) return false;
-  const [first, last] = values as unknown[];
-  const firstOk = shape === 'text,id' ? typeof first === 'string' && first.startsWith('S:') : isRowId(first);
-  return firstOk && isRowId(last);
+  if (!Array.isArray(values) || values.length !== expected.length || JSON.stringify(values) !== chunk.slice(2)) return false;
+  // The last value is always a row id, the tie-breaker.
+  return values.every((value, i) => (i === values.length - 1 ? isRowId(value) : isValue(value, expected[i]!)));
 }
 
 function checkCursorArgs(field: GraphQLField<unknown, unknown>, parent: GraphQLNamedType, args: Record<string, unknown>) {
   const shape = shapeOf(parent, field.name);
   if (!shape) return;
+  const expected = CURSOR_ARGS.some((name) => args[name] != null) ? expectedCursor(shape, args) : 'offset';
   for (const name of CURSOR_ARGS) {
     const value = args[name];
     if (value == null) continue;
-    if (typeof value !== 'string' || !isCursor(value, shape)) {
+    if (typeof value !== 'string' || !isCursor(value, expected)) {
       const length = typeof value === 'string' && value.length > MAX_CURSOR_LENGTH ? ` (it is ${value.length} characters; ours are at most ${MAX_CURSOR_LENGTH})` : '';
       throw badInput(
-        `"${name}" of ${parent.name}.${field.name} is not a cursor this connection issued${length}: pass a \`cursor\` (or pageInfo's startCursor/endCursor) from the same connection, unchanged`,
+        `"${name}" of ${parent.name}.${field.name} is not a cursor this connection issued${length}: pass a \`cursor\` (or pageInfo's startCursor/endCursor) from the same connection under the same orderBy, unchanged`,
         name,
       );
     }

@@ -1,9 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { claims, claimSubjects } from '../../../schema/tables';
 import { and, countFilter, inList } from '../../model/filters';
 import { dependsOnRange } from '../../cache';
 import { MAX_ITEMS } from '../../model/list-caps';
 import { builder } from '../builder';
+import { declareReads, exploreArgs, type ExploreArgs, explores, type NodeSet, orderQuery, whereOn } from '../filters';
 import { boundedList } from '../connection-limits';
 import { DEFAULT_PAGE_SIZE } from '../connection-limits';
 import { countedConnection, cursorId, rows } from '../connections';
@@ -62,7 +63,7 @@ export const Claim = builder.drizzleNode('claims', {
   }),
 });
 
-export const ClaimConnection = countedConnection('ClaimConnection', Claim, 'A page of claims.');
+export const ClaimConnection = countedConnection('ClaimConnection', Claim, 'A page of claims.', undefined, 'Claim');
 
 interface ClaimArgs {
   about?: { typename: string; id: string } | null;
@@ -70,16 +71,21 @@ interface ClaimArgs {
   support?: readonly string[] | null;
 }
 
-function claimConditions(c: typeof claims, args: ClaimArgs) {
+/** The conditions of `claims`' arguments on a claims row (`row` is its table or alias). */
+function claimConditions(row: SQL, args: ClaimArgs & ExploreArgs) {
   const conditions = [];
   if (args.about) {
     const id = rowIdOf(args.about, ENTITY_TYPE_NAMES, 'about');
-    conditions.push(sql`${c.id} IN (SELECT ${claimSubjects.claimId} FROM ${claimSubjects} WHERE ${claimSubjects.entityId} = ${id})`);
+    conditions.push(sql`${row}.id IN (SELECT ${claimSubjects.claimId} FROM ${claimSubjects} WHERE ${claimSubjects.entityId} = ${id})`);
   }
-  if (args.claimant) conditions.push(sql`${c.claimantId} = ${rowIdOf(args.claimant, ENTITY_TYPE_NAMES, 'claimant')}`);
-  if (args.support) conditions.push(inList(c.support, args.support));
+  if (args.claimant) conditions.push(sql`${row}.claimant_id = ${rowIdOf(args.claimant, ENTITY_TYPE_NAMES, 'claimant')}`);
+  if (args.support) conditions.push(inList(sql`${row}.support`, args.support));
+  const where = whereOn('Claim', args, row);
+  if (where) conditions.push(where);
   return conditions;
 }
+
+const ALL_CLAIMS: NodeSet = { type: 'Claim', paged: 'claims', conditions: (row, args) => claimConditions(row, args) };
 
 builder.queryFields((t) => ({
   claims: t.drizzleConnection(
@@ -91,18 +97,23 @@ builder.queryFields((t) => ({
         about: t.arg.globalID({ required: false, description: 'An entity id.' }),
         claimant: t.arg.globalID({ required: false, description: 'An entity id.' }),
         support: t.arg({ type: [SupportStatusEnum], required: false, description: 'Only these standings.' }),
+        ...exploreArgs(t.arg, 'Claim'),
       },
+      extensions: { nodeSet: ALL_CLAIMS },
       totalCount: (_root, args, context) => {
         dependsOnRange(context, 'Claim', null, null);
-        return context.db.$count(claims, countFilter(claimConditions(claims, args)));
+        declareReads(context, 'Claim', args);
+        return context.db.$count(claims, countFilter(claimConditions(sql`${claims}`, args)));
       },
       resolve: async (query, _root, args, context) => {
         const found = await context.db.query.claims.findMany(
-          query({ where: { RAW: (c) => and(claimConditions(c as typeof claims, args)) }, orderBy: { id: 'asc' } }),
+          query({ where: { RAW: (c) => and(claimConditions(sql`${c}`, args)) }, ...(orderQuery('Claim', args) ?? { orderBy: { id: 'asc' } }) }),
         );
         // A forward page depends on the claims from its cursor to the row past it (which says that
-        // there is a next page), or to the end: later claims cannot enter it. Backward, on all.
-        if (args.last != null || args.before != null) dependsOnRange(context, 'Claim', null, null);
+        // there is a next page), or to the end: later claims cannot enter it. Backward, or under
+        // a filter or an ordering of its own, on all the rows it reads.
+        if (explores(args)) declareReads(context, 'Claim', args);
+        else if (args.last != null || args.before != null) dependsOnRange(context, 'Claim', null, null);
         else {
           const next = found.length > (args.first ?? DEFAULT_PAGE_SIZE) ? (found.at(-1) as unknown as { id: number }).id : null;
           dependsOnRange(context, 'Claim', args.after ? cursorId(args.after) : null, next);

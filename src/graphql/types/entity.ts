@@ -1,5 +1,5 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
-import { type SQLWrapper, sql } from 'drizzle-orm';
+import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { EntityKind } from '../../../schema/enums';
 import {
   claimSubjects,
@@ -12,7 +12,8 @@ import {
 } from '../../../schema/tables';
 import { and, countFilter, inList, overlaps } from '../../model/filters';
 import { builder } from '../builder';
-import { countedConnection, relatedPage, rows } from '../connections';
+import { exploreArgs, type ExploreArgs, type NodeSet, orderQuery, whereOn, whereThrough } from '../filters';
+import { countedConnection, pagedQuery, relatedPage, rows } from '../connections';
 import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, type EntityTypeName, rowIdOf } from '../../domain/ids';
 import { Claim, ClaimConnection } from './claim';
 import { Relationship, RelationshipConnection } from './relationship';
@@ -56,8 +57,8 @@ interface EndArgs {
   asOf?: string | null;
 }
 
-/** The filter on relationship_ends rows (aliased as `end`) for `Entity.relationships`' arguments. */
-function endFilter(end: ReturnType<typeof sql>, args: EndArgs) {
+/** The filter on relationship_ends rows (`end`) for `Entity.relationships`' own arguments. */
+function endFilter(end: SQL, args: EndArgs) {
   const conditions = [];
   if (args.direction && args.direction !== 'BOTH') conditions.push(sql`${end}.direction = ${args.direction}`);
   const onRelationship = [];
@@ -68,8 +69,17 @@ function endFilter(end: ReturnType<typeof sql>, args: EndArgs) {
       sql`EXISTS (SELECT 1 FROM ${relationships} r WHERE r.id = ${end}.relationship_id AND ${and(onRelationship)})`,
     );
   }
-  return and(conditions);
+  return conditions;
 }
+
+/** An entity's relationships: its relationship_ends rows. */
+const RELATIONSHIPS_OF: NodeSet = {
+  type: 'Relationship',
+  paged: 'relationship_ends',
+  through: 'relationship_id',
+  parentColumn: 'entity_id',
+  conditions: (end, args) => [...endFilter(end, args as EndArgs), whereThrough('Relationship', args, end, 'relationship_id')],
+};
 
 const relationshipEndsPage = drizzleConnectionHelpers(builder, 'relationshipEnds', {
   args: (t) => ({
@@ -84,23 +94,41 @@ const relationshipEndsPage = drizzleConnectionHelpers(builder, 'relationshipEnds
       required: false,
       description: 'Only relationships whose validity overlaps this date.',
     }),
+    ...exploreArgs((o) => t.field(o), 'Relationship'),
   }),
-  query: (args) => ({
-    where: { RAW: (end) => endFilter(sql`${end}`, args as EndArgs) },
-    orderBy: { id: 'asc' },
-  }),
+  query: pagedQuery(RELATIONSHIPS_OF, { id: 'asc' }) as never,
   select: (nestedSelection) => ({ columns: {}, with: { relationship: nestedSelection() } }),
   resolveNode: (end) => end.relationship,
 });
 
+/** The events an entity took part in: its event_participants rows. */
+const EVENTS_OF: NodeSet = {
+  type: 'Event',
+  paged: 'event_participants',
+  through: 'event_id',
+  parentColumn: 'entity_id',
+  conditions: (link, args) => [whereThrough('Event', args, link, 'event_id')],
+};
+
 const eventsPage = drizzleConnectionHelpers(builder, 'eventParticipants', {
-  query: { orderBy: { id: 'asc' } },
+  args: (t) => exploreArgs((o) => t.field(o), 'Event'),
+  query: pagedQuery(EVENTS_OF, { id: 'asc' }) as never,
   select: (nestedSelection) => ({ columns: { role: true }, with: { event: nestedSelection() } }),
   resolveNode: (participation) => participation.event,
 });
 
+/** Who took part in an event: its event_participants rows. */
+const PARTICIPANTS_OF: NodeSet = {
+  type: 'Entity',
+  paged: 'event_participants',
+  through: 'entity_id',
+  parentColumn: 'event_id',
+  conditions: (link, args) => [whereThrough('Entity', args, link, 'entity_id')],
+};
+
 const participantsPage = drizzleConnectionHelpers(builder, 'eventParticipants', {
-  query: { orderBy: { id: 'asc' } },
+  args: (t) => exploreArgs((o) => t.field(o), 'Entity'),
+  query: pagedQuery(PARTICIPANTS_OF, { id: 'asc' }) as never,
   select: (nestedSelection) => ({ columns: { role: true }, with: { entity: nestedSelection() } }),
   resolveNode: (participation) => participation.entity,
 });
@@ -113,7 +141,7 @@ function roleEdge(description: string) {
   };
 }
 
-export const EntityConnection = countedConnection('EntityConnection', Entity, 'A page of entities.');
+export const EntityConnection = countedConnection('EntityConnection', Entity, 'A page of entities.', undefined, 'Entity');
 
 export const EventParticipantConnection = countedConnection(
   'EventParticipantConnection',
@@ -175,9 +203,7 @@ builder.drizzleObjectFields(Event, (t) => ({
     {
       type: Entity,
       description: 'Who took part, in the order recorded; each edge says in what role.',
-      ...relatedPage('participants', 'Entity', participantsPage, (event) =>
-        sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.event_id = ${event.id})`,
-      ),
+      ...relatedPage('participants', PARTICIPANTS_OF, participantsPage),
     },
     EventParticipantConnection,
   ),
@@ -185,7 +211,7 @@ builder.drizzleObjectFields(Event, (t) => ({
     {
       type: Claim,
       description: 'Claims that describe this event, in the order they were recorded. `support` keeps only those standings.',
-      ...relatedPage('claimLinks', 'Claim', claimsAboutPage, claimsAboutCount),
+      ...relatedPage('claimLinks', CLAIMS_ABOUT, claimsAboutPage),
     },
     ClaimConnection,
   ),
@@ -197,9 +223,7 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
       type: Relationship,
       description:
         'Relationships this entity is the subject or object of, oldest link first. `predicate` keeps only those predicates; `asOf` keeps those whose validity interval overlaps that date (an unknown start or end is open).',
-      ...relatedPage('relationshipEnds', 'Relationship', relationshipEndsPage, (entity, args) =>
-        sql<number>`(SELECT count(*) FROM ${relationshipEnds} e WHERE e.entity_id = ${entity.id} AND ${endFilter(sql`e`, args)})`,
-      ),
+      ...relatedPage('relationshipEnds', RELATIONSHIPS_OF, relationshipEndsPage),
     },
     RelationshipConnection,
   ),
@@ -207,9 +231,7 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
     {
       type: Event,
       description: 'Events this entity took part in, in the order recorded; each edge says in what role.',
-      ...relatedPage('participations', 'Event', eventsPage, (entity) =>
-        sql<number>`(SELECT count(*) FROM ${eventParticipants} p WHERE p.entity_id = ${entity.id})`,
-      ),
+      ...relatedPage('participations', EVENTS_OF, eventsPage),
     },
     EntityEventConnection,
   ),
@@ -217,7 +239,7 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
     {
       type: Claim,
       description: 'Claims about this entity, in the order they were recorded. `support` keeps only those standings.',
-      ...relatedPage('claimLinks', 'Claim', claimsAboutPage, claimsAboutCount),
+      ...relatedPage('claimLinks', CLAIMS_ABOUT, claimsAboutPage),
     },
     ClaimConnection,
   ),
@@ -225,34 +247,48 @@ builder.drizzleInterfaceFields(Entity, (t) => ({
     {
       type: Claim,
       description: 'Claims this entity is the claimant of, in the order they were recorded.',
-      ...relatedPage('claimsMade', 'Claim', claimsMadePage, (entity) =>
-        sql<number>`(SELECT count(*) FROM ${claims} c WHERE c.claimant_id = ${entity.id})`,
-      ),
+      ...relatedPage('claimsMade', CLAIMS_MADE, claimsMadePage),
     },
     ClaimConnection,
   ),
 }));
 
 /**
- * Pages the entity's claim_subjects links in claim_id order, which the (entity_id, claim_id) index
- * yields as stored; paging the claims themselves by claims.id made SQLite sort all of a hub's claims.
+ * The claims about an entity: its claim_subjects links, paged in claim_id order, which the
+ * (entity_id, claim_id) index yields as stored; paging the claims themselves by claims.id made
+ * SQLite sort all of a hub's claims.
  */
-const claimsAboutPage = drizzleConnectionHelpers(builder, 'claimSubjects', {
-  args: (t) => ({ support: t.field({ type: [SupportStatusEnum], required: false, description: 'Only these standings.' }) }),
-  query: (args) => {
-    const { support } = args as { support?: ('SUPPORTED' | 'CONTESTED' | 'REFUTED' | 'UNSUPPORTED')[] | null };
-    return { where: support ? { claim: { support: { in: support } } } : {}, orderBy: { claimId: 'asc' } };
+const CLAIMS_ABOUT: NodeSet = {
+  type: 'Claim',
+  paged: 'claim_subjects',
+  through: 'claim_id',
+  parentColumn: 'entity_id',
+  conditions: (link, args) => {
+    const { support } = args as { support?: readonly string[] | null };
+    return [
+      support ? sql`EXISTS (SELECT 1 FROM ${claims} c WHERE c.id = ${link}.claim_id AND ${inList(sql`c.support`, support)})` : null,
+      whereThrough('Claim', args, link, 'claim_id'),
+    ];
   },
+};
+
+const claimsAboutPage = drizzleConnectionHelpers(builder, 'claimSubjects', {
+  args: (t) => ({
+    support: t.field({ type: [SupportStatusEnum], required: false, description: 'Only these standings.' }),
+    ...exploreArgs((o) => t.field(o), 'Claim'),
+  }),
+  query: pagedQuery(CLAIMS_ABOUT, { claimId: 'asc' }) as never,
   select: (nestedSelection) => ({ columns: {}, with: { claim: nestedSelection() } }),
   resolveNode: (link) => link.claim,
 });
 
-function claimsAboutCount(entity: { id: SQLWrapper }, args: { support?: readonly string[] | null }) {
-  const support = args.support ? sql` AND ${inList(sql`c.support`, args.support)}` : sql``;
-  return sql<number>`(SELECT count(*) FROM ${claimSubjects} s JOIN ${claims} c ON c.id = s.claim_id WHERE s.entity_id = ${entity.id}${support})`;
-}
+/** The claims an entity is the claimant of. */
+const CLAIMS_MADE: NodeSet = { type: 'Claim', paged: 'claims', parentColumn: 'claimant_id', conditions: (row, args) => [whereOn('Claim', args, row)] };
 
-const claimsMadePage = drizzleConnectionHelpers(builder, 'claims', { query: { orderBy: { id: 'asc' } } });
+const claimsMadePage = drizzleConnectionHelpers(builder, 'claims', {
+  args: (t) => exploreArgs((o) => t.field(o), 'Claim'),
+  query: pagedQuery(CLAIMS_MADE, { id: 'asc' }) as never,
+});
 
 builder.queryFields((t) => ({
   entity: t.drizzleField({
@@ -279,14 +315,15 @@ builder.queryFields((t) => ({
       args: {
         kind: t.arg({ type: [EntityKindEnum], required: false, description: 'Only these kinds.' }),
         nameContains: t.arg.string({ required: false, description: 'Only names containing this text, ignoring case.' }),
+        ...exploreArgs(t.arg, 'Entity'),
       },
-      totalCount: (_root, args, { db }) =>
-        db.$count(entitiesTable, countFilter(entityConditions(entitiesTable, args.kind, args.nameContains))),
+      extensions: { nodeSet: ALL_ENTITIES },
+      totalCount: (_root, args, { db }) => db.$count(entitiesTable, countFilter(entityConditions(sql`${entitiesTable}`, args))),
       resolve: (query, _root, args, { db }) =>
         rows(db.query.entities.findMany(
           query({
-            where: { RAW: (e) => and(entityConditions(e as typeof entitiesTable, args.kind, args.nameContains)) },
-            orderBy: { name: 'asc' },
+            where: { RAW: (e) => and(entityConditions(sql`${e}`, args)) },
+            ...(orderQuery('Entity', args) ?? { orderBy: { name: 'asc' } }),
           }),
         )),
     },
@@ -301,14 +338,18 @@ builder.queryFields((t) => ({
         from: t.arg({ type: PartialDate, required: false, description: 'Earliest date, inclusive.' }),
         to: t.arg({ type: PartialDate, required: false, description: 'Latest date, inclusive.' }),
         involving: t.arg.globalID({ required: false, description: 'Only events this entity took part in.' }),
+        ...exploreArgs(t.arg, 'Event'),
       },
-      totalCount: (_root, args, { db }) => db.$count(entitiesTable, eventFilter(entitiesTable, args)),
+      extensions: { nodeSet: ALL_EVENTS },
+      totalCount: (_root, args, { db }) => db.$count(entitiesTable, and(eventConditions(sql`${entitiesTable}`, args))),
       resolve: (query, _root, args, { db }) =>
         rows(db.query.entities.findMany(
           query({
-            where: { RAW: (e) => eventFilter(e as typeof entitiesTable, args) },
-            extras: { timelineKey: (e) => sql<string>`coalesce(${e.startDate}, '~')` },
-            orderBy: { timelineKey: 'asc', id: 'asc' },
+            where: { RAW: (e) => and(eventConditions(sql`${e}`, args)) },
+            ...(orderQuery('Event', args) ?? {
+              extras: { timelineKey: (e) => sql<string>`coalesce(${e.startDate}, '~')` },
+              orderBy: { timelineKey: 'asc', id: 'asc' },
+            }),
           }),
         )),
     },
@@ -316,29 +357,38 @@ builder.queryFields((t) => ({
   ),
 }));
 
-export const EventConnection = countedConnection('EventConnection', Event, 'A page of the timeline.');
+export const EventConnection = countedConnection('EventConnection', Event, 'A page of the timeline.', undefined, 'Event');
 
-function entityConditions(e: typeof entitiesTable, kinds?: readonly string[] | null, nameContains?: string | null) {
+/** The conditions of `entities`' arguments on an entities row (`e` is its table or alias). */
+function entityConditions(e: SQL, args: { kind?: readonly string[] | null; nameContains?: string | null } & ExploreArgs) {
   const conditions = [];
-  if (kinds) conditions.push(inList(e.kind, kinds));
-  if (nameContains) conditions.push(sql`instr(lower(${e.name}), lower(${nameContains})) > 0`);
+  if (args.kind) conditions.push(inList(sql`${e}.kind`, args.kind));
+  if (args.nameContains) conditions.push(sql`instr(lower(${e}.name), lower(${args.nameContains})) > 0`);
+  const where = whereOn('Entity', args, e);
+  if (where) conditions.push(where);
   return conditions;
 }
 
-function eventFilter(
-  e: typeof entitiesTable,
-  args: { from?: string | null; to?: string | null; involving?: { typename: string; id: string } | null },
+/** The conditions of `events`' arguments on an entities row. */
+function eventConditions(
+  e: SQL,
+  args: { from?: string | null; to?: string | null; involving?: { typename: string; id: string } | null } & ExploreArgs,
 ) {
-  const conditions = [sql`${e.kind} = 'EVENT'`];
+  const conditions = [sql`${e}.kind = 'EVENT'`];
   if (args.from || args.to) {
-    conditions.push(sql`${e.startDate} IS NOT NULL`);
-    conditions.push(...overlaps(e.startDate, sql`coalesce(${e.endDate}, ${e.startDate})`, args.from, args.to));
+    conditions.push(sql`${e}.start_date IS NOT NULL`);
+    conditions.push(...overlaps(sql`${e}.start_date`, sql`coalesce(${e}.end_date, ${e}.start_date)`, args.from, args.to));
   }
   if (args.involving) {
     const id = rowIdOf(args.involving, ENTITY_TYPE_NAMES, 'involving');
     conditions.push(
-      sql`${e.id} IN (SELECT ${eventParticipants.eventId} FROM ${eventParticipants} WHERE ${eventParticipants.entityId} = ${id})`,
+      sql`${e}.id IN (SELECT ${eventParticipants.eventId} FROM ${eventParticipants} WHERE ${eventParticipants.entityId} = ${id})`,
     );
   }
-  return and(conditions);
+  const where = whereOn('Event', args, e);
+  if (where) conditions.push(where);
+  return conditions;
 }
+
+const ALL_ENTITIES: NodeSet = { type: 'Entity', paged: 'entities', conditions: (row, args) => entityConditions(row, args) };
+const ALL_EVENTS: NodeSet = { type: 'Event', paged: 'entities', conditions: (row, args) => eventConditions(row, args) };

@@ -1,7 +1,9 @@
+import { type SQL, sql } from 'drizzle-orm';
 import { relationships } from '../../../schema/tables';
 import { and, countFilter, inList } from '../../model/filters';
 import { MAX_ITEMS } from '../../model/list-caps';
 import { builder } from '../builder';
+import { exploreArgs, type ExploreArgs, type NodeSet, orderQuery, whereOn } from '../filters';
 import { boundedList } from '../connection-limits';
 import { countedConnection, rows } from '../connections';
 import { Entity } from './entity';
@@ -33,6 +35,8 @@ export const RelationshipConnection = countedConnection(
   'RelationshipConnection',
   Relationship,
   'A page of relationships.',
+  undefined,
+  'Relationship',
 );
 
 builder.queryFields((t) => ({
@@ -40,17 +44,23 @@ builder.queryFields((t) => ({
     {
       type: Relationship,
       description: 'All relationships, oldest recorded first; `predicate` keeps only those predicates.',
-      args: { predicate: t.arg.stringList({ required: false, description: 'Only these predicates.' }) },
-      totalCount: (_root, args, { db }) => db.$count(relationships, countFilter(predicateConditions(relationships, args.predicate))),
+      args: { predicate: t.arg.stringList({ required: false, description: 'Only these predicates.' }), ...exploreArgs(t.arg, 'Relationship') },
+      extensions: { nodeSet: ALL_RELATIONSHIPS },
+      totalCount: (_root, args, { db }) => db.$count(relationships, countFilter(relationshipConditions(sql`${relationships}`, args))),
       resolve: (query, _root, args, { db }) =>
         rows(db.query.relationships.findMany(
-          query({ where: { RAW: (r) => and(predicateConditions(r as typeof relationships, args.predicate)) }, orderBy: { id: 'asc' } }),
+          query({ where: { RAW: (r) => and(relationshipConditions(sql`${r}`, args)) }, ...(orderQuery('Relationship', args) ?? { orderBy: { id: 'asc' } }) }),
         )),
     },
     RelationshipConnection as never,
   ),
 }));
 
-function predicateConditions(r: typeof relationships, predicates?: readonly string[] | null) {
-  return predicates ? [inList(r.predicate, predicates)] : [];
+/** The conditions of `relationships`' arguments on a relationships row (`r` is its table or alias). */
+function relationshipConditions(r: SQL, args: { predicate?: readonly string[] | null } & ExploreArgs) {
+  const conditions = args.predicate ? [inList(sql`${r}.predicate`, args.predicate)] : [];
+  const where = whereOn('Relationship', args, r);
+  return where ? [...conditions, where] : conditions;
 }
+
+const ALL_RELATIONSHIPS: NodeSet = { type: 'Relationship', paged: 'relationships', conditions: (row, args) => relationshipConditions(row, args) };

@@ -3,30 +3,58 @@ import { sql } from 'drizzle-orm';
 import { citations, claims, sources } from '../../../schema/tables';
 import { inList } from '../../model/filters';
 import { builder } from '../builder';
-import { countedConnection, relatedPage, rows } from '../connections';
+import { exploreArgs, type NodeSet, orderQuery, whereOn, whereThrough } from '../filters';
+import { countedConnection, pagedQuery, relatedPage, rows } from '../connections';
 import { Citation } from './citation';
 import { Claim, ClaimConnection } from './claim';
 import { Entity } from './entity';
 import { PartialDate, SourceKindEnum, StanceEnum } from './scalars';
 
+/** The claims a source is cited for with one stance: its citations rows. */
+const CITED_CLAIMS: NodeSet = {
+  type: 'Claim',
+  paged: 'citations',
+  through: 'claim_id',
+  parentColumn: 'source_id',
+  conditions: (citation, args) => [sql`${citation}.stance = ${args.stance as string}`, whereThrough('Claim', args, citation, 'claim_id')],
+};
+
 const citedClaimsPage = drizzleConnectionHelpers(builder, 'citations', {
   args: (t) => ({
     stance: t.field({ type: StanceEnum, defaultValue: 'SUPPORTS', description: 'The stance the source takes towards the claims.' }),
+    ...exploreArgs((o) => t.field(o), 'Claim'),
   }),
-  query: (args) => ({ where: { stance: (args as { stance: 'SUPPORTS' }).stance }, orderBy: { id: 'asc' } }),
+  query: pagedQuery(CITED_CLAIMS, { id: 'asc' }) as never,
   select: (nestedSelection) => ({ columns: {}, with: { claim: nestedSelection() } }),
   resolveNode: (citation) => citation.claim,
 });
 
-const citationsPage = drizzleConnectionHelpers(builder, 'citations', {
-  args: (t) => ({ stance: t.field({ type: [StanceEnum], required: false, description: 'Only these stances.' }) }),
-  query: (args) => {
-    const { stance } = args as { stance?: ('SUPPORTS' | 'REFUTES' | 'QUALIFIES' | 'MENTIONS')[] | null };
-    return { where: stance ? { stance: { in: stance } } : {}, orderBy: { id: 'asc' } };
+/** A source's citations. */
+const CITATIONS_OF: NodeSet = {
+  type: 'Citation',
+  paged: 'citations',
+  parentColumn: 'source_id',
+  conditions: (citation, args) => {
+    const stance = args.stance as readonly string[] | null | undefined;
+    return [stance ? inList(sql`${citation}.stance`, stance) : null, whereOn('Citation', args, citation)];
   },
+};
+
+const citationsPage = drizzleConnectionHelpers(builder, 'citations', {
+  args: (t) => ({
+    stance: t.field({ type: [StanceEnum], required: false, description: 'Only these stances.' }),
+    ...exploreArgs((o) => t.field(o), 'Citation'),
+  }),
+  query: pagedQuery(CITATIONS_OF, { id: 'asc' }) as never,
 });
 
-const statedClaimsPage = drizzleConnectionHelpers(builder, 'claims', { query: { orderBy: { id: 'asc' } } });
+/** The claims that appear in a source. */
+const STATED_CLAIMS: NodeSet = { type: 'Claim', paged: 'claims', parentColumn: 'appears_in_id', conditions: (row, args) => [whereOn('Claim', args, row)] };
+
+const statedClaimsPage = drizzleConnectionHelpers(builder, 'claims', {
+  args: (t) => exploreArgs((o) => t.field(o), 'Claim'),
+  query: pagedQuery(STATED_CLAIMS, { id: 'asc' }) as never,
+});
 
 export const Source = builder.drizzleNode('sources', {
   name: 'Source',
@@ -47,10 +75,7 @@ export const Source = builder.drizzleNode('sources', {
       {
         type: Citation,
         description: 'Citations of this source, in the order recorded; `stance` keeps only those stances.',
-        ...relatedPage('citations', 'Citation', citationsPage, (source, args) => {
-          const stance = args.stance ? sql` AND ${inList(sql`c.stance`, args.stance as string[])}` : sql``;
-          return sql<number>`(SELECT count(*) FROM ${citations} c WHERE c.source_id = ${source.id}${stance})`;
-        }),
+        ...relatedPage('citations', CITATIONS_OF, citationsPage),
       },
       CitationConnection,
     ),
@@ -59,9 +84,7 @@ export const Source = builder.drizzleNode('sources', {
         type: Claim,
         description:
           "Claims this source is cited for with the given stance: 'claims supported by source'. In the order the citations were recorded.",
-        ...relatedPage('citations', 'Claim', citedClaimsPage, (source, args) =>
-          sql<number>`(SELECT count(*) FROM ${citations} c WHERE c.source_id = ${source.id} AND c.stance = ${args.stance as string})`,
-        ),
+        ...relatedPage('citations', CITED_CLAIMS, citedClaimsPage),
       },
       ClaimConnection,
     ),
@@ -69,25 +92,30 @@ export const Source = builder.drizzleNode('sources', {
       {
         type: Claim,
         description: 'Claims that appear in this source, in the order recorded.',
-        ...relatedPage('statedClaims', 'Claim', statedClaimsPage, (source) =>
-          sql<number>`(SELECT count(*) FROM ${claims} c WHERE c.appears_in_id = ${source.id})`,
-        ),
+        ...relatedPage('statedClaims', STATED_CLAIMS, statedClaimsPage),
       },
       ClaimConnection,
     ),
   }),
 });
 
-export const SourceConnection = countedConnection('SourceConnection', Source, 'A page of sources.');
-export const CitationConnection = countedConnection('CitationConnection', Citation, 'A page of citations.');
+export const SourceConnection = countedConnection('SourceConnection', Source, 'A page of sources.', undefined, 'Source');
+
+const ALL_SOURCES: NodeSet = { type: 'Source', paged: 'sources', conditions: (row, args) => [whereOn('Source', args, row)] };
+export const CitationConnection = countedConnection('CitationConnection', Citation, 'A page of citations.', undefined, 'Citation');
 
 builder.queryFields((t) => ({
   sources: t.drizzleConnection(
     {
       type: Source,
       description: 'All sources, in the order recorded.',
-      totalCount: (_root, _args, { db }) => db.$count(sources),
-      resolve: (query, _root, _args, { db }) => rows(db.query.sources.findMany(query({ orderBy: { id: 'asc' } }))),
+      args: exploreArgs(t.arg, 'Source'),
+      extensions: { nodeSet: ALL_SOURCES },
+      totalCount: (_root, args, { db }) => db.$count(sources, whereOn('Source', args, sql`${sources}`) ?? undefined),
+      resolve: (query, _root, args, { db }) =>
+        rows(db.query.sources.findMany(
+          query({ where: { RAW: (s) => whereOn('Source', args, sql`${s}`) ?? sql`1` }, ...(orderQuery('Source', args) ?? { orderBy: { id: 'asc' } }) }),
+        )),
     },
     SourceConnection as never,
   ),
