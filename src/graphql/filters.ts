@@ -341,7 +341,7 @@ async function groupCounts(connection: Record<PropertyKey, unknown>, field: stri
   if (!perRequest) batches.set(context, (perRequest = new Map()));
   const batchKey = `${set.paged}|${set.parentColumn}|${set.type}|${field}|${JSON.stringify(args)}`;
   let batch = perRequest.get(batchKey);
-  if (!batch || batch.result) {
+  if (!batch) {
     const fresh: Batch = { parents: new Set() };
     perRequest.set(batchKey, (batch = fresh));
     fresh.result = new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { badInput } from '../domain/errors';
 import { decodeGlobalID, rowIdOf } from '../domain/ids';
 import { intervalEnd, isPartialDate } from '../domain/partial-date';
-import { FILTER_TYPES, type FilterType, type ManyRelation, type TypeSpec } from './filter-types';
+import { FILTER_TYPES, type FilterType, type ManyRelation, type OneRelation, type TypeSpec } from './filter-types';
 
 /**
  * The filter, order and group language of every connection (`where`, `orderBy`, `groupBy`),
@@ -142,10 +142,11 @@ function dateComparison(target: SQL, op: string, value: string): SQL | null {
 
 const ORDERING: Record<string, string> = { lt: '<', lte: '<=', gt: '>', gte: '>=' };
 
-function scalarCondition(spec: TypeSpec, name: string, row: Row, value: unknown, path: string, state: Compile): SQL[] {
+/** The conditions of one scalar field's operators; `as` compares this expression instead of the row's column. */
+function scalarCondition(spec: TypeSpec, name: string, row: Row, value: unknown, path: string, state: Compile, as?: 'id'): SQL[] {
   const field = spec.fields[name]!;
   if (field.kind === 'one' || field.kind === 'many' || field.kind === 'exists') throw new Error('not a scalar');
-  const target = column(row, field.column);
+  const target = as ? row : column(row, field.column);
   const out: SQL[] = [];
   for (const [op, operand] of operatorEntries(value, path)) {
     const at = `${path}.${op}`;
@@ -210,11 +211,11 @@ function manyCondition(relation: ManyRelation, row: Row, value: unknown, path: s
   for (const [op, operand] of operatorEntries(value, path)) {
     const at = `${path}.${op}`;
     const next = deeper(level, at, true);
-    const { target, from, where } = relatedRows(relation, row, state);
     if (op === 'count') {
       out.push(countRelation(relation, row, operand as Filter, at, state, next));
       continue;
     }
+    const { target, from, where } = relatedRows(relation, row, state);
     countCondition(state, at);
     const inner = compileLevel(relation.target, operand as Filter, target, at, state, next);
     if (op === 'some') out.push(sql`EXISTS (SELECT 1 FROM ${from} WHERE ${where}${inner ? sql` AND ${inner}` : sql``})`);
@@ -246,6 +247,24 @@ function countRelation(relation: ManyRelation, row: Row, count: Filter, path: st
   return all(comparisons)!;
 }
 
+/**
+ * A to-one relation: the target row, found by its primary key from the row's column, matches. A
+ * filter on the target's id alone compares the column itself, which its index serves.
+ */
+function oneCondition(field: OneRelation, row: Row, value: Filter, path: string, state: Compile, level: Level): SQL {
+  const target = FILTER_TYPES[field.target];
+  const own = column(row, field.column);
+  const given = Object.entries(value).filter(([, v]) => v !== null && v !== undefined);
+  if (given.length === 1 && given[0]![0] === 'id' && !target.only) {
+    return all(scalarCondition(target, 'id', own, given[0]![1], `${path}.id`, state, 'id')) ?? sql`${own} IS NOT NULL`;
+  }
+  const other = alias(state);
+  const inner = compileLevel(field.target, value, other, path, state, deeper(level, path, true));
+  const conditions = all([...(inner ? [inner] : []), ...(target.only ? [target.only(other)] : [])]);
+  if (!conditions) return sql`${own} IS NOT NULL`;
+  return sql`EXISTS (SELECT 1 FROM ${sql.identifier(target.table)} ${other} WHERE ${other}.id = ${own} AND ${conditions})`;
+}
+
 function compileLevel(type: FilterType, filter: Filter | null | undefined, row: Row, path: string, state: Compile, level: Level): SQL | null {
   if (filter === null || filter === undefined) return null;
   const spec = FILTER_TYPES[type];
@@ -273,16 +292,7 @@ function compileLevel(type: FilterType, filter: Filter | null | undefined, row: 
     if (field.kind === 'many') parts.push(...manyCondition(field, row, value, at, state, level));
     else if (field.kind === 'one') {
       countCondition(state, at);
-      const target = alias(state);
-      const table = sql.identifier(FILTER_TYPES[field.target].table);
-      const inner = compileLevel(field.target, value as Filter, target, at, state, deeper(level, at, true));
-      const only = FILTER_TYPES[field.target].only?.(target);
-      const conditions = all([...(inner ? [inner] : []), ...(only ? [only] : [])]);
-      parts.push(
-        conditions
-          ? sql`${column(row, field.column)} IN (SELECT ${target}.id FROM ${table} ${target} WHERE ${conditions})`
-          : sql`${column(row, field.column)} IS NOT NULL`,
-      );
+      parts.push(oneCondition(field, row, value as Filter, at, state, level));
     } else if (field.kind === 'exists') {
       countCondition(state, at);
       parts.push(value ? sql`${column(row, field.column)} IS NOT NULL` : sql`${column(row, field.column)} IS NULL`);
