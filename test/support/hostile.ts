@@ -84,6 +84,15 @@ export const HOSTILE_CURSORS = [
   'A'.repeat(20000),
 ];
 
+const ENTITY_TYPES = ['Organization', 'Person', 'Event', 'Product', 'Place'];
+/** Which types an id argument takes, by its name. */
+const ID_TYPES: [RegExp, string[]][] = [
+  [/^(eventId)$/, ['Event']],
+  [/^(claimId|contradictsIds)$/, ['Claim']],
+  [/^(sourceId|appearsInId)$/, ['Source']],
+  [/^(of|from|to|involving|about|claimant|subjectId|objectId|entityId|developerId|publisherId|claimantId|aboutIds)$/, ENTITY_TYPES],
+];
+
 interface Context {
   rng: Random;
   /** Whether this operation may carry hostile values; the others use only well-formed ones. */
@@ -108,8 +117,12 @@ function valueFor(type: GraphQLInputType, ctx: Context, argName: string, depth: 
   if (isEnumType(type)) return hostile && rng.chance(0.05) ? 'NOT_A_VALUE' : rng.pick(type.getValues()).name;
   if (isInputObjectType(type)) {
     const value: Record<string, unknown> = {};
-    for (const field of Object.values(type.getFields())) {
-      if (isNonNullType(field.type) ? !hostile || rng.chance(0.97) : rng.chance(0.4)) {
+    // Filters have many optional fields and nest in themselves: about two fields a level, none
+    // past depth 4, so that an operation stays within the token limit and mostly runs.
+    const fields = Object.values(type.getFields());
+    const optional = depth > 4 ? 0 : Math.min(0.4, 2 / fields.length);
+    for (const field of fields) {
+      if (isNonNullType(field.type) ? !hostile || rng.chance(0.97) : rng.chance(optional)) {
         value[field.name] = valueFor(field.type, ctx, field.name, depth + 1);
       }
     }
@@ -126,8 +139,10 @@ function valueFor(type: GraphQLInputType, ctx: Context, argName: string, depth: 
         return rng.chance(0.5);
       case 'ID': {
         if (hostile && rng.chance(0.25)) return rng.pick(HOSTILE_IDS);
-        const pool = [...ctx.ids.values()].flat();
-        return rng.pick(pool);
+        // Well-formed: mostly an id of the type the argument names; sometimes any.
+        const types = hostile || rng.chance(0.3) ? undefined : ID_TYPES.find(([name]) => name.test(argName))?.[1];
+        const pool = types ? types.flatMap((t) => ctx.ids.get(t) ?? []) : [...ctx.ids.values()].flat();
+        return rng.pick(pool.length ? pool : [...ctx.ids.values()].flat());
       }
       case 'PartialDate':
         return hostile ? rng.pick(HOSTILE_DATES) : rng.pick(HOSTILE_DATES.slice(0, 3));
@@ -155,7 +170,10 @@ function literal(value: unknown, type: GraphQLInputType): string {
 }
 
 function argumentsFor(args: readonly GraphQLArgument[], ctx: Context): string {
-  const wellFormed = (arg: GraphQLArgument) => ctx.hostile || (arg.name !== 'after' && arg.name !== 'before' && !(arg.name === 'first' && ctx.rng.chance(0.5)));
+  // A well-formed operation seldom filters: a random filter names ids of other types and repeats
+  // orderings, which are refused, and the run must mostly get answers.
+  const seldom = (name: string) => (name === 'first' && ctx.rng.chance(0.5)) || ((name === 'where' || name === 'orderBy') && ctx.rng.chance(0.85));
+  const wellFormed = (arg: GraphQLArgument) => ctx.hostile || (arg.name !== 'after' && arg.name !== 'before' && !seldom(arg.name));
   const given = args.filter((arg) => (isNonNullType(arg.type) ? !ctx.hostile || !ctx.rng.chance(0.02) : wellFormed(arg) && ctx.rng.chance(0.35)));
   if (given.length === 0) return '';
   const parts = given.map((arg) => {
