@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INDEXED_PREFIX, MAX_HIGHLIGHTS } from '../src/model/search';
 import { createTestApp, TEST_TOKEN, type TestApp } from './support/app';
@@ -177,6 +178,10 @@ describe('highlights', () => {
     const many = (await find('vrenqo')).edges[0]!;
     expect(many.highlights).toHaveLength(MAX_HIGHLIGHTS);
     expect(many.highlights.every((r) => slice(many.node, r) === 'Vrenqo')).toBe(true);
+  });
+
+  it('are documented with the bound the code keeps', () => {
+    for (const file of ['docs/api.md', 'docs/examples.md']) expect(readFileSync(file, 'utf8'), file).toContain(`at most ${MAX_HIGHLIGHTS}`);
   });
 
   it('are counted by the query budget, as lists of at most MAX_HIGHLIGHTS', async () => {
