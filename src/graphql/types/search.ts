@@ -56,7 +56,7 @@ export const SearchConnection = countedConnection(
     fields: (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<{}>, unknown>) => ({
       score: t.float({
         description:
-          'Relevance (bm25, name matches weighted ten times body text, plus a bonus when the name or an alias is the query or starts with it); higher is better. A word in 10,000 documents or more adds nothing: a query of only such words scores 0 outside the entities it names.',
+          'Relevance (bm25, name matches weighted ten times body text, plus a bonus when the name or an alias is the query, or the name starts with it, or a word of the name does); higher is better. A word in 10,000 documents or more adds nothing: a query of only such words scores 0 outside the entities it names.',
         resolve: (edge) => (edge as unknown as { score: number }).score,
       }),
       snippet: t.string({
@@ -184,7 +184,7 @@ builder.queryFields((t) => {
     {
       type: SearchResult,
       description:
-        'Ranked full-text search over entities (names, aliases, descriptions), claims (text) and sources (titles). Every word must match; the last word also matches as a prefix, for type-ahead ("Micro" finds Microsoft). Any text is a valid query: quotes, operators and punctuation are searched for, never run as syntax. Ranking considers the first 1,000 matches, so a very common word stays fast; pages reach no further than that.',
+        `Ranked full-text search over entities (names, aliases, descriptions), claims (text) and sources (titles, labels). Every word must match; the last word also matches as a prefix however short, for type-ahead ("M" finds Microsoft and Elon Musk, "Microsoft i" what holds Microsoft and a word starting with i); spaces change nothing. Any text is a valid query: only letters and digits are searched for, quotes, operators and punctuation are never run as syntax. Ranking considers the first ${RANKED_CANDIDATES.toLocaleString('en-US')} matches, so a very common word stays fast; pages reach no further than that. \`last\` without \`before\` is the last page.`,
       args: {
         query: t.arg.string({ required: true, description: 'What to look for, as a person would type it.' }),
         kinds: t.arg({ type: [SearchKindEnum], required: false, description: 'Only results of these kinds.' }),
