@@ -84,6 +84,8 @@ beforeAll(() => {
       .prepare("SELECT substr(term, 1, 5) FROM temp.plan_vocab WHERE length(term) > 5 AND term GLOB '[a-z]*' GROUP BY 1 HAVING count(*) BETWEEN 2 AND 4 ORDER BY sum(doc) DESC LIMIT 1")
       .pluck()
       .get() as string,
+    // The letter most words begin: a one-letter prefix, as type-ahead sends at the first key.
+    letter: c.prepare("SELECT substr(term, 1, 1) FROM temp.plan_vocab WHERE term GLOB '[a-z]*' GROUP BY 1 ORDER BY sum(doc) DESC LIMIT 1").pluck().get() as string,
     otherLetters: c.prepare("SELECT name FROM entities WHERE name GLOB '*[^ -~]*' ORDER BY id LIMIT 1").pluck().get() as string,
   });
 }, 60_000);
@@ -396,6 +398,21 @@ const READS: [string, string, () => Record<string, unknown>][] = [
     'search: a name, its last word begun',
     'query($q: String!) { search(query: $q, first: 10) { totalCount edges { score snippet node { __typename ... on Entity { id name } ... on Claim { id text } } } } }',
     () => ({ q: `${v.personName!.split(' ')[0]} ${v.begunWord}` }),
+  ],
+  [
+    'search: one letter, with highlights',
+    'query($q: String!) { search(query: $q, first: 10) { totalCount edges { score snippet highlights { field start end } node { __typename ... on Entity { id name } } } } }',
+    () => ({ q: v.letter!.toUpperCase() }),
+  ],
+  [
+    'search: a name and one letter, with highlights',
+    'query($q: String!) { search(query: $q, first: 10) { totalCount edges { score highlights { field start end } } } }',
+    () => ({ q: `${v.personName!.split(' ')[0]} ${v.letter}` }),
+  ],
+  [
+    'search: the last page of the most common word',
+    'query($q: String!) { search(query: $q, last: 5) { totalCount edges { cursor score snippet } } }',
+    () => ({ q: v.commonWord }),
   ],
   [
     'search: a name with other letters than ASCII',

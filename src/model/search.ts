@@ -1,14 +1,18 @@
 import { allRows, type Db } from '../db';
 
 import type { SearchKind } from '../../schema/enums';
+import { highlightsOf, type TextRange } from './search-highlights';
 
-export type { SearchKind };
+export type { SearchKind, TextRange };
+export { MAX_HIGHLIGHTS } from './search-highlights';
 
 export interface SearchHit {
   kind: SearchKind;
   refId: number;
   score: number;
   snippet: string;
+  /** The matches in the field the snippet is taken from, when asked for. */
+  highlights?: TextRange[];
 }
 
 export interface SearchPage {
@@ -40,8 +44,13 @@ export const COMMON_WORD_DOCUMENTS = COUNT_CAP;
 /** At most this many names that start with the query, and as many aliases that are it, rank as named. */
 export const NAME_CANDIDATES = 20;
 const MAX_TERMS = 16;
-/** The longest prefix the index keeps (migrations/*_search: `prefix = '2 3 4'`). */
+/** The longest prefix the index keeps (migrations/*_search_one_letter_prefix: `prefix = '1 2 3 4'`). */
 export const INDEXED_PREFIX = 4;
+/**
+ * A short last word reads at most this many of the words it begins in search_term_counts to tell
+ * whether it is common; past that, FTS5 is asked (a one-letter prefix can begin tens of thousands).
+ */
+export const PREFIX_WORDS_READ = 4096;
 /** A longer last word is searched as the indexed words it begins, when they are at most this many. */
 export const MAX_COMPLETIONS = 32;
 /**
@@ -122,21 +131,20 @@ const probe = (term: string) => q`(SELECT rowid FROM search_index WHERE search_i
 
 /**
  * The query's words as FTS5 terms, each known to be common or not, in one statement. Every word
- * but the last is quoted ("word"); the last is a prefix, for type-ahead. Up to INDEXED_PREFIX
- * letters the prefix index serves it ("wo"*). A longer one FTS5 would expand by merging the
- * postings of every word it begins before the first row, so it is searched as those words instead
- * ("words" OR "wordsmith"), looked up in search_term_counts; with none or too many, FTS5 expands it
- * after all. A one-letter last word stays a word: as a prefix it would match nearly everything.
- * Whether a word is common, and at most how many documents hold it, comes from search_term_counts
- * for ASCII words. A prefix is common when one of its words is, and not when all of them together
- * are in too few documents; between the two, and for other letters (whose folding is FTS5's), FTS5
- * is asked.
+ * but the last is quoted ("word"); the last is a prefix, for type-ahead, from its first letter.
+ * Up to INDEXED_PREFIX letters the prefix index serves it ("w"*, "wo"*). A longer one FTS5 would
+ * expand by merging the postings of every word it begins before the first row, so it is searched
+ * as those words instead ("words" OR "wordsmith"), looked up in search_term_counts; with none or
+ * too many, FTS5 expands it after all. Whether a word is common, and at most how many documents
+ * hold it, comes from search_term_counts for ASCII words. A prefix is common when one of its words
+ * is, and not when all of them together are in too few documents (read up to PREFIX_WORDS_READ of
+ * them); between the two, and for other letters (whose folding is FTS5's), FTS5 is asked.
  */
 function planWords(db: Db, words: string[]): Word[] {
   const last = words.length - 1;
   const ctes: Query[] = [];
   const parts = words.map((w, i) => {
-    const prefix = i === last && w.length >= 2;
+    const prefix = i === last;
     const fts = prefix ? `"${w}"*` : `"${w}"`;
     const word = raw(String(i));
     if (!ASCII_WORD.test(w)) return q`SELECT ${word} AS word, ${fts} AS term, NULL AS documents, ${probe(fts)} AS common`;
@@ -145,10 +153,13 @@ function planWords(db: Db, words: string[]): Word[] {
       return q`SELECT ${word} AS word, ${fts} AS term, coalesce((SELECT documents FROM search_term_counts WHERE term = ${term}), 0) AS documents, NULL AS common`;
     }
     if (w.length <= INDEXED_PREFIX) {
-      return q`SELECT ${word} AS word, ${fts} AS term, total AS documents, CASE WHEN most >= ${raw(String(COMMON_WORD_DOCUMENTS))} THEN 1
-          WHEN total < ${raw(String(COMMON_WORD_DOCUMENTS))} THEN 0 ELSE ${probe(fts)} END AS common
-        FROM (SELECT coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM search_term_counts
-          WHERE term >= ${term} AND term < ${term + BEYOND})`;
+      // Past PREFIX_WORDS_READ words the sum is no bound: the documents are not known.
+      const read = raw(String(PREFIX_WORDS_READ));
+      return q`SELECT ${word} AS word, ${fts} AS term, CASE WHEN n < ${read} THEN total END AS documents,
+          CASE WHEN most >= ${raw(String(COMMON_WORD_DOCUMENTS))} THEN 1
+          WHEN total < ${raw(String(COMMON_WORD_DOCUMENTS))} AND n < ${read} THEN 0 ELSE ${probe(fts)} END AS common
+        FROM (SELECT count(*) AS n, coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM (
+          SELECT documents FROM search_term_counts WHERE term >= ${term} AND term < ${term + BEYOND} LIMIT ${read}))`;
     }
     const completions = raw(`completions${i}`);
     ctes.push(q`${completions} AS (SELECT term, documents FROM search_term_counts
@@ -193,12 +204,14 @@ function kindFilter(kinds: readonly SearchKind[] | null | undefined): Query {
 /**
  * bm25 alone can rank a claim that mentions "Musk" twice above Elon Musk, or an event named
  * "Microsoft's investment…" above Microsoft for "Micro". A name or alias that is the query goes
- * first; then names that start with it, the closer to the whole name the better.
+ * first; then names that start with it, then names with a word that starts with it ("Elon Musk"
+ * for "Mu"), the closer to the whole name the better.
  */
 function nameBonus(query: string) {
   return q`(CASE
     WHEN lower(name) = ${query} OR instr(' | ' || lower(aliases) || ' | ', ${` | ${query} | `}) > 0 THEN 100
     WHEN substr(lower(name), 1, ${query.length}) = ${query} THEN 50 + 10.0 * ${query.length} / length(name)
+    WHEN instr(' ' || lower(name), ${` ${query}`}) > 0 THEN 25 + 10.0 * ${query.length} / length(name)
     ELSE 0 END)`;
 }
 
@@ -208,14 +221,13 @@ const indexedNameBonus = (query: string) => q`(CASE WHEN rowid % 4 = ${raw(Strin
 /**
  * The ids of the entities the query names, found through the name indexes rather than among the
  * first matches, so the name bonus reaches them however common the words: names that are the
- * query or start with it (the first NAME_CANDIDATES in name order; only names that are it when
- * the last word is one letter, which is no prefix) and aliases that are it.
+ * query or start with it (the first NAME_CANDIDATES in name order, read from the index on
+ * lower(name), however short the query) and aliases that are it.
  */
-function namedEntities(query: string, lastWord: string) {
+function namedEntities(query: string) {
   const limit = raw(String(NAME_CANDIDATES));
-  const named = lastWord.length >= 2 ? q`lower(name) >= ${query} AND lower(name) < ${query + BEYOND}` : q`lower(name) = ${query}`;
   return q`
-    SELECT id FROM (SELECT id FROM entities WHERE ${named} ORDER BY lower(name) LIMIT ${limit})
+    SELECT id FROM (SELECT id FROM entities WHERE lower(name) >= ${query} AND lower(name) < ${query + BEYOND} ORDER BY lower(name) LIMIT ${limit})
     UNION ALL
     SELECT entity_id FROM (SELECT entity_id FROM entity_aliases WHERE lower(alias) = ${query} LIMIT ${limit})`;
 }
@@ -236,7 +248,13 @@ const rowidList = (rowids: number[]) => raw(rowids.map((r) => String(Math.trunc(
  */
 export function search(
   db: Db,
-  { text, kinds, offset, limit }: { text: string; kinds?: readonly SearchKind[] | null; offset: number; limit: number },
+  {
+    text,
+    kinds,
+    offset,
+    limit,
+    highlights = false,
+  }: { text: string; kinds?: readonly SearchKind[] | null; offset: number; limit: number; highlights?: boolean },
 ): SearchPage {
   const words = searchWords(text);
   if (words.length === 0 || (kinds && kinds.length === 0)) return { hits: [], totalCount: 0, offset, hasNextPage: false };
@@ -245,7 +263,8 @@ export function search(
   const weighed = planned.filter((w) => !w.common && w.terms.length <= MAX_WEIGHED_TERMS);
   // At most this many documents match: those of the rarest word.
   const matches = Math.min(...planned.map((w) => w.documents ?? Infinity));
-  const query = text.trim().toLowerCase();
+  // As typed, but for spaces: "Microsoft " names Microsoft as "Microsoft" does.
+  const query = text.trim().replace(/\s+/gu, ' ').toLowerCase();
   const kindsOnly = kindFilter(kinds);
 
   let ranking: Query;
@@ -278,7 +297,7 @@ export function search(
           SELECT * FROM (${first(raw('NULL AS kind, NULL AS snippet'))})
           UNION ALL
           SELECT rowid, ${score}, NULL, NULL FROM search_index
-          WHERE search_index MATCH ${ranked} AND +rowid IN (SELECT id * 4 FROM (${namedEntities(query, words.at(-1)!)})) ${alsoMatching} ${kindsOnly}
+          WHERE search_index MATCH ${ranked} AND +rowid IN (SELECT id * 4 FROM (${namedEntities(query)})) ${alsoMatching} ${kindsOnly}
         )
         GROUP BY rowid ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`;
     }
@@ -296,7 +315,7 @@ export function search(
           WHERE search_index MATCH ${match} ${kindsOnly} LIMIT ${raw(String(firstMatches))}
         )
         UNION ALL
-        SELECT search_rowid, ${nameBonus(query)}, kind, NULL FROM entity_search_rows WHERE ref_id IN (${namedEntities(query, words.at(-1)!)})
+        SELECT search_rowid, ${nameBonus(query)}, kind, NULL FROM entity_search_rows WHERE ref_id IN (${namedEntities(query)})
         ${entityKinds ? (entityKinds.length > 0 ? q`AND kind IN (${list(entityKinds)})` : raw('AND 0')) : EMPTY}
       )
       GROUP BY rowid ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`;
@@ -315,6 +334,9 @@ export function search(
     );
     for (const row of rows) shown.set(row.rowid, row);
   }
+  const ranges = highlights
+    ? highlightsOf(db, match, [...shown].map(([rowid, row]) => ({ rowid, ...row })), { open: SNIPPET_OPEN, close: SNIPPET_CLOSE })
+    : null;
 
   // Past the last row the window count is not there to read: 0 rows at offset 0 means no match.
   const candidates = ranked[0]?.candidates ?? (offset === 0 ? 0 : undefined);
@@ -338,7 +360,10 @@ export function search(
     // A row without a snippet no longer matches: deleted or changed since it was ranked.
     hits: page.flatMap((r) => {
       const row = shown.get(r.rowid);
-      return row ? [{ kind: row.kind, refId: Math.floor(r.rowid / 4), score: r.score, snippet: row.snippet }] : [];
+      if (!row) return [];
+      const hit: SearchHit = { kind: row.kind, refId: Math.floor(r.rowid / 4), score: r.score, snippet: row.snippet };
+      if (ranges) hit.highlights = ranges.get(r.rowid) ?? [];
+      return [hit];
     }),
     totalCount,
     offset,

@@ -3,10 +3,11 @@ import { type SQLWrapper, sql } from 'drizzle-orm';
 import { SEARCH_KINDS } from '../../../schema/enums';
 import type { Db } from '../../db';
 import { badInput } from '../../domain/errors';
-import { RANKED_CANDIDATES, type SearchHit, type SearchKind, search } from '../../model/search';
+import { MAX_HIGHLIGHTS, RANKED_CANDIDATES, type SearchHit, type SearchKind, type TextRange as TextRangeShape, search } from '../../model/search';
 import { builder } from '../builder';
 import { countedConnection } from '../connections';
-import { DEFAULT_PAGE_SIZE } from '../connection-limits';
+import { boundedList, DEFAULT_PAGE_SIZE } from '../connection-limits';
+import { selects } from '../selection';
 import type { Context } from '../builder';
 import { ENTITY_TYPE_BY_KIND } from '../../domain/ids';
 import { Claim } from './claim';
@@ -33,6 +34,19 @@ export const SearchResult = builder.unionType('SearchResult', {
   resolveType: (row) => (row as unknown as Row).__searchType,
 });
 
+const TextRange = builder.objectRef<TextRangeShape>('TextRange').implement({
+  description:
+    'Where a search matched: `field` of the result, sliced from `start` to `end`. Offsets count UTF-16 code units, as JavaScript strings index them: `node[field].slice(start, end)` is the matched word.',
+  fields: (t) => ({
+    field: t.exposeString('field', {
+      description:
+        'The field of the result the match is in, and the snippet is taken from: `name` or `description` of an entity, `aliases.N` for its N-th alias (from 0, in `aliases` order), `text` of a claim, `title` or `label` of a source.',
+    }),
+    start: t.exposeInt('start', { description: "Where the match begins in the field's full value, in UTF-16 code units from 0." }),
+    end: t.exposeInt('end', { description: 'Where the match ends (exclusive), in UTF-16 code units.' }),
+  }),
+});
+
 export const SearchConnection = countedConnection(
   'SearchConnection',
   SearchResult,
@@ -42,12 +56,18 @@ export const SearchConnection = countedConnection(
     fields: (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<{}>, unknown>) => ({
       score: t.float({
         description:
-          'Relevance (bm25, name matches weighted ten times body text, plus a bonus when the name or an alias is the query or starts with it); higher is better. A word in 10,000 documents or more adds nothing: a query of only such words scores 0 outside the entities it names.',
+          'Relevance (bm25, name matches weighted ten times body text, plus a bonus when the name or an alias is the query, or the name starts with it, or a word of the name does); higher is better. A word in 10,000 documents or more adds nothing: a query of only such words scores 0 outside the entities it names.',
         resolve: (edge) => (edge as unknown as { score: number }).score,
       }),
       snippet: t.string({
-        description: 'The match in context, matched words wrapped in ** **, elided with … where cut.',
+        description: 'The match in context, matched words wrapped in ** **, elided with … where cut. `highlights` gives the same matches as offsets.',
         resolve: (edge) => (edge as unknown as { snippet: string }).snippet,
+      }),
+      highlights: t.field({
+        type: [TextRange],
+        description: `The matched words in the field the snippet is taken from, in order, as ranges of that field's full value (not of the snippet, whose window may hold only some of them): at most ${MAX_HIGHLIGHTS}. Empty when the field's text holds the control characters U+0002 or U+0003.`,
+        extensions: boundedList(MAX_HIGHLIGHTS, `a search result lists at most ${MAX_HIGHLIGHTS} highlights`),
+        resolve: (edge) => (edge as unknown as { highlights?: TextRangeShape[] }).highlights ?? [],
       }),
     }),
   } as never,
@@ -164,7 +184,7 @@ builder.queryFields((t) => {
     {
       type: SearchResult,
       description:
-        'Ranked full-text search over entities (names, aliases, descriptions), claims (text) and sources (titles). Every word must match; the last word also matches as a prefix, for type-ahead ("Micro" finds Microsoft). Any text is a valid query: quotes, operators and punctuation are searched for, never run as syntax. Ranking considers the first 1,000 matches, so a very common word stays fast; pages reach no further than that.',
+        `Ranked full-text search over entities (names, aliases, descriptions), claims (text) and sources (titles, labels). Every word must match; the last word also matches as a prefix however short, for type-ahead ("M" finds Microsoft and Elon Musk, "Microsoft i" what holds Microsoft and a word starting with i); spaces change nothing. Any text is a valid query: only letters and digits are searched for, quotes, operators and punctuation are never run as syntax. Ranking considers the first ${RANKED_CANDIDATES.toLocaleString('en-US')} matches, so a very common word stays fast; pages reach no further than that. \`last\` without \`before\` is the last page.`,
       args: {
         query: t.arg.string({ required: true, description: 'What to look for, as a person would type it.' }),
         kinds: t.arg({ type: [SearchKindEnum], required: false, description: 'Only results of these kinds.' }),
@@ -172,18 +192,35 @@ builder.queryFields((t) => {
       resolve: async (_root, args, context, info) => {
         const { db } = context;
         if (args.query.length > 1000) throw badInput('"query" is longer than 1,000 characters', 'query');
-        const size = args.first ?? args.last ?? DEFAULT_PAGE_SIZE;
-        let offset = args.after ? decodeCursor(args.after, 'after') + 1 : 0;
-        if (args.last != null && args.first == null) {
-          const end = args.before ? decodeCursor(args.before, 'before') : RANKED_CANDIDATES;
-          offset = Math.max(0, end - size);
+        const highlights = selects(info, ['edges', 'highlights']);
+        const ask = (offset: number, limit: number) =>
+          search(db, { text: args.query, kinds: args.kinds, offset, limit: Math.max(0, limit), highlights });
+        // Relay's window: after `after` and before `before`, then the first `first` of it, then
+        // its last `last`. Without `before`, its end is the last match ranking reaches.
+        let start = args.after ? decodeCursor(args.after, 'after') + 1 : 0;
+        let end = args.before ? Math.min(decodeCursor(args.before, 'before'), RANKED_CANDIDATES) : null;
+        const first = args.first ?? (args.last == null ? DEFAULT_PAGE_SIZE : null);
+        if (first != null) end = Math.min(end ?? Infinity, start + first);
+        let page: ReturnType<typeof search>;
+        if (args.last != null && end === null) {
+          // The end is known once the matches are counted: the page from `start` counts them, and
+          // is the answer when it reaches the end.
+          page = ask(start, args.last);
+          const last = Math.min(page.totalCount, RANKED_CANDIDATES);
+          if (page.hasNextPage && last - args.last > start) {
+            start = last - args.last;
+            page = ask(start, args.last);
+          }
+        } else {
+          if (args.last != null) start = Math.max(start, end! - args.last);
+          page = ask(start, end! - start);
         }
-        const page = search(db, { text: args.query, kinds: args.kinds, offset, limit: size });
+        const offset = start;
         const rows = await loadRows(t, page.hits, context, info);
         const edges = page.hits
           .map((hit, i) => ({ hit, i, node: rows.get(`${TYPE_OF_HIT[hit.kind]}:${hit.refId}`) }))
           .filter((e): e is typeof e & { node: Row } => e.node !== undefined)
-          .map(({ hit, i, node }) => ({ cursor: encodeCursor(offset + i), node, score: hit.score, snippet: hit.snippet }));
+          .map(({ hit, i, node }) => ({ cursor: encodeCursor(offset + i), node, score: hit.score, snippet: hit.snippet, highlights: hit.highlights }));
         const connection = {
           edges,
           totalCount: page.totalCount,
