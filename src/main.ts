@@ -9,6 +9,7 @@ import { createApp } from './app';
 import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
 import { CorruptDatabaseError, type Db, openCheckedDatabase, openDatabase, UnwritableDatabaseError } from './db';
 import { unavailable } from './domain/errors';
+import { loadTrustedDocuments, ManifestError } from './http/persisted-queries';
 import { createLog, type ProcessLog } from './log';
 import { adjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';
@@ -60,6 +61,9 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
     responseCache: config.RESPONSE_CACHE === 'on' ? { maxBytes: config.RESPONSE_CACHE_MB * 2 ** 20 } : false,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     droppedLogLines: processLog.dropped,
+    httpCacheControl: config.HTTP_CACHE_CONTROL,
+    cors: { origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS === 'on', maxAgeSeconds: config.CORS_MAX_AGE_S },
+    trustedDocuments: config.TRUSTED_DOCUMENTS ? loadTrustedDocuments(config.TRUSTED_DOCUMENTS) : undefined,
   });
   let stopping = false;
   const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
@@ -147,6 +151,8 @@ function start() {
   // Read by V8 at every collection, so it applies though set after start-up (see HEAP_GROWING_PERCENT).
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const config = loadConfig();
+  // Checked before anything starts: a worker that fails on it would be forked again and again.
+  if (config.TRUSTED_DOCUMENTS) loadTrustedDocuments(config.TRUSTED_DOCUMENTS);
   const processLog = createLog(config.LOG_LEVEL);
   const log = processLog.log;
   if (config.WORKERS > 1 && cluster.isPrimary) {
@@ -166,7 +172,7 @@ function start() {
 try {
   start();
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof CorruptDatabaseError || error instanceof UnwritableDatabaseError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof ManifestError || error instanceof CorruptDatabaseError || error instanceof UnwritableDatabaseError) fail(error.message);
   if (error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_')) {
     fail(`cannot use the database: ${error.message}`);
   }
