@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createApp, type AppOptions } from '../src/app';
-import { ConfigError, DEFAULT_CORS_MAX_AGE_S, loadConfig } from '../src/config';
+import { ConfigError, DEFAULT_CORS_MAX_AGE_S, DEFAULT_HTTP_CACHE_CONTROL, loadConfig } from '../src/config';
+import { APQ_LIMITS } from '../src/http/persisted-queries';
 import { migrateDatabase, openDatabase } from '../src/db';
 import { loadSeed } from '../src/model/seed';
 import { silentLogger, TEST_TOKEN } from './support/app';
@@ -78,5 +80,13 @@ describe('CORS', () => {
     expect(() => loadConfig({ CORS_ORIGINS: 'https://app.example/' })).toThrow(/CORS_ORIGINS must be \* or a comma-separated list of origins/);
     expect(() => loadConfig({ CORS_ORIGINS: 'app.example' })).toThrow(ConfigError);
     expect(() => loadConfig({ CORS_CREDENTIALS: 'on' })).toThrow(/CORS_CREDENTIALS: on needs CORS_ORIGINS/);
+  });
+
+  it('is documented with the defaults the code declares', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`| \`CORS_MAX_AGE_S\` | \`${DEFAULT_CORS_MAX_AGE_S}\` |`);
+    expect(readme).toContain(`| \`HTTP_CACHE_CONTROL\` | \`${DEFAULT_HTTP_CACHE_CONTROL}\` |`);
+    expect(readme).toContain(`cached \`CORS_MAX_AGE_S\` (${DEFAULT_CORS_MAX_AGE_S} s)`);
+    expect(readme).toContain(`up to ${APQ_LIMITS.documents.toLocaleString('en')} documents (${APQ_LIMITS.bytes / 2 ** 20} MB)`);
   });
 });
