@@ -70,6 +70,7 @@ const schema = z.object({
     }),
   /** Whether listed origins may send credentials (cookies); never with `*`. */
   CORS_CREDENTIALS: z.enum(['on', 'off']).default('off'),
+  /** Seconds a browser may reuse a CORS preflight's answer. */
   CORS_MAX_AGE_S: z.coerce.number().int().min(0).max(86_400).default(DEFAULT_CORS_MAX_AGE_S),
   /** A JSON manifest of trusted documents (id → document): only these are run, no other query text. */
   TRUSTED_DOCUMENTS: z.string().min(1).optional().or(z.literal('').transform(() => undefined)),

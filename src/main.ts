@@ -53,7 +53,7 @@ function refuseWhileStopping(response: ServerResponse) {
  * open connection, a stdout nobody reads), it exits SHUTDOWN_TIMEOUT_MS after the signal: 0 if the
  * server had closed by then, 1 if requests were cut off.
  */
-function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
+function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trustedDocuments?: ReadonlyMap<string, string>) {
   const yoga = createApp({
     db,
     logger: log,
@@ -63,7 +63,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
     droppedLogLines: processLog.dropped,
     httpCacheControl: config.HTTP_CACHE_CONTROL,
     cors: { origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS === 'on', maxAgeSeconds: config.CORS_MAX_AGE_S },
-    trustedDocuments: config.TRUSTED_DOCUMENTS ? loadTrustedDocuments(config.TRUSTED_DOCUMENTS) : undefined,
+    trustedDocuments,
   });
   let stopping = false;
   const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
@@ -151,10 +151,13 @@ function start() {
   // Read by V8 at every collection, so it applies though set after start-up (see HEAP_GROWING_PERCENT).
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const config = loadConfig();
-  // Checked before anything starts: a worker that fails on it would be forked again and again.
-  if (config.TRUSTED_DOCUMENTS) loadTrustedDocuments(config.TRUSTED_DOCUMENTS);
+  // Read before anything starts, by the primary too: a worker that failed on it would be forked again and again.
+  const trustedDocuments = config.TRUSTED_DOCUMENTS ? loadTrustedDocuments(config.TRUSTED_DOCUMENTS) : undefined;
   const processLog = createLog(config.LOG_LEVEL);
   const log = processLog.log;
+  if (trustedDocuments && cluster.isPrimary) {
+    log.info({ trustedDocuments: trustedDocuments.size }, `running only the ${trustedDocuments.size} trusted documents of ${config.TRUSTED_DOCUMENTS}; query text is refused`);
+  }
   if (config.WORKERS > 1 && cluster.isPrimary) {
     if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
     supervise(config, processLog, log);
@@ -162,11 +165,11 @@ function start() {
   }
   if (cluster.isPrimary) {
     if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
-    serve(config, processLog, log, prepareDatabase(config, log));
+    serve(config, processLog, log, prepareDatabase(config, log), trustedDocuments);
     return;
   }
   const db = openDatabase({ path: config.DATABASE_PATH });
-  serve(config, processLog, log.child({ worker: cluster.worker?.id }), db);
+  serve(config, processLog, log.child({ worker: cluster.worker?.id }), db, trustedDocuments);
 }
 
 try {
