@@ -79,14 +79,18 @@ describe('HTTP caching of GET answers', () => {
     const db = openDatabase({ path: ':memory:' });
     migrateDatabase(db);
     loadSeed(db);
-    const etagOf = async (yoga: ReturnType<typeof createApp>) =>
-      (await yoga.fetch(`http://claimgraph.test${getUrl(COUNT)}`, { headers: { accept: 'application/json' } })).headers.get('etag');
     const cached = createApp({ db, logger: silentLogger });
     const uncached = createApp({ db, logger: silentLogger, responseCache: false });
-    const miss = await etagOf(cached);
-    expect(miss).toMatch(/^"[\w-]+"$/);
-    expect(await etagOf(cached)).toBe(miss);
-    expect(await etagOf(uncached)).toBe(miss);
+    const entity = (await createTestApp({ db }).gql<{ entities: { nodes: { id: string }[] } }>('{ entities(first: 1) { nodes { id } } }')).data!.entities.nodes[0]!;
+    // One of each scope of the response cache: any write, the objects shown (ids added, then taken out), never kept.
+    for (const url of [getUrl(COUNT), getUrl(NAME, { id: entity.id }), getUrl('{ search(query: "musk", first: 2) { edges { node { __typename } } } }')]) {
+      const etagOf = async (yoga: ReturnType<typeof createApp>) =>
+        (await yoga.fetch(`http://claimgraph.test${url}`, { headers: { accept: 'application/json' } })).headers.get('etag');
+      const miss = await etagOf(cached);
+      expect(miss, url).toMatch(/^"[\w-]+"$/);
+      expect(await etagOf(cached), url).toBe(miss);
+      expect(await etagOf(uncached), url).toBe(miss);
+    }
   });
 
   it('answers errors no-store, with no validator, and never 304', async () => {
