@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
@@ -114,6 +115,70 @@ describe('HTTP caching of GET answers', () => {
     const yoga = createApp({ db, logger: silentLogger, httpCacheControl: HTTP_CACHE_CONTROL });
     const response = await yoga.fetch(`http://claimgraph.test${getUrl(COUNT)}`, { headers: { accept: 'application/json' } });
     expect(response.headers.get('cache-control')).toBe('public, max-age=5');
+  });
+});
+
+/** An HTTP exchange shown in a ```http block: a request, a blank line, then the response from its status line. */
+interface Exchange {
+  line: number;
+  method: string;
+  path: string;
+  requestHeaders: [string, string][];
+  requestBody?: string;
+  status: number;
+  responseHeaders: [string, string][];
+  responseBody?: string;
+}
+
+function exchangesIn(file: string): Exchange[] {
+  const text = readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+  const headersOf = (lines: string[]) => lines.map((line) => line.split(/:\s*/, 1)[0]!).map((name, i) => [name, lines[i]!.slice(name.length + 1).trim()] as [string, string]);
+  return [...text.matchAll(/^```http\n([\s\S]*?)^```$/gm)].map((match) => {
+    const lines = match[1]!.trimEnd().split('\n');
+    const split = lines.findIndex((line) => line.startsWith('HTTP/1.1 '));
+    const part = (from: number, to: number) => {
+      const blank = lines.slice(from, to).indexOf('');
+      const end = blank < 0 ? to : from + blank;
+      const body = blank < 0 ? '' : lines.slice(end + 1, to).join('\n').trim();
+      return { headers: headersOf(lines.slice(from + 1, end)), body: body || undefined };
+    };
+    const request = part(0, split);
+    const response = part(split, lines.length);
+    const [method, path] = lines[0]!.split(' ');
+    return {
+      line: text.slice(0, match.index).split('\n').length,
+      method: method!,
+      path: path!,
+      requestHeaders: request.headers,
+      requestBody: request.body,
+      status: Number(lines[split]!.split(' ')[1]),
+      responseHeaders: response.headers,
+      responseBody: response.body,
+    };
+  });
+}
+
+/** Whether `actual` is `shown`, where `…` in it stands for anything. */
+const fits = (shown: string, actual: string | null) =>
+  actual !== null && new RegExp(`^${shown.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(actual);
+
+describe('the HTTP exchanges shown in docs/api.md', () => {
+  const exchanges = exchangesIn('docs/api.md');
+  it('finds them', () => expect(exchanges.length).toBeGreaterThanOrEqual(5));
+
+  it('are what the server answers, in order', async () => {
+    const app = createTestApp();
+    let etag = '';
+    for (const exchange of exchanges) {
+      const where = `docs/api.md:${exchange.line}`;
+      const headers = Object.fromEntries(exchange.requestHeaders.map(([name, value]) => [name, name === 'If-None-Match' && value === '"…"' ? etag : value]));
+      const response = await app.fetch(exchange.path, { method: exchange.method, headers, body: exchange.requestBody });
+      expect(response.status, where).toBe(exchange.status);
+      for (const [name, value] of exchange.responseHeaders) expect(fits(value, response.headers.get(name)), `${where} ${name}: ${response.headers.get(name)}`).toBe(true);
+      const body = await response.text();
+      if (exchange.responseBody !== undefined) expect(fits(exchange.responseBody, body), `${where}: ${body}`).toBe(true);
+      etag = response.headers.get('etag') ?? etag;
+    }
   });
 });
 
