@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import { createLogger, createYoga, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from './config';
+import { DEFAULT_CORS_MAX_AGE_S, DEFAULT_HTTP_CACHE_CONTROL, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
 import { type Db, FAULT_RETRY_AFTER_MS, LOCK_RETRY_AFTER_MS, noteStorageFault, sqliteCode, storageFault } from './db';
 import { useDeadline } from './deadline';
 import { UserError, unavailable } from './domain/errors';
@@ -13,9 +13,12 @@ import { NODE_LIMIT, useQueryBudget } from './graphql/budget';
 import { MAX_NODE_IDS } from './graphql/connection-limits';
 import { schema } from './graphql/schema';
 import { useBodyLimit } from './http/body-limit';
+import { useHttpCaching } from './http/caching';
+import { type CorsSettings, corsOptions } from './http/cors';
 import { useErrorCodes, withCode, withoutMaskedErrorLines } from './http/errors';
 import { useHealth } from './http/health';
 import { playground, usePageHeaders } from './http/pages';
+import { useAutomaticPersistedQueries, useTrustedDocuments } from './http/persisted-queries';
 import { truncate } from './log';
 
 /**
@@ -48,6 +51,15 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** Log lines this process has dropped because stdout was not read; shown by /health. */
   droppedLogLines?: () => number;
+  /** Cache-Control of GET answers without errors (default `no-cache`: revalidate by ETag every time). */
+  httpCacheControl?: string;
+  /** Which origins browsers may call from (default any, without credentials), and how long a preflight holds. */
+  cors?: Partial<CorsSettings>;
+  /**
+   * Trusted documents (id → text): when given, only these run and query text is refused.
+   * Otherwise automatic persisted queries are on.
+   */
+  trustedDocuments?: ReadonlyMap<string, string>;
 }
 
 const GRAPHQL_ENDPOINT = '/graphql';
@@ -59,6 +71,9 @@ export function createApp({
   responseCache = true,
   requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   droppedLogLines,
+  httpCacheControl = DEFAULT_HTTP_CACHE_CONTROL,
+  cors = {},
+  trustedDocuments,
 }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   const log: YogaLogger = logger ?? createLogger('info');
@@ -69,6 +84,7 @@ export function createApp({
     context: ({ request }) => ({ db, ...writeAccess(request.headers.get('authorization')) }),
     logging: withoutMaskedErrorLines(log, logged),
     landingPage: false,
+    cors: corsOptions({ origins: '*', credentials: false, maxAgeSeconds: DEFAULT_CORS_MAX_AGE_S, ...cors }),
     // useBodyLimit bounds every body by its Content-Length before it is read.
     maxRequestBodySize: false,
     // Ours answers /health after asking the database; yoga's own would answer first without asking.
@@ -112,6 +128,9 @@ export function createApp({
       usePageHeaders(GRAPHQL_ENDPOINT),
       useHealth(db, log, droppedLogLines),
       useBodyLimit(LIMITS.maxBodyBytes),
+      useHttpCaching(GRAPHQL_ENDPOINT, httpCacheControl),
+      // Before everything that reads the query: it fills in the query a hash names.
+      trustedDocuments ? useTrustedDocuments(trustedDocuments) : useAutomaticPersistedQueries(),
       EnvelopArmorPlugin({
         maxDepth: { n: LIMITS.maxDepth, ignoreIntrospection: true },
         maxAliases: { n: LIMITS.maxAliases },

@@ -12,6 +12,19 @@ export const DEFAULT_RESPONSE_CACHE_MB = 32;
  * (docs/performance.md, "The response cache").
  */
 export const HEAP_GROWING_PERCENT = 50;
+/** What GET answers of /graphql say in Cache-Control (src/http/caching.ts): ask every time. */
+export const DEFAULT_HTTP_CACHE_CONTROL = 'no-cache';
+/** Seconds a browser may reuse a CORS preflight's answer before asking again. */
+export const DEFAULT_CORS_MAX_AGE_S = 600;
+
+/** An origin as a browser sends it: scheme, host and port, nothing after. */
+const isOrigin = (text: string) => {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
+};
 
 /** The only reader of process.env. Every setting has a default that works out of the box. */
 const schema = z.object({
@@ -39,6 +52,28 @@ const schema = z.object({
   RESPONSE_CACHE_MB: z.coerce.number().min(1).max(65536).default(DEFAULT_RESPONSE_CACHE_MB),
   /** A request still running this many milliseconds after it arrived is stopped with TIMEOUT. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  /**
+   * Cache-Control of GET answers without errors; `no-cache` makes browsers revalidate every time
+   * (ETag). POST answers and errors are always `no-store`.
+   */
+  HTTP_CACHE_CONTROL: z
+    .string()
+    .regex(/^[\x20-\x7e]+$/, 'HTTP_CACHE_CONTROL must be printable ASCII on one line, e.g. "no-cache" or "public, max-age=5"')
+    .default(DEFAULT_HTTP_CACHE_CONTROL),
+  /** `*` (any origin, without credentials) or a comma-separated list of origins (https://app.example.com). */
+  CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((text) => (text.trim() === '*' ? ('*' as const) : text.split(',').map((origin) => origin.trim()).filter(Boolean)))
+    .refine((origins) => origins === '*' || (origins.length > 0 && origins.every(isOrigin)), {
+      message: 'CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com (scheme, host and port, no path or trailing slash)',
+    }),
+  /** Whether listed origins may send credentials (cookies); never with `*`. */
+  CORS_CREDENTIALS: z.enum(['on', 'off']).default('off'),
+  /** Seconds a browser may reuse a CORS preflight's answer. */
+  CORS_MAX_AGE_S: z.coerce.number().int().min(0).max(86_400).default(DEFAULT_CORS_MAX_AGE_S),
+  /** A JSON manifest of trusted documents (id → document): only these are run, no other query text. */
+  TRUSTED_DOCUMENTS: z.string().min(1).optional().or(z.literal('').transform(() => undefined)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -51,6 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`Invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (parsed.data.CORS_CREDENTIALS === 'on' && parsed.data.CORS_ORIGINS === '*') {
+    throw new ConfigError('Invalid configuration: CORS_CREDENTIALS: on needs CORS_ORIGINS to list the origins allowed; with * every site could send credentials');
   }
   return parsed.data;
 }

@@ -9,6 +9,7 @@ import { createApp } from './app';
 import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
 import { CorruptDatabaseError, type Db, openCheckedDatabase, openDatabase, UnwritableDatabaseError } from './db';
 import { unavailable } from './domain/errors';
+import { loadTrustedDocuments, ManifestError } from './http/persisted-queries';
 import { createLog, type ProcessLog } from './log';
 import { adjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';
@@ -52,7 +53,7 @@ function refuseWhileStopping(response: ServerResponse) {
  * open connection, a stdout nobody reads), it exits SHUTDOWN_TIMEOUT_MS after the signal: 0 if the
  * server had closed by then, 1 if requests were cut off.
  */
-function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
+function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trustedDocuments?: ReadonlyMap<string, string>) {
   const yoga = createApp({
     db,
     logger: log,
@@ -60,6 +61,9 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
     responseCache: config.RESPONSE_CACHE === 'on' ? { maxBytes: config.RESPONSE_CACHE_MB * 2 ** 20 } : false,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     droppedLogLines: processLog.dropped,
+    httpCacheControl: config.HTTP_CACHE_CONTROL,
+    cors: { origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS === 'on', maxAgeSeconds: config.CORS_MAX_AGE_S },
+    trustedDocuments,
   });
   let stopping = false;
   const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
@@ -147,8 +151,13 @@ function start() {
   // Read by V8 at every collection, so it applies though set after start-up (see HEAP_GROWING_PERCENT).
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const config = loadConfig();
+  // Read before anything starts, by the primary too: a worker that failed on it would be forked again and again.
+  const trustedDocuments = config.TRUSTED_DOCUMENTS ? loadTrustedDocuments(config.TRUSTED_DOCUMENTS) : undefined;
   const processLog = createLog(config.LOG_LEVEL);
   const log = processLog.log;
+  if (trustedDocuments && cluster.isPrimary) {
+    log.info({ trustedDocuments: trustedDocuments.size }, `running only the ${trustedDocuments.size} trusted documents of ${config.TRUSTED_DOCUMENTS}; query text is refused`);
+  }
   if (config.WORKERS > 1 && cluster.isPrimary) {
     if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
     supervise(config, processLog, log);
@@ -156,17 +165,17 @@ function start() {
   }
   if (cluster.isPrimary) {
     if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
-    serve(config, processLog, log, prepareDatabase(config, log));
+    serve(config, processLog, log, prepareDatabase(config, log), trustedDocuments);
     return;
   }
   const db = openDatabase({ path: config.DATABASE_PATH });
-  serve(config, processLog, log.child({ worker: cluster.worker?.id }), db);
+  serve(config, processLog, log.child({ worker: cluster.worker?.id }), db, trustedDocuments);
 }
 
 try {
   start();
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof CorruptDatabaseError || error instanceof UnwritableDatabaseError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof ManifestError || error instanceof CorruptDatabaseError || error instanceof UnwritableDatabaseError) fail(error.message);
   if (error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_')) {
     fail(`cannot use the database: ${error.message}`);
   }

@@ -4,6 +4,8 @@ import { GraphQLError } from 'graphql';
  * The contract's error codes. Anything thrown without one is masked as an unexpected failure.
  * UNAVAILABLE is retryable (the write lock is held, the disk is full, the server is stopping) and
  * carries `retryAfterMs`; TIMEOUT: the request ran past its deadline and was stopped.
+ * PERSISTED_QUERY_NOT_FOUND: a request named its document by hash only, and this process does not
+ * know it: send the query text with the hash (what Apollo's persisted-query link does on it).
  */
 export const ERROR_CODES = [
   'BAD_USER_INPUT',
@@ -14,6 +16,7 @@ export const ERROR_CODES = [
   'QUERY_TOO_COMPLEX',
   'UNAVAILABLE',
   'TIMEOUT',
+  'PERSISTED_QUERY_NOT_FOUND',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
