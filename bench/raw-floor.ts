@@ -57,6 +57,11 @@ function handlers(file: string) {
      WHERE x.entity_id = ? ORDER BY x.id LIMIT 5`,
   );
   const page = db.prepare('SELECT id, text FROM claims WHERE id > ? ORDER BY id LIMIT 21');
+  const backed = "EXISTS (SELECT 1 FROM citations ci WHERE ci.claim_id = s.claim_id AND ci.stance = 'SUPPORTS')";
+  const backedAbout = db.prepare(
+    `SELECT c.id, c.text, c.support FROM claim_subjects s JOIN claims c ON c.id = s.claim_id WHERE s.entity_id = ? AND ${backed} ORDER BY s.claim_id LIMIT 20`,
+  );
+  const backedAboutCount = db.prepare(`SELECT count(*) FROM claim_subjects s WHERE s.entity_id = ? AND ${backed}`).pluck();
   // Search, as src/model/search.ts asks it, for a first page of 10 without kinds: the words planned
   // from search_term_counts (a long last one expanded into the words it begins; FTS5 asked whether
   // a word is common only where the counts cannot tell); the candidates ranked (bm25 over the words
@@ -286,6 +291,14 @@ function handlers(file: string) {
     'search-common': search,
     'path-reachable': route,
     'path-unreachable': route,
+    filtered: (p: Params) => ({
+      node: {
+        claimsAbout: {
+          totalCount: backedAboutCount.get(Number(p.id)),
+          nodes: (backedAbout.all(Number(p.id)) as { id: number; text: string; support: string }[]).map((c) => ({ id: gid('Claim', c.id), text: c.text, support: c.support })),
+        },
+      },
+    }),
     write: (p: Params) => {
       const id = db.transaction(() => {
         const claim = Number(insertClaim.run(`bench-raw-${p.text}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 180), p.text, p.source).lastInsertRowid);

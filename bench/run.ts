@@ -132,6 +132,10 @@ function parameters(path: string): Record<string, Params[]> {
     'search-common': [{ q: common }],
     'path-reachable': reachable,
     'path-unreachable': unreachable,
+    // The entities most claims are about (the hubs) and a few from further down.
+    filtered: (
+      c.prepare('SELECT entity_id FROM claim_subjects GROUP BY entity_id ORDER BY count(*) DESC LIMIT 20').pluck().all() as number[]
+    ).map((id) => entity(id)),
     // Each write is new: generated on demand.
     write: new Proxy([] as Params[], { get: (target, key) => (key === 'length' ? 1 : key === '0' ? write() : Reflect.get(target, key)) }),
   };

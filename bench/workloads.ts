@@ -67,6 +67,12 @@ export const WORKLOADS: Workload[] = [
     variables: (p) => ({ from: gid(String(p.fromType), Number(p.from)), to: gid(String(p.toType), Number(p.to)) }),
   },
   {
+    name: 'filtered',
+    description: 'claims about a hub entity that a SUPPORTS citation backs (a relation filter), with their count',
+    query: `query Filtered($id: ID!) { node(id: $id) { ... on Entity { claimsAbout(first: 20, where: { citations: { some: { stance: { eq: SUPPORTS } } } }) { totalCount nodes { id text support } } } } }`,
+    variables: (p) => ({ id: gid(String(p.type), Number(p.id)) }),
+  },
+  {
     name: 'write',
     description: 'createClaim about two entities',
     writes: true,

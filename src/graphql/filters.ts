@@ -5,7 +5,7 @@ import { compileWhere, FILTER_LIMITS, FILTER_TYPES, type FilterType, groupKey, M
 import type { FieldSpec } from '../model/filter-types';
 import { builder, type Context } from './builder';
 import { boundedList } from './connection-limits';
-import { type Attached, NODE_SET, type NodeSet } from './node-sets';
+import { type Attached, NODE_SET } from './node-sets';
 import {
   AttributionEnum,
   ClaimKindEnum,

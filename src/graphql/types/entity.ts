@@ -1,13 +1,11 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
-import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { EntityKind } from '../../../schema/enums';
 import {
-  claimSubjects,
   claims,
   entities as entitiesTable,
   entityAliases,
   eventParticipants,
-  relationshipEnds,
   relationships,
 } from '../../../schema/tables';
 import { and, countFilter, inList, overlaps } from '../../model/filters';

@@ -1,6 +1,6 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
 import { sql } from 'drizzle-orm';
-import { citations, claims, sources } from '../../../schema/tables';
+import { sources } from '../../../schema/tables';
 import { inList } from '../../model/filters';
 import { builder } from '../builder';
 import { exploreArgs, type NodeSet, orderQuery, whereOn, whereThrough } from '../filters';
