@@ -4,6 +4,10 @@ import { z } from 'zod';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 /** Megabytes of answers the response cache keeps per process (src/cache/). */
 export const DEFAULT_RESPONSE_CACHE_MB = 32;
+/** The most @live queries a server process keeps open at once (src/graphql/live.ts). */
+export const DEFAULT_LIVE_QUERY_MAX = 100;
+/** The least time between two runs of one @live query, in milliseconds: a burst of writes gives one answer. */
+export const DEFAULT_LIVE_QUERY_THROTTLE_MS = 250;
 /**
  * How much V8 may grow a server process's heap past what its last collection left live, in
  * percent. By default it grows it up to several times over while requests allocate fast, so
@@ -39,6 +43,10 @@ const schema = z.object({
   RESPONSE_CACHE_MB: z.coerce.number().min(1).max(65536).default(DEFAULT_RESPONSE_CACHE_MB),
   /** A request still running this many milliseconds after it arrived is stopped with TIMEOUT. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  /** The most @live queries a server process keeps open at once; past it, UNAVAILABLE. */
+  LIVE_QUERY_MAX: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_LIVE_QUERY_MAX),
+  /** The least time between two runs of one @live query, and how often other processes' writes are looked for. */
+  LIVE_QUERY_THROTTLE_MS: z.coerce.number().int().min(10).max(60_000).default(DEFAULT_LIVE_QUERY_THROTTLE_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -60,6 +60,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
     responseCache: config.RESPONSE_CACHE === 'on' ? { maxBytes: config.RESPONSE_CACHE_MB * 2 ** 20 } : false,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     droppedLogLines: processLog.dropped,
+    liveQueries: { max: config.LIVE_QUERY_MAX, throttleMs: config.LIVE_QUERY_THROTTLE_MS },
   });
   let stopping = false;
   const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
@@ -100,6 +101,8 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db) {
     // request before then is answered 503 with `Connection: close`.
     server.closeIdleConnections();
     setInterval(() => server.closeIdleConnections(), 100).unref();
+    // Ends the open @live queries (their streams complete; clients reconnect to another process).
+    void yoga.dispose();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
