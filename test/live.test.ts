@@ -1,6 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AppOptions, createApp } from '../src/app';
+import { ConfigError, DEFAULT_LIVE_QUERY_MAX, DEFAULT_LIVE_QUERY_THROTTLE_MS, loadConfig } from '../src/config';
 import { type Db, migrateDatabase, openDatabase } from '../src/db';
 import { scopeOf } from '../src/cache/scope';
 import { loadSeed } from '../src/model/seed';
@@ -271,6 +272,48 @@ describe('live queries', () => {
     const mutation = await app.gql('mutation @live { deleteEntity(input: { id: "x" }) { deletedId } }', undefined, { authorization: `Bearer ${TEST_TOKEN}` });
     expect(mutation.errors![0]!.message).toMatch(/"@live" may not be used on MUTATION/);
     expect(mutation.errors![0]!.extensions!.code).not.toBe('INTERNAL_SERVER_ERROR');
+  });
+
+  it('streams over multipart too, and by GET as EventSource sends it', async () => {
+    const app = liveApp({ db: memoryDb(), liveQueries: { throttleMs: 50 } });
+    const { musk } = await ids(app);
+    const abort = new AbortController();
+    const response = await app.yoga.fetch('http://claimgraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed' },
+      body: JSON.stringify({ query: ENTITY, variables: { id: musk } }),
+      signal: abort.signal,
+    });
+    expect(response.headers.get('content-type')).toContain('multipart/mixed');
+    const reader = response.body!.getReader();
+    let text = '';
+    while (!text.includes('Elon Musk')) text += new TextDecoder().decode((await reader.read()).value);
+    await app.write(RENAME, { input: { id: musk, name: 'Sent in a second part' } });
+    while (!text.includes('Sent in a second part')) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+
+    const query = new URLSearchParams({ query: ENTITY, variables: JSON.stringify({ id: musk }) });
+    const get = new AbortController();
+    const stream = readEvents(await app.yoga.fetch(`http://claimgraph.test/graphql?${query}`, { headers: { accept: 'text/event-stream' }, signal: get.signal }), get);
+    open.push(stream);
+    expect((await stream.next()).data!.node.name).toBe('Sent in a second part');
+  });
+
+  it('refuses a live query over the node budget before it takes a slot', async () => {
+    const app = liveApp({ db: memoryDb(), liveQueries: { max: 1 } });
+    const over = await app.live('query @live { sources(first: 100) { nodes { claims(first: 60) { nodes { about { name } } } } } }');
+    expect((await over.next()).errors).toMatchObject([{ extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
+    await over.ended;
+    const within = await app.live('query @live { sources(first: 1) { nodes { title } } }');
+    open.push(within);
+    expect((await within.next()).errors).toBeUndefined();
+  });
+
+  it('reads LIVE_QUERY_MAX and LIVE_QUERY_THROTTLE_MS, and refuses values out of range in one line', () => {
+    expect(loadConfig({})).toMatchObject({ LIVE_QUERY_MAX: DEFAULT_LIVE_QUERY_MAX, LIVE_QUERY_THROTTLE_MS: DEFAULT_LIVE_QUERY_THROTTLE_MS });
+    expect(loadConfig({ LIVE_QUERY_MAX: '0', LIVE_QUERY_THROTTLE_MS: '1000' })).toMatchObject({ LIVE_QUERY_MAX: 0, LIVE_QUERY_THROTTLE_MS: 1000 });
+    expect(() => loadConfig({ LIVE_QUERY_THROTTLE_MS: '1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ LIVE_QUERY_MAX: 'many' })).toThrow(/LIVE_QUERY_MAX/);
   });
 
   it('over HTTP: LIVE_QUERY_MAX bounds them, a client that disconnects frees its slot, and stopping ends them', { timeout: 60_000 }, async () => {
