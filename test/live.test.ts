@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { ExecutionResult } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AppOptions, createApp } from '../src/app';
@@ -235,6 +236,16 @@ describe('live queries', () => {
     expect((await b.next()).data!.node.name).toBe('OpenAI, still followed');
   });
 
+  it('holds to the most open at once when many ask at the same time', async () => {
+    const app = liveApp({ db: memoryDb(), liveQueries: { max: 3 } });
+    const { musk } = await ids(app);
+    const streams = await Promise.all(Array.from({ length: 6 }, () => app.live(ENTITY, { id: musk })));
+    open.push(...streams);
+    const first = await Promise.all(streams.map((stream) => stream.next()));
+    expect(first.filter((answer) => answer.data).length).toBe(3);
+    expect(first.filter((answer) => answer.errors?.[0]?.extensions?.code === 'UNAVAILABLE').length).toBe(3);
+  });
+
   it('is never answered from the response cache: the same live query twice gives two live streams', async () => {
     expect(scopeOf(ENTITY, undefined)).toBe('never');
     expect(scopeOf(ENTITY.replace(' @live', ''), undefined)).toBe('objects');
@@ -314,6 +325,21 @@ describe('live queries', () => {
     expect(loadConfig({ LIVE_QUERY_MAX: '0', LIVE_QUERY_THROTTLE_MS: '1000' })).toMatchObject({ LIVE_QUERY_MAX: 0, LIVE_QUERY_THROTTLE_MS: 1000 });
     expect(() => loadConfig({ LIVE_QUERY_THROTTLE_MS: '1' })).toThrow(ConfigError);
     expect(() => loadConfig({ LIVE_QUERY_MAX: 'many' })).toThrow(/LIVE_QUERY_MAX/);
+  });
+
+  it("answers the README's example as it shows, before and after a claim about him is written", async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Live answers'), readme.indexOf('\n## ', readme.indexOf('## Live answers') + 1));
+    const body = JSON.parse(/-d '(.+)'/.exec(section)![1]!) as { query: string };
+    const shown = [...section.matchAll(/^data: (.+)$/gm)].map((m) => JSON.parse(m[1]!) as Answer);
+    expect(shown).toHaveLength(2);
+    const app = liveApp({ db: memoryDb(), liveQueries: { throttleMs: 50 } });
+    const { musk, source } = await ids(app);
+    const stream = await app.live(body.query);
+    open.push(stream);
+    expect(await stream.next()).toEqual(shown[0]);
+    await app.write(CREATE_CLAIM, { input: { text: 'A new claim about Musk.', kind: 'FACT', appearsInId: source, aboutIds: [musk] } });
+    expect(await stream.next()).toEqual(shown[1]);
   });
 
   it('over HTTP: LIVE_QUERY_MAX bounds them, a client that disconnects frees its slot, and stopping ends them', { timeout: 60_000 }, async () => {

@@ -27,6 +27,12 @@ export interface LiveOptions {
 
 type Execute = (args: ExecutionArgs) => unknown;
 
+const tooMany = (max: number) =>
+  unavailable(
+    `This server process already keeps ${max} live queries open, its limit. Close a live query you no longer read, or retry after the time given; a query without @live is answered at once.`,
+    LIVE_RETRY_AFTER_MS,
+  );
+
 /** One open live query, as the feed's listener sees it. */
 interface Open {
   notice(changes: Changes): void;
@@ -108,19 +114,11 @@ export function useLiveQueries(db: Db, { max, throttleMs, timeoutMs, log }: Live
         });
         return;
       }
-      if (open.size >= max) {
-        setResultAndStopExecution({
-          errors: [
-            unavailable(
-              `This server process already keeps ${max} live queries open, its limit. Close a live query you no longer read, or retry after the time given; a query without @live is answered at once.`,
-              LIVE_RETRY_AFTER_MS,
-            ),
-          ],
-        });
-        return;
-      }
       const interval = Math.max(throttleMs, Math.min(throttleValue ?? 0, MAX_LIVE_THROTTLE_MS));
-      setExecuteFn((executionArgs) => liveAnswers(executionArgs, executeFn, { interval, timeoutMs, opened, closed }, request));
+      // Counted where the slot is taken, in the same turn, so that concurrent requests cannot pass it together.
+      setExecuteFn((executionArgs) =>
+        open.size >= max ? { errors: [tooMany(max)] } : liveAnswers(executionArgs, executeFn, { interval, timeoutMs, opened, closed }, request),
+      );
     },
   };
 }
