@@ -59,7 +59,16 @@ export class ChangeFeed {
     this.seen = changes.at(-1)?.id ?? this.seen;
     if (changes.length === 0 && !forget) return;
     const found: Changes = forget ? null : changes.map((c) => c.tag);
-    for (const listener of this.listeners) listener(found);
+    // Every listener hears of it, even if one throws: one that missed these tags could never learn them.
+    let failed: unknown;
+    for (const listener of this.listeners) {
+      try {
+        listener(found);
+      } catch (error) {
+        failed ??= error;
+      }
+    }
+    if (failed !== undefined) throw failed;
   }
 }
 
