@@ -176,6 +176,19 @@ describe('live queries', () => {
     expect((await stream.next()).data!.node.name).toBe('Fourth');
   });
 
+  it('takes a longer interval from @live(throttle:), never a shorter one', async () => {
+    const app = liveApp({ db: memoryDb(), liveQueries: { throttleMs: 50 } });
+    const { musk } = await ids(app);
+    const stream = await app.live(ENTITY.replace('@live', '@live(throttle: 1000)'), { id: musk });
+    open.push(stream);
+    await stream.next();
+    for (const name of ['First', 'Second', 'Third']) {
+      await app.write(RENAME, { input: { id: musk, name } });
+      await sleep(100);
+    }
+    expect((await stream.next()).data!.node.name).toBe('Third');
+  });
+
   it('follows writes from another process on the same database file', async () => {
     const path = seededFile('live');
     const app = liveApp({ db: openDatabase({ path }), liveQueries: { throttleMs: 50 } });

@@ -1,17 +1,42 @@
 import { getLiveDirectiveArgumentValues, getLiveDirectiveNode } from '@n1ru4l/graphql-live-query';
-import { type ExecutionArgs, type ExecutionResult, getOperationAST, GraphQLError } from 'graphql';
+import {
+  DirectiveLocation,
+  type ExecutionArgs,
+  type ExecutionResult,
+  getOperationAST,
+  GraphQLBoolean,
+  GraphQLDirective,
+  GraphQLError,
+  GraphQLInt,
+} from 'graphql';
 import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { addIds, type CacheContext, type Changes, changeFeedOf, dependenciesOf, type Found, scopeOfOperation, touches } from '../cache';
 import type { Db } from '../db';
 import { Deadline, runWithDeadline } from '../deadline';
 import { badInput, unavailable } from '../domain/errors';
 
-export { GraphQLLiveDirective } from '@n1ru4l/graphql-live-query';
-
 /** How long a client refused for want of a free live query slot is asked to wait before asking again. */
 export const LIVE_RETRY_AFTER_MS = 5000;
 /** The longest interval between runs a client may ask for with `@live(throttle:)`. */
 export const MAX_LIVE_THROTTLE_MS = 60_000;
+/**
+ * `@live`, as @n1ru4l/graphql-live-query declares it (its clients and helpers read the same
+ * arguments), described as this server treats it.
+ */
+export const LiveDirective = new GraphQLDirective({
+  name: 'live',
+  description:
+    'Keeps the query open and sends a new answer whenever a write changes what the last answer read (an answer equal to the last is not sent again). Needs "Accept: text/event-stream" or "Accept: multipart/mixed". Not on mutations.',
+  locations: [DirectiveLocation.QUERY],
+  args: {
+    if: { type: GraphQLBoolean, defaultValue: true, description: 'Whether the query is live; false answers it once.' },
+    throttle: {
+      type: GraphQLInt,
+      description: `The least time in milliseconds between two answers the client wants, up to ${MAX_LIVE_THROTTLE_MS}; the server's own interval (LIVE_QUERY_THROTTLE_MS) applies when it is longer.`,
+    },
+  },
+});
+
 /** Tags noticed during one run of a live query, past which it is re-run whatever they were. */
 const MAX_TAGS_DURING_RUN = 10_000;
 

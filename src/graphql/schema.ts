@@ -1,6 +1,6 @@
 import { specifiedDirectives } from 'graphql';
 import { builder } from './builder';
-import { GraphQLLiveDirective } from './live';
+import { LiveDirective } from './live';
 import './types/scalars';
 import './types/entity';
 import './types/relationship';
@@ -16,4 +16,4 @@ import './types/search';
 import './types/exploration';
 import './types/node';
 
-export const schema = builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, GraphQLLiveDirective] });
+export const schema = builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, LiveDirective] });
