@@ -4,13 +4,14 @@ import { GraphQLError } from 'graphql';
 import { createLogger, createYoga, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
-import { DEFAULT_CORS_MAX_AGE_S, DEFAULT_HTTP_CACHE_CONTROL, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
+import { DEFAULT_CORS_MAX_AGE_S, DEFAULT_HTTP_CACHE_CONTROL, DEFAULT_LIVE_QUERY_MAX, DEFAULT_LIVE_QUERY_THROTTLE_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
 import { type Db, FAULT_RETRY_AFTER_MS, LOCK_RETRY_AFTER_MS, noteStorageFault, sqliteCode, storageFault } from './db';
 import { useDeadline } from './deadline';
 import { UserError, unavailable } from './domain/errors';
 import type { Context } from './graphql/builder';
 import { NODE_LIMIT, useQueryBudget } from './graphql/budget';
 import { MAX_NODE_IDS } from './graphql/connection-limits';
+import { useLiveQueries } from './graphql/live';
 import { schema } from './graphql/schema';
 import { useBodyLimit } from './http/body-limit';
 import { useHttpCaching } from './http/caching';
@@ -60,6 +61,8 @@ export interface AppOptions {
    * Otherwise automatic persisted queries are on.
    */
   trustedDocuments?: ReadonlyMap<string, string>;
+  /** `@live` queries: the most open at once, and the least time between two runs of one (src/graphql/live.ts). */
+  liveQueries?: { max?: number; throttleMs?: number };
 }
 
 const GRAPHQL_ENDPOINT = '/graphql';
@@ -74,6 +77,7 @@ export function createApp({
   httpCacheControl = DEFAULT_HTTP_CACHE_CONTROL,
   cors = {},
   trustedDocuments,
+  liveQueries = {},
 }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   const log: YogaLogger = logger ?? createLogger('info');
@@ -143,6 +147,13 @@ export function createApp({
       useErrorCodes(),
       // Before the response cache, so an answer kept in memory carries its cost too.
       useQueryBudget(LIMITS.maxNodes),
+      // After the budget (refused before a slot is taken), before the deadline: each run has its own.
+      useLiveQueries(db, {
+        max: liveQueries.max ?? DEFAULT_LIVE_QUERY_MAX,
+        throttleMs: liveQueries.throttleMs ?? DEFAULT_LIVE_QUERY_THROTTLE_MS,
+        timeoutMs: requestTimeoutMs,
+        log,
+      }),
       // Before the response cache: its execution runs inside the deadline's.
       useDeadline(requestTimeoutMs),
       ...(responseCache ? [useChangeAwareResponseCache(db, responseCache === true ? undefined : responseCache.maxBytes)] : []),

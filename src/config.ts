@@ -4,6 +4,10 @@ import { z } from 'zod';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 /** Megabytes of answers the response cache keeps per process (src/cache/). */
 export const DEFAULT_RESPONSE_CACHE_MB = 32;
+/** The most @live queries a server process keeps open at once (src/graphql/live.ts). */
+export const DEFAULT_LIVE_QUERY_MAX = 100;
+/** The least time between two runs of one @live query, in milliseconds: a burst of writes gives one answer. */
+export const DEFAULT_LIVE_QUERY_THROTTLE_MS = 250;
 /**
  * How much V8 may grow a server process's heap past what its last collection left live, in
  * percent. By default it grows it up to several times over while requests allocate fast, so
@@ -74,6 +78,10 @@ const schema = z.object({
   CORS_MAX_AGE_S: z.coerce.number().int().min(0).max(86_400).default(DEFAULT_CORS_MAX_AGE_S),
   /** A JSON manifest of trusted documents (id → document): only these are run, no other query text. */
   TRUSTED_DOCUMENTS: z.string().min(1).optional().or(z.literal('').transform(() => undefined)),
+  /** The most @live queries a server process keeps open at once; past it, UNAVAILABLE. */
+  LIVE_QUERY_MAX: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_LIVE_QUERY_MAX),
+  /** The least time between two runs of one @live query, and how often other processes' writes are looked for. */
+  LIVE_QUERY_THROTTLE_MS: z.coerce.number().int().min(10).max(60_000).default(DEFAULT_LIVE_QUERY_THROTTLE_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

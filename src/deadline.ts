@@ -48,6 +48,15 @@ export function checkDeadline(writing = false): void {
   current.getStore()?.check(writing);
 }
 
+/**
+ * Runs `fn` with `deadline` as the current one, or outside any request's when none is given:
+ * each run of a live query gets a deadline of its own (src/graphql/live.ts), and what a timer
+ * does for them must not inherit the deadline of the request that set it.
+ */
+export function runWithDeadline<T>(deadline: Deadline | undefined, fn: () => T): T {
+  return deadline ? current.run(deadline, fn) : current.exit(fn);
+}
+
 /** The deadline of the request being served, if any: for tests and logs. */
 export function currentDeadline(): Deadline | undefined {
   return current.getStore();

@@ -64,6 +64,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
     httpCacheControl: config.HTTP_CACHE_CONTROL,
     cors: { origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS === 'on', maxAgeSeconds: config.CORS_MAX_AGE_S },
     trustedDocuments,
+    liveQueries: { max: config.LIVE_QUERY_MAX, throttleMs: config.LIVE_QUERY_THROTTLE_MS },
   });
   let stopping = false;
   const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
@@ -104,6 +105,8 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
     // request before then is answered 503 with `Connection: close`.
     server.closeIdleConnections();
     setInterval(() => server.closeIdleConnections(), 100).unref();
+    // Ends the open @live queries (their streams complete; clients reconnect to another process).
+    void yoga.dispose();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -1,4 +1,13 @@
-import { type FieldNode, type FragmentDefinitionNode, Kind, type OperationDefinitionNode, parse, type SelectionNode } from 'graphql';
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  getOperationAST,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  type SelectionNode,
+} from 'graphql';
 
 /**
  * What a cached answer depends on, decided from its operation:
@@ -7,7 +16,8 @@ import { type FieldNode, type FragmentDefinitionNode, Kind, type OperationDefini
  *   selects on them, plus what its root fields declared (see dependenciesOf). It is dropped when
  *   a write tags one of them (see migrations/*_cache_fields).
  * - `any`: other lists, search, counts: any write may change them, so any write drops them.
- * - `never`: mutations, and anything that does not parse, are never answered from memory.
+ * - `never`: mutations, `@live` queries (a stream of answers) and anything that does not parse
+ *   are never answered from memory.
  */
 export type Scope = 'objects' | 'any' | 'never';
 
@@ -54,8 +64,14 @@ export function scopeOf(query: string, operationName: string | null | undefined)
   } catch {
     return 'never';
   }
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const operation = getOperationAST(document, operationName);
+  // A live query's answer is a stream, not one answer to keep (src/graphql/live.ts).
+  if (operation?.directives?.some((d) => d.name.value === 'live')) return 'never';
+  return scopeOfOperation(document, operation);
+}
+
+/** What any answer to this operation of `document` depends on, as scopeOf says, were it asked once. */
+export function scopeOfOperation(document: DocumentNode, operation: OperationDefinitionNode | null | undefined): Scope {
   if (!operation || operation.operation !== 'query') return 'never';
   const roots = fieldsOf(operation.selectionSet.selections, fragmentsOf(document.definitions));
   return roots.every((field) => DECLARING_ROOTS.has(field.name.value)) ? 'objects' : 'any';

@@ -2,6 +2,7 @@ import type { ExecutionResult } from 'graphql';
 import { DEFAULT_RESPONSE_CACHE_MB } from '../config';
 import type { Db } from '../db';
 import type { Dependencies, Found, IdRange } from './dependencies';
+import { type Changes, changeFeedOf, type ChangeFeed } from './feed';
 import { scopeOfKey } from './scope';
 
 /**
@@ -47,10 +48,8 @@ export function withExtras(json: string, shown: ExecutionResult, data: unknown, 
 
 /**
  * An in-memory store of answers, kept true to the database however many processes write to it.
- * Before every lookup it asks SQLite whether anything was committed since it last looked
- * (data_version moves when another connection commits; total_changes() with this connection's
- * own writes); only then does it read the tags written since into cache_changes and drop what
- * they touch. An answer computed while a write committed is kept only if the write tagged nothing
+ * Before every lookup it polls the database's change feed (feed.ts), which hands it the tags
+ * committed since the last look, by any connection, and it drops the answers they touch. An answer computed while a write committed is kept only if the write tagged nothing
  * it depends on: otherwise it may predate the write, whose tags were applied before it was stored.
  *
  * Its memory is bounded by `maxBytes`, counted as the JSON text kept (the only copy of an answer
@@ -70,25 +69,14 @@ export class ChangeAwareCache {
   private commits = 0;
   /** The tags of the latest commits noticed, by commit count; null when everything was forgotten. */
   private readonly recent: { commit: number; tags: string[] | null }[] = [];
-  /** The newest cache_changes id applied. */
-  private seen: number;
-  private version = '';
-  private readonly versionNow;
-  private readonly newer;
-  private readonly oldest;
+  private readonly feed: ChangeFeed;
 
   constructor(
     db: Db,
     readonly maxBytes = DEFAULT_RESPONSE_CACHE_MB * 2 ** 20,
   ) {
-    const client = db.$client;
-    this.versionNow = client.prepare(
-      "SELECT (SELECT data_version FROM pragma_data_version) || '.' || total_changes() || '.' || (SELECT schema_version FROM pragma_schema_version)",
-    ).pluck();
-    this.newer = client.prepare('SELECT id, tag FROM cache_changes WHERE id > ? ORDER BY id');
-    this.oldest = client.prepare('SELECT min(id) FROM cache_changes').pluck();
-    this.seen = client.prepare('SELECT coalesce(max(id), 0) FROM cache_changes').pluck().get() as number;
-    this.version = this.versionNow.get() as string;
+    this.feed = changeFeedOf(db);
+    this.feed.onChange((changes) => this.apply(changes));
   }
 
   /** The largest answer kept, in bytes of its JSON text. */
@@ -180,42 +168,27 @@ export class ChangeAwareCache {
     for (const commit of this.recent) {
       if (commit.commit <= since) continue;
       if (!commit.tags) return true;
-      if (commit.tags.some((tag) => tags.has(tag) || inRanges(tag, ranges))) return true;
+      if (touches(commit.tags, { tags, ranges })) return true;
     }
     return false;
   }
 
-  /**
-   * Applies every change committed since the last look. data_version also moves when nothing
-   * was committed: another connection's checkpoint that resets the log, or a write of this
-   * connection that was rolled back (total_changes() counts it). Every table the API reads tags
-   * what it changes, and triggers cannot be skipped without changing the schema, so a move with
-   * no new tag changed nothing an answer shows.
-   */
+  /** Applies every change committed since the last look (see ChangeFeed). */
   private sync() {
-    const version = this.versionNow.get() as string;
-    if (version === this.version) return;
-    const schemaChanged = version.split('.')[2] !== this.version.split('.')[2];
-    this.version = version;
-    const changes = this.newer.all(this.seen) as { id: number; tag: string }[];
-    const oldest = this.oldest.get() as number | null;
-    // Forget it all when tags were pruned before this process read them, or when the schema
-    // changed: a migration, or a bulk load, which sets the triggers aside.
-    const forget = (oldest !== null && oldest > this.seen + 1) || schemaChanged;
-    if (changes.length === 0 && !forget) return;
+    this.feed.poll();
+  }
+
+  /** Drops what a commit's tags touch; everything when they are not known. */
+  private apply(tags: Changes) {
     this.commits++;
-    this.recent.push({ commit: this.commits, tags: forget ? null : changes.map((c) => c.tag) });
+    this.recent.push({ commit: this.commits, tags });
     if (this.recent.length > 256) this.recent.shift();
-    if (forget) {
-      this.clear();
-    } else {
-      for (const key of this.anyScope) this.drop(key);
-      for (const { tag } of changes) {
-        this.dropTagged(tag);
-        this.dropInRange(tag);
-      }
+    if (!tags) return this.clear();
+    for (const key of this.anyScope) this.drop(key);
+    for (const tag of tags) {
+      this.dropTagged(tag);
+      this.dropInRange(tag);
     }
-    this.seen = changes.at(-1)?.id ?? this.seen;
   }
 
   private dropTagged(tag: string) {
@@ -255,6 +228,11 @@ export class ChangeAwareCache {
     this.anyScope.clear();
     this.bytes = 0;
   }
+}
+
+/** Whether any of a commit's tags is one an answer depends on, or falls in one of its id ranges. */
+export function touches(changed: readonly string[], { tags, ranges }: Dependencies): boolean {
+  return changed.some((tag) => tags.has(tag) || inRanges(tag, ranges));
 }
 
 /** Whether a row's tag ("Claim:7", "Claim:7#about") falls in one of these id ranges. */

@@ -412,7 +412,10 @@ export function useQueryBudget(limit: number = NODE_LIMIT): Plugin {
       }
       return {
         onExecuteDone({ result, setResult }) {
-          if (Symbol.asyncIterator in result) return;
+          // Each answer of a live query (src/graphql/live.ts): the same operation, the same cost.
+          if (Symbol.asyncIterator in result) {
+            return { onNext: ({ result: answer, setResult: setAnswer }) => setAnswer({ ...answer, extensions: { ...answer.extensions, cost } }) };
+          }
           // An answer from the response cache already carries it.
           if (result.extensions?.cost) return;
           setResult({ ...result, extensions: { ...result.extensions, cost } });

@@ -1,4 +1,6 @@
+import { specifiedDirectives } from 'graphql';
 import { builder } from './builder';
+import { LiveDirective } from './live';
 import './types/scalars';
 import './types/entity';
 import './types/relationship';
@@ -14,4 +16,4 @@ import './types/search';
 import './types/exploration';
 import './types/node';
 
-export const schema = builder.toSchema({ sortSchema: false });
+export const schema = builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, LiveDirective] });
