@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { ConfigError, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RESPONSE_CACHE_MB, loadConfig } from '../src/config';
 import { migrateDatabase, openDatabase } from '../src/db';
-import { currentDeadline } from '../src/deadline';
+import { currentDeadline, Deadline, runWithDeadline } from '../src/deadline';
 import { loadSeed } from '../src/model/seed';
 import { silentLogger, TEST_TOKEN } from './support/app';
 
@@ -138,5 +138,36 @@ describe('REQUEST_TIMEOUT_MS and RESPONSE_CACHE_MB', () => {
     expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ REQUEST_TIMEOUT_MS: 'soon' })).toThrow(/REQUEST_TIMEOUT_MS/);
     expect(() => loadConfig({ RESPONSE_CACHE_MB: '-1' })).toThrow(/RESPONSE_CACHE_MB/);
+  });
+});
+
+describe('a statement that runs long', () => {
+  it('is stopped from inside SQLite by within_deadline(), which every filter calls for each row it looks at', async () => {
+    const db = openDatabase({ path: ':memory:' });
+    const long = db.$client.prepare(
+      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) SELECT count(*) AS rows FROM n WHERE within_deadline()',
+    );
+    // Outside a request nothing is checked: the statement runs to its end.
+    expect(long.get()).toEqual({ rows: 2_000_000 });
+    const passed = new Deadline(50, performance.now() - 1);
+    // With its deadline passed, it stops within 64 rows instead of counting two million.
+    expect(() => runWithDeadline(passed, () => long.get())).toThrow(/deadline of 50 ms/);
+    expect(passed.stopped?.extensions.code).toBe('TIMEOUT');
+
+    // Every compiled filter calls it, in its own condition and in each relation subquery.
+    const sqls: string[] = [];
+    const traced = openDatabase({ path: ':memory:', onQuery: (sql) => sqls.push(sql) });
+    migrateDatabase(traced);
+    loadSeed(traced);
+    const app = createApp({ db: traced, logger: silentLogger, responseCache: false });
+    const res = await app.fetch('http://claimgraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ claims(where: { citations: { some: { source: { kind: { eq: NEWS } } } } }) { totalCount } }' }),
+    });
+    expect((await res.json()).data.claims.totalCount).toBe(1);
+    const filtered = sqls.filter((s) => s.includes('"citations"'));
+    expect(filtered.length).toBeGreaterThan(0);
+    for (const s of filtered) expect(s.match(/within_deadline\(\)/g)?.length, s).toBe(3);
   });
 });

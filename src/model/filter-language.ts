@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { WITHIN_DEADLINE } from '../db';
 import { badInput } from '../domain/errors';
 import { decodeGlobalID, rowIdOf } from '../domain/ids';
 import { intervalEnd, isPartialDate } from '../domain/partial-date';
@@ -39,6 +40,12 @@ interface Compile {
 }
 
 const column = (row: Row, name: string) => sql`${row}.${sql.identifier(name)}`;
+
+/**
+ * Called for every row a filtered statement looks at, in the statement and in each of its
+ * relation subqueries: it stops a statement whose request has run past its deadline (src/db).
+ */
+const WATCHED = sql.raw(`${WITHIN_DEADLINE}()`);
 
 function alias(state: Compile): Row {
   return sql`${sql.identifier(`f${++state.aliases}`)}`;
@@ -218,9 +225,9 @@ function manyCondition(relation: ManyRelation, row: Row, value: unknown, path: s
     const { target, from, where } = relatedRows(relation, row, state);
     countCondition(state, at);
     const inner = compileLevel(relation.target, operand as Filter, target, at, state, next);
-    if (op === 'some') out.push(sql`EXISTS (SELECT 1 FROM ${from} WHERE ${where}${inner ? sql` AND ${inner}` : sql``})`);
-    else if (op === 'none') out.push(sql`NOT EXISTS (SELECT 1 FROM ${from} WHERE ${where}${inner ? sql` AND ${inner}` : sql``})`);
-    else if (op === 'every') out.push(inner ? sql`NOT EXISTS (SELECT 1 FROM ${from} WHERE ${where} AND NOT coalesce(${inner}, 0))` : sql`1`);
+    if (op === 'some') out.push(sql`EXISTS (SELECT 1 FROM ${from} WHERE ${WATCHED} AND ${where}${inner ? sql` AND ${inner}` : sql``})`);
+    else if (op === 'none') out.push(sql`NOT EXISTS (SELECT 1 FROM ${from} WHERE ${WATCHED} AND ${where}${inner ? sql` AND ${inner}` : sql``})`);
+    else if (op === 'every') out.push(inner ? sql`NOT EXISTS (SELECT 1 FROM ${from} WHERE ${WATCHED} AND ${where} AND NOT coalesce(${inner}, 0))` : sql`1`);
     else throw badInput(`${at}: a list relation takes some, none, every or count`, at);
   }
   return out;
@@ -233,7 +240,7 @@ function countRelation(relation: ManyRelation, row: Row, count: Filter, path: st
   const distinct = count.distinct ? FILTER_TYPES[relation.target].group[String(count.distinct)] : undefined;
   if (count.distinct && !distinct) throw badInput(`${path}.distinct: ${String(count.distinct)} is not a group field of ${relation.target}`, path);
   const counted = distinct ? sql`count(DISTINCT ${distinct.key(target)})` : sql`count(*)`;
-  const subquery = sql`(SELECT ${counted} FROM ${from} WHERE ${where}${inner ? sql` AND ${inner}` : sql``})`;
+  const subquery = sql`(SELECT ${counted} FROM ${from} WHERE ${WATCHED} AND ${where}${inner ? sql` AND ${inner}` : sql``})`;
   const comparisons: SQL[] = [];
   for (const op of ['eq', 'ne', 'lt', 'lte', 'gt', 'gte'] as const) {
     const n = count[op];
@@ -262,7 +269,7 @@ function oneCondition(field: OneRelation, row: Row, value: Filter, path: string,
   const inner = compileLevel(field.target, value, other, path, state, deeper(level, path, true));
   const conditions = all([...(inner ? [inner] : []), ...(target.only ? [target.only(other)] : [])]);
   if (!conditions) return sql`${own} IS NOT NULL`;
-  return sql`EXISTS (SELECT 1 FROM ${sql.identifier(target.table)} ${other} WHERE ${other}.id = ${own} AND ${conditions})`;
+  return sql`EXISTS (SELECT 1 FROM ${sql.identifier(target.table)} ${other} WHERE ${other}.id = ${own} AND ${WATCHED} AND ${conditions})`;
 }
 
 function compileLevel(type: FilterType, filter: Filter | null | undefined, row: Row, path: string, state: Compile, level: Level): SQL | null {
@@ -306,7 +313,8 @@ function compileLevel(type: FilterType, filter: Filter | null | undefined, row: 
  * for no condition. Refuses, with BAD_USER_INPUT naming the place, a filter over its limits.
  */
 export function compileWhere(type: FilterType, where: Filter | null | undefined, row: Row): SQL | null {
-  return compileLevel(type, where, row, 'where', { conditions: 0, aliases: 0 }, { depth: 0, hops: 0 });
+  const condition = compileLevel(type, where, row, 'where', { conditions: 0, aliases: 0 }, { depth: 0, hops: 0 });
+  return condition ? sql`(${WATCHED} AND ${condition})` : null;
 }
 
 /**
