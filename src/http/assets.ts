@@ -23,11 +23,12 @@ export type Encoding = keyof Asset['bodies'];
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
- * Brotli's quality 9 (of 11): within about 10% of 11's size at a twentieth of its time (about half a
- * second for the playground's 9 MB against 11 s), which a process pays once, on the playground's
- * first visit.
+ * Brotli's quality 5 (of 11) and gzip's default level: the playground's 9 MB compress in about a
+ * quarter of a second of CPU, on its first visit to a process. Brotli's 11 takes 11 s for 8% less
+ * and gzip's 9 twice as long for nothing (bench/playground.ts, docs/performance.md).
  */
-const BROTLI_QUALITY = 9;
+const BROTLI_QUALITY = 5;
+const GZIP_LEVEL = 6;
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
@@ -37,7 +38,7 @@ export async function makeAsset(name: string, extension: string, type: string, c
   const identity = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const digest = createHash('sha256').update(identity).digest();
   const [gzipped, brotli] = await Promise.all([
-    gzipAsync(identity, { level: 9 }),
+    gzipAsync(identity, { level: GZIP_LEVEL }),
     brotliAsync(identity, {
       params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length },
     }),
