@@ -73,5 +73,24 @@
     }
   }
 
-  YogaGraphiQL.renderYogaGraphiQL(document.querySelector('#root'), Object.assign({}, PLAYGROUND.options, { fetcher: fetcher }));
+  /**
+   * GraphiQL opens the stored tab whose text is the address's `?query=`, and adds a tab when none
+   * is: opened again without it (a bookmark, a link), the page gained an empty "<untitled>" tab
+   * each time. Without `?query=`, the tab that was active is asked for instead.
+   */
+  function lastActiveTab() {
+    if (new URL(location.href).searchParams.has('query')) return {};
+    try {
+      var state = JSON.parse(localStorage.getItem('graphiql:tabState') || 'null');
+      var tab = state && state.tabs && state.tabs[state.activeTabIndex];
+      return tab && tab.query ? { query: tab.query, variables: tab.variables || undefined } : {};
+    } catch (_error) {
+      return {};
+    }
+  }
+
+  YogaGraphiQL.renderYogaGraphiQL(
+    document.querySelector('#root'),
+    Object.assign({}, PLAYGROUND.options, lastActiveTab(), { fetcher: fetcher }),
+  );
 })();
