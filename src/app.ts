@@ -94,7 +94,7 @@ export function createApp({
     // Ours answers /health after asking the database; yoga's own would answer first without asking.
     healthCheckEndpoint: '/.yoga-health-disabled',
     graphiql: true,
-    renderGraphiQL: async () => (await playground()).html,
+    renderGraphiQL: async () => (await playground(GRAPHQL_ENDPOINT)).html,
     maskedErrors: {
       // A refusal (a client's mistake, or the lock held) is one info line: its code, its message and
       // where, each cut short (a 200 KB cursor is quoted in its message) and no stack. A storage

@@ -1,13 +1,11 @@
 import cluster from 'node:cluster';
-import { mkdirSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
-import { CorruptDatabaseError, type Db, openCheckedDatabase, openDatabase, UnwritableDatabaseError } from './db';
+import { CorruptDatabaseError, createDatabaseFolder, type Db, openCheckedDatabase, openDatabase, UnwritableDatabaseError } from './db';
 import { unavailable } from './domain/errors';
 import { loadTrustedDocuments, ManifestError } from './http/persisted-queries';
 import { createLog, type ProcessLog } from './log';
@@ -21,7 +19,7 @@ function fail(message: string): never {
 
 /** Creates, checks, migrates and (when empty) seeds the database. */
 function prepareDatabase(config: Config, log: Logger): Db {
-  if (config.DATABASE_PATH !== ':memory:') mkdirSync(dirname(config.DATABASE_PATH), { recursive: true });
+  createDatabaseFolder(config.DATABASE_PATH);
   const db = openCheckedDatabase(config.DATABASE_PATH, (message, wal) => log.warn({ wal }, message));
   const seeded = seedIfEmpty(db);
   if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');

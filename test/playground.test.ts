@@ -113,6 +113,26 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
     await expect.poll(() => editorText(editor)).toContain('query ClaimsSupportedBySource {');
   });
 
+  it('runs a query pasted over the first tab\'s example and run at once with Ctrl+Enter', async () => {
+    // Before the fix, GraphiQL ran it with the example's operation name, which it learns 100 ms after
+    // an edit: "Cannot infer operation ClaimsSupportedBySource".
+    const editor = operationEditor();
+    const query = 'query PastedLookup { entity(name: "Microsoft") { name } }';
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    // One insertion, as a paste makes it; the browser has applied it when this returns. (Ctrl+V reads
+    // the clipboard asynchronously, so a Ctrl+Enter sent right after it could run before it landed.)
+    await page.keyboard.insertText(query);
+    await page.keyboard.press('Control+Enter');
+    expect(await editorText(editor)).toBe(query);
+    const result = page.locator('section[aria-label="Result Window"] .monaco-editor');
+    await expect.poll(() => editorText(result), { timeout: 15_000 }).toContain('"data"');
+    const text = await editorText(result);
+    expect(text).toContain('"name": "Microsoft"');
+    expect(text).not.toContain('Cannot infer operation');
+    expect(text).not.toContain('"errors"');
+  });
+
   it('runs a query typed into the editor', async () => {
     const editor = operationEditor();
     const query = '{ entity(name: "Musk") { name aliases } }';
@@ -122,9 +142,8 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
     await page.keyboard.type(query);
     // Monaco auto-closes brackets and quotes; typing the closers overtypes them, so the text is exact.
     await expect.poll(() => editorText(editor)).toBe(query);
-    // GraphiQL reads the editor on a 100 ms debounce; run before it and the tab still holds the old
-    // operationName ("Cannot infer operation ClaimsSupportedBySource"). That handler saves the query
-    // to localStorage first, synchronously with the rest, so once the full query is there it is done.
+    // GraphiQL reads the editor on a 100 ms debounce (the tab's title follows it). That handler saves
+    // the query to localStorage first, synchronously with the rest, so once the full query is there it is done.
     await page.waitForFunction((typed) => localStorage.getItem('graphiql:query') === typed, query);
     const activeTab = tabList().getByRole('tab', { selected: true }).locator('.graphiql-tab-button');
     await expect.poll(() => activeTab.innerText()).toBe('<untitled>');
@@ -152,10 +171,41 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
     expect(headers['referrer-policy']).toBe('no-referrer');
     const policy = headers['content-security-policy']!;
     expect(policy).toMatch(/(^|; )frame-ancestors 'none'(;|$)/);
-    // Only the page's own inline script, by its hash: no 'unsafe-inline' or 'unsafe-eval' for scripts.
-    expect(policy).toMatch(/(^|; )script-src 'sha256-[A-Za-z0-9+/]+=*'(;|$)/);
+    // Scripts and workers only from this origin (the asset files): no inline script, no eval, no blob:.
+    expect(policy).toMatch(/(^|; )script-src 'self'(;|$)/);
+    expect(policy).toMatch(/(^|; )worker-src 'self'(;|$)/);
     // The earlier tests rendered the editors, loaded the schema and ran a query under this policy.
     expect(violations, violations.join('\n')).toEqual([]);
+  });
+
+  it('is a small page whose scripts, styles and icon are separate files, compressed and cached for a year', async () => {
+    const html = await response!.text();
+    expect(html.length).toBeLessThan(2000);
+    expect(response!.headers()['cache-control']).toBe('no-cache');
+    const files = [...html.matchAll(/(?:src|href)="(\/graphql\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+    expect(files).toHaveLength(4);
+    // The editor's workers are files too; the browser fetched every one of them from us.
+    const workers = [...requested].filter((url) => /\/graphql\/assets\/[\w-]+-worker\.[0-9a-f]{16}\.js$/.test(url));
+    expect(workers.length).toBeGreaterThan(0);
+    for (const file of files) {
+      expect(file).toMatch(/^\/graphql\/assets\/[\w-]+\.[0-9a-f]{16}\.(js|css|ico)$/);
+      expect(requested.has(`${origin}${file}`)).toBe(true);
+      const brotli = await fetch(`${origin}${file}`, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+      expect(brotli.status).toBe(200);
+      expect(brotli.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(brotli.headers.get('vary')).toBe('accept-encoding');
+      const plain = await fetch(`${origin}${file}`, { headers: { 'accept-encoding': 'identity' } });
+      expect(plain.headers.get('content-encoding')).toBeNull();
+      const body = Buffer.from(await plain.arrayBuffer());
+      if (!file.endsWith('.js')) continue;
+      expect(brotli.headers.get('content-encoding')).toBe('br');
+      expect(Number(brotli.headers.get('content-length'))).toBeLessThan(body.length / 2);
+      const gzipped = await fetch(`${origin}${file}`, { headers: { 'accept-encoding': 'gzip' } });
+      expect(gzipped.headers.get('content-encoding')).toBe('gzip');
+    }
+    const gone = await fetch(`${origin}/graphql/assets/graphiql.0000000000000000.js`);
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get('cache-control')).toBe('no-store');
   });
 
   it('refuses to run an inline script the policy does not name', async () => {
@@ -168,5 +218,30 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
     expect(await page.evaluate(() => (window as unknown as { injected?: boolean }).injected)).toBeUndefined();
     await expect.poll(() => violations.length).toBeGreaterThan(0);
     violations.length = 0;
+  });
+
+  it('opened again at its plain address, shows the tab that was active and adds no empty one', async () => {
+    // A visitor of its own (a new browser profile), who only looks: GraphiQL keeps the tabs in
+    // localStorage, and on the next visit (a bookmark, a link: no `?query=`) added an empty
+    // "<untitled>" tab and showed that instead.
+    const context = await browser!.newContext();
+    try {
+      const visitor = await context.newPage();
+      const errors: string[] = [];
+      visitor.on('pageerror', (error) => errors.push(error.message));
+      const names = PLAYGROUND_TABS.map((tab) => /^query (\w+)/m.exec(tab.query)![1]);
+      const tabs = visitor.getByRole('tablist', { name: 'Select active operation' }).locator('.graphiql-tab-button');
+      const editor = visitor.locator('section[aria-label="Operation Editor"] .monaco-editor');
+      for (let visit = 0; visit < 3; visit++) {
+        await visitor.goto(`${origin}/graphql`);
+        expect(new URL(visitor.url()).search).toBe('');
+        await expect.poll(() => tabs.allInnerTexts()).toEqual(names);
+        await expect.poll(() => editorText(editor)).toContain(`query ${names[0]} {`);
+        await visitor.waitForFunction(() => localStorage.getItem('graphiql:tabState') !== null);
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 });

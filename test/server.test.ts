@@ -48,7 +48,7 @@ describe('the real server over HTTP', () => {
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
     expect(page.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]+=*'; .*frame-ancestors 'none'/);
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'self'; .*frame-ancestors 'none'/);
 
     const tooBig = await fetch(`${server.url}/graphql`, {
       method: 'POST',
@@ -127,6 +127,26 @@ describe('the real server over HTTP', () => {
     expect(stderr.trim()).toMatch(/^claimgraph: Invalid configuration: PORT/);
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('refuses a DATABASE_PATH under a file, or naming a folder, with one line saying what to change', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const cases = [
+      { path: '/dev/null/x.db', line: 'claimgraph: cannot create the database at DATABASE_PATH /dev/null/x.db: /dev/null is a file, not a folder. Set DATABASE_PATH to a file in a folder the server can write, e.g. data/claimgraph.db' },
+      { path: join(file, 'deeper', 'x.db'), line: `claimgraph: cannot create the database at DATABASE_PATH ${file}/deeper/x.db: ${file} is a file, not a folder. Set DATABASE_PATH to a file in a folder the server can write, e.g. data/claimgraph.db` },
+      { path: dir, line: `claimgraph: DATABASE_PATH ${dir} is a folder: set it to a file in it, e.g. ${dir}/claimgraph.db` },
+    ];
+    for (const { path, line } of cases) {
+      const { code, stdout, stderr } = await refuses({ DATABASE_PATH: path, API_TOKEN: 'a-token-long-enough-to-pass' });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(`${line}\n`);
+    }
+    // The commands that create a database say the same.
+    const imported = await runCli('src/cli/import.ts', ['seed/article.json'], { DATABASE_PATH: '/dev/null/x.db' });
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toBe(`${cases[0]!.line.replace(/^claimgraph:/, 'claimgraph import:')}\n`);
+  });
 });
 
 describe('npm start, as the README runs it', () => {
@@ -157,7 +177,15 @@ describe('npm start, as the README runs it', () => {
       expect(await res.json()).toEqual({ data: { entity: { name: 'Elon Musk' } }, extensions: { cost: { requestedNodes: 1, limit: NODE_LIMIT } } });
       const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
       expect(page.status).toBe(200);
-      expect(await page.text()).toContain('<title>claimgraph</title>');
+      const html = await page.text();
+      expect(html).toContain('<title>claimgraph</title>');
+      // Its script (read from src/ beside dist/) is served by whichever worker is asked: the same name.
+      const boot = /src="(\/graphql\/assets\/playground\.[0-9a-f]{16}\.js)"/.exec(html)![1]!;
+      for (let i = 0; i < 4; i++) {
+        const script = await fetch(`${server.url}${boot}`);
+        expect(script.status).toBe(200);
+        expect(await script.text()).toContain('renderYogaGraphiQL');
+      }
 
       // npm passes the signal on to the server, which stops its workers and exits cleanly.
       server.child.kill('SIGTERM');

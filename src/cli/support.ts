@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config';
-import { CorruptDatabaseError, type Db, openCheckedDatabase, UnwritableDatabaseError } from '../db';
+import { CorruptDatabaseError, createDatabaseFolder, type Db, openCheckedDatabase, UnwritableDatabaseError } from '../db';
 
 /** Ends a command with one line on stderr and exit code 1. */
 export class CliError extends Error {}
@@ -43,7 +42,7 @@ export function openConfiguredDatabase({ create }: { create: boolean }): { db: D
   const { DATABASE_PATH: path } = loadConfig();
   if (path !== ':memory:' && !existsSync(path)) {
     if (!create) throw new CliError(`there is no database at ${path} (set DATABASE_PATH)`);
-    mkdirSync(dirname(path), { recursive: true });
+    createDatabaseFolder(path);
   }
   const db = openCheckedDatabase(path, (message) => process.stderr.write(`claimgraph: warning: ${message}\n`));
   return { db, path };

@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 
 /** How often a file-backed connection checks that its database file is still the one it opened. */
@@ -159,6 +159,9 @@ export function assertWritable(path: string): void {
   const absolute = resolve(path);
   const folder = dirname(absolute);
   const fix = 'make it writable for the server, or set DATABASE_PATH to a writable location';
+  if (existsSync(absolute) && statSync(absolute).isDirectory()) {
+    throw new UnwritableDatabaseError(`DATABASE_PATH ${path} is a folder: set it to a file in it, e.g. ${join(path, 'claimgraph.db')}`);
+  }
   for (const file of [absolute, `${absolute}-wal`, `${absolute}-shm`]) {
     if (!existsSync(file)) continue;
     refuseUnwritable(file, statSync(file).mode, `${file} is read-only`, fix);
@@ -180,5 +183,37 @@ function refuseUnwritable(file: string, mode: number, what: string, fix: string)
     const code = (error as NodeJS.ErrnoException).code;
     const detail = code === 'EROFS' ? 'on a read-only file system' : `${bits}, not writable by this user`;
     throw new UnwritableDatabaseError(`${what} (${detail}): ${fix}`);
+  }
+}
+
+/**
+ * Creates the folder the database file `path` goes in (and its parents), or says in one line what
+ * to change: a file where a folder must be (`/dev/null/x.db`), a folder this user may not create in,
+ * a read-only file system.
+ */
+export function createDatabaseFolder(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  const folder = dirname(resolve(path));
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const blocker = fileInTheWay(folder);
+    const why = blocker
+      ? `${blocker} is a file, not a folder`
+      : code === 'EACCES' || code === 'EPERM'
+        ? `this user may not create the folder ${folder}`
+        : code === 'EROFS'
+          ? `${folder} would be on a read-only file system`
+          : `the folder ${folder} cannot be created (${code ?? (error as Error).message})`;
+    throw new UnwritableDatabaseError(`cannot create the database at DATABASE_PATH ${path}: ${why}. Set DATABASE_PATH to a file in a folder the server can write, e.g. data/claimgraph.db`);
+  }
+}
+
+/** The nearest existing ancestor of `folder` (or itself) when it is not a folder. */
+function fileInTheWay(folder: string): string | undefined {
+  for (let at = folder; ; at = dirname(at)) {
+    if (existsSync(at)) return statSync(at).isDirectory() ? undefined : at;
+    if (dirname(at) === at) return undefined;
   }
 }

@@ -20,9 +20,16 @@ function parsePartialDate(value: unknown): string {
   return value;
 }
 
+/**
+ * The W3C's profile of ISO 8601, whose first three levels (YYYY, YYYY-MM, YYYY-MM-DD) are exactly
+ * what a PartialDate may be: a published, stable page a client's tooling can link to.
+ */
+export const PARTIAL_DATE_SPEC = 'https://www.w3.org/TR/NOTE-datetime';
+
 export const PartialDate = builder.scalarType('PartialDate', {
   description:
-    'An ISO 8601 date of year, month or day precision: "2015", "2018-02", "2015-12-11". It keeps the precision the source gave: a year is never padded to a day. In ordering, "2018" comes before "2018-02", and undated things come last. As a point in a filter, a partial date stands for its whole interval ("2018" is all of 2018).',
+    'An ISO 8601 date of year, month or day precision: "2015", "2018-02", "2015-12-11". It keeps the precision the source gave: a year is never padded to a day. In ordering, "2018" comes before "2018-02", and undated things come last. As a point in a filter, a partial date stands for its whole interval ("2018" is all of 2018). In JSON it is a string in the year, month or day form of the W3C profile of ISO 8601 that specifiedByURL links to, never with a time. For client types and codegen settings see "PartialDate in clients" in docs/api.md.',
+  specifiedByURL: PARTIAL_DATE_SPEC,
   serialize: (value) => value,
   parseValue: parsePartialDate,
   parseLiteral: (ast) => {
