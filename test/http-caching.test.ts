@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config';
 import { type Db, migrateDatabase, openDatabase } from '../src/db';
 import { loadSeed } from '../src/model/seed';
 import { createTestApp, silentLogger, TEST_TOKEN, type TestApp } from './support/app';
-import { CHROMIUM } from './support/chromium';
+import { CHROMIUM, closeAll } from './support/chromium';
 
 const NAME = 'query($id: ID!) { node(id: $id) { ... on Entity { name } } }';
 const RENAME = 'mutation($id: ID!, $name: String!) { updateEntity(input: { id: $id, name: $name }) { entity { name } } }';
@@ -207,14 +207,7 @@ describe('HTTP caching in Chromium', { timeout: 60_000 }, () => {
     browser = await chromium.launch(CHROMIUM);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-    db?.$client.close();
-  });
+  afterAll(() => closeAll(browser, server, db));
 
   it('shows a write made by another client on the next GET read of the same page', async () => {
     const post = async (query: string, variables: object) =>

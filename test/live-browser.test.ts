@@ -6,12 +6,7 @@ import { createApp } from '../src/app';
 import { type Db, migrateDatabase, openDatabase } from '../src/db';
 import { loadSeed } from '../src/model/seed';
 import { silentLogger, TEST_TOKEN } from './support/app';
-
-/** Debian's chromium, as test/playground.test.ts launches it: no network but ours. */
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
+import { CHROMIUM, closeAll } from './support/chromium';
 
 let db: Db;
 let server: Server;
@@ -52,14 +47,7 @@ describe('live queries in a browser', { timeout: 60_000 }, () => {
     await page.goto(`${origin}/graphql`);
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-    db?.$client.close();
-  });
+  afterAll(() => closeAll(browser, server, db));
 
   it("receives each new answer through the browser's EventSource", async () => {
     const query = `query @live { node(id: "${musk}") { ... on Entity { name } } }`;

@@ -7,25 +7,7 @@ import { type Db, migrateDatabase, openDatabase } from '../src/db';
 import { PLAYGROUND_TABS } from '../src/graphql/playground';
 import { loadSeed } from '../src/model/seed';
 import { silentLogger } from './support/app';
-
-/**
- * Debian's chromium, never a downloaded one. Without the background-networking flags Chromium
- * phones home at start-up. playwright-core refuses a --user-data-dir in launch(): it gives every
- * launch a fresh, empty temporary profile of its own.
- */
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
+import { CHROMIUM, closeAll } from './support/chromium';
 
 const LOCAL_SCHEMES = new Set(['data:', 'blob:', 'about:']);
 
@@ -92,14 +74,7 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
     expect(response?.headers()['content-type']).toMatch(/^text\/html/);
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-    db?.$client.close();
-  });
+  afterAll(() => closeAll(browser, server, db));
 
   it('renders the playground with the example tabs', async () => {
     expect(await page.title()).toBe('claimgraph');

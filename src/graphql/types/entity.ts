@@ -99,37 +99,29 @@ const relationshipEndsPage = drizzleConnectionHelpers(builder, 'relationshipEnds
   resolveNode: (end) => end.relationship,
 });
 
-/** The events an entity took part in: its event_participants rows. */
-const EVENTS_OF: NodeSet = {
-  type: 'Event',
-  paged: 'event_participants',
-  through: 'event_id',
-  parentColumn: 'entity_id',
-  conditions: (link, args) => [whereThrough('Event', args, link, 'event_id')],
-};
+/**
+ * Event participations seen from one end, as event_participants rows: the events an entity took
+ * part in (`through` event_id) or who took part in an event (`through` entity_id).
+ */
+function participationsPage<T extends 'event' | 'entity'>(node: T) {
+  const set: NodeSet = {
+    type: node === 'event' ? 'Event' : 'Entity',
+    paged: 'event_participants',
+    through: `${node}_id`,
+    parentColumn: node === 'event' ? 'entity_id' : 'event_id',
+    conditions: (link, args) => [whereThrough(set.type, args, link, `${node}_id`)],
+  };
+  const page = drizzleConnectionHelpers(builder, 'eventParticipants', {
+    args: (t) => exploreArgs((o) => t.field(o), set.type),
+    query: pagedQuery(set, { id: 'asc' }) as never,
+    select: (nestedSelection) => ({ columns: { role: true }, with: { [node]: nestedSelection() } }) as never,
+    resolveNode: (participation) => (participation as unknown as Record<T, unknown>)[node] as never,
+  });
+  return { set, page };
+}
 
-const eventsPage = drizzleConnectionHelpers(builder, 'eventParticipants', {
-  args: (t) => exploreArgs((o) => t.field(o), 'Event'),
-  query: pagedQuery(EVENTS_OF, { id: 'asc' }) as never,
-  select: (nestedSelection) => ({ columns: { role: true }, with: { event: nestedSelection() } }),
-  resolveNode: (participation) => participation.event,
-});
-
-/** Who took part in an event: its event_participants rows. */
-const PARTICIPANTS_OF: NodeSet = {
-  type: 'Entity',
-  paged: 'event_participants',
-  through: 'entity_id',
-  parentColumn: 'event_id',
-  conditions: (link, args) => [whereThrough('Entity', args, link, 'entity_id')],
-};
-
-const participantsPage = drizzleConnectionHelpers(builder, 'eventParticipants', {
-  args: (t) => exploreArgs((o) => t.field(o), 'Entity'),
-  query: pagedQuery(PARTICIPANTS_OF, { id: 'asc' }) as never,
-  select: (nestedSelection) => ({ columns: { role: true }, with: { entity: nestedSelection() } }),
-  resolveNode: (participation) => participation.entity,
-});
+const { set: EVENTS_OF, page: eventsPage } = participationsPage('event');
+const { set: PARTICIPANTS_OF, page: participantsPage } = participationsPage('entity');
 
 function roleEdge(description: string) {
   return {
