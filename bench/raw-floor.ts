@@ -19,6 +19,7 @@ import {
   MAX_COMPLETIONS,
   MAX_WEIGHED_TERMS,
   NAME_CANDIDATES,
+  PREFIX_WORDS_READ,
   RANKED_CANDIDATES,
   SNIPPET,
   searchWords,
@@ -63,10 +64,11 @@ function handlers(file: string) {
   );
   const backedAboutCount = db.prepare(`SELECT count(*) FROM claim_subjects s WHERE s.entity_id = ? AND ${backed}`).pluck();
   // Search, as src/model/search.ts asks it, for a first page of 10 without kinds: the words planned
-  // from search_term_counts (a long last one expanded into the words it begins; FTS5 asked whether
-  // a word is common only where the counts cannot tell); the candidates ranked (bm25 over the words
-  // that are not common), in one scan with their snippets when the words are in few documents, with
-  // the named entities otherwise; snippets; a count when needed.
+  // from search_term_counts (the last a prefix from its first letter; a long one expanded into the
+  // words it begins; a short one read up to PREFIX_WORDS_READ words; FTS5 asked whether a word is
+  // common only where the counts cannot tell); the candidates ranked (bm25 over the words that are
+  // not common, plus the name bonus), in one scan with their snippets when the words are in few
+  // documents, with the named entities otherwise; snippets; a count when needed.
   const probe = `(SELECT rowid FROM search_index WHERE search_index MATCH ? LIMIT 1 OFFSET ${COMMON_WORD_DOCUMENTS - 1}) IS NOT NULL`;
   const plans = new Map<string, Database.Statement>();
   /** The plan statement for words of these kinds: t(erm), p(refix), c(ompletions), o(ther letters). */
@@ -77,9 +79,11 @@ function handlers(file: string) {
         if (kind === 'o') return `SELECT ${i} AS word, ? AS term, NULL AS documents, ${probe} AS common`;
         if (kind === 't') return `SELECT ${i} AS word, ? AS term, coalesce((SELECT documents FROM search_term_counts WHERE term = ?), 0) AS documents, NULL AS common`;
         if (kind === 'p') {
-          return `SELECT ${i} AS word, ? AS term, total AS documents,
-              CASE WHEN most >= ${COMMON_WORD_DOCUMENTS} THEN 1 WHEN total < ${COMMON_WORD_DOCUMENTS} THEN 0 ELSE ${probe} END AS common
-            FROM (SELECT coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM search_term_counts WHERE term >= ? AND term < ?)`;
+          // Past PREFIX_WORDS_READ words the sum is no bound: the documents are not known.
+          return `SELECT ${i} AS word, ? AS term, CASE WHEN n < ${PREFIX_WORDS_READ} THEN total END AS documents,
+              CASE WHEN most >= ${COMMON_WORD_DOCUMENTS} THEN 1 WHEN total < ${COMMON_WORD_DOCUMENTS} AND n < ${PREFIX_WORDS_READ} THEN 0 ELSE ${probe} END AS common
+            FROM (SELECT count(*) AS n, coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM (
+              SELECT documents FROM search_term_counts WHERE term >= ? AND term < ? LIMIT ${PREFIX_WORDS_READ}))`;
         }
         ctes.push(`completions${i} AS (SELECT term, documents FROM search_term_counts WHERE term >= ? AND term < ? ORDER BY term LIMIT ${MAX_COMPLETIONS + 1})`);
         return `SELECT ${i} AS word, '"' || term || '"' AS term, documents, NULL AS common FROM completions${i}
@@ -92,20 +96,22 @@ function handlers(file: string) {
     }
     return plans.get(shape)!;
   };
+  // A name or alias that is the query, then names that start with it, then names with a word that does.
   const bonus = `(CASE
     WHEN lower(name) = @q OR instr(' | ' || lower(aliases) || ' | ', @qa) > 0 THEN 100
     WHEN substr(lower(name), 1, @ql) = @q THEN 50 + 10.0 * @ql / length(name)
+    WHEN instr(' ' || lower(name), @qw) > 0 THEN 25 + 10.0 * @ql / length(name)
     ELSE 0 END)`;
   const rankings = new Map<string, Database.Statement>();
   /**
-   * weighed: some word is weighed by bm25; mixed: and others only have to match; prefix: the last
-   * word has 2 letters or more; all: every match is among the first RANKED_CANDIDATES; inline: and
-   * few enough to make their snippets in the same scan.
+   * weighed: some word is weighed by bm25; mixed: and others only have to match; all: every match
+   * is among the first RANKED_CANDIDATES; inline: and few enough to make their snippets in the same
+   * scan. The named entities are those whose names start with the query, however short.
    */
-  const rankedBy = (weighed: boolean, mixed: boolean, prefix: boolean, all: boolean, inline: boolean) => {
-    const key = `${weighed} ${mixed} ${prefix} ${all} ${inline}`;
+  const rankedBy = (weighed: boolean, mixed: boolean, all: boolean, inline: boolean) => {
+    const key = `${weighed} ${mixed} ${all} ${inline}`;
     if (!rankings.has(key)) {
-      const named = `SELECT id FROM (SELECT id FROM entities WHERE ${prefix ? 'lower(name) >= @q AND lower(name) < @qBeyond' : 'lower(name) = @q'} ORDER BY lower(name) LIMIT ${NAME_CANDIDATES})
+      const named = `SELECT id FROM (SELECT id FROM entities WHERE lower(name) >= @q AND lower(name) < @qBeyond ORDER BY lower(name) LIMIT ${NAME_CANDIDATES})
         UNION ALL SELECT entity_id FROM (SELECT entity_id FROM entity_aliases WHERE lower(alias) = @q LIMIT ${NAME_CANDIDATES})`;
       const score = `-${BM25} + (CASE WHEN rowid % 4 = 1 THEN 0 ELSE ${bonus} END)`;
       const also = mixed ? 'AND +rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH @match)' : '';
@@ -156,7 +162,7 @@ function handlers(file: string) {
     const ctes: unknown[] = [];
     const parts: unknown[] = [];
     words.forEach((w, i) => {
-      const fts = i === last && w.length >= 2 ? `"${w}"*` : `"${w}"`;
+      const fts = i === last ? `"${w}"*` : `"${w}"`;
       const term = w.toLowerCase();
       if (!/^[A-Za-z0-9]+$/.test(w)) (shape += 'o'), parts.push(fts, fts);
       else if (!fts.endsWith('*')) (shape += 't'), parts.push(fts, term);
@@ -176,12 +182,13 @@ function handlers(file: string) {
     const mixed = weighed.length > 0 && weighed.length < all.length;
     const documents = Math.min(...all.map((w) => w.documents ?? Infinity));
     const everything = weighed.length > 0 && documents < RANKED_CANDIDATES;
-    const q = text.trim().toLowerCase();
-    const hits = rankedBy(weighed.length > 0, mixed, words[last]!.length >= 2, everything, everything && !mixed && documents <= INLINE_SNIPPETS_PER_RESULT * 10).all({
+    const q = text.trim().replace(/\s+/gu, ' ').toLowerCase();
+    const hits = rankedBy(weighed.length > 0, mixed, everything, everything && !mixed && documents <= INLINE_SNIPPETS_PER_RESULT * 10).all({
       match,
       ranking: matchOf(weighed),
       q,
       qa: ` | ${q} | `,
+      qw: ` ${q}`,
       ql: q.length,
       qBeyond: `${q}\u{10FFFF}`,
     }) as { rowid: number; score: number; kind: string | null; snippet: string | null; candidates: number }[];
