@@ -290,6 +290,21 @@ describe('planned into SQL', () => {
     await data(filtered);
     expect(app.queries.length).toBe(before);
   });
+
+  it('filters a nested list through its links without reading the node rows when the filter reads only their relations', async () => {
+    app.resetQueries();
+    const byRelation = await data(`{ entity(name: "OpenAI") { claimsAbout(where: { citations: { some: {} } }) { totalCount } } }`);
+    expect(app.queries.join('\n')).not.toMatch(/FROM "claims" "n"/);
+    app.resetQueries();
+    const byColumn = await data(`{ entity(name: "OpenAI") { claimsAbout(where: { citations: { some: {} }, kind: { ne: ANECDOTE } }) { totalCount } } }`);
+    expect(app.queries.join('\n')).toMatch(/FROM "claims" "n"/);
+    expect(byRelation.entity.claimsAbout.totalCount).toBeGreaterThanOrEqual(byColumn.entity.claimsAbout.totalCount);
+    expect(byRelation.entity.claimsAbout.totalCount).toBe(
+      sql<{ n: number }>(
+        `SELECT count(*) AS n FROM claim_subjects s JOIN entities e ON e.id = s.entity_id WHERE e.name = 'OpenAI' AND EXISTS (SELECT 1 FROM citations WHERE claim_id = s.claim_id)`,
+      )[0]!.n,
+    );
+  });
 });
 
 describe('bounds', () => {

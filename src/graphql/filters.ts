@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { dependsOnRange } from '../cache';
 import { encodeGlobalID } from '../domain/ids';
-import { compileWhere, FILTER_LIMITS, FILTER_TYPES, type FilterType, groupKey, MAX_GROUPS, orderTerms, typesRead } from '../model/filter-language';
+import { compileWhere, FILTER_LIMITS, FILTER_TYPES, type FilterType, groupKey, MAX_GROUPS, orderTerms, readsColumns, rowKnownById, typesRead } from '../model/filter-language';
 import type { FieldSpec } from '../model/filter-types';
 import { builder, type Context } from './builder';
 import { boundedList } from './connection-limits';
@@ -240,9 +240,13 @@ export const whereOn = (type: FilterType, args: ExploreArgs, row: SQL) => compil
  * node by `column`.
  */
 export function whereThrough(type: FilterType, args: ExploreArgs, link: SQL, column: string): SQL | null {
+  if (!args.where) return null;
+  // A filter that reads only the node's id (its relations are joined by it) needs no node row.
+  const byId = rowKnownById(sql`${link}.${sql.identifier(column)}`);
+  const direct = compileWhere(type, args.where, byId);
+  if (!direct || !readsColumns(byId)) return direct;
   const node = sql`${sql.identifier('n')}`;
   const condition = compileWhere(type, args.where, node);
-  if (!condition) return null;
   return sql`EXISTS (SELECT 1 FROM ${sql.identifier(FILTER_TYPES[type].table)} ${node} WHERE ${node}.id = ${link}.${sql.identifier(column)} AND ${condition})`;
 }
 

@@ -3,7 +3,7 @@ import { WITHIN_DEADLINE } from '../db';
 import { badInput } from '../domain/errors';
 import { decodeGlobalID, rowIdOf } from '../domain/ids';
 import { intervalEnd, isPartialDate } from '../domain/partial-date';
-import { FILTER_TYPES, type FilterType, type ManyRelation, type OneRelation, type TypeSpec } from './filter-types';
+import { col, FILTER_TYPES, type FilterType, type ManyRelation, type OneRelation, type TypeSpec } from './filter-types';
 
 /**
  * The filter, order and group language of every connection (`where`, `orderBy`, `groupBy`),
@@ -39,7 +39,7 @@ interface Compile {
   aliases: number;
 }
 
-const column = (row: Row, name: string) => sql`${row}.${sql.identifier(name)}`;
+const column = col;
 
 /**
  * Called for every row a filtered statement looks at, in the statement and in each of its
@@ -393,4 +393,4 @@ export function groupKey(type: FilterType, field: string, row: Row): SQL {
   return group.key(row);
 }
 
-export { FILTER_TYPES, type FilterType } from './filter-types';
+export { FILTER_TYPES, type FilterType, readsColumns, rowKnownById } from './filter-types';

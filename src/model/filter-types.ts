@@ -80,7 +80,30 @@ export interface TypeSpec {
   group: Record<string, GroupSpec>;
 }
 
-const col = (row: Row, name: string) => sql`${row}.${sql.identifier(name)}`;
+/** Rows known only by their id, as a link row names them: see rowKnownById. */
+const linkedIds = new WeakMap<Row, SQL>();
+/** The rows of linkedIds whose other columns a condition asked for. */
+const readColumns = new WeakSet<Row>();
+
+/**
+ * A row of which only the id is at hand (`claim_subjects.claim_id` for a claim): a condition on it
+ * that reads nothing but its id needs no lookup of the row itself, which at a hub of 40,000 links
+ * is most of the work. `readsColumns` says afterwards whether the condition read more.
+ */
+export function rowKnownById(id: SQL): Row {
+  const row = sql`${sql.identifier('n')}`;
+  linkedIds.set(row, id);
+  return row;
+}
+export const readsColumns = (row: Row) => readColumns.has(row);
+
+/** A column of a row (its table or alias). */
+export function col(row: Row, name: string): SQL {
+  const id = linkedIds.get(row);
+  if (id && name === 'id') return id;
+  if (id) readColumns.add(row);
+  return sql`${row}.${sql.identifier(name)}`;
+}
 const tbl = (name: string) => sql.identifier(name);
 
 /** "Organization:3" for an entity row id: the type its global id is of. */
