@@ -285,7 +285,6 @@ export const GroupCount = builder.objectRef<{ key: string | null; count: number 
   }),
 });
 
-
 /** Turns "Person:3" and "Source:2" keys into global ids. */
 function presentKey(type: FilterType, field: string, key: unknown): string | null {
   if (key === null || key === undefined) return null;
@@ -294,11 +293,7 @@ function presentKey(type: FilterType, field: string, key: unknown): string | nul
   return encodeGlobalID(typename!, id!);
 }
 
-/**
- * Counts per group for many parents at once: the parents of one nested connection asked the same
- * way wait a tick and share one statement (GROUP BY parent, key), so a list of 100 entities with
- * `claimsAbout { groupBy }` is one statement, not 100.
- */
+/** The parents of one nested connection whose groups one statement counts. */
 interface Batch {
   parents: Set<number>;
   result?: Promise<Map<number | null, { key: string | null; count: number }[]>>;
@@ -333,6 +328,11 @@ function runGroup(context: Context, attached: Attached, field: string, parents: 
   return byParent;
 }
 
+/**
+ * Counts per group for many parents at once: the parents of one nested connection asked the same
+ * way wait a tick and share one statement (GROUP BY parent, key), so a list of 100 entities with
+ * `claimsAbout { groupBy }` is one statement, not 100.
+ */
 async function groupCounts(connection: Record<PropertyKey, unknown>, field: string, context: Context) {
   const attached = connection[NODE_SET] as Attached | undefined;
   if (!attached) return [];
