@@ -3,7 +3,7 @@
 -- says from what). Existing rows: a relationship with claims was recorded as asserted by them, so
 -- STATED; one without claims, and every contradiction (nothing said whether the source juxtaposes
 -- the pair), INFERRED with a note saying so. Entities gain GROUP (a CHECK: the table is rebuilt;
--- the triggers and the view that name it are dropped first and recreated unchanged after) and the
+-- the triggers and the view that name it, and the triggers that name the view, are dropped first and recreated unchanged after) and the
 -- source of their Wikidata id. migrateDatabase turns foreign keys off around migrations, as
 -- SQLite's table-rebuild procedure needs, and checks them after.
 ALTER TABLE `claim_contradictions` ADD `basis` text DEFAULT 'INFERRED' NOT NULL;--> statement-breakpoint
@@ -18,6 +18,9 @@ DROP TRIGGER `entities_cache_update`;--> statement-breakpoint
 DROP TRIGGER `entities_search_delete`;--> statement-breakpoint
 DROP TRIGGER `entities_search_insert`;--> statement-breakpoint
 DROP TRIGGER `entities_search_update`;--> statement-breakpoint
+DROP TRIGGER `entity_aliases_search_delete`;--> statement-breakpoint
+DROP TRIGGER `entity_aliases_search_insert`;--> statement-breakpoint
+DROP TRIGGER `entity_aliases_search_update`;--> statement-breakpoint
 CREATE TABLE `__new_entities` (
 	`id` integer PRIMARY KEY AUTOINCREMENT,
 	`slug` text NOT NULL,
@@ -96,6 +99,24 @@ CREATE TRIGGER `entities_search_update` AFTER UPDATE OF `kind`, `name`, `descrip
   DELETE FROM `search_documents` WHERE `search_rowid` = OLD.`id` * 4;
   INSERT INTO `search_documents` (`search_rowid`, `kind`, `ref_id`, `name`, `aliases`, `body`)
   SELECT `search_rowid`, `kind`, `ref_id`, `name`, `aliases`, `body` FROM `entity_search_rows` WHERE `ref_id` = NEW.`id`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `entity_aliases_search_delete` AFTER DELETE ON `entity_aliases` BEGIN
+  DELETE FROM `search_documents` WHERE `search_rowid` = OLD.`entity_id` * 4;
+  INSERT INTO `search_documents` (`search_rowid`, `kind`, `ref_id`, `name`, `aliases`, `body`)
+  SELECT `search_rowid`, `kind`, `ref_id`, `name`, `aliases`, `body` FROM `entity_search_rows` WHERE `ref_id` = OLD.`entity_id`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `entity_aliases_search_insert` AFTER INSERT ON `entity_aliases` BEGIN
+  DELETE FROM `search_documents` WHERE `search_rowid` = NEW.`entity_id` * 4;
+  INSERT INTO `search_documents` (`search_rowid`, `kind`, `ref_id`, `name`, `aliases`, `body`)
+  SELECT `search_rowid`, `kind`, `ref_id`, `name`, `aliases`, `body` FROM `entity_search_rows` WHERE `ref_id` = NEW.`entity_id`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `entity_aliases_search_update` AFTER UPDATE ON `entity_aliases` BEGIN
+  DELETE FROM `search_documents` WHERE `search_rowid` IN (OLD.`entity_id` * 4, NEW.`entity_id` * 4);
+  INSERT INTO `search_documents` (`search_rowid`, `kind`, `ref_id`, `name`, `aliases`, `body`)
+  SELECT `search_rowid`, `kind`, `ref_id`, `name`, `aliases`, `body` FROM `entity_search_rows` WHERE `ref_id` IN (OLD.`entity_id`, NEW.`entity_id`);
 END;
 --> statement-breakpoint
 UPDATE `relationships` SET `basis` = CASE WHEN EXISTS (SELECT 1 FROM `relationship_claims` rc WHERE rc.`relationship_id` = `relationships`.`id`) THEN 'STATED' ELSE 'INFERRED' END,
