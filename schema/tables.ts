@@ -85,6 +85,7 @@ export const entities = sqliteTable(
     index('entities_kind_name_idx').on(t.kind, t.name, t.id),
     index('entities_name_lower_idx').on(sql`lower(${t.name})`),
     index('entities_developer_idx').on(t.developerId),
+    index('entities_wikidata_source_idx').on(t.wikidataSourceId),
     index('entities_timeline_idx').on(t.kind, sql`coalesce(${t.startDate}, '~')`, t.id),
     check('entities_slug_check', validSlug(t.slug)),
     check('entities_kind_check', oneOf(t.kind, ENTITY_KINDS)),

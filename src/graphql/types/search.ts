@@ -31,7 +31,7 @@ export const SearchKindEnum = builder.enumType('SearchKind', {
 
 export const SearchResult = builder.unionType('SearchResult', {
   description: 'Anything search can find: every kind of entity, a claim or a source.',
-  types: [Organization, Person, Event, Product, Place, Claim, Source],
+  types: [Organization, Person, Event, Product, Place, Group, Claim, Source],
   resolveType: (row) => (row as unknown as Row).__searchType,
 });
 
