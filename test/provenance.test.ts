@@ -229,3 +229,49 @@ describe('writes and imports take a basis', () => {
     ]);
   });
 });
+
+describe('the migration that adds bases', () => {
+  it('gives stored rows a basis, keeps the triggers that name entities working, and lets entities be GROUPs', async () => {
+    const { cpSync, mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { migrate } = await import('drizzle-orm/better-sqlite3/migrator');
+    const { MIGRATIONS_FOLDER, migrateDatabase, openDatabase } = await import('../src/db/index');
+    // The migrations before this one, applied to a database holding rows of the old shape.
+    const before = mkdtempSync(join(tmpdir(), 'claimgraph-migrations-'));
+    try {
+      for (const name of readdirSync(MIGRATIONS_FOLDER).filter((n) => n < '20261206044100')) cpSync(join(MIGRATIONS_FOLDER, name), join(before, name), { recursive: true });
+      const db = openDatabase({ path: ':memory:' });
+      migrate(db, { migrationsFolder: before });
+      const c = db.$client;
+      c.exec(`
+        INSERT INTO entities (slug, kind, name) VALUES ('a', 'PERSON', 'Ann'), ('b', 'ORGANIZATION', 'Bee Corp');
+        INSERT INTO entity_aliases (entity_id, alias, position) VALUES (1, 'Annie', 0);
+        INSERT INTO sources (slug, kind, title) VALUES ('s', 'ARTICLE', 'A source');
+        INSERT INTO claims (slug, text, kind, appears_in_id) VALUES ('c1', 'One.', 'FACT', 1), ('c2', 'Two.', 'FACT', 1);
+        INSERT INTO claim_contradictions (claim_id, contradicts_id) VALUES (1, 2), (2, 1);
+        INSERT INTO relationships (slug, subject_id, predicate, label, object_id) VALUES ('with-claims', 1, 'knows', 'knows', 2), ('bare', 1, 'likes', 'likes', 2);
+        INSERT INTO relationship_claims (relationship_id, claim_id) VALUES (1, 1);
+      `);
+      migrateDatabase(db);
+      expect(c.prepare('SELECT slug, basis, basis_note IS NOT NULL AS noted FROM relationships ORDER BY id').all()).toEqual([
+        { slug: 'with-claims', basis: 'STATED', noted: 0 },
+        { slug: 'bare', basis: 'INFERRED', noted: 1 },
+      ]);
+      expect(c.prepare('SELECT DISTINCT basis, basis_note IS NOT NULL AS noted FROM claim_contradictions').all()).toEqual([{ basis: 'INFERRED', noted: 1 }]);
+      // Rows, aliases and the adjacency list survived the rebuild of `entities`; foreign keys hold.
+      expect(c.prepare('SELECT count(*) FROM entity_aliases').pluck().get()).toBe(1);
+      expect(c.prepare('SELECT count(*) FROM relationship_ends').pluck().get()).toBe(4);
+      expect(c.pragma('foreign_key_check')).toEqual([]);
+      expect(c.pragma('foreign_keys', { simple: true })).toBe(1);
+      // The search and cache triggers on entities are back.
+      c.prepare("INSERT INTO entities (slug, kind, name) VALUES ('critics', 'GROUP', 'Critics')").run();
+      expect(c.prepare("SELECT count(*) FROM search_index WHERE search_index MATCH 'critics'").pluck().get()).toBeGreaterThan(0);
+      expect(c.prepare("SELECT count(*) FROM cache_changes WHERE tag = 'Entity:3'").pluck().get()).toBe(1);
+      c.prepare("UPDATE entity_aliases SET alias = 'Annabel' WHERE id = 1").run();
+      expect(c.prepare("SELECT count(*) FROM search_index WHERE search_index MATCH 'annabel'").pluck().get()).toBeGreaterThan(0);
+    } finally {
+      rmSync(before, { recursive: true, force: true });
+    }
+  });
+});

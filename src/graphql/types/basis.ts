@@ -18,7 +18,7 @@ export const EdgeBasis = builder.objectRef<BasisShape>('EdgeBasis').implement({
     kind: t.field({ type: BasisKindEnum, description: 'STATED or INFERRED.', resolve: (b) => b.kind }),
     note: t.string({
       nullable: true,
-      description: 'For INFERRED: from what it was inferred (always given). For STATED: an optional remark.',
+      description: 'For INFERRED: from what it was inferred (writes and imports require one; rows loaded in bulk by `npm run generate` have none). For STATED: an optional remark.',
       resolve: (b) => b.note,
     }),
     quote: t.string({
