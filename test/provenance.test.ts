@@ -76,6 +76,17 @@ describe('relationships', () => {
     expect(res.data!.entity.inferred.nodes.map((r) => r.slug)).toEqual(['elon-musk-co-founded-openai']);
     expect(res.data!.entity.stated.nodes.map((r) => r.slug)).not.toContain('elon-musk-co-founded-openai');
   });
+
+  it('neighborhood(basis: STATED) follows only stated links', async () => {
+    const res = await app.gql<any>(
+      `query($of: ID!) { all: neighborhood(of: $of) { relationships { slug basis { kind } } } stated: neighborhood(of: $of, basis: STATED) { relationships { slug basis { kind } } entities { name } } }`,
+      { of: (await app.gql<any>('{ entity(name: "xAI") { id } }')).data.entity.id },
+    );
+    const slugs = (g: { relationships: { slug: string }[] }) => g.relationships.map((r) => r.slug).sort();
+    expect(slugs(res.data.all)).toEqual(['elon-musk-founded-xai', 'xai-competes-with-openai', 'xai-develops-grok']);
+    expect(slugs(res.data.stated)).toEqual(['elon-musk-founded-xai']);
+    expect(res.data.stated.entities.map((e: { name: string }) => e.name)).toEqual(['xAI', 'Elon Musk']);
+  });
 });
 
 type Contradiction = { claim: { slug: string }; basis: Basis };
