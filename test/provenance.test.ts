@@ -158,6 +158,12 @@ describe('outside facts and claimants', () => {
     expect(res.data!.groups.nodes.map((p) => p.name)).toEqual(['Many (unnamed observers)']);
   });
 
+  it("Musk's part in OpenAI's founding says it is inferred from the article's words", async () => {
+    const res = await app.gql<any>('{ entity(name: "Founding of OpenAI") { ... on Event { participants { edges { role node { name } } } } } }');
+    const musk = res.data.entity.participants.edges.find((e: { node: { name: string } }) => e.node.name === 'Elon Musk');
+    expect(musk.role).toMatch(/inferred from the article's "co-founder collaboration"/);
+  });
+
   it('claims whose text is evaluative are not FACTs', async () => {
     const res = await app.gql<{ claims: { nodes: { slug: string; kind: string }[] } }>('{ claims(first: 100) { nodes { slug kind } } }');
     const kind = Object.fromEntries(res.data!.claims.nodes.map((c) => [c.slug, c.kind]));
