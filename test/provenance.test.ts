@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_BASIS_NOTE } from '../src/model/fields';
-import { importDocument } from '../src/model/import';
+import { ImportError, importDocument } from '../src/model/import';
 import { createTestApp, TEST_TOKEN, type TestApp } from './support/app';
 
 /*
@@ -290,5 +290,45 @@ describe('the migration that adds bases', () => {
     } finally {
       rmSync(before, { recursive: true, force: true });
     }
+  });
+});
+
+describe('what is refused', () => {
+  const issues = (doc: unknown) => {
+    try {
+      importDocument(createTestApp().db, doc);
+    } catch (error) {
+      if (error instanceof ImportError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+      throw error;
+    }
+    return [];
+  };
+
+  it('an import: a Wikidata source without an id, an inferred edge without a note, one pair with two bases', () => {
+    expect(issues({ format: 'claimgraph/v1', entities: { x: { kind: 'GROUP', name: 'Critics', wikidataSource: 'wikidata' } } })).toEqual([
+      '$.entities.x.wikidataSource: a wikidataSource is the source of a wikidataId: give the id too',
+    ]);
+    expect(
+      issues({ format: 'claimgraph/v1', relationships: { r: { subject: 'elon-musk', predicate: 'probes', label: 'probes', object: 'tesla', basis: 'INFERRED' } } }),
+    ).toEqual(['$.relationships.r.basisNote: an INFERRED edge says from what it was inferred: give basisNote']);
+    const claim = (contradictions: unknown[]) => ({ text: 'A probe.', kind: 'POSITION', appearsIn: 'article', about: ['elon-musk'], contradictions });
+    expect(
+      issues({
+        format: 'claimgraph/v1',
+        claims: {
+          'probe-a': claim([{ claim: 'probe-b', basis: 'STATED', quote: 'A passage.' }]),
+          'probe-b': claim([{ claim: 'probe-a', basis: 'INFERRED', note: 'Read from both.' }]),
+        },
+      }),
+    ).toEqual(['$.claims.probe-b.contradictions[0]: claim "probe-a" lists this contradiction with another basis; it is one link: give it once, or the same on both']);
+  });
+
+  it('a write: a Wikidata source without an id', async () => {
+    const wikidata = (await app.gql<any>('{ sources { nodes { id title } } }')).data.sources.nodes.find((s: { title: string }) => s.title === 'Wikidata').id;
+    const res = await app.mutate(`mutation($input: CreateEntityInput!) { createEntity(input: $input) { entity { id } } }`, {
+      input: { kind: 'GROUP', name: 'Critics', wikidataSourceId: wikidata },
+    });
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(/wikidataSourceId.*give the id too/);
   });
 });

@@ -462,9 +462,6 @@ class Importer {
     for (const v of have) {
       if (!want.has(v)) {
         this.client.prepare(`DELETE FROM ${table} WHERE ${ownerColumn} = ? AND ${valueColumn} = ?`).run(ownerId, v);
-        if (table === 'claim_contradictions') {
-          this.client.prepare('DELETE FROM claim_contradictions WHERE claim_id = ? AND contradicts_id = ?').run(v, ownerId);
-        }
         changed = true;
       }
     }
