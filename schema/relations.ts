@@ -5,6 +5,7 @@ export const relations = defineRelations(tables, (r) => ({
   entities: {
     aliases: r.many.entityAliases({ from: r.entities.id, to: r.entityAliases.entityId }),
     developer: r.one.entities({ from: r.entities.developerId, to: r.entities.id, alias: 'developer' }),
+    wikidataSource: r.one.sources({ from: r.entities.wikidataSourceId, to: r.sources.id, alias: 'wikidataSource' }),
     products: r.many.entities({ from: r.entities.id, to: r.entities.developerId, alias: 'developer' }),
     participations: r.many.eventParticipants({
       from: r.entities.id,
@@ -83,6 +84,8 @@ export const relations = defineRelations(tables, (r) => ({
       to: r.entities.id.through(r.claimSubjects.entityId),
     }),
     citations: r.many.citations({ from: r.claims.id, to: r.citations.claimId }),
+    /** The contradiction rows themselves, for their basis. */
+    contradictionLinks: r.many.claimContradictions({ from: r.claims.id, to: r.claimContradictions.claimId, alias: 'contradictionOwner' }),
     contradicts: r.many.claims({
       from: r.claims.id.through(r.claimContradictions.claimId),
       to: r.claims.id.through(r.claimContradictions.contradictsId),
@@ -91,6 +94,10 @@ export const relations = defineRelations(tables, (r) => ({
       from: r.claims.id.through(r.relationshipClaims.claimId),
       to: r.relationships.id.through(r.relationshipClaims.relationshipId),
     }),
+  },
+  claimContradictions: {
+    claim: r.one.claims({ from: r.claimContradictions.claimId, to: r.claims.id, alias: 'contradictionOwner', optional: false }),
+    other: r.one.claims({ from: r.claimContradictions.contradictsId, to: r.claims.id, alias: 'contradictionOther', optional: false }),
   },
   citations: {
     claim: r.one.claims({ from: r.citations.claimId, to: r.claims.id, optional: false }),

@@ -11,6 +11,7 @@ import {
 } from 'drizzle-orm/sqlite-core';
 import {
   ATTRIBUTIONS,
+  BASIS_KINDS,
   CLAIM_KINDS,
   ENTITY_KINDS,
   EVENT_STATUSES,
@@ -61,6 +62,8 @@ export const entities = sqliteTable(
     name: text('name').notNull(),
     description: text('description'),
     wikidataId: text('wikidata_id'),
+    /** Where the Wikidata id comes from: an outside fact cites its source (a Source "Wikidata"). */
+    wikidataSourceId: integer('wikidata_source_id').references((): AnySQLiteColumn => sources.id),
     // ORGANIZATION
     foundedOn: text('founded_on'),
     legalForm: text('legal_form'),
@@ -82,12 +85,14 @@ export const entities = sqliteTable(
     index('entities_kind_name_idx').on(t.kind, t.name, t.id),
     index('entities_name_lower_idx').on(sql`lower(${t.name})`),
     index('entities_developer_idx').on(t.developerId),
+    index('entities_wikidata_source_idx').on(t.wikidataSourceId),
     index('entities_timeline_idx').on(t.kind, sql`coalesce(${t.startDate}, '~')`, t.id),
     check('entities_slug_check', validSlug(t.slug)),
     check('entities_kind_check', oneOf(t.kind, ENTITY_KINDS)),
     check('entities_name_check', sql`length(trim(${t.name})) > 0`),
     check('entities_status_check', sql`${t.status} IS NULL OR ${oneOf(t.status, EVENT_STATUSES)}`),
     check('entities_wikidata_check', sql`${t.wikidataId} IS NULL OR ${t.wikidataId} GLOB 'Q[1-9]*'`),
+    check('entities_wikidata_source_check', sql`${t.wikidataSourceId} IS NULL OR ${t.wikidataId} IS NOT NULL`),
     check('entities_founded_on_check', partialDate(t.foundedOn)),
     check('entities_released_on_check', partialDate(t.releasedOn)),
     check('entities_start_date_check', partialDate(t.startDate)),
@@ -165,6 +170,12 @@ export const relationships = sqliteTable(
       .references(() => entities.id),
     validFrom: text('valid_from'),
     validTo: text('valid_to'),
+    /**
+     * STATED: the claims linked through relationship_claims state it; INFERRED: read from them (or
+     * from nothing), with `basisNote` saying from what. Writes always set it; the default is for raw inserts.
+     */
+    basis: text('basis', { enum: BASIS_KINDS }).notNull().default('INFERRED'),
+    basisNote: text('basis_note'),
     ...timestamps,
   },
   (t) => [
@@ -263,7 +274,11 @@ export const claimSubjects = sqliteTable(
   ],
 );
 
-/** "Claim A contradicts claim B", stored in both directions so either side reads it directly. */
+/**
+ * "Claim A contradicts claim B", stored in both directions so either side reads it directly; both
+ * rows carry the same basis: STATED when the source juxtaposes the two (`basisQuote` holds the
+ * passage), INFERRED when whoever recorded it drew the opposition (`basisNote` says from what).
+ */
 export const claimContradictions = sqliteTable(
   'claim_contradictions',
   {
@@ -274,6 +289,9 @@ export const claimContradictions = sqliteTable(
     contradictsId: integer('contradicts_id')
       .notNull()
       .references(() => claims.id, { onDelete: 'cascade' }),
+    basis: text('basis', { enum: BASIS_KINDS }).notNull().default('INFERRED'),
+    basisNote: text('basis_note'),
+    basisQuote: text('basis_quote'),
   },
   (t) => [
     uniqueIndex('claim_contradictions_natural_key').on(t.claimId, t.contradictsId),

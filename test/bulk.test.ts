@@ -21,11 +21,17 @@ const BASE_TABLES = [
   'citations',
 ];
 
+/**
+ * Columns left out of the fingerprint: timestamps, and the provenance columns added after it was
+ * pinned, which the generator leaves at their defaults (so its graph did not change).
+ */
+const UNHASHED = ['created_at', 'updated_at', 'basis', 'basis_note', 'basis_quote', 'wikidata_source_id'].map((c) => `'${c}'`).join(', ');
+
 /** Every row of the base tables but their timestamps, hashed: equal hashes, equal graphs. */
 function fingerprint(client: Database.Database): string {
   const hash = createHash('sha256');
   for (const table of BASE_TABLES) {
-    const columns = client.prepare(`SELECT name FROM pragma_table_info('${table}') WHERE name NOT IN ('created_at', 'updated_at')`).pluck().all() as string[];
+    const columns = client.prepare(`SELECT name FROM pragma_table_info('${table}') WHERE name NOT IN (${UNHASHED})`).pluck().all() as string[];
     for (const row of client.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY id`).raw().all()) hash.update(JSON.stringify(row));
   }
   return hash.digest('hex');

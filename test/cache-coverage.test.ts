@@ -32,6 +32,8 @@ const DECLARING_ROOT_LISTS: Record<string, string> = {
 
 /** Lists on types without an id, and how the answers that show them are dropped. */
 const DECLARED_OTHERWISE: Record<string, string> = {
+  'EdgeBasis.claims':
+    "under Relationship.basis, the relationship's claims: a change of them tags the relationship itself (relationship_claims' triggers); under Contradiction.basis, the two claims, which the answer shows",
   'Path.entities': 'only under `path`, which depends on `links` and the entities it names (dependsOn)',
   'Path.steps': 'only under `path`, which depends on `links` and the entities it names (dependsOn)',
   'Subgraph.entities': 'only under `neighborhood`, which depends on `links` and its centre (dependsOn)',
@@ -89,6 +91,17 @@ const WRITES: Record<string, { parent: keyof Ids | 'created'; mutation: string; 
     parent: 'claim',
     mutation: 'createClaim(input: $input) { claim { id } }',
     input: (ids) => ({ text: 'A probe of contradicts.', kind: 'FACT', appearsInId: ids.article, aboutIds: [ids.musk], contradictsIds: [ids.claim] }),
+  },
+  'Claim#contradictions': {
+    parent: 'claim',
+    mutation: 'createClaim(input: $input) { claim { id } }',
+    input: (ids) => ({
+      text: 'A probe of contradictions.',
+      kind: 'FACT',
+      appearsInId: ids.article,
+      aboutIds: [ids.musk],
+      contradictions: [{ claimId: ids.claim, basis: 'INFERRED', note: 'A probe.' }],
+    }),
   },
   'Relationship#claims': {
     parent: 'created',
@@ -237,7 +250,7 @@ describe('the invalidation tags cover every list of the schema', () => {
     const read = async (id: string, through = app) => {
       const type = schema.getType(decode(id).typename);
       const returns = isObjectType(type) ? getNamedType(type.getFields()[field]!.type) : undefined;
-      const selection = returns && isConnection(returns) ? '{ totalCount }' : '{ id }';
+      const selection = returns && isConnection(returns) ? '{ totalCount }' : isObjectType(returns) && !('id' in returns.getFields()) ? '{ __typename }' : '{ id }';
       const answer = await through.gql(`query($id: ID!) { node(id: $id) { ... on ${decode(id).typename} { ${field} ${selection} } } }`, { id });
       expect(answer.errors).toBeUndefined();
       return answer.data;

@@ -79,7 +79,7 @@ describe('import', () => {
   it('loads the seed twice without changing anything the second time, timestamps included', () => {
     const db = emptyDb();
     const first = importDocument(db, seedDocument());
-    expect(first.created).toMatchObject({ entities: 22, claims: 52, relationships: 13, sources: 3, citations: 2 });
+    expect(first.created).toMatchObject({ entities: 22, claims: 52, relationships: 13, sources: 4, citations: 2 });
     const before = snapshot(db);
     const second = importDocument(db, seedDocument());
     expect(second.created).toEqual({ entities: 0, sources: 0, claims: 0, relationships: 0, citations: 0 });
@@ -233,7 +233,7 @@ describe('import refuses what the API refuses, whole, with JSON paths', () => {
   it('the same link under two slugs, in the document or beside one in the database', () => {
     const seed = seedDocument() as { relationships: Record<string, Record<string, unknown>> };
     const [stored, link] = Object.entries(seed.relationships)[0]!;
-    const twice = { format: 'claimgraph/v1', relationships: { 'link-a': { ...link, claims: [] }, 'link-b': { ...link, label: 'other words' } } };
+    const twice = { format: 'claimgraph/v1', relationships: { 'link-a': { ...link, claims: [], basis: 'INFERRED', basisNote: 'A probe.' }, 'link-b': { ...link, label: 'other words' } } };
     expect(refused(JSON.stringify(twice))).toEqual([
       `$.relationships.link-a: the same link as relationship "${stored}" already in the database (subject, predicate, object and validity); record it once`,
       '$.relationships.link-b: the same link as relationship "link-a" (subject, predicate, object and validity); record it once',
@@ -296,7 +296,7 @@ describe('npm run import / export', () => {
     const first = await runCli('src/cli/import.ts', [SEED_FILE], env);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/created: 22 entities, 3 sources, 52 claims, 13 relationships, 2 citations\n {2}updated: nothing/);
+    expect(first.stdout).toMatch(/created: 22 entities, 4 sources, 52 claims, 13 relationships, 2 citations\n {2}updated: nothing/);
     const second = await runCli('src/cli/import.ts', [SEED_FILE], env);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/created: nothing\n {2}updated: nothing/);
@@ -306,7 +306,7 @@ describe('npm run import / export', () => {
     const out = join(dir, 'export.json');
     const res = await runCli('src/cli/export.ts', [out], env);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/22 entities, 3 sources, 52 claims, 13 relationships/);
+    expect(res.stdout).toMatch(/22 entities, 4 sources, 52 claims, 13 relationships/);
     expect(readFileSync(out, 'utf8')).toBe(SEED_TEXT);
   });
 

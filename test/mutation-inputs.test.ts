@@ -19,6 +19,7 @@ import * as sources from '../src/model/writes/sources';
 
 /** The zod schema each GraphQL input type of a mutation is made from. */
 const citationItem = (claims.CreateClaimInput.shape.citations.unwrap().unwrap() as z.ZodArray).element as z.ZodObject;
+const contradictionItem = (claims.CreateClaimInput.shape.contradictions.unwrap().unwrap() as z.ZodArray).element as z.ZodObject;
 const ZOD_OF: Record<string, z.ZodObject> = {
   CreateEntityInput: entities.CreateEntityInput,
   UpdateEntityInput: entities.UpdateEntityInput,
@@ -28,6 +29,7 @@ const ZOD_OF: Record<string, z.ZodObject> = {
   AddCitationInput: claims.AddCitationInput,
   RemoveCitationInput: claims.RemoveCitationInput,
   CitationInput: citationItem,
+  ContradictionInput: contradictionItem,
   CreateSourceInput: sources.CreateSourceInput,
   CreateRelationshipInput: relationships.CreateRelationshipInput,
 };

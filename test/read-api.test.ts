@@ -14,7 +14,7 @@ describe('node and nodes', () => {
       '{ entities(first: 100) { nodes { id __typename name } } }',
     );
     const entities = data!.entities.nodes;
-    expect(new Set(entities.map((e) => e.__typename))).toEqual(new Set(['Organization', 'Person', 'Event', 'Product', 'Place']));
+    expect(new Set(entities.map((e) => e.__typename))).toEqual(new Set(['Organization', 'Person', 'Event', 'Product', 'Place', 'Group']));
     const res = await app.gql<{ nodes: ({ id: string; __typename: string } | null)[] }>(
       'query($ids: [ID!]!) { nodes(ids: $ids) { id __typename } }',
       { ids: entities.map((e) => e.id) },

@@ -145,9 +145,25 @@ export function compiledStatements(db: Db): number {
   return compiledBy.get(db.$client)?.size ?? 0;
 }
 
-/** Applies every migration in `migrations/` that has not run yet. */
+/**
+ * Applies every migration in `migrations/` that has not run yet. Foreign keys are off while they
+ * run, as SQLite's table-rebuild procedure requires (the pragma is a no-op inside the migrations'
+ * transaction, and with it on, dropping a rebuilt table would cascade to its children); they are
+ * checked once the migrations are done.
+ */
 export function migrateDatabase(db: Db): void {
-  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  const enforced = db.$client.pragma('foreign_keys', { simple: true }) === 1;
+  db.$client.pragma('foreign_keys = OFF');
+  try {
+    migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    const broken = db.$client.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
+    if (broken.length > 0) {
+      const first = broken[0]!;
+      throw new Error(`migrating left ${broken.length} row(s) pointing at missing rows, e.g. ${first.table} row ${first.rowid} -> ${first.parent}`);
+    }
+  } finally {
+    if (enforced) db.$client.pragma('foreign_keys = ON');
+  }
 }
 
 export class CorruptDatabaseError extends Error {}

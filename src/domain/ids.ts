@@ -8,6 +8,7 @@ export const ENTITY_TYPE_BY_KIND = {
   EVENT: 'Event',
   PRODUCT: 'Product',
   PLACE: 'Place',
+  GROUP: 'Group',
 } as const satisfies Record<EntityKind, string>;
 
 export type EntityTypeName = (typeof ENTITY_TYPE_BY_KIND)[EntityKind];

@@ -8,6 +8,7 @@ import { boundedList } from './connection-limits';
 import { type Attached, NODE_SET } from './node-sets';
 import {
   AttributionEnum,
+  BasisKindEnum,
   ClaimKindEnum,
   EntityKindEnum,
   EventStatusEnum,
@@ -37,6 +38,7 @@ const ENUMS = {
   EventStatus: EventStatusEnum,
   SourceKind: SourceKindEnum,
   Stance: StanceEnum,
+  BasisKind: BasisKindEnum,
 } as const;
 
 const IN = `at most ${FILTER_LIMITS.inValues} values`;

@@ -1,7 +1,7 @@
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { claims as claimsTable, entities as entitiesTable, relationships as relationshipsTable, sources as sourcesTable } from '../../schema/tables';
 import type { Db } from '../db';
-import { CITATION_FIELDS, CLAIM_FIELDS, ENTITY_FIELDS, RELATIONSHIP_FIELDS, type Rules, sameNameColumns, SOURCE_FIELDS } from './fields';
+import { CITATION_FIELDS, CLAIM_FIELDS, CONTRADICTION_FIELDS, ENTITY_FIELDS, RELATIONSHIP_FIELDS, type Rules, sameNameColumns, SOURCE_FIELDS } from './fields';
 import { FORMAT, type ImportDocumentInput } from './import-format';
 
 type Row = Record<string, string | number | null>;
@@ -55,7 +55,9 @@ export function exportDocument(db: Db): ImportDocumentInput {
     const participants = groupBy(all('SELECT event_id AS owner, entity_id, role FROM event_participants ORDER BY event_id, id'));
     const about = groupBy(all('SELECT claim_id AS owner, entity_id FROM claim_subjects ORDER BY claim_id, id'));
     const citations = groupBy(all('SELECT claim_id AS owner, source_id, stance, locator, quote FROM citations ORDER BY claim_id, id'));
-    const contradicts = groupBy(all('SELECT claim_id AS owner, contradicts_id FROM claim_contradictions ORDER BY claim_id, contradicts_id'));
+    const contradicts = groupBy(
+      all('SELECT claim_id AS owner, contradicts_id, basis, basis_note AS note, basis_quote AS quote FROM claim_contradictions ORDER BY claim_id, contradicts_id'),
+    );
     const asserting = groupBy(all('SELECT relationship_id AS owner, claim_id FROM relationship_claims ORDER BY relationship_id, id'));
 
     const entities: NonNullable<ImportDocumentInput['entities']> = {};
@@ -66,6 +68,7 @@ export function exportDocument(db: Db): ImportDocumentInput {
         ...(fieldsOf(ENTITY_FIELDS, entitiesTable, e, {
           aliases: (aliases.get(id) ?? []).map((a) => a.alias as string),
           developer: entity(e.developer_id) ?? undefined,
+          wikidataSource: e.wikidata_source_id == null ? undefined : sourceSlugs.get(e.wikidata_source_id as number)!,
         }) as object),
         participants: (participants.get(id) ?? []).map((p) => ({ entity: entity(p.entity_id)!, role: p.role as string })),
       }) as never;
@@ -86,7 +89,11 @@ export function exportDocument(db: Db): ImportDocumentInput {
           about: (about.get(id) ?? []).map((a) => entity(a.entity_id)!),
           // The citations query names its columns as the fields are named.
           citations: (citations.get(id) ?? []).map((x) => present(fieldsOf(CITATION_FIELDS, null, x, { source: sourceSlugs.get(x.source_id as number)! }))),
-          contradicts: (contradicts.get(id) ?? []).map((x) => claimSlugs.get(x.contradicts_id as number)!),
+          // Every contradiction with its basis, on both of its claims (the import takes a pair given the same way twice).
+          contradicts: undefined,
+          contradictions: (contradicts.get(id) ?? []).map((x) =>
+            present(fieldsOf(CONTRADICTION_FIELDS, null, x, { claim: claimSlugs.get(x.contradicts_id as number)! })),
+          ),
         }),
       );
     }

@@ -1,7 +1,7 @@
 import { getTableColumns } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
-import { ATTRIBUTIONS, CLAIM_KINDS, ENTITY_KINDS, EVENT_STATUSES, SOURCE_KINDS, STANCES } from '../../schema/enums';
+import { ATTRIBUTIONS, BASIS_KINDS, CLAIM_KINDS, ENTITY_KINDS, EVENT_STATUSES, SOURCE_KINDS, STANCES } from '../../schema/enums';
 import { intervalEnd, isPartialDate } from '../domain/partial-date';
 import { MAX_ITEMS } from './list-caps';
 import { claimRef, entityRef, plainString, type Ref, sourceRef, textRule } from './writes/common';
@@ -29,6 +29,7 @@ export const MAX_LENGTH = {
   url: 2000,
   slug: 200,
   predicate: 64,
+  basisNote: 1000,
 } as const;
 
 export const slug = z
@@ -271,6 +272,7 @@ export const KIND_FIELDS = {
   PRODUCT: ['developer', 'releasedOn'],
   EVENT: ['startDate', 'endDate', 'status', 'participants'],
   PLACE: [],
+  GROUP: [],
 } as const satisfies Record<(typeof ENTITY_KINDS)[number], readonly string[]>;
 export const ALL_KIND_FIELDS: readonly string[] = [...new Set(Object.values(KIND_FIELDS).flat())];
 
@@ -300,6 +302,9 @@ export const ENTITY_FIELDS = {
   ).optional(),
   description: described(text(MAX_LENGTH.description), 'A short description.').optional(),
   wikidataId: described(wikidataId, 'The matching Wikidata item, e.g. "Q317521".').optional(),
+  wikidataSource: ref('source', 'wikidataSourceId', 'Where the Wikidata id was taken from (e.g. a Source "Wikidata" of kind ENCYCLOPEDIA): an outside fact cites its source. Needs a wikidataId.', {
+    optional: true,
+  }),
   foundedOn: described(partialDate, kindNote('foundedOn', 'when it was founded.')).optional(),
   legalForm: described(text(MAX_LENGTH.legalForm), kindNote('legalForm', 'its legal form, e.g. "capped for-profit".')).optional(),
   occupation: described(text(MAX_LENGTH.occupation), kindNote('occupation', 'what they do.')).optional(),
@@ -335,6 +340,70 @@ export const CITATION_FIELDS = {
   quote: described(text(MAX_LENGTH.quote), 'The passage relied on, verbatim.').optional(),
 };
 
+/**
+ * The note an edge gets when it is recorded without a basis (an older document, or a write that
+ * leaves the basis out with nothing to state it): INFERRED, and this says why.
+ */
+export const NO_BASIS_NOTE = 'Recorded without a basis: nothing said that its source states it.';
+
+const basisKind = z.enum(BASIS_KINDS);
+const basisNote = (what: string) => described(text(MAX_LENGTH.basisNote), `From what ${what} was inferred; required when the basis is INFERRED.`).optional();
+
+/** One contradiction as a claim lists it: the other claim and the basis of the opposition. */
+export const CONTRADICTION_FIELDS = {
+  claim: ref('claim', 'claimId', 'The claim it contradicts.'),
+  basis: described(
+    basisKind,
+    'STATED: the source sets the two claims against each other (quote the passage); INFERRED: whoever recorded it drew the opposition (say from what in `note`).',
+  ),
+  note: basisNote('the opposition'),
+  quote: described(text(MAX_LENGTH.quote), 'For STATED: the passage that sets the two against each other, verbatim.').optional(),
+};
+
+/** An INFERRED edge says from what; a STATED relationship names the claims that state it. */
+export function basisIssues(
+  basis: string | null | undefined,
+  note: string | null | undefined,
+  claims: number | null,
+  fields: { note: string; claims: string },
+  ctx: z.RefinementCtx,
+  at: PropertyKey[] = [],
+) {
+  if (basis === 'INFERRED' && !note) {
+    ctx.addIssue({ code: 'custom', path: [...at, fields.note], message: `an INFERRED edge says from what it was inferred: give ${fields.note}` });
+  }
+  if (basis === 'STATED' && claims === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, fields.claims],
+      message: `a STATED relationship names the claims that state it: give ${fields.claims}, or make it INFERRED with a ${fields.note}`,
+    });
+  }
+}
+
+/** The checks of a claim's contradictions: each INFERRED one says from what; none is also in `contradicts`. */
+export function contradictionIssues(
+  listed: readonly unknown[] | null | undefined,
+  items: readonly ({ basis: string; note?: string | null } & Record<string, unknown>)[] | null | undefined,
+  fields: { contradicts: string; contradictions: string; claim: string },
+  ctx: z.RefinementCtx,
+) {
+  const key = (v: unknown) => (typeof v === 'object' && v !== null && 'id' in v ? (v as { id: unknown }).id : v);
+  const bare = new Set((listed ?? []).map(key));
+  items?.forEach((c, i) => {
+    basisIssues(c.basis, c.note, null, { note: 'note', claims: '' }, ctx, [fields.contradictions, i]);
+    if (bare.has(key(c[fields.claim]))) {
+      ctx.addIssue({ code: 'custom', path: [fields.contradictions, i, fields.claim], message: `this claim is also in ${fields.contradicts}: list it once, here, with its basis` });
+    }
+  });
+}
+
+/** A relationship's basis as stored: left out, STATED when claims are given, else INFERRED with NO_BASIS_NOTE. */
+export function relationshipBasis(basis: string | null | undefined, note: string | null | undefined, claims: number) {
+  const kind = (basis ?? (claims > 0 ? 'STATED' : 'INFERRED')) as (typeof BASIS_KINDS)[number];
+  return { basis: kind, basisNote: note ?? (kind === 'INFERRED' && basis == null ? NO_BASIS_NOTE : null) };
+}
+
 export const CLAIM_FIELDS = {
   text: described(text(MAX_LENGTH.text), 'The assertion, in our own words.'),
   kind: described(z.enum(CLAIM_KINDS), 'Fact, position, opinion or anecdote.'),
@@ -357,10 +426,21 @@ export const CLAIM_FIELDS = {
     max: MAX_ITEMS.claimCitations,
     description: 'Sources cited for it. Its `support` is derived from them.',
   } satisfies ObjectListRule<typeof CITATION_FIELDS>,
-  contradicts: refs('claim', 'contradictsIds', 'The claims it contradicts; each link is recorded both ways.', {
+  contradicts: refs(
+    'claim',
+    'contradictsIds',
+    `The claims it contradicts, without a basis: each is recorded INFERRED, with the note "${NO_BASIS_NOTE}" Prefer \`contradictions\`. Each link is recorded both ways.`,
+    { max: MAX_ITEMS.claimContradicts, optional: true },
+  ),
+  contradictions: {
+    items: CONTRADICTION_FIELDS,
+    id: 'Contradiction',
+    itemDescription: 'A claim this one contradicts, and the basis of the opposition.',
+    unique: ['claim'],
+    what: 'a contradiction of this claim',
     max: MAX_ITEMS.claimContradicts,
-    optional: true,
-  }),
+    description: 'The claims it contradicts, each with its basis (STATED or INFERRED). Each link is recorded both ways, with the same basis.',
+  } satisfies ObjectListRule<typeof CONTRADICTION_FIELDS>,
   validFrom: described(partialDate, 'From when it holds, if it is time-bound.').optional(),
   validTo: described(partialDate, 'Until when it holds; not before validFrom.').optional(),
 };
@@ -372,5 +452,13 @@ export const RELATIONSHIP_FIELDS = {
   object: ref('entity', 'objectId', 'The entity the link points to.'),
   validFrom: described(partialDate, 'When it began to hold.').optional(),
   validTo: described(partialDate, 'When it stopped holding; not before validFrom.').optional(),
-  claims: refs('claim', 'claimIds', 'The claims that assert it.', { max: MAX_ITEMS.relationshipClaims, optional: true }),
+  claims: refs('claim', 'claimIds', 'The claims it rests on: for STATED those that state it, for INFERRED those it was inferred from.', {
+    max: MAX_ITEMS.relationshipClaims,
+    optional: true,
+  }),
+  basis: described(
+    basisKind,
+    'STATED: its claims state it (give at least one); INFERRED: read from its claims or from elsewhere (say from what in basisNote). When omitted: STATED if claims are given, else INFERRED with a note saying no basis was given.',
+  ).optional(),
+  basisNote: basisNote('the relationship'),
 };

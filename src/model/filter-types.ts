@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import {
   ATTRIBUTIONS,
+  BASIS_KINDS,
   CLAIM_KINDS,
   ENTITY_KINDS,
   type EntityKind,
@@ -299,6 +300,7 @@ export const FILTER_TYPES: Record<FilterType, TypeSpec> = {
       id: id(['Relationship'], 'relationship'),
       predicate: text('predicate', 'Its snake_case key, e.g. "co_founded".'),
       label: text('label', 'Its human wording.'),
+      basis: enumField('basis', 'BasisKind', BASIS_KINDS, 'STATED: its claims state it; INFERRED: read from them or from elsewhere. `{ eq: STATED }` keeps only stated links.'),
       validFrom: date('valid_from', 'When it began to hold.'),
       validTo: date('valid_to', 'When it stopped holding.'),
       ...timestamps,
@@ -324,6 +326,7 @@ export const FILTER_TYPES: Record<FilterType, TypeSpec> = {
     },
     group: {
       PREDICATE: { description: 'Its predicate.', key: (row) => col(row, 'predicate') },
+      BASIS: { description: 'STATED or INFERRED.', key: (row) => col(row, 'basis') },
       SUBJECT: { description: 'The entity it starts from.', key: (row) => entityRef(col(row, 'subject_id')), object: true },
       OBJECT: { description: 'The entity it points to.', key: (row) => entityRef(col(row, 'object_id')), object: true },
       VALID_FROM_YEAR: { description: 'The year it began to hold (null when unknown).', key: (row) => year(col(row, 'valid_from')) },

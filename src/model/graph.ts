@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import type { BasisKind } from '../../schema/enums';
 import type { Db } from '../db';
 import { checkDeadline } from '../deadline';
 import { adjacency, Cursor } from './adjacency';
@@ -203,7 +204,9 @@ export const NEIGHBORHOOD_CAP = { entities: 250, relationships: 1000 };
  * Entities within `depth` relationship hops of `of`, and the relationships that join them,
  * nearest first. Cut at NEIGHBORHOOD_CAP, saying so.
  */
-export function neighborhood(db: Db, of: number, depth: number): Subgraph {
+export function neighborhood(db: Db, of: number, depth: number, basis: BasisKind | null = null): Subgraph {
+  // Only edges of this basis (STATED: those the source states), when one is given.
+  const onBasis = basis ? sql` AND EXISTS (SELECT 1 FROM relationships r WHERE r.id = relationship_id AND r.basis = ${basis})` : sql``;
   const entities = new Set([of]);
   const relationships = new Set<number>();
   let frontier = [of];
@@ -214,7 +217,7 @@ export function neighborhood(db: Db, of: number, depth: number): Subgraph {
       const budget = NEIGHBORHOOD_CAP.relationships - relationships.size;
       const rows = db.all<{ b: number; r: number }>(sql`
         SELECT other_id AS b, relationship_id AS r FROM relationship_ends
-        WHERE entity_id IN (${ids(part)}) ORDER BY entity_id, id LIMIT ${budget * 2 + 1}`);
+        WHERE entity_id IN (${ids(part)})${onBasis} ORDER BY entity_id, id LIMIT ${budget * 2 + 1}`);
       for (const row of rows) {
         if (!entities.has(row.b)) {
           if (entities.size >= NEIGHBORHOOD_CAP.entities) {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
   ALL_KIND_FIELDS,
+  basisIssues,
+  contradictionIssues,
   CLAIM_FIELDS,
   entityKind,
   ENTITY_FIELDS,
@@ -44,6 +46,9 @@ function entityIssues(e: EntityShape, ctx: z.RefinementCtx) {
   }
   if (e.kind === 'EVENT' && e.status === undefined) ctx.addIssue({ code: 'custom', path: ['status'], message: 'an event needs a status' });
   inOrder('startDate', 'endDate')(e, ctx);
+  if (e.wikidataSource !== undefined && e.wikidataId === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['wikidataSource'], message: 'a wikidataSource is the source of a wikidataId: give the id too' });
+  }
 }
 
 const entity = entityFields
@@ -56,7 +61,10 @@ const source = z
 
 const claim = z
   .strictObject(importShape(CLAIM_FIELDS))
-  .superRefine(inOrder('validFrom', 'validTo'))
+  .superRefine((c, ctx) => {
+    inOrder('validFrom', 'validTo')(c, ctx);
+    contradictionIssues(c.contradicts, c.contradictions, { contradicts: 'contradicts', contradictions: 'contradictions', claim: 'claim' }, ctx);
+  })
   .meta({ id: 'Claim', description: 'Something asserted in a source. Its support is derived from its citations.' });
 
 /** The export always writes a relationship's label, so the import format requires it. */
@@ -65,6 +73,7 @@ const relationship = z
   .superRefine((r, ctx) => {
     inOrder('validFrom', 'validTo')(r, ctx);
     if (r.subject === r.object) ctx.addIssue({ code: 'custom', path: ['object'], message: 'a relationship links two different entities' });
+    basisIssues(r.basis, r.basisNote, r.claims?.length ?? 0, { note: 'basisNote', claims: 'claims' }, ctx);
   })
   .meta({ id: 'Relationship', description: 'A dated link between two entities: subject -predicate-> object.' });
 

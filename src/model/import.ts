@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { claims, entities, relationships, sources } from '../../schema/tables';
 import type { Db } from '../db';
-import { CLAIM_FIELDS, ENTITY_FIELDS, RELATIONSHIP_FIELDS, sameNameColumns, SOURCE_FIELDS } from './fields';
+import { CLAIM_FIELDS, ENTITY_FIELDS, NO_BASIS_NOTE, RELATIONSHIP_FIELDS, relationshipBasis, sameNameColumns, SOURCE_FIELDS } from './fields';
 import {
   type ImportClaim,
   type ImportDocument,
@@ -142,6 +142,7 @@ class Importer {
       });
       this.ids.sources.set(slug, id);
     }
+    for (const [slug, entity] of this.doc.entities) this.linkWikidataSource(slug, entity);
     for (const [slug, claim] of this.doc.claims) {
       const id = this.upsert('claims', slug, {
         ...columnValues('claims', claim),
@@ -153,8 +154,11 @@ class Importer {
     for (const [slug, claim] of this.doc.claims) this.linkClaim(slug, claim);
     this.linkContradictions();
     for (const [slug, rel] of this.doc.relationships) {
+      const basis = relationshipBasis(rel.basis, rel.basisNote, rel.claims?.length ?? 0);
       const id = this.upsert('relationships', slug, {
         ...columnValues('relationships', rel),
+        basis: basis.basis,
+        basis_note: basis.basisNote,
         subject_id: this.idOf('entities', rel.subject),
         object_id: this.idOf('entities', rel.object),
       });
@@ -181,6 +185,7 @@ class Importer {
     };
     for (const [slug, e] of this.doc.entities) {
       need('entities', e.developer, ['entities', slug, 'developer']);
+      need('sources', e.wikidataSource, ['entities', slug, 'wikidataSource']);
       if (e.developer === slug) issues.push({ path: jsonPath(['entities', slug, 'developer']), message: 'a product cannot be its own developer' });
       e.participants?.forEach((p, i) => {
         need('entities', p.entity, ['entities', slug, 'participants', i, 'entity']);
@@ -197,7 +202,12 @@ class Importer {
         need('claims', other, ['claims', slug, 'contradicts', i]);
         if (other === slug) issues.push({ path: jsonPath(['claims', slug, 'contradicts', i]), message: 'a claim cannot contradict itself' });
       });
+      c.contradictions?.forEach((x, i) => {
+        need('claims', x.claim, ['claims', slug, 'contradictions', i, 'claim']);
+        if (x.claim === slug) issues.push({ path: jsonPath(['claims', slug, 'contradictions', i, 'claim']), message: 'a claim cannot contradict itself' });
+      });
     }
+    issues.push(...this.samePairs());
     for (const [slug, r] of this.doc.relationships) {
       need('entities', r.subject, ['relationships', slug, 'subject']);
       need('entities', r.object, ['relationships', slug, 'object']);
@@ -241,6 +251,45 @@ class Importer {
     return issues;
   }
 
+  /** A pair listed on both of its claims must give the same basis on both: it is one link. */
+  private samePairs(): ImportIssue[] {
+    const issues: ImportIssue[] = [];
+    const seen = new Map<string, { basis: string; from: string }>();
+    for (const [slug, claim] of this.doc.claims) {
+      for (const [i, x] of this.contradictionsIn(claim).entries()) {
+        const pair = [slug, x.claim].sort().join('\u0000');
+        const basis = JSON.stringify([x.basis, x.note, x.quote]);
+        const before = seen.get(pair);
+        if (!before) seen.set(pair, { basis, from: slug });
+        else if (before.basis !== basis) {
+          issues.push({
+            path: jsonPath(i < (claim.contradictions?.length ?? 0) ? ['claims', slug, 'contradictions', i] : ['claims', slug, 'contradicts', i - (claim.contradictions?.length ?? 0)]),
+            message: `claim "${before.from}" lists this contradiction with another basis; it is one link: give it once, or the same on both`,
+          });
+        }
+      }
+    }
+    return issues;
+  }
+
+  /** A claim's contradictions with their bases: those of `contradicts` are INFERRED, with NO_BASIS_NOTE. */
+  private contradictionsIn(claim: ImportClaim): { claim: string; basis: string; note: string | null; quote: string | null }[] {
+    return [
+      ...(claim.contradictions ?? []).map((x) => ({ claim: x.claim, basis: x.basis, note: x.note ?? null, quote: x.quote ?? null })),
+      ...(claim.contradicts ?? []).map((other) => ({ claim: other, basis: 'INFERRED', note: NO_BASIS_NOTE, quote: null })),
+    ];
+  }
+
+  /** An entity's wikidataSource, set once the document's sources have ids. */
+  private linkWikidataSource(slug: string, e: ImportEntity) {
+    const id = this.idOf('entities', slug);
+    const sourceId = e.wikidataSource ? this.idOf('sources', e.wikidataSource) : null;
+    const current = this.client.prepare('SELECT wikidata_source_id AS s FROM entities WHERE id = ?').get(id) as { s: number | null };
+    if (current.s === sourceId) return;
+    this.client.prepare('UPDATE entities SET wikidata_source_id = ? WHERE id = ?').run(sourceId, id);
+    this.touch('entities', id, this.wasCreated('entities', id));
+  }
+
   private idOf(table: 'entities' | 'sources' | 'claims', slug: string): number {
     const known = this.ids[table].get(slug);
     if (known !== undefined) return known;
@@ -257,6 +306,8 @@ class Importer {
       // Cleared in the same statement as a change of kind (the table CHECKs that only products
       // have a developer); a developer is set by linkEntity once every entity has an id.
       ...(e.developer === undefined ? { developer_id: null } : {}),
+      // Likewise its Wikidata source (the table CHECKs that it goes with an id), set by linkWikidataSource.
+      ...(e.wikidataSource === undefined ? { wikidata_source_id: null } : {}),
     });
     this.ids.entities.set(slug, id);
   }
@@ -339,43 +390,66 @@ class Importer {
     if (changed) this.touch('claims', id, this.wasCreated('claims', id));
   }
 
-  /** "contradicts" is symmetric: a link listed on either claim is stored both ways. */
+  /**
+   * Contradictions are symmetric: a link listed on either claim is stored both ways, with the same
+   * basis on both rows.
+   */
   private linkContradictions() {
-    const wanted = new Map<number, Set<number>>();
-    const add = (a: number, b: number) => {
-      if (!wanted.has(a)) wanted.set(a, new Set());
-      wanted.get(a)!.add(b);
+    type Basis = { basis: string; note: string | null; quote: string | null };
+    const wanted = new Map<number, Map<number, Basis>>();
+    const add = (a: number, b: number, basis: Basis) => {
+      if (!wanted.has(a)) wanted.set(a, new Map());
+      wanted.get(a)!.set(b, basis);
     };
     const inDocument = new Set<number>();
     for (const [slug, claim] of this.doc.claims) {
       const id = this.idOf('claims', slug);
       inDocument.add(id);
-      if (!wanted.has(id)) wanted.set(id, new Set());
-      for (const other of claim.contradicts ?? []) {
-        const otherId = this.idOf('claims', other);
-        add(id, otherId);
-        add(otherId, id);
+      if (!wanted.has(id)) wanted.set(id, new Map());
+      for (const x of this.contradictionsIn(claim)) {
+        const otherId = this.idOf('claims', x.claim);
+        const basis = { basis: x.basis, note: x.note, quote: x.quote };
+        add(id, otherId, basis);
+        add(otherId, id, basis);
       }
     }
-    const insert = this.client.prepare('INSERT OR IGNORE INTO claim_contradictions (claim_id, contradicts_id) VALUES (?, ?)');
+    const upsert = this.client.prepare(
+      `INSERT INTO claim_contradictions (claim_id, contradicts_id, basis, basis_note, basis_quote) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (claim_id, contradicts_id) DO UPDATE SET basis = excluded.basis, basis_note = excluded.basis_note, basis_quote = excluded.basis_quote
+       WHERE basis IS NOT excluded.basis OR basis_note IS NOT excluded.basis_note OR basis_quote IS NOT excluded.basis_quote`,
+    );
+    const remove = this.client.prepare('DELETE FROM claim_contradictions WHERE (claim_id = ? AND contradicts_id = ?) OR (claim_id = ? AND contradicts_id = ?)');
     for (const [id, others] of wanted) {
       // A claim the document does not list keeps its other links; it gains the reverse rows below.
       if (!inDocument.has(id)) continue;
       const before = this.contradictionsOf(id);
-      if (this.syncSet('claim_contradictions', 'claim_id', id, 'contradicts_id', [...others])) {
-        for (const other of others) insert.run(other, id);
-        this.touch('claims', id, this.wasCreated('claims', id));
-        // The claims that gained or lost the link changed too, in the document or not.
-        for (const other of new Set([...before, ...others])) {
-          if (before.has(other) !== others.has(other)) this.touch('claims', other, this.wasCreated('claims', other));
+      const changed = new Set<number>();
+      for (const other of before.keys()) {
+        if (!others.has(other)) {
+          remove.run(id, other, other, id);
+          changed.add(other);
         }
+      }
+      for (const [other, b] of others) {
+        const row = before.get(other);
+        if (row && row.basis === b.basis && row.note === b.note && row.quote === b.quote) continue;
+        upsert.run(id, other, b.basis, b.note, b.quote);
+        upsert.run(other, id, b.basis, b.note, b.quote);
+        changed.add(other);
+      }
+      if (changed.size > 0) {
+        this.touch('claims', id, this.wasCreated('claims', id));
+        // The claims that gained, lost or changed the link changed too, in the document or not.
+        for (const other of changed) this.touch('claims', other, this.wasCreated('claims', other));
       }
     }
   }
 
-  private contradictionsOf(id: number): Set<number> {
-    const rows = this.client.prepare('SELECT contradicts_id AS v FROM claim_contradictions WHERE claim_id = ?').all(id) as { v: number }[];
-    return new Set(rows.map((r) => r.v));
+  private contradictionsOf(id: number): Map<number, { basis: string; note: string | null; quote: string | null }> {
+    const rows = this.client
+      .prepare('SELECT contradicts_id AS v, basis, basis_note AS note, basis_quote AS quote FROM claim_contradictions WHERE claim_id = ?')
+      .all(id) as { v: number; basis: string; note: string | null; quote: string | null }[];
+    return new Map(rows.map((r) => [r.v, { basis: r.basis, note: r.note, quote: r.quote }]));
   }
 
   /** Makes the set of `valueColumn` for `ownerId` equal `wanted`; true when anything changed. */
@@ -388,9 +462,6 @@ class Importer {
     for (const v of have) {
       if (!want.has(v)) {
         this.client.prepare(`DELETE FROM ${table} WHERE ${ownerColumn} = ? AND ${valueColumn} = ?`).run(ownerId, v);
-        if (table === 'claim_contradictions') {
-          this.client.prepare('DELETE FROM claim_contradictions WHERE claim_id = ? AND contradicts_id = ?').run(v, ownerId);
-        }
         changed = true;
       }
     }

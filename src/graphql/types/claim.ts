@@ -9,6 +9,7 @@ import { boundedList } from '../connection-limits';
 import { DEFAULT_PAGE_SIZE } from '../connection-limits';
 import { countedConnection, cursorId, rows } from '../connections';
 import { ENTITY_TYPE_NAMES, rowIdOf } from '../../domain/ids';
+import { Contradiction, EdgeBasis } from './basis';
 import { Entity } from './entity';
 import { AttributionEnum, ClaimKindEnum, PartialDate, StanceEnum, SupportStatusEnum } from './scalars';
 
@@ -56,6 +57,12 @@ export const Claim = builder.drizzleNode('claims', {
     contradicts: t.relation('contradicts', {
       description: `Claims that contradict this one (the link goes both ways), at most ${MAX_ITEMS.claimContradicts}.`,
       query: { orderBy: { id: 'asc' }, limit: MAX_ITEMS.claimContradicts },
+      extensions: boundedList(MAX_ITEMS.claimContradicts, 'the most contradictions a claim has'),
+    }),
+    contradictions: t.relation('contradictionLinks', {
+      type: Contradiction,
+      description: `The claims that contradict this one, each with the basis of the opposition (STATED by the source, or INFERRED), at most ${MAX_ITEMS.claimContradicts}. \`contradicts\` lists the same claims without their bases.`,
+      query: { orderBy: { contradictsId: 'asc' }, limit: MAX_ITEMS.claimContradicts },
       extensions: boundedList(MAX_ITEMS.claimContradicts, 'the most contradictions a claim has'),
     }),
     validFrom: t.expose('validFrom', { type: PartialDate, nullable: true, description: 'From when the claim holds, if it is time-bound.' }),
@@ -123,4 +130,27 @@ builder.queryFields((t) => ({
     },
     ClaimConnection as never,
   ),
+}));
+
+/** The most claims a basis lists: a relationship's claims, or a contradiction's two. */
+const MAX_BASIS_CLAIMS = Math.max(MAX_ITEMS.relationshipClaims, 2);
+
+// Declared here rather than in basis.ts: Claim lists its contradictions, and these list claims.
+builder.objectFields(EdgeBasis, (t) => ({
+    claims: t.field({
+      type: [Claim],
+      description: `The claims the edge rests on, at most ${MAX_BASIS_CLAIMS}: for a relationship its claims (those that state it, or it was inferred from); for a contradiction the two opposed claims.`,
+      extensions: boundedList(MAX_BASIS_CLAIMS, 'the most claims an edge rests on'),
+      resolve: (b) => b.claims,
+    }),
+}));
+
+builder.drizzleObjectFields(Contradiction, (t) => ({
+  claim: t.relation('other', { type: Claim, description: 'The other claim: the one that contradicts this one.' }),
+  basis: t.field({
+    type: EdgeBasis,
+    description: 'Whether the source sets the two claims against each other (STATED, with the passage) or the opposition was inferred (with a note).',
+    select: { columns: { basis: true, basisNote: true, basisQuote: true }, with: { claim: true, other: true } },
+    resolve: (c) => ({ kind: c.basis, note: c.basisNote, quote: c.basisQuote, claims: [c.claim, c.other] }),
+  }),
 }));

@@ -43,8 +43,9 @@ export const Entity = builder.drizzleInterface('entities', {
     description: t.exposeString('description', { nullable: true, description: 'A short description.' }),
     wikidataId: t.exposeString('wikidataId', {
       nullable: true,
-      description: 'The matching Wikidata item, e.g. "Q317521"; null when not known.',
+      description: 'The matching Wikidata item, e.g. "Q317521"; null when not known. An outside fact: `wikidataSource` says where it was taken from.',
     }),
+
   }),
 });
 
@@ -158,7 +159,7 @@ builder.drizzleObjectFields(Organization, (t) => ({
   legalForm: t.exposeString('legalForm', { nullable: true, description: 'Its legal form, e.g. "capped for-profit".' }),
 }));
 
-export const Person = entityObject('PERSON', 'A person, or an unnamed group of people a source speaks for.');
+export const Person = entityObject('PERSON', 'A single person.');
 builder.drizzleObjectFields(Person, (t) => ({
   occupation: t.exposeString('occupation', { nullable: true, description: 'What they do, e.g. "software engineer".' }),
 }));
@@ -170,6 +171,11 @@ builder.drizzleObjectFields(Product, (t) => ({
 }));
 
 export const Place = entityObject('PLACE', 'A location: a city, region or country.');
+
+export const Group = entityObject(
+  'GROUP',
+  'A collective or unnamed claimant a source speaks for: "many", "critics", "users". Never one person; it has no kind-specific fields.',
+);
 
 export const Event = entityObject('EVENT', 'Something that happened, was proposed, failed or is alleged.');
 export const EntityEventConnection = countedConnection(

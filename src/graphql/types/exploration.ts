@@ -10,6 +10,7 @@ import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, rowIdOf } from '../../domain/id
 import { Entity } from './entity';
 import { plannedLoader, type TypeName } from './node';
 import { Relationship } from './relationship';
+import { BasisKindEnum } from './scalars';
 
 interface PathStepShape {
   from: EntityRow;
@@ -199,6 +200,11 @@ builder.queryFields((t) => {
     args: {
       of: t.arg.globalID({ required: true, description: 'The entity at the centre.' }),
       depth: t.arg.int({ defaultValue: 1, description: 'How many hops out, 1 to 3.' }),
+      basis: t.arg({
+        type: BasisKindEnum,
+        required: false,
+        description: 'Follow only relationships of this basis: STATED keeps the links the sources state. Omitted: every relationship.',
+      }),
     },
     resolve: async (_root, args, context, info) => {
       const { db } = context;
@@ -208,7 +214,7 @@ builder.queryFields((t) => {
       // Which entities and relationships are reached changes only with the links; the answer
       // shows the objects themselves.
       dependsOn(context, 'links', `Entity:${of}`);
-      const graph = neighborhood(db, of, depth);
+      const graph = neighborhood(db, of, depth, args.basis ?? null);
       // What the operation selects on them is planned into the same statements (one per entity
       // type and one for the relationships), not resolved row by row.
       const byType = new Map<TypeName, number[]>();

@@ -5,7 +5,7 @@ import { boundedList, MAX_NODE_IDS } from '../connection-limits';
 import { ENTITY_KIND_BY_TYPE } from '../../domain/ids';
 import { Citation } from './citation';
 import { Claim } from './claim';
-import { Event, Organization, Person, Place, Product } from './entity';
+import { Event, Group, Organization, Person, Place, Product } from './entity';
 import { Relationship } from './relationship';
 import { Source } from './source';
 
@@ -20,6 +20,7 @@ const TYPES = {
   Event: { ref: Event, table: 'entities' },
   Product: { ref: Product, table: 'entities' },
   Place: { ref: Place, table: 'entities' },
+  Group: { ref: Group, table: 'entities' },
   Relationship: { ref: Relationship, table: 'relationships' },
   Claim: { ref: Claim, table: 'claims' },
   Source: { ref: Source, table: 'sources' },

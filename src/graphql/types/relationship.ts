@@ -6,6 +6,7 @@ import { builder } from '../builder';
 import { exploreArgs, type ExploreArgs, type NodeSet, orderQuery, whereOn } from '../filters';
 import { boundedList } from '../connection-limits';
 import { countedConnection, rows } from '../connections';
+import { EdgeBasis } from './basis';
 import { Entity } from './entity';
 import { PartialDate } from './scalars';
 
@@ -27,6 +28,13 @@ export const Relationship = builder.drizzleNode('relationships', {
       description: `The claims that assert this relationship, at most ${MAX_ITEMS.relationshipClaims}.`,
       query: { orderBy: { id: 'asc' }, limit: MAX_ITEMS.relationshipClaims },
       extensions: boundedList(MAX_ITEMS.relationshipClaims, 'the most claims a relationship has'),
+    }),
+    basis: t.field({
+      type: EdgeBasis,
+      description:
+        'Why the link is in the graph: STATED when its claims state it, INFERRED (with a note saying from what) when it was read from them or from elsewhere. `where: { basis: { eq: STATED } }` keeps only stated links.',
+      select: { columns: { basis: true, basisNote: true }, with: { claims: { orderBy: { id: 'asc' }, limit: MAX_ITEMS.relationshipClaims } } },
+      resolve: (r) => ({ kind: r.basis, note: r.basisNote, quote: null, claims: r.claims }),
     }),
   }),
 });

@@ -1,6 +1,7 @@
 import { Kind } from 'graphql';
 import {
   ATTRIBUTIONS,
+  BASIS_KINDS,
   CLAIM_KINDS,
   ENTITY_KINDS,
   EVENT_STATUSES,
@@ -49,10 +50,11 @@ export const EntityKindEnum = builder.enumType('EntityKind', {
   description: 'What sort of thing an entity is. All kinds share one id space.',
   values: describedValues(ENTITY_KINDS, {
     ORGANIZATION: 'A company, nonprofit, agency or other organized body.',
-    PERSON: 'A person, or an unnamed group of people a source speaks for ("many").',
+    PERSON: 'A single person.',
     EVENT: 'Something that happened, was proposed, failed or is alleged, with dates where known.',
     PRODUCT: 'A product or model, e.g. an AI assistant.',
     PLACE: 'A city, country or other location.',
+    GROUP: 'A collective or unnamed claimant a source speaks for ("many", "critics", "users"), never one person.',
   }),
 });
 
@@ -124,4 +126,12 @@ export const DirectionEnum = builder.enumType('Direction', {
     INCOMING: { value: 'INCOMING', description: 'The entity is the object: other -predicate-> entity.' },
     BOTH: { value: 'BOTH', description: 'Either way.' },
   } as const,
+});
+
+export const BasisKindEnum = builder.enumType('BasisKind', {
+  description: 'Why an edge (a relationship, a contradiction) is in the graph.',
+  values: describedValues(BASIS_KINDS, {
+    STATED: 'Its source states it: the claims (and for a contradiction, the passage) behind it say so.',
+    INFERRED: 'Read from the claims or from elsewhere by whoever recorded it; `note` says from what.',
+  }),
 });

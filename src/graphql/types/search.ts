@@ -11,7 +11,7 @@ import { selects } from '../selection';
 import type { Context } from '../builder';
 import { ENTITY_TYPE_BY_KIND } from '../../domain/ids';
 import { Claim } from './claim';
-import { Event, Organization, Person, Place, Product } from './entity';
+import { Event, Group, Organization, Person, Place, Product } from './entity';
 import { describedValues } from './scalars';
 import { Source } from './source';
 
@@ -19,10 +19,11 @@ export const SearchKindEnum = builder.enumType('SearchKind', {
   description: 'What a search may return: an entity of a kind, a claim or a source.',
   values: describedValues(SEARCH_KINDS, {
     ORGANIZATION: 'Organizations.',
-    PERSON: 'People (and unnamed groups a source speaks for).',
+    PERSON: 'People.',
     EVENT: 'Events.',
     PRODUCT: 'Products.',
     PLACE: 'Places.',
+    GROUP: 'Groups: collective or unnamed claimants.',
     CLAIM: 'Claims, by their text.',
     SOURCE: 'Sources, by their title and label.',
   }),
@@ -30,7 +31,7 @@ export const SearchKindEnum = builder.enumType('SearchKind', {
 
 export const SearchResult = builder.unionType('SearchResult', {
   description: 'Anything search can find: every kind of entity, a claim or a source.',
-  types: [Organization, Person, Event, Product, Place, Claim, Source],
+  types: [Organization, Person, Event, Product, Place, Group, Claim, Source],
   resolveType: (row) => (row as unknown as Row).__searchType,
 });
 
@@ -83,8 +84,8 @@ function decodeCursor(cursor: string, arg: string): number {
 
 type HitType = (typeof ENTITY_TYPE_BY_KIND)[keyof typeof ENTITY_TYPE_BY_KIND] | 'Claim' | 'Source';
 const TYPE_OF_HIT: Record<SearchKind, HitType> = { ...ENTITY_TYPE_BY_KIND, CLAIM: 'Claim', SOURCE: 'Source' };
-const REF_OF_TYPE = { Organization, Person, Event, Product, Place, Claim, Source } as const;
-const TABLE_OF_TYPE = { Organization: 'entities', Person: 'entities', Event: 'entities', Product: 'entities', Place: 'entities', Claim: 'claims', Source: 'sources' } as const;
+const REF_OF_TYPE = { Organization, Person, Event, Product, Place, Group, Claim, Source } as const;
+const TABLE_OF_TYPE = { Organization: 'entities', Person: 'entities', Event: 'entities', Product: 'entities', Place: 'entities', Group: 'entities', Claim: 'claims', Source: 'sources' } as const;
 const NODE_PATHS = [[{ name: 'edges' }, { name: 'node' }], [{ name: 'nodes' }]];
 
 type Row = { __searchType: string } & Record<string, unknown>;

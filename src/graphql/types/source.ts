@@ -120,3 +120,12 @@ builder.queryFields((t) => ({
     SourceConnection as never,
   ),
 }));
+
+// Declared here rather than in entity.ts: Source already refers to Entity (its publisher).
+builder.drizzleInterfaceFields(Entity, (t) => ({
+  wikidataSource: t.relation('wikidataSource', {
+    type: Source,
+    nullable: true,
+    description: 'The source the Wikidata id was taken from (the seed cites a Source "Wikidata" of kind ENCYCLOPEDIA), never the article; null when not recorded.',
+  }),
+}));

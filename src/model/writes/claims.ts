@@ -5,7 +5,7 @@ import { citations, claimContradictions, claims, claimSubjects, type CitationRow
 import type { Db } from '../../db';
 import { conflict, notFound } from '../../domain/errors';
 import { encodeGlobalID } from '../../domain/ids';
-import { apiShape, CITATION_FIELDS, CLAIM_FIELDS, inOrder, slugInput } from '../fields';
+import { apiShape, CITATION_FIELDS, CLAIM_FIELDS, contradictionIssues, inOrder, NO_BASIS_NOTE, slugInput } from '../fields';
 import {
   citationRef,
   claimRef,
@@ -22,7 +22,10 @@ import { newSlug, slugify } from './slugs';
 
 export const CreateClaimInput = z
   .object({ slug: slugInput('the first words of the text'), ...apiShape(CLAIM_FIELDS) })
-  .superRefine(inOrder('validFrom', 'validTo'))
+  .superRefine((input, ctx) => {
+    inOrder('validFrom', 'validTo')(input, ctx);
+    contradictionIssues(input.contradictsIds, input.contradictions, { contradicts: 'contradictsIds', contradictions: 'contradictions', claim: 'claimId' }, ctx);
+  })
   .meta({
     description:
       'A new claim, with the entities it is about and, optionally, its citations and the claims it contradicts. All of it is written in one transaction, or none of it.',
@@ -81,11 +84,19 @@ export function createClaim(db: Db, raw: z.input<typeof CreateClaimInput>): Clai
     findSource(db, input.appearsInId, 'input.appearsInId');
     const about = input.aboutIds.map((ref, i) => findEntity(db, ref, `input.aboutIds[${i}]`));
     input.citations?.forEach((c, i) => findSource(db, c.sourceId, `input.citations[${i}].sourceId`));
-    const contradicted = (input.contradictsIds ?? []).map((ref, i) => {
-      const other = findClaim(db, ref, `input.contradictsIds[${i}]`);
-      refuseWhenFull(db, claimContradictions, claimContradictions.claimId, other.id, MAX_ITEMS.claimContradicts, `input.contradictsIds[${i}]`, 'contradictions');
-      return other;
-    });
+    const contradiction = (ref: Parameters<typeof findClaim>[1], field: string, basis: { basis: 'STATED' | 'INFERRED'; basisNote: string | null; basisQuote: string | null }) => {
+      const other = findClaim(db, ref, field);
+      refuseWhenFull(db, claimContradictions, claimContradictions.claimId, other.id, MAX_ITEMS.claimContradicts, field, 'contradictions');
+      return { other, basis };
+    };
+    const contradicted = [
+      ...(input.contradictions ?? []).map((c, i) =>
+        contradiction(c.claimId, `input.contradictions[${i}].claimId`, { basis: c.basis, basisNote: orNull(c.note), basisQuote: orNull(c.quote) }),
+      ),
+      ...(input.contradictsIds ?? []).map((ref, i) =>
+        contradiction(ref, `input.contradictsIds[${i}]`, { basis: 'INFERRED', basisNote: NO_BASIS_NOTE, basisQuote: null }),
+      ),
+    ];
     const slug = newSlug(db, claims, input.slug, 'a claim', () => slugify(input.text, 60), 'claim');
 
     const claim = db
@@ -104,11 +115,11 @@ export function createClaim(db: Db, raw: z.input<typeof CreateClaimInput>): Clai
       .get();
     for (const entity of about) db.insert(claimSubjects).values({ claimId: claim.id, entityId: entity.id }).run();
     input.citations?.forEach((c, i) => insertCitation(db, claim.id, c, `input.citations[${i}]`));
-    for (const other of contradicted) {
+    for (const { other, basis } of contradicted) {
       db.insert(claimContradictions)
         .values([
-          { claimId: claim.id, contradictsId: other.id },
-          { claimId: other.id, contradictsId: claim.id },
+          { claimId: claim.id, contradictsId: other.id, ...basis },
+          { claimId: other.id, contradictsId: claim.id, ...basis },
         ])
         .run();
       touch(db, claims, other.id);

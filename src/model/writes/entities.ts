@@ -17,7 +17,7 @@ import {
   PARTICIPANT_FIELDS,
   slugInput,
 } from '../fields';
-import { badField, entityRef, eventRef, findEntity, inTransaction, NOW, parseInput, touch } from './common';
+import { badField, entityRef, eventRef, findEntity, findSource, inTransaction, NOW, parseInput, touch } from './common';
 import { newSlug, slugify } from './slugs';
 
 /** The fields every entity may have, besides its name, and the kind-specific ones. */
@@ -50,6 +50,9 @@ export const CreateEntityInput = z
   .superRefine((input, ctx) => {
     for (const { path, message } of kindProblems(input.kind, input, true)) ctx.addIssue({ code: 'custom', path: [path], message });
     inOrder('startDate', 'endDate')(input, ctx);
+    if (input.wikidataSourceId != null && input.wikidataId == null) {
+      ctx.addIssue({ code: 'custom', path: ['wikidataSourceId'], message: 'a wikidataSourceId is the source of a wikidataId: give the id too' });
+    }
   })
   .meta({
     description:
@@ -84,8 +87,13 @@ const COLUMNS = Object.keys(optionalFields)
   .concat('name') as (keyof EntityRow & keyof KindFields | 'name')[];
 
 /** The entity columns the input sets, for fields present in it (`undefined` leaves a column alone). */
-function columnsOf(input: z.output<typeof UpdateEntityInput> | z.output<typeof CreateEntityInput>, developerId: number | null | undefined) {
-  const columns = COLUMNS.map((column) => [column, column === 'developerId' ? developerId : (input as Record<string, unknown>)[column]]);
+function columnsOf(
+  input: z.output<typeof UpdateEntityInput> | z.output<typeof CreateEntityInput>,
+  developerId: number | null | undefined,
+  wikidataSourceId: number | null | undefined,
+) {
+  const resolved: Record<string, unknown> = { developerId, wikidataSourceId };
+  const columns = COLUMNS.map((column) => [column, column in resolved ? resolved[column] : (input as Record<string, unknown>)[column]]);
   return Object.fromEntries(columns.filter(([, v]) => v !== undefined)) as Partial<EntityRow>;
 }
 
@@ -108,10 +116,11 @@ export function createEntity(db: Db, raw: z.input<typeof CreateEntityInput>): En
   const input = parseInput(CreateEntityInput, raw);
   return inTransaction(db, () => {
     const developer = input.developerId ? findEntity(db, input.developerId, 'input.developerId') : null;
+    const wikidataSource = input.wikidataSourceId ? findSource(db, input.wikidataSourceId, 'input.wikidataSourceId') : null;
     const entitySlug = newSlug(db, entities, input.slug, 'an entity', () => slugify(input.name), input.kind.toLowerCase());
     const row = db
       .insert(entities)
-      .values({ ...columnsOf(input, developer?.id ?? null), kind: input.kind, name: input.name, slug: entitySlug })
+      .values({ ...columnsOf(input, developer?.id ?? null, wikidataSource?.id ?? null), kind: input.kind, name: input.name, slug: entitySlug })
       .returning()
       .get();
     setAliases(db, row.id, input.aliases ?? []);
@@ -135,7 +144,15 @@ export function updateEntity(db: Db, raw: z.input<typeof UpdateEntityInput>): En
       if (developerId === head.id) throw badField('input.developerId', 'a product cannot be its own developer');
     }
     const current = db.select().from(entities).where(eq(entities.id, head.id)).get()!;
-    const wanted = columnsOf(input, developerId);
+    let wikidataSourceId: number | null | undefined = input.wikidataSourceId === null ? null : undefined;
+    if (input.wikidataSourceId) wikidataSourceId = findSource(db, input.wikidataSourceId, 'input.wikidataSourceId').id;
+    const wanted = columnsOf(input, developerId, wikidataSourceId);
+    const wikidataId = wanted.wikidataId !== undefined ? wanted.wikidataId : current.wikidataId;
+    if (wikidataId == null && (wanted.wikidataSourceId !== undefined ? wanted.wikidataSourceId : current.wikidataSourceId) != null) {
+      // Clearing the id clears its source; a source without an id is refused.
+      if (wanted.wikidataSourceId != null) throw badField('input.wikidataSourceId', 'a wikidataSourceId is the source of a wikidataId: give the id too');
+      wanted.wikidataSourceId = null;
+    }
     const start = wanted.startDate !== undefined ? wanted.startDate : current.startDate;
     const end = wanted.endDate !== undefined ? wanted.endDate : current.endDate;
     if (endsBeforeStart(start, end)) throw badField(input.endDate !== undefined ? 'input.endDate' : 'input.startDate', `${end} ends before ${start}`);

@@ -3,13 +3,16 @@ import { z } from 'zod';
 import { relationshipClaims, relationships, type RelationshipRow } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { conflict } from '../../domain/errors';
-import { apiShape, inOrder, RELATIONSHIP_FIELDS, slugInput } from '../fields';
+import { apiShape, basisIssues, inOrder, RELATIONSHIP_FIELDS, relationshipBasis, slugInput } from '../fields';
 import { badField, findClaim, findEntity, inTransaction, orNull, parseInput } from './common';
 import { newSlug, slugify } from './slugs';
 
 export const CreateRelationshipInput = z
   .object({ slug: slugInput("the subject's slug, the predicate and the object's slug"), ...apiShape(RELATIONSHIP_FIELDS) })
-  .superRefine(inOrder('validFrom', 'validTo'))
+  .superRefine((input, ctx) => {
+    inOrder('validFrom', 'validTo')(input, ctx);
+    basisIssues(input.basis, input.basisNote, input.claimIds?.length ?? 0, { note: 'basisNote', claims: 'claimIds' }, ctx);
+  })
   .meta({ description: 'A new link between two different entities: subject -predicate-> object.' });
 
 /** "co_founded" → "co founded": the wording when none is given. */
@@ -59,6 +62,7 @@ export function createRelationship(db: Db, raw: z.input<typeof CreateRelationshi
         objectId: object.id,
         validFrom,
         validTo,
+        ...relationshipBasis(input.basis, input.basisNote, claimsOf.length),
       })
       .returning()
       .get();

@@ -1,13 +1,13 @@
 import type { FieldMap, ObjectRef } from '@pothos/core';
 import type { GraphQLResolveInfo } from 'graphql';
 import { z } from 'zod';
-import { ATTRIBUTIONS, CLAIM_KINDS, ENTITY_KINDS, EVENT_STATUSES, SOURCE_KINDS, STANCES } from '../../../../schema/enums';
+import { ATTRIBUTIONS, BASIS_KINDS, CLAIM_KINDS, ENTITY_KINDS, EVENT_STATUSES, SOURCE_KINDS, STANCES } from '../../../../schema/enums';
 import { notFound } from '../../../domain/errors';
 import { isPartialDateSchema } from '../../../model/fields';
 import { isGlobalId } from '../../../model/writes/common';
 import { CLIENT_MUTATION_ID_MAX_LENGTH, IDEMPOTENCY_KEY_HOURS, writeOnce } from '../../../model/writes/idempotency';
 import { builder, type Context } from '../../builder';
-import { AttributionEnum, ClaimKindEnum, EntityKindEnum, EventStatusEnum, PartialDate, SourceKindEnum, StanceEnum } from '../scalars';
+import { AttributionEnum, BasisKindEnum, ClaimKindEnum, EntityKindEnum, EventStatusEnum, PartialDate, SourceKindEnum, StanceEnum } from '../scalars';
 
 /** The schema types of our one builder, for helpers that build fields outside a `fields` callback. */
 export type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -38,6 +38,7 @@ const ENUMS = new Map<string, unknown>(
       [ATTRIBUTIONS, AttributionEnum],
       [SOURCE_KINDS, SourceKindEnum],
       [STANCES, StanceEnum],
+      [BASIS_KINDS, BasisKindEnum],
     ] as const
   ).map(([values, ref]) => [values.join(), ref]),
 );

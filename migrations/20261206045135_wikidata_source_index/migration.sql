@@ -1,0 +1,1 @@
+CREATE INDEX `entities_wikidata_source_idx` ON `entities` (`wikidata_source_id`);
