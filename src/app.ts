@@ -18,6 +18,7 @@ import { useHttpCaching } from './http/caching';
 import { type CorsSettings, corsOptions } from './http/cors';
 import { useErrorCodes, withCode, withoutMaskedErrorLines } from './http/errors';
 import { useHealth } from './http/health';
+import { useExplorer } from './http/explorer';
 import { playground, usePageHeaders } from './http/pages';
 import { useAutomaticPersistedQueries, useTrustedDocuments } from './http/persisted-queries';
 import { truncate } from './log';
@@ -130,6 +131,7 @@ export function createApp({
     },
     plugins: [
       usePageHeaders(GRAPHQL_ENDPOINT),
+      useExplorer(),
       useHealth(db, log, droppedLogLines),
       useBodyLimit(LIMITS.maxBodyBytes),
       useHttpCaching(GRAPHQL_ENDPOINT, httpCacheControl),
