@@ -1,7 +1,7 @@
 import { Client, cacheExchange, fetchExchange } from '@urql/core';
 import { Provider } from '@urql/preact';
 import { render } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { Link, useRoute } from './router';
 import { href, type Route } from './routes';
 import { ClaimView } from './views/claim';
@@ -67,13 +67,15 @@ function App() {
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
-  useEffect(() => {
+  useLayoutEffect(() => {
     // After a navigation (not the first load), move focus to the new view, as a page load would.
     if (first.current) {
       first.current = false;
       return;
     }
-    main.current?.focus();
+    // Unless a person is already typing into the new view.
+    const active = document.activeElement;
+    if (!(active instanceof HTMLInputElement || active instanceof HTMLSelectElement) || !active.isConnected) main.current?.focus();
     window.scrollTo(0, 0);
   }, [route]);
   return (

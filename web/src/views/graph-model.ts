@@ -1,8 +1,8 @@
 import type { ElementDefinition } from 'cytoscape';
 import { validIn } from '../dates';
-import type { GraphRelationshipFragment, NeighborhoodQuery } from '../gql';
+import type { GraphEntityFragment, GraphEventsQuery, GraphRelationshipFragment, NeighborhoodQuery } from '../gql';
 
-export type GraphEntity = NeighborhoodQuery['neighborhood']['entities'][number];
+export type GraphEntity = GraphEntityFragment;
 export interface GraphData {
   entities: Map<string, GraphEntity>;
   relationships: Map<string, GraphRelationshipFragment>;
@@ -36,6 +36,29 @@ export function merge(into: GraphData, answer: NeighborhoodQuery['neighborhood']
   for (const entity of answer.entities) entities.set(entity.id, entity);
   for (const relationship of answer.relationships) relationships.set(relationship.id, relationship);
   return { entities, relationships, truncated: into.truncated || answer.truncated };
+}
+
+/** Drawn as links, though not relationships: an entity took part in an event. */
+export const TOOK_PART = { predicate: 'took_part_in', label: 'took part in' } as const;
+const isParticipation = (id: string) => id.startsWith('took:');
+
+/** An entity's events and their participants, as "took part in" links. */
+export function mergeEvents(into: GraphData, of: string, answer: GraphEventsQuery): GraphData {
+  const node = answer.node;
+  if (!node || !('events' in node)) return into;
+  const entities = new Map(into.entities);
+  const relationships = new Map(into.relationships);
+  const link = (who: string, event: string) =>
+    relationships.set(`took:${who}:${event}`, { __typename: 'Relationship', id: `took:${who}:${event}`, ...TOOK_PART, validFrom: null, validTo: null, subject: { __typename: 'Person', id: who }, object: { __typename: 'Event', id: event } } as GraphRelationshipFragment);
+  for (const event of node.events.nodes) {
+    entities.set(event.id, entities.get(event.id) ?? event);
+    link(of, event.id);
+    for (const participant of event.participants.nodes) {
+      entities.set(participant.id, entities.get(participant.id) ?? participant);
+      link(participant.id, event.id);
+    }
+  }
+  return { ...into, entities, relationships };
 }
 
 /** What to draw: from the roots outward, at most MAX_NEIGHBOURS new neighbours each, filters applied. */
@@ -78,7 +101,10 @@ export function layoutView(data: GraphData, roots: readonly string[], filters: F
   }
   const drawnLinks = allowed.filter((link) => level.has(link.subject.id) && level.has(link.object.id));
   const degree = new Map<string, number>();
-  for (const link of drawnLinks) for (const end of [link.subject.id, link.object.id]) degree.set(end, (degree.get(end) ?? 0) + 1);
+  for (const link of drawnLinks) {
+    if (isParticipation(link.id)) continue;
+    for (const end of [link.subject.id, link.object.id]) degree.set(end, (degree.get(end) ?? 0) + 1);
+  }
 
   const elements: ElementDefinition[] = [];
   const shown: GraphView['shown'] = [];

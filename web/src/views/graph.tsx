@@ -2,11 +2,11 @@ import type { Core } from 'cytoscape';
 import { useClient } from '@urql/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { yearOf } from '../dates';
-import { NeighborhoodDocument } from '../gql';
+import { GraphEventsDocument, NeighborhoodDocument } from '../gql';
 import { Link, navigate } from '../router';
 import { href } from '../routes';
 import { createGraph } from './cy';
-import { emptyGraph, type GraphData, layoutView, merge } from './graph-model';
+import { emptyGraph, type GraphData, layoutView, merge, mergeEvents } from './graph-model';
 import { Failed, KindBadge, kindName, Loading } from './parts';
 
 /** The neighborhood of an entity, drawn: click a node to open or expand it. */
@@ -23,13 +23,19 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
   const cy = useRef<Core | null>(null);
 
   const load = async (of: string, hops: number) => {
-    const result = await client.query(NeighborhoodDocument, { of, depth: hops }).toPromise();
+    const [result, events] = await Promise.all([
+      client.query(NeighborhoodDocument, { of, depth: hops }).toPromise(),
+      client.query(GraphEventsDocument, { of }).toPromise(),
+    ]);
     if (result.error || !result.data) {
       setError(result.error ?? { message: 'No answer.' });
       return;
     }
     performance.mark('explorer:data');
-    setData((previous) => merge(previous ?? emptyGraph(), result.data!.neighborhood));
+    setData((previous) => {
+      const merged = merge(previous ?? emptyGraph(), result.data!.neighborhood);
+      return events.data ? mergeEvents(merged, of, events.data) : merged;
+    });
   };
 
   useEffect(() => {

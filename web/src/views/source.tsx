@@ -4,9 +4,10 @@ import { type ClaimSummaryFragment, SourcePageDocument } from '../gql';
 import { ClaimLine, EntityLink, Failed, kindName, Loading } from './parts';
 
 function Claims({ title, claims, total, empty }: { title: string; claims: ClaimSummaryFragment[]; total: number; empty: string }) {
+  const id = title.toLowerCase().replace(/\W+/g, '-');
   return (
-    <section>
-      <h2>
+    <section aria-labelledby={id}>
+      <h2 id={id}>
         {title} <span class="count">({total})</span>
       </h2>
       {claims.length ? (

@@ -1,0 +1,220 @@
+import type { Server } from 'node:http';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Db, migrateDatabase, openDatabase } from '../src/db';
+import { generateGraph } from '../src/model/generate';
+import { loadSeed } from '../src/model/seed';
+import { CHROMIUM } from './support/chromium';
+import { ARTIFACTS, buildExplorer, longestFrameAfterData, seriousViolations, serve, type Watch, watchedContext } from './support/explorer';
+
+/**
+ * The explorer in Chromium, walked as a person would: find Elon Musk, see his graph, follow a claim
+ * to its evidence and to the claim opposing it, find a path, read the timeline, reopen a deep link.
+ * Every request must stay on the server, with no console error and no policy violation; axe-core
+ * finds no serious or critical violation in any view. Timings are printed, never asserted.
+ */
+
+let browser: Browser;
+/** Each page's watch, for axe-core's runs (see seriousViolations). */
+const watching = new Map<Page, Watch>();
+
+beforeAll(async () => {
+  buildExplorer();
+  browser = await chromium.launch(CHROMIUM);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const search = (page: Page) => page.getByRole('combobox', { name: 'Search entities, claims and sources' });
+const heading = (page: Page) => page.getByRole('heading', { level: 1 });
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: false });
+}
+
+async function expectAccessible(page: Page, view: string) {
+  expect(await seriousViolations(page, watching.get(page)!), `axe-core on ${view}`).toEqual([]);
+}
+
+/** Types into a combobox and picks the option whose text contains `option`, with the keyboard only. */
+async function pick(page: Page, box: ReturnType<typeof search>, text: string, option: string) {
+  await box.fill(text);
+  const listbox = page.locator(`#${await box.getAttribute('aria-controls')}`.replace(/:/g, '\\:'));
+  await expect.poll(() => listbox.getByRole('option').allInnerTexts(), { timeout: 10_000 }).toContainEqual(expect.stringContaining(option));
+  const texts = await listbox.getByRole('option').allInnerTexts();
+  const index = texts.findIndex((entry) => entry.includes(option));
+  for (let step = 0; step <= index; step++) await box.press('ArrowDown');
+  expect(await box.getAttribute('aria-activedescendant')).toMatch(/-option-\d+$/);
+  await box.press('Enter');
+}
+
+interface Walk {
+  name: string;
+  /** Checks axe-core on each view (the seed's walk; the large graph's shows the same views). */
+  axe: boolean;
+}
+
+async function walk(page: Page, origin: string, { name, axe }: Walk) {
+  // Find: type-ahead from "mus", keyboard only.
+  await page.goto(`${origin}/`);
+  await expect.poll(() => search(page).isVisible()).toBe(true);
+  if (axe) await expectAccessible(page, 'the home page');
+  await pick(page, search(page), 'mus', 'Elon Musk');
+  await expect.poll(() => heading(page).innerText(), { timeout: 10_000 }).toBe('Elon Musk');
+  expect(page.url()).toMatch(/\/entity\/[^/]+$/);
+  const musk = page.url();
+  await page.getByRole('heading', { name: 'Claims about Elon Musk' }).waitFor();
+  await page.locator('article.claim').first().waitFor();
+  await shot(page, `${name}-entity`);
+  if (axe) await expectAccessible(page, 'an entity page');
+
+  // His graph: OpenAI and Tesla drawn (and listed beside the drawing).
+  await page.getByRole('navigation', { name: 'Views of Elon Musk' }).getByRole('link', { name: 'Graph', exact: true }).click();
+  const list = page.getByRole('region', { name: 'In this graph' });
+  await expect.poll(() => list.innerText(), { timeout: 15_000 }).toContain('Organization OpenAI');
+  expect(await list.innerText()).toContain('Organization Tesla');
+  await expect.poll(() => page.locator('.graph-canvas').getAttribute('data-drawn')).toMatch(/^\d+$/);
+  expect(await page.locator('.graph-canvas canvas').count()).toBeGreaterThan(0);
+  await shot(page, `${name}-graph`);
+  if (axe) await expectAccessible(page, 'the graph');
+  // Filtering out organizations takes OpenAI off the graph.
+  await page.getByRole('checkbox', { name: 'Organization' }).uncheck();
+  await expect.poll(() => list.innerText()).not.toContain('Organization OpenAI');
+  await page.getByRole('checkbox', { name: 'Organization' }).check();
+  await expect.poll(() => list.innerText()).toContain('Organization OpenAI');
+
+  // Back to his page, then the claim that he resigned from OpenAI's board in 2018, and its citation.
+  await page.goBack();
+  await expect.poll(() => heading(page).innerText()).toBe('Elon Musk');
+  expect(page.url()).toBe(musk);
+  await page.getByRole('link', { name: "Musk stepped down from OpenAI's board in 2018." }).first().click();
+  await expect.poll(() => heading(page).innerText()).toBe("Musk stepped down from OpenAI's board in 2018.");
+  const citation = page.getByRole('list', { name: 'Citations' }).first().getByRole('listitem').first();
+  expect(await citation.innerText()).toMatch(/^Supports CNBC report cited in note \[2\]/);
+  expect(await citation.innerText()).toContain('Musk resigned from the OpenAI board in 2018.');
+  expect(await page.locator('.meta .support').first().innerText()).toContain('Supported');
+  const claimUrl = page.url();
+  await shot(page, `${name}-claim`);
+  if (axe) await expectAccessible(page, 'a claim page');
+
+  // The GPT-4 secrecy claim, and OpenAI's position opposing it side by side.
+  await pick(page, search(page), 'GPT-4 private', 'By keeping model architectures such as GPT-4 private');
+  await expect.poll(() => heading(page).innerText()).toContain('By keeping model architectures such as GPT-4 private');
+  const opposing = page.locator('.versus').filter({ hasText: 'Developing AI requires competitive secrecy.' });
+  await opposing.waitFor();
+  expect(await opposing.locator('.side').nth(1).innerText()).toMatch(/claimed by OpenAI|position of OpenAI/);
+  await shot(page, `${name}-contradiction`);
+
+  // The path from Musk to Microsoft, in words.
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Path', exact: true }).click();
+  await expect.poll(() => heading(page).innerText()).toBe('Path between two entities');
+  await pick(page, page.getByRole('combobox', { name: 'Search the entity to start from' }), 'Elon Musk', 'Elon Musk');
+  await expect.poll(() => page.url()).toContain('from=');
+  await pick(page, page.getByRole('combobox', { name: 'Search the entity to reach' }), 'Microsoft', 'Microsoft');
+  const steps = page.locator('ol.steps li');
+  await steps.first().waitFor({ timeout: 15_000 });
+  const words = await steps.allInnerTexts();
+  expect(words.length).toBeGreaterThan(0);
+  expect(words.join(' ')).toContain('Microsoft');
+  expect(page.url()).toMatch(/\/path\?from=.+&to=.+/);
+  await shot(page, `${name}-path`);
+  if (axe) await expectAccessible(page, 'the path');
+
+  // The timeline: 2015 and 2018 on the axis, the undated events in a lane of their own.
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Timeline' }).click();
+  const dated = page.getByRole('list', { name: 'Dated events, oldest first' }).first();
+  await dated.waitFor({ timeout: 15_000 });
+  const datedText = await dated.innerText();
+  expect(datedText).toContain('2015');
+  expect(datedText).toContain('2018');
+  const undated = page.locator('.undated').first();
+  await undated.waitFor();
+  const undatedNames = await undated.getByRole('listitem').allInnerTexts();
+  expect(undatedNames.length).toBeGreaterThan(0);
+  await shot(page, `${name}-timeline`);
+  if (axe) await expectAccessible(page, 'the timeline');
+
+  // Back and forward, then a deep link opened afresh.
+  await page.goBack();
+  await expect.poll(() => page.url()).toContain('/path?');
+  await page.goForward();
+  await expect.poll(() => page.url()).toMatch(/\/timeline$/);
+  await page.goto(claimUrl);
+  await expect.poll(() => heading(page).innerText()).toBe("Musk stepped down from OpenAI's board in 2018.");
+
+  // The source's page: the claims it supports, each with its standing.
+  await page.getByRole('link', { name: 'CNBC report cited in note [2] of the article' }).first().click();
+  await expect.poll(() => heading(page).innerText()).toBe('CNBC report cited in note [2] of the article');
+  const supported = page.getByRole('region', { name: /Claims it supports/ });
+  expect(await supported.innerText()).toContain("Supported Musk stepped down from OpenAI's board in 2018.");
+  if (axe) await expectAccessible(page, 'a source page');
+}
+
+function expectClean(watch: Watch) {
+  expect(watch.blocked, 'requests bound elsewhere than the server').toEqual([]);
+  expect(watch.errors, 'console errors, page errors, policy violations').toEqual([]);
+}
+
+describe('the explorer on the article', { timeout: 120_000 }, () => {
+  let db: Db;
+  let server: Server;
+  let origin: string;
+
+  beforeAll(async () => {
+    db = openDatabase({ path: ':memory:' });
+    migrateDatabase(db);
+    loadSeed(db);
+    ({ server, origin } = await serve(db));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    db?.$client.close();
+  });
+
+  it('prints the first useful paint of an entity page opened by its link', async () => {
+    const { context, watch } = await watchedContext(browser, origin);
+    const page = await context.newPage();
+    watching.set(page, watch);
+    const id = (db.$client.prepare("SELECT id FROM entities WHERE name = 'Elon Musk'").get() as { id: number }).id;
+    await page.goto(`${origin}/entity/${encodeURIComponent(Buffer.from(`Person:${id}`).toString('base64'))}`);
+    await page.locator('article.claim').first().waitFor();
+    const paint = await page.evaluate(() => ({
+      firstContentfulPaint: Math.round(performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1),
+      useful: Math.round(performance.now()),
+    }));
+    console.log(`explorer on the article: first contentful paint ${paint.firstContentfulPaint} ms, an entity page with its claims ${paint.useful} ms after navigation start`);
+    await context.close();
+    expectClean(watch);
+  });
+
+  it('walks the article: search, entity, graph, claim and its evidence, contradiction, path, timeline, deep link, source', async () => {
+    const { context, watch } = await watchedContext(browser, origin);
+    const page = await context.newPage();
+    watching.set(page, watch);
+    await walk(page, origin, { name: 'article', axe: true });
+    const frames = await longestFrameAfterData(page);
+    console.log(`explorer on the article: longest frame after the graph's data ${frames.frameMs} ms, longest task ${frames.longTaskMs} ms`);
+    await context.close();
+    expectClean(watch);
+  });
+
+  it('is usable at phone width (390 px)', async () => {
+    const { context, watch } = await watchedContext(browser, origin, { width: 390, height: 844 });
+    const page = await context.newPage();
+    watching.set(page, watch);
+    await page.goto(`${origin}/`);
+    await pick(page, search(page), 'mus', 'Elon Musk');
+    await expect.poll(() => heading(page).innerText()).toBe('Elon Musk');
+    await page.locator('article.claim').first().waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'phone-entity');
+    await expectAccessible(page, 'an entity page at phone width');
+    await page.getByRole('link', { name: 'Graph', exact: true }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'In this graph' }).innerText(), { timeout: 15_000 }).toContain('OpenAI');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'phone-graph');
+    await context.close();
+    expectClean(watch);
+  });
+});
