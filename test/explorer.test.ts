@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, migrateDatabase, openDatabase } from '../src/db';
 import { generateGraph } from '../src/model/generate';
 import { loadSeed } from '../src/model/seed';
+import { loadTrustedDocuments } from '../src/http/persisted-queries';
+import { ROOT } from './support/server';
 import { CHROMIUM } from './support/chromium';
 import { ARTIFACTS, buildExplorer, longestFrameAfterData, seriousViolations, serve, type Watch, watchedContext } from './support/explorer';
 
@@ -209,6 +211,31 @@ describe('the explorer on the article', { timeout: 120_000 }, () => {
     console.log(`explorer on the article: longest frame after the graph's data ${frames.frameMs} ms, longest task ${frames.longTaskMs} ms`);
     await context.close();
     expectClean(watch);
+  });
+
+  it("sends its operations by id: it works against a server that runs only web/persisted-documents.json's documents", async () => {
+    const trusted = await serve(db, { trustedDocuments: loadTrustedDocuments(`${ROOT}web/persisted-documents.json`) });
+    try {
+      const { context, watch } = await watchedContext(browser, trusted.origin);
+      const page = await context.newPage();
+      watching.set(page, watch);
+      const bodies: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().endsWith('/graphql')) bodies.push(request.postData() ?? '');
+      });
+      await page.goto(`${trusted.origin}/`);
+      await pick(page, search(page), 'mus', 'Elon Musk');
+      await expect.poll(() => heading(page).innerText()).toBe('Elon Musk');
+      await page.locator('article.claim').first().waitFor();
+      await page.getByRole('link', { name: 'Graph', exact: true }).click();
+      await expect.poll(() => page.getByRole('region', { name: 'In this graph' }).innerText(), { timeout: 15_000 }).toContain('Organization Tesla');
+      expect(bodies.length).toBeGreaterThan(3);
+      for (const body of bodies) expect(JSON.parse(body)).not.toHaveProperty('query');
+      await context.close();
+      expectClean(watch);
+    } finally {
+      await new Promise((resolve) => trusted.server.close(resolve));
+    }
   });
 
   it('is usable at phone width (390 px)', async () => {

@@ -54,3 +54,9 @@ export function validIn(year: number, from: string | null | undefined, to: strin
 }
 
 export const yearOf = (date: string | null | undefined) => (date ? Number(date.slice(0, date.startsWith('-') ? 5 : 4)) : null);
+
+/** When an event happened: its start alone is a point at its precision ("2015"), not "from 2015". */
+export function formatWhen(start: string | null | undefined, end: string | null | undefined): string {
+  if (start && !end) return formatDate(start);
+  return formatSpan(start, end);
+}

@@ -1,7 +1,7 @@
-import { Client, cacheExchange, fetchExchange } from '@urql/core';
 import { Provider } from '@urql/preact';
 import { render } from 'preact';
 import { useLayoutEffect, useRef } from 'preact/hooks';
+import { client } from './client';
 import { Link, useRoute } from './router';
 import { href, type Route } from './routes';
 import { ClaimView } from './views/claim';
@@ -12,12 +12,6 @@ import { PathView } from './views/path';
 import { SourceView } from './views/source';
 import { TimelineView } from './views/timeline';
 
-/** The public GraphQL API of the process that served this page, and nothing else. */
-const client = new Client({
-  url: '/graphql',
-  exchanges: [cacheExchange, fetchExchange],
-  preferGetMethod: false,
-});
 
 function Page({ route }: { route: Route }) {
   switch (route.view) {

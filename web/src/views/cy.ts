@@ -75,7 +75,8 @@ const STYLE: StylesheetJson = [
   // "Took part in" links are many and say the same: dotted, unlabelled.
   { selector: 'edge[predicate = "took_part_in"]', style: { 'line-style': 'dotted', label: '', 'target-arrow-shape': 'none' } },
   { selector: 'edge.more', style: { 'line-style': 'dashed', 'target-arrow-shape': 'none', label: '' } },
-  { selector: 'edge.path', style: { width: 3, 'line-color': '#1f5fae', 'target-arrow-color': '#1f5fae' } },
+  // A path's steps run either way along its links: no arrows.
+  { selector: 'edge.path', style: { width: 3, 'line-color': '#1f5fae', 'target-arrow-shape': 'none' } },
   // A relationship's basis (stated by a source or inferred), once the API gives one: inferred ones dashed.
   { selector: 'edge[basis = "INFERRED"]', style: { 'line-style': 'dashed' } },
 ];

@@ -1,6 +1,6 @@
 import { useQuery } from '@urql/preact';
 import { useState } from 'preact/hooks';
-import { formatSpan } from '../dates';
+import { formatSpan, formatWhen } from '../dates';
 import { EntityClaimsDocument, EntityPageDocument } from '../gql';
 import { Link } from '../router';
 import { href } from '../routes';
@@ -54,7 +54,7 @@ export function EntityView({ id }: { id: string }) {
   if (fetching && !data) return <Loading what="the entity" />;
   const entity = data?.node && 'name' in data.node ? data.node : null;
   if (!entity) return <p>No entity has this id. It may have been deleted or merged.</p>;
-  const dates = 'startDate' in entity ? formatSpan(entity.startDate, entity.endDate) : '';
+  const dates = 'startDate' in entity ? formatWhen(entity.startDate, entity.endDate) : '';
   return (
     <article class="entity-page" key={id}>
       <header class="entity-head">
@@ -141,7 +141,7 @@ export function EntityView({ id }: { id: string }) {
             {entity.events.nodes.map((event) => (
               <li>
                 <Link href={href.entity(event.id)}>{event.name}</Link>{' '}
-                <span class="when">{event.startDate || event.endDate ? formatSpan(event.startDate, event.endDate) : 'undated'}</span>
+                <span class="when">{event.startDate || event.endDate ? formatWhen(event.startDate, event.endDate) : 'undated'}</span>
               </li>
             ))}
           </ul>

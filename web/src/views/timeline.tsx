@@ -1,6 +1,6 @@
 import { useQuery } from '@urql/preact';
 import { useState } from 'preact/hooks';
-import { formatSpan, span } from '../dates';
+import { formatWhen, span } from '../dates';
 import { TimelineDocument, type TimelineQuery } from '../gql';
 import { Link, navigate } from '../router';
 import { href } from '../routes';
@@ -35,7 +35,7 @@ function Axis({ events }: { events: TimelineEvent[] }) {
           <li class="lane">
             <span class={`bar status-${event.status.toLowerCase()}`} style={{ left: percent(at.start), width: percent(start + (at.end - at.start)) }} />
             <span class="lane-label">
-              <Link href={href.entity(event.id)}>{event.name}</Link> <span class="when">{formatSpan(event.startDate, event.endDate)}</span>
+              <Link href={href.entity(event.id)}>{event.name}</Link> <span class="when">{formatWhen(event.startDate, event.endDate)}</span>
             </span>
           </li>
         ))}
