@@ -88,7 +88,7 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
           name: 'concentric',
           concentric: (node) => 10 - Number(node.data('level')),
           levelWidth: () => 1,
-          minNodeSpacing: 28,
+          minNodeSpacing: 48,
           animate: false,
         })
         .run();
