@@ -62,6 +62,8 @@ export interface AppOptions {
    * Otherwise automatic persisted queries are on.
    */
   trustedDocuments?: ReadonlyMap<string, string>;
+  /** Where the explorer's built bundle is (default dist/web, which `npm start` builds). */
+  explorerDir?: string;
   /** `@live` queries: the most open at once, and the least time between two runs of one (src/graphql/live.ts). */
   liveQueries?: { max?: number; throttleMs?: number };
 }
@@ -79,6 +81,7 @@ export function createApp({
   cors = {},
   trustedDocuments,
   liveQueries = {},
+  explorerDir,
 }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   const log: YogaLogger = logger ?? createLogger('info');
@@ -131,7 +134,7 @@ export function createApp({
     },
     plugins: [
       usePageHeaders(GRAPHQL_ENDPOINT),
-      useExplorer(),
+      useExplorer(explorerDir),
       useHealth(db, log, droppedLogLines),
       useBodyLimit(LIMITS.maxBodyBytes),
       useHttpCaching(GRAPHQL_ENDPOINT, httpCacheControl),
