@@ -88,6 +88,18 @@ async function walk(page: Page, origin: string, { name, axe }: Walk) {
   await expect.poll(() => list.innerText()).not.toContain('Organization OpenAI');
   await page.getByRole('checkbox', { name: 'Organization' }).check();
   await expect.poll(() => list.innerText()).toContain('Organization OpenAI');
+  // As of 2016 he had not yet left OpenAI: that link goes, the others stay.
+  const links = () => page.locator('.graph-canvas').getAttribute('data-links').then(Number);
+  const allLinks = await links();
+  await page.getByRole('checkbox', { name: 'Only links valid in a year' }).check();
+  await page.getByRole('slider', { name: 'Year' }).fill('2016');
+  await expect.poll(links).toBe(allLinks - 1);
+  await page.getByRole('checkbox', { name: 'Only links valid in a year' }).uncheck();
+  await expect.poll(links).toBe(allLinks);
+  // Expanding OpenAI brings in its neighbours: Microsoft.
+  expect(await list.innerText()).not.toContain('Microsoft');
+  await list.getByRole('button', { name: 'Expand OpenAI' }).click();
+  await expect.poll(() => list.innerText()).toContain('Organization Microsoft');
 
   // Back to his page, then the claim that he resigned from OpenAI's board in 2018, and its citation.
   await page.goBack();

@@ -18,6 +18,8 @@ export interface GraphView {
   elements: ElementDefinition[];
   /** The entities drawn, nearest first, each with how many of its links are not drawn. */
   shown: { entity: GraphEntity; level: number; hidden: number }[];
+  /** How many links are drawn (relationships and "took part in"). */
+  links: number;
 }
 
 /**
@@ -124,5 +126,5 @@ export function layoutView(data: GraphData, roots: readonly string[], filters: F
   for (const link of drawnLinks) {
     elements.push({ group: 'edges', data: { id: link.id, source: link.subject.id, target: link.object.id, label: link.label, predicate: link.predicate } });
   }
-  return { elements, shown };
+  return { elements, shown, links: drawnLinks.length };
 }

@@ -46,6 +46,11 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
     void load(id, depth);
   }, [id, depth]);
 
+  const expand = (entity: string) => {
+    setExpanded((previous) => (previous.includes(entity) ? previous : [...previous, entity]));
+    void load(entity, 1);
+  };
+
   const roots = useMemo(() => [id, ...expanded], [id, expanded]);
   const view = useMemo(
     () => (data ? layoutView(data, roots, { hiddenKinds, hiddenPredicates, asOf }) : null),
@@ -140,7 +145,7 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
         </p>
       ) : null}
       <div class="graph-layout">
-        <div class="graph-canvas" ref={container} role="img" aria-label={centre ? `Graph of ${centre.name}’s neighborhood; the same entities are listed beside it` : 'Graph'} />
+        <div class="graph-canvas" ref={container} data-links={view?.links} role="img" aria-label={centre ? `Graph of ${centre.name}’s neighborhood; the same entities are listed beside it` : 'Graph'} />
         <aside class="graph-side">
           {chosen ? (
             <section class="selected" aria-label="Selected entity">
@@ -150,13 +155,7 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
               <p class="actions">
                 <Link href={href.entity(chosen.id)}>Open</Link>
                 {!roots.includes(chosen.id) ? (
-                  <button
-                    type="button"
-                    onClick={() => {
-                      setExpanded([...expanded, chosen.id]);
-                      void load(chosen.id, 1);
-                    }}
-                  >
+                  <button type="button" onClick={() => expand(chosen.id)}>
                     Expand
                   </button>
                 ) : null}
@@ -213,6 +212,14 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
                   <li>
                     <KindBadge kind={entity.kind} /> <Link href={href.entity(entity.id)}>{entity.name}</Link>
                     {hidden ? <span class="more"> and {hidden.toLocaleString('en')} more links</span> : null}
+                    {!roots.includes(entity.id) ? (
+                      <>
+                        {' '}
+                        <button type="button" class="expand" aria-label={`Expand ${entity.name}`} onClick={() => expand(entity.id)}>
+                          +
+                        </button>
+                      </>
+                    ) : null}
                   </li>
                 ))}
               </ul>
