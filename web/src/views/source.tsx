@@ -44,12 +44,14 @@ export function SourceView({ id }: { id: string }) {
           Published by <EntityLink entity={source.publisher} />
         </p>
       ) : null}
-      {source.url ? (
+      {source.url && /^https?:\/\//i.test(source.url) ? (
         <p>
           <a href={source.url} rel="noreferrer noopener" target="_blank">
             {source.url}
           </a>
         </p>
+      ) : source.url ? (
+        <p>{source.url}</p>
       ) : null}
       <Claims title="Claims it states" claims={source.statedClaims.nodes} total={source.statedClaims.totalCount} empty="It states no claim." />
       <Claims title="Claims it supports" claims={source.supported.nodes} total={source.supported.totalCount} empty="It supports no claim." />
