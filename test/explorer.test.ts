@@ -265,6 +265,13 @@ describe('the explorer on the article', { timeout: 120_000 }, () => {
     await expect.poll(() => page.getByRole('region', { name: 'In this graph' }).innerText(), { timeout: 15_000 }).toContain('OpenAI');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await shot(page, 'phone-graph');
+    await expectAccessible(page, 'the graph at phone width');
+    // A claim and the claim opposing it: side by side becomes one above the other.
+    await pick(page, search(page), 'GPT-4 private', 'By keeping model architectures such as GPT-4 private');
+    await page.locator('.versus').first().waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'phone-contradiction');
+    await expectAccessible(page, 'a claim page at phone width');
     await context.close();
     expectClean(watch);
   });
