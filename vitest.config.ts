@@ -10,6 +10,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-build.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

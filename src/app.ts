@@ -18,6 +18,7 @@ import { useHttpCaching } from './http/caching';
 import { type CorsSettings, corsOptions } from './http/cors';
 import { useErrorCodes, withCode, withoutMaskedErrorLines } from './http/errors';
 import { useHealth } from './http/health';
+import { useExplorer } from './http/explorer';
 import { playground, usePageHeaders } from './http/pages';
 import { useAutomaticPersistedQueries, useTrustedDocuments } from './http/persisted-queries';
 import { truncate } from './log';
@@ -61,6 +62,8 @@ export interface AppOptions {
    * Otherwise automatic persisted queries are on.
    */
   trustedDocuments?: ReadonlyMap<string, string>;
+  /** Where the explorer's built bundle is (default dist/web, which `npm start` builds). */
+  explorerDir?: string;
   /** `@live` queries: the most open at once, and the least time between two runs of one (src/graphql/live.ts). */
   liveQueries?: { max?: number; throttleMs?: number };
 }
@@ -78,6 +81,7 @@ export function createApp({
   cors = {},
   trustedDocuments,
   liveQueries = {},
+  explorerDir,
 }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   const log: YogaLogger = logger ?? createLogger('info');
@@ -130,6 +134,7 @@ export function createApp({
     },
     plugins: [
       usePageHeaders(GRAPHQL_ENDPOINT),
+      useExplorer(explorerDir),
       useHealth(db, log, droppedLogLines),
       useBodyLimit(LIMITS.maxBodyBytes),
       useHttpCaching(GRAPHQL_ENDPOINT, httpCacheControl),

@@ -73,7 +73,8 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
   server.listen(config.PORT, config.HOST, () => {
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.HOST}:${port}/graphql`;
-    log.info({ url }, `claimgraph is serving GraphQL and the playground at ${url}`);
+    const explorer = `http://${config.HOST}:${port}/`;
+    log.info({ url, explorer }, `claimgraph is serving GraphQL and the playground at ${url}, and the explorer at ${explorer}`);
     // Build the path search's link index now rather than in the first `path` request, which would
     // otherwise wait for it.
     setImmediate(() => {

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 const LAYERS: [layer: string, prefixes: string[]][] = [
   ['schema', ['schema/']],
   ['domain', ['src/domain/']],
+  // The explorer's addresses: the server answers its page at each of them.
+  ['explorer routes', ['web/src/routes.ts']],
   ['config', ['src/config.ts', 'src/log.ts', 'src/auth.ts', 'src/package-root.ts']],
   ['deadline', ['src/deadline.ts']],
   ['db', ['src/db/']],

@@ -5,8 +5,11 @@
  * (loaded from node_modules as they are); linked source maps let `--enable-source-maps` point
  * stacks at the .ts lines.
  *
- * Skipped when dist/ is current: its stamp is newer than every file and folder in INPUTS (a
- * folder's time changes when a file in it is added, removed or renamed). `--force` always builds.
+ * Then builds the explorer (web/, with Vite) into dist/web, which the server serves at `/`.
+ *
+ * Each is skipped when current: its stamp is newer than every file and folder in its inputs (a
+ * folder's time changes when a file in it is added, removed or renamed). `--force` always builds;
+ * `--server-only` leaves the explorer alone.
  * Everything it says goes to stderr, since `npm run export -- -` writes its answer to stdout.
  */
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -18,7 +21,11 @@ export const OUT_DIR = join(ROOT, 'dist');
 /** Written last, with the time the build started: an input edited during a build makes it stale. */
 export const STAMP = join(OUT_DIR, '.built');
 /** What the bundles are made from: a change to any of them makes dist/ stale. */
-const INPUTS = ['src', 'schema', 'package.json', 'tsconfig.json'];
+const INPUTS = ['src', 'schema', 'web/src/routes.ts', 'package.json', 'tsconfig.json'];
+/** The explorer's bundle (Vite), served by the server at `/`: its own folder and stamp. */
+export const WEB_OUT_DIR = join(OUT_DIR, 'web');
+const WEB_STAMP = join(OUT_DIR, '.web-built');
+const WEB_INPUTS = ['web', 'package.json'];
 /** The server and the commands that operators run; the print-* generators write into the source tree and stay on tsx. */
 const ENTRIES = ['main', 'cli/import', 'cli/export', 'cli/backup', 'cli/seed', 'cli/generate'];
 
@@ -43,7 +50,35 @@ function staleness() {
   return changed ? `${changed} changed since the last build` : null;
 }
 
+/** Why dist/web must be rebuilt, or null when it is current. */
+function webStaleness() {
+  if (!existsSync(WEB_STAMP) || !existsSync(join(WEB_OUT_DIR, 'index.html'))) return 'dist/web has not been built';
+  const built = statSync(WEB_STAMP).mtimeMs;
+  const changed = WEB_INPUTS.find((input) => newest(join(ROOT, input)) > built);
+  return changed ? `${changed} changed since the last build` : null;
+}
+
+/** The explorer: Vite bundles web/ into dist/web (hashed file names, no inline script). */
+async function buildWeb() {
+  const reason = process.argv.includes('--force') ? '--force' : webStaleness();
+  if (!reason) {
+    say('dist/web is current; skipped');
+    return;
+  }
+  const started = Date.now();
+  const { build } = await import('vite');
+  await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'warn' });
+  writeFileSync(WEB_STAMP, `${new Date(started).toISOString()}\n`);
+  utimesSync(WEB_STAMP, started / 1000, started / 1000);
+  say(`built the explorer into ${relative(ROOT, WEB_OUT_DIR)} in ${Date.now() - started} ms (${reason})`);
+}
+
 async function main() {
+  await buildServer();
+  if (!process.argv.includes('--server-only')) await buildWeb();
+}
+
+async function buildServer() {
   const reason = process.argv.includes('--force') ? '--force' : staleness();
   if (!reason) {
     say('dist/ is current; skipped');

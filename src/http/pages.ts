@@ -14,8 +14,9 @@ export interface Playground {
 }
 
 /**
- * The headers every HTML page carries. The playground gets its own policy; any other page gets
- * one that allows no script, style, frame or request at all.
+ * The headers every HTML page carries. The playground gets its own policy, the explorer brings its
+ * own (src/http/explorer.ts); any other page gets one that allows no script, style, frame or
+ * request at all.
  */
 const PAGE_HEADERS = {
   'x-frame-options': 'DENY',
@@ -131,6 +132,8 @@ export function usePageHeaders(graphqlEndpoint: string): Plugin {
     async onResponse({ request, response }) {
       if (!response.headers.get('content-type')?.startsWith('text/html')) return;
       for (const [name, value] of Object.entries(PAGE_HEADERS)) response.headers.set(name, value);
+      // A page that brings its own policy (the explorer's) keeps it.
+      if (response.headers.has('content-security-policy')) return;
       const isPlayground = playgrounds.has(graphqlEndpoint) && new URL(request.url).pathname === graphqlEndpoint;
       response.headers.set('content-security-policy', isPlayground ? (await playground(graphqlEndpoint)).policy : STRICT_POLICY);
     },
