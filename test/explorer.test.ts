@@ -69,6 +69,11 @@ async function walk(page: Page, origin: string, { name, axe }: Walk) {
   await expect.poll(() => heading(page).innerText(), { timeout: 10_000 }).toBe('Elon Musk');
   expect(page.url()).toMatch(/\/entity\/[^/]+$/);
   const musk = page.url();
+  // Each relationship says whether the article states it: that he co-founded OpenAI is inferred.
+  const coFounded = page.locator('table.relationships tr').filter({ hasText: 'co-founded' });
+  await coFounded.waitFor();
+  expect(await coFounded.locator('td.basis').innerText()).toMatch(/^inferred: The article speaks only of "co-founder collaboration"/);
+  expect(await page.locator('table.relationships tr').filter({ hasText: 'sat on the board of' }).locator('td.basis').innerText()).toBe('stated');
   await page.getByRole('heading', { name: 'Claims about Elon Musk' }).waitFor();
   await page.locator('article.claim').first().waitFor();
   await shot(page, `${name}-entity`);
@@ -96,6 +101,11 @@ async function walk(page: Page, origin: string, { name, axe }: Walk) {
   await expect.poll(links).toBe(allLinks - 1);
   await page.getByRole('checkbox', { name: 'Only links valid in a year' }).uncheck();
   await expect.poll(links).toBe(allLinks);
+  // Keeping only the links a source states takes away the inferred one (he co-founded OpenAI).
+  await page.getByRole('checkbox', { name: 'Only links a source states' }).check();
+  await expect.poll(links).toBe(allLinks - 1);
+  await page.getByRole('checkbox', { name: 'Only links a source states' }).uncheck();
+  await expect.poll(links).toBe(allLinks);
   // Expanding OpenAI brings in its neighbours: Microsoft.
   expect(await list.innerText()).not.toContain('Microsoft');
   await list.getByRole('button', { name: 'Expand OpenAI' }).click();
@@ -121,6 +131,9 @@ async function walk(page: Page, origin: string, { name, axe }: Walk) {
   const opposing = page.locator('.versus').filter({ hasText: 'Developing AI requires competitive secrecy.' });
   await opposing.waitFor();
   expect(await opposing.locator('.side').nth(1).innerText()).toMatch(/claimed by OpenAI|position of OpenAI/);
+  // The article does not set these two against each other: the explorer says the pair is inferred.
+  const pair = page.locator('.contradiction').filter({ hasText: 'Developing AI requires competitive secrecy.' });
+  expect(await pair.locator('p.basis').innerText()).toMatch(/^Inferred: The article does not set these two against each other/);
   await shot(page, `${name}-contradiction`);
 
   // The path from Musk to Microsoft, in words.

@@ -12,6 +12,13 @@ export type Attribution =
   /** The source reports that the claimant asserts it. */
   | 'REPORTED';
 
+/** Why an edge (a relationship, a contradiction) is in the graph. */
+export type BasisKind =
+  /** Read from the claims or from elsewhere by whoever recorded it; `note` says from what. */
+  | 'INFERRED'
+  /** Its source states it: the claims (and for a contradiction, the passage) behind it say so. */
+  | 'STATED';
+
 /** What sort of assertion a claim is. */
 export type ClaimKind =
   /** A personal story offered as illustration. */
@@ -27,9 +34,11 @@ export type ClaimKind =
 export type EntityKind =
   /** Something that happened, was proposed, failed or is alleged, with dates where known. */
   | 'EVENT'
+  /** A collective or unnamed claimant a source speaks for ("many", "critics", "users"), never one person. */
+  | 'GROUP'
   /** A company, nonprofit, agency or other organized body. */
   | 'ORGANIZATION'
-  /** A person, or an unnamed group of people a source speaks for ("many"). */
+  /** A single person. */
   | 'PERSON'
   /** A city, country or other location. */
   | 'PLACE'
@@ -55,9 +64,11 @@ export type SearchKind =
   | 'CLAIM'
   /** Events. */
   | 'EVENT'
+  /** Groups: collective or unnamed claimants. */
+  | 'GROUP'
   /** Organizations. */
   | 'ORGANIZATION'
-  /** People (and unnamed groups a source speaks for). */
+  /** People. */
   | 'PERSON'
   /** Places. */
   | 'PLACE'
@@ -105,6 +116,8 @@ export type SupportStatus =
 
 type EntityRef_Event_Fragment = { __typename: 'Event', id: string, name: string, kind: EntityKind };
 
+type EntityRef_Group_Fragment = { __typename: 'Group', id: string, name: string, kind: EntityKind };
+
 type EntityRef_Organization_Fragment = { __typename: 'Organization', id: string, name: string, kind: EntityKind };
 
 type EntityRef_Person_Fragment = { __typename: 'Person', id: string, name: string, kind: EntityKind };
@@ -115,6 +128,7 @@ type EntityRef_Product_Fragment = { __typename: 'Product', id: string, name: str
 
 export type EntityRefFragment =
   | EntityRef_Event_Fragment
+  | EntityRef_Group_Fragment
   | EntityRef_Organization_Fragment
   | EntityRef_Person_Fragment
   | EntityRef_Place_Fragment
@@ -123,6 +137,7 @@ export type EntityRefFragment =
 
 export type ClaimSummaryFragment = { __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
     | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+    | { __typename: 'Group', id: string, name: string, kind: EntityKind }
     | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
     | { __typename: 'Person', id: string, name: string, kind: EntityKind }
     | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -131,18 +146,21 @@ export type ClaimSummaryFragment = { __typename: 'Claim', id: string, text: stri
 
 export type ClaimCardFragment = { __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
     | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+    | { __typename: 'Group', id: string, name: string, kind: EntityKind }
     | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
     | { __typename: 'Person', id: string, name: string, kind: EntityKind }
     | { __typename: 'Place', id: string, name: string, kind: EntityKind }
     | { __typename: 'Product', id: string, name: string, kind: EntityKind }
   >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
       | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+      | { __typename: 'Group', id: string, name: string, kind: EntityKind }
       | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
       | { __typename: 'Person', id: string, name: string, kind: EntityKind }
       | { __typename: 'Place', id: string, name: string, kind: EntityKind }
       | { __typename: 'Product', id: string, name: string, kind: EntityKind }
      | null }>, claimant:
     | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+    | { __typename: 'Group', id: string, name: string, kind: EntityKind }
     | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
     | { __typename: 'Person', id: string, name: string, kind: EntityKind }
     | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -159,6 +177,7 @@ export type SearchQueryVariables = Exact<{
 export type SearchQuery = { __typename: 'Query', search: { __typename: 'SearchConnection', totalCount: number, edges: Array<{ __typename: 'SearchEdge', cursor: string, snippet: string, highlights: Array<{ __typename: 'TextRange', field: string, start: number, end: number }>, node:
         | { __typename: 'Claim', id: string, text: string, support: SupportStatus }
         | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+        | { __typename: 'Group', id: string, name: string, kind: EntityKind }
         | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
         | { __typename: 'Person', id: string, name: string, kind: EntityKind }
         | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -174,72 +193,98 @@ export type EntityPageQueryVariables = Exact<{
 export type EntityPageQuery = { __typename: 'Query', node:
     | { __typename: 'Citation', id: string }
     | { __typename: 'Claim', id: string }
-    | { __typename: 'Event', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, startDate: string | null, endDate: string | null, status: EventStatus, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, subject:
+    | { __typename: 'Event', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, startDate: string | null, endDate: string | null, status: EventStatus, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, basis: { __typename: 'EdgeBasis', kind: BasisKind, note: string | null }, subject:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           , object:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            }> }, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, startDate: string | null, endDate: string | null, status: EventStatus }> }, participants: { __typename: 'EventParticipantConnection', totalCount: number, nodes: Array<
           | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+          | { __typename: 'Group', id: string, name: string, kind: EntityKind }
           | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
           | { __typename: 'Person', id: string, name: string, kind: EntityKind }
           | { __typename: 'Place', id: string, name: string, kind: EntityKind }
           | { __typename: 'Product', id: string, name: string, kind: EntityKind }
         > } }
-    | { __typename: 'Organization', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, subject:
+    | { __typename: 'Group', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, basis: { __typename: 'EdgeBasis', kind: BasisKind, note: string | null }, subject:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           , object:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            }> }, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, startDate: string | null, endDate: string | null, status: EventStatus }> } }
-    | { __typename: 'Person', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, occupation: string | null, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, subject:
+    | { __typename: 'Organization', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, basis: { __typename: 'EdgeBasis', kind: BasisKind, note: string | null }, subject:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           , object:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            }> }, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, startDate: string | null, endDate: string | null, status: EventStatus }> } }
-    | { __typename: 'Place', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, subject:
+    | { __typename: 'Person', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, occupation: string | null, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, basis: { __typename: 'EdgeBasis', kind: BasisKind, note: string | null }, subject:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           , object:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            }> }, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, startDate: string | null, endDate: string | null, status: EventStatus }> } }
-    | { __typename: 'Product', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, subject:
+    | { __typename: 'Place', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, basis: { __typename: 'EdgeBasis', kind: BasisKind, note: string | null }, subject:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           , object:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+           }> }, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, startDate: string | null, endDate: string | null, status: EventStatus }> } }
+    | { __typename: 'Product', name: string, kind: EntityKind, aliases: Array<string>, description: string | null, wikidataId: string | null, id: string, relationships: { __typename: 'RelationshipConnection', totalCount: number, nodes: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, basis: { __typename: 'EdgeBasis', kind: BasisKind, note: string | null }, subject:
+            | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+          , object:
+            | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -261,36 +306,85 @@ export type EntityClaimsQuery = { __typename: 'Query', node:
     | { __typename: 'Claim', id: string }
     | { __typename: 'Event', id: string, claimsAbout?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            | null }> }, claimsMade?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+           | null }> } }
+    | { __typename: 'Group', id: string, claimsAbout?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
+            | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+          >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
+              | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+             | null }>, claimant:
+            | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+           | null }> }, claimsMade?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
+            | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+          >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
+              | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+             | null }>, claimant:
+            | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -298,36 +392,42 @@ export type EntityClaimsQuery = { __typename: 'Query', node:
            | null }> } }
     | { __typename: 'Organization', id: string, claimsAbout?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            | null }> }, claimsMade?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -335,36 +435,42 @@ export type EntityClaimsQuery = { __typename: 'Query', node:
            | null }> } }
     | { __typename: 'Person', id: string, claimsAbout?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            | null }> }, claimsMade?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -372,36 +478,42 @@ export type EntityClaimsQuery = { __typename: 'Query', node:
            | null }> } }
     | { __typename: 'Place', id: string, claimsAbout?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            | null }> }, claimsMade?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -409,36 +521,42 @@ export type EntityClaimsQuery = { __typename: 'Query', node:
            | null }> } }
     | { __typename: 'Product', id: string, claimsAbout?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            | null }> }, claimsMade?: { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
           >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
               | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind }
               | { __typename: 'Product', id: string, name: string, kind: EntityKind }
              | null }>, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -450,18 +568,21 @@ export type EntityClaimsQuery = { __typename: 'Query', node:
 
 export type ClaimPageFragment = { __typename: 'ClaimConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
       | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+      | { __typename: 'Group', id: string, name: string, kind: EntityKind }
       | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
       | { __typename: 'Person', id: string, name: string, kind: EntityKind }
       | { __typename: 'Place', id: string, name: string, kind: EntityKind }
       | { __typename: 'Product', id: string, name: string, kind: EntityKind }
     >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
         | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+        | { __typename: 'Group', id: string, name: string, kind: EntityKind }
         | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
         | { __typename: 'Person', id: string, name: string, kind: EntityKind }
         | { __typename: 'Place', id: string, name: string, kind: EntityKind }
         | { __typename: 'Product', id: string, name: string, kind: EntityKind }
        | null }>, claimant:
       | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+      | { __typename: 'Group', id: string, name: string, kind: EntityKind }
       | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
       | { __typename: 'Person', id: string, name: string, kind: EntityKind }
       | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -475,38 +596,51 @@ export type ClaimPageQueryVariables = Exact<{
 
 export type ClaimPageQuery = { __typename: 'Query', node:
     | { __typename: 'Citation', id: string }
-    | { __typename: 'Claim', id: string, validFrom: string | null, validTo: string | null, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, contradicts: Array<{ __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
-          | { __typename: 'Event', id: string, name: string, kind: EntityKind }
-          | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
-          | { __typename: 'Person', id: string, name: string, kind: EntityKind }
-          | { __typename: 'Place', id: string, name: string, kind: EntityKind }
-          | { __typename: 'Product', id: string, name: string, kind: EntityKind }
-        >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
+    | { __typename: 'Claim', id: string, validFrom: string | null, validTo: string | null, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, contradictions: Array<{ __typename: 'Contradiction', claim: { __typename: 'Claim', validFrom: string | null, validTo: string | null, id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
-           | null }>, claimant:
-          | { __typename: 'Event', id: string, name: string, kind: EntityKind }
-          | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
-          | { __typename: 'Person', id: string, name: string, kind: EntityKind }
-          | { __typename: 'Place', id: string, name: string, kind: EntityKind }
-          | { __typename: 'Product', id: string, name: string, kind: EntityKind }
-         | null }>, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
+          >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
+              | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+              | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+             | null }>, claimant:
+            | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+           | null }, basis: { __typename: 'EdgeBasis', kind: BasisKind, note: string | null, quote: string | null } }>, appearsIn: { __typename: 'Source', id: string, title: string }, about: Array<
         | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+        | { __typename: 'Group', id: string, name: string, kind: EntityKind }
         | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
         | { __typename: 'Person', id: string, name: string, kind: EntityKind }
         | { __typename: 'Place', id: string, name: string, kind: EntityKind }
         | { __typename: 'Product', id: string, name: string, kind: EntityKind }
-      >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, claimant:
+      >, citations: Array<{ __typename: 'Citation', id: string, stance: Stance, locator: string | null, quote: string | null, source: { __typename: 'Source', id: string, title: string, label: string | null, url: string | null } }>, contradicts: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
+          | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+          | { __typename: 'Group', id: string, name: string, kind: EntityKind }
+          | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
+          | { __typename: 'Person', id: string, name: string, kind: EntityKind }
+          | { __typename: 'Place', id: string, name: string, kind: EntityKind }
+          | { __typename: 'Product', id: string, name: string, kind: EntityKind }
+         | null }>, claimant:
         | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+        | { __typename: 'Group', id: string, name: string, kind: EntityKind }
         | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
         | { __typename: 'Person', id: string, name: string, kind: EntityKind }
         | { __typename: 'Place', id: string, name: string, kind: EntityKind }
         | { __typename: 'Product', id: string, name: string, kind: EntityKind }
        | null }
     | { __typename: 'Event', id: string }
+    | { __typename: 'Group', id: string }
     | { __typename: 'Organization', id: string }
     | { __typename: 'Person', id: string }
     | { __typename: 'Place', id: string }
@@ -524,6 +658,7 @@ export type SourcePageQuery = { __typename: 'Query', node:
     | { __typename: 'Citation', id: string }
     | { __typename: 'Claim', id: string }
     | { __typename: 'Event', id: string }
+    | { __typename: 'Group', id: string }
     | { __typename: 'Organization', id: string }
     | { __typename: 'Person', id: string }
     | { __typename: 'Place', id: string }
@@ -531,24 +666,28 @@ export type SourcePageQuery = { __typename: 'Query', node:
     | { __typename: 'Relationship', id: string }
     | { __typename: 'Source', title: string, kind: SourceKind, label: string | null, url: string | null, publishedOn: string | null, id: string, publisher:
         | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+        | { __typename: 'Group', id: string, name: string, kind: EntityKind }
         | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
         | { __typename: 'Person', id: string, name: string, kind: EntityKind }
         | { __typename: 'Place', id: string, name: string, kind: EntityKind }
         | { __typename: 'Product', id: string, name: string, kind: EntityKind }
        | null, statedClaims: { __typename: 'ClaimConnection', totalCount: number, nodes: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            | null }> }, supported: { __typename: 'ClaimConnection', totalCount: number, nodes: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
             | { __typename: 'Product', id: string, name: string, kind: EntityKind }
            | null }> }, refuted: { __typename: 'ClaimConnection', totalCount: number, nodes: Array<{ __typename: 'Claim', id: string, text: string, kind: ClaimKind, support: SupportStatus, attribution: Attribution, claimant:
             | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+            | { __typename: 'Group', id: string, name: string, kind: EntityKind }
             | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
             | { __typename: 'Person', id: string, name: string, kind: EntityKind }
             | { __typename: 'Place', id: string, name: string, kind: EntityKind }
@@ -556,14 +695,16 @@ export type SourcePageQuery = { __typename: 'Query', node:
            | null }> } }
    | null };
 
-export type GraphRelationshipFragment = { __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, subject:
+export type GraphRelationshipFragment = { __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, basis: { __typename: 'EdgeBasis', kind: BasisKind }, subject:
     | { __typename: 'Event', id: string }
+    | { __typename: 'Group', id: string }
     | { __typename: 'Organization', id: string }
     | { __typename: 'Person', id: string }
     | { __typename: 'Place', id: string }
     | { __typename: 'Product', id: string }
   , object:
     | { __typename: 'Event', id: string }
+    | { __typename: 'Group', id: string }
     | { __typename: 'Organization', id: string }
     | { __typename: 'Person', id: string }
     | { __typename: 'Place', id: string }
@@ -578,18 +719,21 @@ export type NeighborhoodQueryVariables = Exact<{
 
 export type NeighborhoodQuery = { __typename: 'Query', neighborhood: { __typename: 'Subgraph', truncated: boolean, entities: Array<
       | { __typename: 'Event', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+      | { __typename: 'Group', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
       | { __typename: 'Organization', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
       | { __typename: 'Person', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
       | { __typename: 'Place', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
       | { __typename: 'Product', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
-    >, relationships: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, subject:
+    >, relationships: Array<{ __typename: 'Relationship', id: string, predicate: string, label: string, validFrom: string | null, validTo: string | null, basis: { __typename: 'EdgeBasis', kind: BasisKind }, subject:
         | { __typename: 'Event', id: string }
+        | { __typename: 'Group', id: string }
         | { __typename: 'Organization', id: string }
         | { __typename: 'Person', id: string }
         | { __typename: 'Place', id: string }
         | { __typename: 'Product', id: string }
       , object:
         | { __typename: 'Event', id: string }
+        | { __typename: 'Group', id: string }
         | { __typename: 'Organization', id: string }
         | { __typename: 'Person', id: string }
         | { __typename: 'Place', id: string }
@@ -604,18 +748,21 @@ export type PathQueryVariables = Exact<{
 
 export type PathQuery = { __typename: 'Query', path: { __typename: 'Path', length: number, entities: Array<
       | { __typename: 'Event', id: string, name: string, kind: EntityKind }
+      | { __typename: 'Group', id: string, name: string, kind: EntityKind }
       | { __typename: 'Organization', id: string, name: string, kind: EntityKind }
       | { __typename: 'Person', id: string, name: string, kind: EntityKind }
       | { __typename: 'Place', id: string, name: string, kind: EntityKind }
       | { __typename: 'Product', id: string, name: string, kind: EntityKind }
     >, steps: Array<{ __typename: 'PathStep', description: string, from:
         | { __typename: 'Event', id: string }
+        | { __typename: 'Group', id: string }
         | { __typename: 'Organization', id: string }
         | { __typename: 'Person', id: string }
         | { __typename: 'Place', id: string }
         | { __typename: 'Product', id: string }
       , to:
         | { __typename: 'Event', id: string }
+        | { __typename: 'Group', id: string }
         | { __typename: 'Organization', id: string }
         | { __typename: 'Person', id: string }
         | { __typename: 'Place', id: string }
@@ -624,6 +771,7 @@ export type PathQuery = { __typename: 'Query', path: { __typename: 'Path', lengt
         | { __typename: 'Citation', id: string }
         | { __typename: 'Claim', id: string }
         | { __typename: 'Event', id: string }
+        | { __typename: 'Group', id: string }
         | { __typename: 'Organization', id: string }
         | { __typename: 'Person', id: string }
         | { __typename: 'Place', id: string }
@@ -649,6 +797,7 @@ export type EntityNameQuery = { __typename: 'Query', node:
     | { __typename: 'Citation', id: string }
     | { __typename: 'Claim', id: string }
     | { __typename: 'Event', name: string, kind: EntityKind, id: string }
+    | { __typename: 'Group', name: string, kind: EntityKind, id: string }
     | { __typename: 'Organization', name: string, kind: EntityKind, id: string }
     | { __typename: 'Person', name: string, kind: EntityKind, id: string }
     | { __typename: 'Place', name: string, kind: EntityKind, id: string }
@@ -658,6 +807,8 @@ export type EntityNameQuery = { __typename: 'Query', node:
    | null };
 
 type GraphEntity_Event_Fragment = { __typename: 'Event', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } };
+
+type GraphEntity_Group_Fragment = { __typename: 'Group', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } };
 
 type GraphEntity_Organization_Fragment = { __typename: 'Organization', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } };
 
@@ -669,6 +820,7 @@ type GraphEntity_Product_Fragment = { __typename: 'Product', id: string, name: s
 
 export type GraphEntityFragment =
   | GraphEntity_Event_Fragment
+  | GraphEntity_Group_Fragment
   | GraphEntity_Organization_Fragment
   | GraphEntity_Person_Fragment
   | GraphEntity_Place_Fragment
@@ -685,6 +837,15 @@ export type GraphEventsQuery = { __typename: 'Query', node:
     | { __typename: 'Claim', id: string }
     | { __typename: 'Event', id: string, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, kind: EntityKind, participants: { __typename: 'EventParticipantConnection', totalCount: number, nodes: Array<
               | { __typename: 'Event', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Organization', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Person', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Place', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Product', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+            > }, relationships: { __typename: 'RelationshipConnection', totalCount: number } }> } }
+    | { __typename: 'Group', id: string, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, kind: EntityKind, participants: { __typename: 'EventParticipantConnection', totalCount: number, nodes: Array<
+              | { __typename: 'Event', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
@@ -692,6 +853,7 @@ export type GraphEventsQuery = { __typename: 'Query', node:
             > }, relationships: { __typename: 'RelationshipConnection', totalCount: number } }> } }
     | { __typename: 'Organization', id: string, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, kind: EntityKind, participants: { __typename: 'EventParticipantConnection', totalCount: number, nodes: Array<
               | { __typename: 'Event', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
@@ -699,6 +861,7 @@ export type GraphEventsQuery = { __typename: 'Query', node:
             > }, relationships: { __typename: 'RelationshipConnection', totalCount: number } }> } }
     | { __typename: 'Person', id: string, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, kind: EntityKind, participants: { __typename: 'EventParticipantConnection', totalCount: number, nodes: Array<
               | { __typename: 'Event', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
@@ -706,6 +869,7 @@ export type GraphEventsQuery = { __typename: 'Query', node:
             > }, relationships: { __typename: 'RelationshipConnection', totalCount: number } }> } }
     | { __typename: 'Place', id: string, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, kind: EntityKind, participants: { __typename: 'EventParticipantConnection', totalCount: number, nodes: Array<
               | { __typename: 'Event', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
@@ -713,6 +877,7 @@ export type GraphEventsQuery = { __typename: 'Query', node:
             > }, relationships: { __typename: 'RelationshipConnection', totalCount: number } }> } }
     | { __typename: 'Product', id: string, events: { __typename: 'EntityEventConnection', totalCount: number, nodes: Array<{ __typename: 'Event', id: string, name: string, kind: EntityKind, participants: { __typename: 'EventParticipantConnection', totalCount: number, nodes: Array<
               | { __typename: 'Event', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
+              | { __typename: 'Group', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Organization', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Person', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
               | { __typename: 'Place', id: string, name: string, kind: EntityKind, relationships: { __typename: 'RelationshipConnection', totalCount: number } }
@@ -726,14 +891,14 @@ export const EntityRefFragmentDoc = {"kind":"Document","definitions":[{"kind":"F
 export const ClaimSummaryFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimSummary"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"support"}},{"kind":"Field","name":{"kind":"Name","value":"attribution"}},{"kind":"Field","name":{"kind":"Name","value":"claimant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]} as unknown as DocumentNode<ClaimSummaryFragment, unknown>;
 export const ClaimCardFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"appearsIn"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}},{"kind":"Field","name":{"kind":"Name","value":"about"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}},{"kind":"Field","name":{"kind":"Name","value":"citations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"stance"}},{"kind":"Field","name":{"kind":"Name","value":"locator"}},{"kind":"Field","name":{"kind":"Name","value":"quote"}},{"kind":"Field","name":{"kind":"Name","value":"source"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"contradicts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimSummary"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"support"}},{"kind":"Field","name":{"kind":"Name","value":"attribution"}},{"kind":"Field","name":{"kind":"Name","value":"claimant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}}]} as unknown as DocumentNode<ClaimCardFragment, unknown>;
 export const ClaimPageFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimPage"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClaimConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimCard"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimSummary"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"support"}},{"kind":"Field","name":{"kind":"Name","value":"attribution"}},{"kind":"Field","name":{"kind":"Name","value":"claimant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"appearsIn"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}},{"kind":"Field","name":{"kind":"Name","value":"about"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}},{"kind":"Field","name":{"kind":"Name","value":"citations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"stance"}},{"kind":"Field","name":{"kind":"Name","value":"locator"}},{"kind":"Field","name":{"kind":"Name","value":"quote"}},{"kind":"Field","name":{"kind":"Name","value":"source"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"contradicts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}}]}}]}}]} as unknown as DocumentNode<ClaimPageFragment, unknown>;
-export const GraphRelationshipFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GraphRelationship"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Relationship"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"predicate"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"subject"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"object"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]} as unknown as DocumentNode<GraphRelationshipFragment, unknown>;
+export const GraphRelationshipFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GraphRelationship"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Relationship"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"predicate"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"basis"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subject"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"object"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]} as unknown as DocumentNode<GraphRelationshipFragment, unknown>;
 export const GraphEntityFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GraphEntity"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}},{"kind":"Field","name":{"kind":"Name","value":"relationships"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"0"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]} as unknown as DocumentNode<GraphEntityFragment, unknown>;
 export const SearchDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Search"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"query"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"kinds"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SearchKind"}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"search"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"query"},"value":{"kind":"Variable","name":{"kind":"Name","value":"query"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"kinds"},"value":{"kind":"Variable","name":{"kind":"Name","value":"kinds"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"snippet"}},{"kind":"Field","name":{"kind":"Name","value":"highlights"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"Field","name":{"kind":"Name","value":"start"}},{"kind":"Field","name":{"kind":"Name","value":"end"}}]}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"support"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Source"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","alias":{"kind":"Name","value":"sourceKind"},"name":{"kind":"Name","value":"kind"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<SearchQuery, SearchQueryVariables>;
-export const EntityPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"EntityPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"aliases"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"wikidataId"}},{"kind":"Field","name":{"kind":"Name","value":"relationships"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"100"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"predicate"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"subject"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}},{"kind":"Field","name":{"kind":"Name","value":"object"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"startDate"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Event"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startDate"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"participants"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Person"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"occupation"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]} as unknown as DocumentNode<EntityPageQuery, EntityPageQueryVariables>;
+export const EntityPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"EntityPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"aliases"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"wikidataId"}},{"kind":"Field","name":{"kind":"Name","value":"relationships"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"100"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"predicate"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"basis"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"note"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subject"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}},{"kind":"Field","name":{"kind":"Name","value":"object"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"startDate"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Event"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startDate"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"participants"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Person"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"occupation"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]} as unknown as DocumentNode<EntityPageQuery, EntityPageQueryVariables>;
 export const EntityClaimsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"EntityClaims"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"made"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"claimsAbout"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"directives":[{"kind":"Directive","name":{"kind":"Name","value":"skip"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"if"},"value":{"kind":"Variable","name":{"kind":"Name","value":"made"}}}]}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimPage"}}]}},{"kind":"Field","name":{"kind":"Name","value":"claimsMade"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"directives":[{"kind":"Directive","name":{"kind":"Name","value":"include"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"if"},"value":{"kind":"Variable","name":{"kind":"Name","value":"made"}}}]}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimPage"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimSummary"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"support"}},{"kind":"Field","name":{"kind":"Name","value":"attribution"}},{"kind":"Field","name":{"kind":"Name","value":"claimant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"appearsIn"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}},{"kind":"Field","name":{"kind":"Name","value":"about"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}},{"kind":"Field","name":{"kind":"Name","value":"citations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"stance"}},{"kind":"Field","name":{"kind":"Name","value":"locator"}},{"kind":"Field","name":{"kind":"Name","value":"quote"}},{"kind":"Field","name":{"kind":"Name","value":"source"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"contradicts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimPage"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClaimConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimCard"}}]}}]}}]} as unknown as DocumentNode<EntityClaimsQuery, EntityClaimsQueryVariables>;
-export const ClaimPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ClaimPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimCard"}},{"kind":"Field","name":{"kind":"Name","value":"contradicts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimCard"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimSummary"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"support"}},{"kind":"Field","name":{"kind":"Name","value":"attribution"}},{"kind":"Field","name":{"kind":"Name","value":"claimant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"appearsIn"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}},{"kind":"Field","name":{"kind":"Name","value":"about"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}},{"kind":"Field","name":{"kind":"Name","value":"citations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"stance"}},{"kind":"Field","name":{"kind":"Name","value":"locator"}},{"kind":"Field","name":{"kind":"Name","value":"quote"}},{"kind":"Field","name":{"kind":"Name","value":"source"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"contradicts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}}]}}]}}]} as unknown as DocumentNode<ClaimPageQuery, ClaimPageQueryVariables>;
+export const ClaimPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ClaimPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimCard"}},{"kind":"Field","name":{"kind":"Name","value":"contradictions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"claim"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimCard"}}]}},{"kind":"Field","name":{"kind":"Name","value":"basis"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"note"}},{"kind":"Field","name":{"kind":"Name","value":"quote"}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimSummary"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"support"}},{"kind":"Field","name":{"kind":"Name","value":"attribution"}},{"kind":"Field","name":{"kind":"Name","value":"claimant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"appearsIn"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}},{"kind":"Field","name":{"kind":"Name","value":"about"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}},{"kind":"Field","name":{"kind":"Name","value":"citations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"stance"}},{"kind":"Field","name":{"kind":"Name","value":"locator"}},{"kind":"Field","name":{"kind":"Name","value":"quote"}},{"kind":"Field","name":{"kind":"Name","value":"source"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"contradicts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}}]}}]}}]} as unknown as DocumentNode<ClaimPageQuery, ClaimPageQueryVariables>;
 export const SourcePageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SourcePage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Source"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"publishedOn"}},{"kind":"Field","name":{"kind":"Name","value":"publisher"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}},{"kind":"Field","name":{"kind":"Name","value":"statedClaims"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}}]}}]}},{"kind":"Field","alias":{"kind":"Name","value":"supported"},"name":{"kind":"Name","value":"claims"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"stance"},"value":{"kind":"EnumValue","value":"SUPPORTS"}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}}]}}]}},{"kind":"Field","alias":{"kind":"Name","value":"refuted"},"name":{"kind":"Name","value":"claims"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"stance"},"value":{"kind":"EnumValue","value":"REFUTES"}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClaimSummary"}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClaimSummary"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Claim"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"support"}},{"kind":"Field","name":{"kind":"Name","value":"attribution"}},{"kind":"Field","name":{"kind":"Name","value":"claimant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}}]}}]} as unknown as DocumentNode<SourcePageQuery, SourcePageQueryVariables>;
-export const NeighborhoodDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Neighborhood"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"of"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"depth"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"neighborhood"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"of"},"value":{"kind":"Variable","name":{"kind":"Name","value":"of"}}},{"kind":"Argument","name":{"kind":"Name","value":"depth"},"value":{"kind":"Variable","name":{"kind":"Name","value":"depth"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"truncated"}},{"kind":"Field","name":{"kind":"Name","value":"entities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"GraphEntity"}}]}},{"kind":"Field","name":{"kind":"Name","value":"relationships"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"GraphRelationship"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GraphEntity"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}},{"kind":"Field","name":{"kind":"Name","value":"relationships"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"0"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GraphRelationship"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Relationship"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"predicate"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"subject"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"object"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]} as unknown as DocumentNode<NeighborhoodQuery, NeighborhoodQueryVariables>;
+export const NeighborhoodDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Neighborhood"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"of"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"depth"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"neighborhood"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"of"},"value":{"kind":"Variable","name":{"kind":"Name","value":"of"}}},{"kind":"Argument","name":{"kind":"Name","value":"depth"},"value":{"kind":"Variable","name":{"kind":"Name","value":"depth"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"truncated"}},{"kind":"Field","name":{"kind":"Name","value":"entities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"GraphEntity"}}]}},{"kind":"Field","name":{"kind":"Name","value":"relationships"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"GraphRelationship"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GraphEntity"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}},{"kind":"Field","name":{"kind":"Name","value":"relationships"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"0"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GraphRelationship"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Relationship"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"predicate"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"validFrom"}},{"kind":"Field","name":{"kind":"Name","value":"validTo"}},{"kind":"Field","name":{"kind":"Name","value":"basis"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subject"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"object"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]} as unknown as DocumentNode<NeighborhoodQuery, NeighborhoodQueryVariables>;
 export const PathDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Path"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"maxDepth"},"value":{"kind":"IntValue","value":"6"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"length"}},{"kind":"Field","name":{"kind":"Name","value":"entities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EntityRef"}}]}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"from"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"via"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EntityRef"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]} as unknown as DocumentNode<PathQuery, PathQueryVariables>;
 export const TimelineDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Timeline"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"involving"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"involving"},"value":{"kind":"Variable","name":{"kind":"Name","value":"involving"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"100"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"startDate"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}}]} as unknown as DocumentNode<TimelineQuery, TimelineQueryVariables>;
 export const EntityNameDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"EntityName"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Entity"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]}}]}}]} as unknown as DocumentNode<EntityNameQuery, EntityNameQueryVariables>;

@@ -79,18 +79,25 @@ export function ClaimView({ id }: { id: string }) {
   return (
     <section class="claim-page">
       <ClaimCard claim={claim} heading="h1" opposed={false} />
-      {claim.contradicts.length ? (
+      {claim.contradictions.length ? (
         <section aria-labelledby="opposing">
           <h2 id="opposing">Contradicting claims</h2>
-          {claim.contradicts.map((other) => (
-            <div class="versus">
-              <div class="side">
-                <p class="side-label">This claim</p>
-                <ClaimCard claim={claim} opposed={false} />
-              </div>
-              <div class="side">
-                <p class="side-label">Contradicted by</p>
-                <ClaimCard claim={other} opposed={false} />
+          {claim.contradictions.map(({ claim: other, basis }) => (
+            <div class="contradiction">
+              <p class={`basis ${basis.kind.toLowerCase()}`}>
+                {basis.kind === 'STATED' ? 'Set against each other by the source' : 'Inferred'}
+                {basis.note ? `: ${basis.note}` : ''}
+              </p>
+              {basis.quote ? <blockquote class="basis-quote">{basis.quote}</blockquote> : null}
+              <div class="versus">
+                <div class="side">
+                  <p class="side-label">This claim</p>
+                  <ClaimCard claim={claim} opposed={false} />
+                </div>
+                <div class="side">
+                  <p class="side-label">Contradicted by</p>
+                  <ClaimCard claim={other} opposed={false} />
+                </div>
               </div>
             </div>
           ))}

@@ -112,6 +112,7 @@ export function EntityView({ id }: { id: string }) {
                 <th scope="col">Link</th>
                 <th scope="col">Object</th>
                 <th scope="col">Valid</th>
+                <th scope="col">Basis</th>
               </tr>
             </thead>
             <tbody>
@@ -121,6 +122,10 @@ export function EntityView({ id }: { id: string }) {
                   <td>{link.label}</td>
                   <td>{link.object.id === id ? link.object.name : <EntityLink entity={link.object} />}</td>
                   <td>{formatSpan(link.validFrom, link.validTo) || 'undated'}</td>
+                  <td class={`basis ${link.basis.kind.toLowerCase()}`}>
+                    {link.basis.kind === 'STATED' ? 'stated' : 'inferred'}
+                    {link.basis.note ? <span class="basis-note">: {link.basis.note}</span> : null}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -15,7 +15,7 @@ export interface Picked {
 const RESULTS = 8;
 /** Waits this long after the last key before asking, so a fast typist sends one query. */
 const DEBOUNCE_MS = 120;
-export const ENTITY_KINDS: SearchKind[] = ['PERSON', 'ORGANIZATION', 'EVENT', 'PRODUCT', 'PLACE'];
+export const ENTITY_KINDS: SearchKind[] = ['PERSON', 'ORGANIZATION', 'GROUP', 'EVENT', 'PRODUCT', 'PLACE'];
 
 function target(result: Result): { url: string; title: string; kind: string; field: string } {
   const node = result.node;

@@ -13,6 +13,8 @@ export interface Filters {
   hiddenPredicates: ReadonlySet<string>;
   /** Only relationships valid at some time in this year; null: any time. */
   asOf: number | null;
+  /** Only relationships a source states (and the events' participations), not inferred ones. */
+  statedOnly?: boolean;
 }
 export interface GraphView {
   elements: ElementDefinition[];
@@ -74,6 +76,7 @@ export function layoutView(data: GraphData, roots: readonly string[], filters: F
   for (const link of data.relationships.values()) {
     if (filters.hiddenPredicates.has(link.predicate)) continue;
     if (filters.asOf !== null && !validIn(filters.asOf, link.validFrom, link.validTo)) continue;
+    if (filters.statedOnly && link.basis?.kind === 'INFERRED') continue;
     if (!allowedEntity(link.subject.id) || !allowedEntity(link.object.id)) continue;
     allowed.push(link);
     for (const end of [link.subject.id, link.object.id]) {
@@ -124,7 +127,7 @@ export function layoutView(data: GraphData, roots: readonly string[], filters: F
     }
   }
   for (const link of drawnLinks) {
-    elements.push({ group: 'edges', data: { id: link.id, source: link.subject.id, target: link.object.id, label: link.label, predicate: link.predicate } });
+    elements.push({ group: 'edges', data: { id: link.id, source: link.subject.id, target: link.object.id, label: link.label, predicate: link.predicate, basis: link.basis?.kind ?? 'STATED' } });
   }
   return { elements, shown, links: drawnLinks.length };
 }

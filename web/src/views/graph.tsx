@@ -19,6 +19,7 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
   const [hiddenKinds, setHiddenKinds] = useState<Set<string>>(new Set());
   const [hiddenPredicates, setHiddenPredicates] = useState<Set<string>>(new Set());
   const [asOf, setAsOf] = useState<number | null>(null);
+  const [statedOnly, setStatedOnly] = useState(false);
   const container = useRef<HTMLDivElement>(null);
   const cy = useRef<Core | null>(null);
 
@@ -53,8 +54,8 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
 
   const roots = useMemo(() => [id, ...expanded], [id, expanded]);
   const view = useMemo(
-    () => (data ? layoutView(data, roots, { hiddenKinds, hiddenPredicates, asOf }) : null),
-    [data, roots, hiddenKinds, hiddenPredicates, asOf],
+    () => (data ? layoutView(data, roots, { hiddenKinds, hiddenPredicates, asOf, statedOnly }) : null),
+    [data, roots, hiddenKinds, hiddenPredicates, asOf, statedOnly],
   );
   const kinds = useMemo(() => [...new Set([...(data?.entities.values() ?? [])].map((entity) => entity.kind))].sort(), [data]);
   const predicates = useMemo(() => {
@@ -181,6 +182,10 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
                   {label}
                 </label>
               ))}
+              <label class="check">
+                <input type="checkbox" checked={statedOnly} onChange={() => setStatedOnly(!statedOnly)} /> Only links a source states
+              </label>
+              <p class="legend">A dashed link is inferred: no source states it.</p>
             </fieldset>
             {years ? (
               <fieldset>
