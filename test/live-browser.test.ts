@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { type Db, migrateDatabase, openDatabase } from '../src/db';
 import { loadSeed } from '../src/model/seed';
 import { silentLogger, TEST_TOKEN } from './support/app';
 import { CHROMIUM, closeAll } from './support/chromium';
+import { editorText, typeQuery } from './support/graphiql';
 
 let db: Db;
 let server: Server;
@@ -25,8 +26,6 @@ const rename = async (id: string, name: string) => {
 };
 
 /** Monaco draws spaces as non-breaking ones; read an editor's visible lines as plain text. */
-const editorText = async (editor: Locator) => (await editor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
-
 describe('live queries in a browser', { timeout: 60_000 }, () => {
   let musk: string;
 
@@ -67,13 +66,7 @@ describe('live queries in a browser', { timeout: 60_000 }, () => {
     const editor = page.locator('section[aria-label="Operation Editor"] .monaco-editor');
     await editor.waitFor();
     const query = `query @live { node(id: "${musk}") { ... on Entity { name } } }`;
-    await editor.locator('.view-lines').click();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Backspace');
-    await page.keyboard.type(query);
-    await expect.poll(() => editorText(editor)).toBe(query);
-    // GraphiQL reads the editor on a debounce: run only once it has saved the whole query.
-    await page.waitForFunction((typed) => localStorage.getItem('graphiql:query') === typed, query);
+    await typeQuery(page, editor, query);
     await page.getByRole('button', { name: /^Execute query/ }).click();
     const result = page.locator('section[aria-label="Result Window"] .monaco-editor');
     await expect.poll(() => editorText(result), { timeout: 15_000 }).toContain('"node": {');

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium, type Locator, type Page, type Response } from 'playwright-core';
+import { type Browser, chromium, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { type Db, migrateDatabase, openDatabase } from '../src/db';
@@ -8,6 +8,7 @@ import { PLAYGROUND_TABS } from '../src/graphql/playground';
 import { loadSeed } from '../src/model/seed';
 import { silentLogger } from './support/app';
 import { CHROMIUM, closeAll } from './support/chromium';
+import { editorText, typeQuery } from './support/graphiql';
 
 const LOCAL_SCHEMES = new Set(['data:', 'blob:', 'about:']);
 
@@ -32,8 +33,6 @@ const operationEditor = () => page.locator('section[aria-label="Operation Editor
 const tabList = () => page.getByRole('tablist', { name: 'Select active operation' });
 
 /** Monaco draws spaces as non-breaking ones; read an editor's visible lines as plain text. */
-const editorText = async (editor: Locator) => (await editor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
-
 describe('GraphiQL playground', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     db = openDatabase({ path: ':memory:' });
@@ -111,15 +110,7 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
   it('runs a query typed into the editor', async () => {
     const editor = operationEditor();
     const query = '{ entity(name: "Musk") { name aliases } }';
-    await editor.locator('.view-lines').click();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Backspace');
-    await page.keyboard.type(query);
-    // Monaco auto-closes brackets and quotes; typing the closers overtypes them, so the text is exact.
-    await expect.poll(() => editorText(editor)).toBe(query);
-    // GraphiQL reads the editor on a 100 ms debounce (the tab's title follows it). That handler saves
-    // the query to localStorage first, synchronously with the rest, so once the full query is there it is done.
-    await page.waitForFunction((typed) => localStorage.getItem('graphiql:query') === typed, query);
+    await typeQuery(page, editor, query);
     const activeTab = tabList().getByRole('tab', { selected: true }).locator('.graphiql-tab-button');
     await expect.poll(() => activeTab.innerText()).toBe('<untitled>');
 
