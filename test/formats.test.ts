@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DOMParser } from '@xmldom/xmldom';
 import Database from 'better-sqlite3';
 import { parse as parseCsv } from 'csv-parse/sync';
 import Graph from 'graphology';
@@ -271,7 +272,11 @@ describe('npm run export -- --format', () => {
     const res = await runCli('src/cli/export.ts', ['--format', 'graphml', out], { DATABASE_PATH: dbPath });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const graph = parseGraphml(Graph, readFileSync(out, 'utf8'));
+    const text = readFileSync(out, 'utf8');
+    const keys = new DOMParser().parseFromString(text, 'application/xml').getElementsByTagName('key');
+    const keyIds = Array.from({ length: keys.length }, (_, i) => keys.item(i)!.getAttribute('id'));
+    expect(new Set(keyIds).size, 'GraphML key ids are unique in a document').toBe(keyIds.length);
+    const graph = parseGraphml(Graph, text);
     expect(graph.type).toBe('directed');
     expect(graph.order).toBe(count('entities'));
     expect(graph.size).toBe(count('relationships') + count('event_participants'));

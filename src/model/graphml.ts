@@ -11,7 +11,7 @@ import { ENTITY_TYPE_BY_KIND, encodeGlobalID } from '../domain/ids';
  * CSV and JSON-LD exports hold them.
  */
 
-/** Node attributes: the GraphML key id is the name (Gephi shows `label`). */
+/** Node attributes, by name (Gephi shows `label`); their key ids are `node.<name>`. */
 export const NODE_ATTRIBUTES = [
   'label',
   'kind',
@@ -26,7 +26,7 @@ export const NODE_ATTRIBUTES = [
   'endDate',
   'status',
 ] as const;
-/** Edge attributes: `type` is "relationship" or "participation"; `role` only on participations. */
+/** Edge attributes (key ids `edge.<name>`): `type` is "relationship" or "participation"; `role` only on participations. */
 export const EDGE_ATTRIBUTES = ['type', 'label', 'predicate', 'validFrom', 'validTo', 'basis', 'basisNote', 'role'] as const;
 
 type Row = Record<string, string | number | null>;
@@ -43,10 +43,14 @@ function escape(text: string): string {
     .replace(/\r/g, '&#13;');
 }
 
-function data(attributes: Record<string, string | number | null | undefined>): string {
+/** Key ids are unique in a document, so a node's and an edge's `label` are `node.label` and `edge.label`. */
+type Value = string | number | null | undefined;
+function data(of: 'node', attributes: Partial<Record<(typeof NODE_ATTRIBUTES)[number], Value>>): string;
+function data(of: 'edge', attributes: Partial<Record<(typeof EDGE_ATTRIBUTES)[number], Value>>): string;
+function data(of: 'node' | 'edge', attributes: Record<string, Value>): string {
   return Object.entries(attributes)
     .filter(([, value]) => value != null)
-    .map(([key, value]) => `\n      <data key="${key}">${escape(String(value))}</data>`)
+    .map(([key, value]) => `\n      <data key="${of}.${key}">${escape(String(value))}</data>`)
     .join('');
 }
 
@@ -65,12 +69,12 @@ export function exportGraphml(db: Db): GraphmlExport {
     const kinds = new Map(entities.map((e) => [e.id as number, e.kind as EntityKind]));
     const node = (id: number | string | null | undefined) => encodeGlobalID(ENTITY_TYPE_BY_KIND[kinds.get(id as number)!], id as number);
     const keys = [
-      ...NODE_ATTRIBUTES.map((name) => `  <key id="${name}" for="node" attr.name="${name}" attr.type="string"/>`),
-      ...EDGE_ATTRIBUTES.map((name) => `  <key id="${name}" for="edge" attr.name="${name}" attr.type="string"/>`),
+      ...NODE_ATTRIBUTES.map((name) => `  <key id="node.${name}" for="node" attr.name="${name}" attr.type="string"/>`),
+      ...EDGE_ATTRIBUTES.map((name) => `  <key id="edge.${name}" for="edge" attr.name="${name}" attr.type="string"/>`),
     ];
     const nodes = entities.map(
       (e) =>
-        `    <node id="${node(e.id)}">${data({
+        `    <node id="${node(e.id)}">${data('node', {
           label: e.name as string,
           kind: e.kind,
           slug: e.slug,
@@ -87,7 +91,7 @@ export function exportGraphml(db: Db): GraphmlExport {
     );
     const relationships = all('SELECT * FROM relationships ORDER BY id').map(
       (r) =>
-        `    <edge id="${encodeGlobalID('Relationship', r.id as number)}" source="${node(r.subject_id)}" target="${node(r.object_id)}">${data({
+        `    <edge id="${encodeGlobalID('Relationship', r.id as number)}" source="${node(r.subject_id)}" target="${node(r.object_id)}">${data('edge', {
           type: 'relationship',
           label: r.label,
           predicate: r.predicate,
@@ -100,7 +104,7 @@ export function exportGraphml(db: Db): GraphmlExport {
     // From the participant to the event: "Musk -[co-founder]-> the founding of OpenAI".
     const participations = all('SELECT id, event_id, entity_id, role FROM event_participants ORDER BY event_id, id').map(
       (p) =>
-        `    <edge id="participation-${p.id}" source="${node(p.entity_id)}" target="${node(p.event_id)}">${data({
+        `    <edge id="participation-${p.id}" source="${node(p.entity_id)}" target="${node(p.event_id)}">${data('edge', {
           type: 'participation',
           label: p.role,
           role: p.role,

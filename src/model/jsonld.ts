@@ -256,9 +256,9 @@ class Reader {
     }
   }
 
-  /** Just enough to show a link: the @id, the type and the name (or text). */
+  /** Just enough to show a link: the @id, the type and the name (or text; a citation's stance and source). */
   brief(type: NodeType, ids: number[]): JsonLdNode[] {
-    const keep = new Set(['@id', '@type', 'name', 'text', 'cg:slug']);
+    const keep = new Set(['@id', '@type', 'name', 'text', 'cg:slug', 'cg:stance', 'cg:source']);
     return this.nodes(type, ids).map((node) => Object.fromEntries(Object.entries(node).filter(([key]) => keep.has(key))));
   }
 }
