@@ -9,7 +9,7 @@ import { parse as parseGraphml } from 'graphology-graphml';
 import jsonld from 'jsonld';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '../src/domain/ids';
-import { CSV_TABLES } from '../src/model/csv';
+import { CSV_TABLES, csvHeaders } from '../src/model/csv';
 import { CONTEXT, VOCAB } from '../src/model/jsonld';
 import { createTestApp, seededFile } from './support/app';
 import { runCli } from './support/server';
@@ -253,6 +253,11 @@ describe('npm run export -- --format', () => {
     expect(relationships.some((r) => r.valid_from === '2015')).toBe(true);
     // RFC 4180: CRLF after each record, the header first.
     expect(readFileSync(join(out, 'claims.csv'), 'utf8').startsWith(`${Object.keys(claims[0]!).join(',')}\r\n`)).toBe(true);
+  });
+
+  it('csv: docs/formats.md lists the columns of every file as exported', () => {
+    const docs = readFileSync(join(__dirname, '../docs/formats.md'), 'utf8');
+    for (const [file, columns] of Object.entries(csvHeaders(createTestApp().db))) expect(docs, file).toContain(`| ${file} | \`${columns.join(',')}\` |`);
   });
 
   it('csv: refuses stdout, since it writes several files', async () => {
