@@ -10,8 +10,9 @@ import jsonld from 'jsonld';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '../src/domain/ids';
 import { CSV_TABLES, csvHeaders } from '../src/model/csv';
-import { CONTEXT, VOCAB } from '../src/model/jsonld';
+import { CONTEXT, MAX_LINKED_RELATIONSHIPS, VOCAB } from '../src/model/jsonld';
 import { createTestApp, seededFile } from './support/app';
+import { HOSTILE_IDS } from './support/hostile';
 import { runCli } from './support/server';
 
 const SCHEMA = 'https://schema.org/';
@@ -150,8 +151,14 @@ describe('JSON-LD at /id/{globalId}', () => {
     // A relationship opens at its subject, a citation at its claim.
     expect((await get(ids.relationship, browser)).headers.get('location')).toMatch(/^\/entity\//);
     expect((await get(ids.citation, browser)).headers.get('location')).toMatch(/^\/claim\//);
-    // No Accept at all (curl's */*) is JSON-LD.
+    // No Accept at all (curl's */*) is JSON-LD, and so is plain JSON.
     expect((await app.fetch(`/id/${ids.claim}`)).headers.get('content-type')).toMatch(/^application\/ld\+json/);
+    expect((await get(ids.claim, 'application/json')).headers.get('content-type')).toMatch(/^application\/ld\+json/);
+    expect((await get(ids.claim, 'text/html;q=0.5, application/ld+json')).status).toBe(200);
+  });
+
+  it('docs/formats.md states how many relationships an entity comes with', () => {
+    expect(readFileSync(join(__dirname, '../docs/formats.md'), 'utf8')).toContain(`the first ${MAX_LINKED_RELATIONSHIPS} relationships it is an end of`);
   });
 
   it('refuses a malformed id (400), an id of nothing (404) and an unacceptable type (406) with a contract code', async () => {
@@ -169,6 +176,11 @@ describe('JSON-LD at /id/{globalId}', () => {
     await refusal(await get(encodeGlobalID('Organization', 1)), 404, 'NOT_FOUND');
     await refusal(await get(ids.claim, 'text/plain'), 406, 'BAD_USER_INPUT');
     expect((await app.fetch(`/id/${ids.claim}`, { method: 'POST' })).status).toBe(405);
+    for (const id of HOSTILE_IDS) {
+      const res = await get(encodeURIComponent(id));
+      expect([400, 404], id.slice(0, 40)).toContain(res.status);
+      expect((await res.json()).errors[0].extensions.code).toMatch(/^(BAD_USER_INPUT|NOT_FOUND)$/);
+    }
   });
 });
 

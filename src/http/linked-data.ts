@@ -44,7 +44,7 @@ function explorerPage(db: Db, typename: string, id: number): string {
 
 /**
  * `GET /id/{globalId}`: the object as JSON-LD (schema.org) when the client prefers
- * application/ld+json (or says nothing), a 303 to its explorer page when it prefers text/html.
+ * application/ld+json or application/json (or says nothing), a 303 to its explorer page when it prefers text/html.
  * A malformed id is 400, an id of no object 404, each a JSON error with its contract code.
  */
 export function useLinkedData(db: Db): Plugin {
@@ -65,7 +65,8 @@ export function useLinkedData(db: Db): Plugin {
         return;
       }
       const accept = request.headers.get('accept');
-      const [ld, html] = [quality(accept, JSON_LD), quality(accept, 'text/html')];
+      // JSON-LD is JSON: a client that asks for application/json gets it too.
+      const [ld, html] = [Math.max(quality(accept, JSON_LD), quality(accept, 'application/json')), quality(accept, 'text/html')];
       const id = Number(decoded.id);
       const doc = objectJsonLd(db, url.origin, decoded.typename, id);
       if (!doc) {

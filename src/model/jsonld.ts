@@ -90,11 +90,22 @@ function groupBy(rows: Row[], key: string): Map<number, Row[]> {
 /** Reads what the nodes are built from: every row (`ids` null), or the rows of the ids given. */
 class Reader {
   private readonly kinds = new Map<number, EntityKind>();
+  /** With `everything`, every entity's kind is read at once; otherwise each as it is linked to. */
   constructor(
     private readonly db: Db,
     readonly base: string,
+    everything: boolean,
   ) {
-    for (const e of this.all('SELECT id, kind FROM entities', [])) this.kinds.set(e.id as number, e.kind as EntityKind);
+    if (everything) for (const e of this.all('SELECT id, kind FROM entities', [])) this.kinds.set(e.id as number, e.kind as EntityKind);
+  }
+
+  private kind(id: number): EntityKind {
+    let kind = this.kinds.get(id);
+    if (!kind) {
+      kind = (this.db.$client.prepare('SELECT kind FROM entities WHERE id = ?').get(id) as { kind: EntityKind }).kind;
+      this.kinds.set(id, kind);
+    }
+    return kind;
   }
 
   all(sql: string, params: unknown[]): Row[] {
@@ -109,7 +120,7 @@ class Reader {
   }
 
   iri(type: NodeType, id: number | string): string {
-    const typename = type === 'Entity' ? ENTITY_TYPE_BY_KIND[this.kinds.get(Number(id))!] : type;
+    const typename = type === 'Entity' ? ENTITY_TYPE_BY_KIND[this.kind(Number(id))] : type;
     return `${this.base}/id/${encodeGlobalID(typename, id)}`;
   }
 
@@ -266,7 +277,7 @@ class Reader {
 /** The whole graph as one `@graph` document: entities, sources, claims, citations, relationships. */
 export function graphJsonLd(db: Db, base: string): JsonLdDocument {
   return db.$client.transaction((): JsonLdDocument => {
-    const reader = new Reader(db, base);
+    const reader = new Reader(db, base, true);
     const types: NodeType[] = ['Entity', 'Source', 'Claim', 'Citation', 'Relationship'];
     return { '@context': CONTEXT, '@graph': types.flatMap((type) => reader.nodes(type, null)) };
   })();
@@ -283,9 +294,12 @@ function linksOf(value: unknown, into: Set<string>): Set<string> {
   return into;
 }
 
+/** The most relationships an entity's answer at /id/ holds (the oldest); GraphQL pages through the rest. */
+export const MAX_LINKED_RELATIONSHIPS = 100;
+
 /**
- * One object and its immediate links: its own node in full (for an entity, with the relationships
- * it is an end of), then a brief node (id, type, name) for everything those link to. Null when
+ * One object and its immediate links: its own node in full (for an entity, with the first
+ * MAX_LINKED_RELATIONSHIPS relationships it is an end of), then a brief node (id, type, name) for everything those link to. Null when
  * there is no such row.
  */
 export function objectJsonLd(db: Db, base: string, typename: string, id: number): JsonLdDocument | null {
@@ -295,10 +309,10 @@ export function objectJsonLd(db: Db, base: string, typename: string, id: number)
     const row = db.$client.prepare(`SELECT ${type === 'Entity' ? 'kind' : 'id'} AS k FROM ${TABLES[type]} WHERE id = ?`).get(id) as { k: string } | undefined;
     // An entity's id names its kind: Person:3 is no id of an organization.
     if (!row || (type === 'Entity' && ENTITY_TYPE_BY_KIND[row.k as EntityKind] !== typename)) return null;
-    const reader = new Reader(db, base);
+    const reader = new Reader(db, base, false);
     const full = reader.nodes(type, [id]);
     if (type === 'Entity') {
-      const edges = reader.all('SELECT id FROM relationships WHERE subject_id = ? OR object_id = ? ORDER BY id', [id, id]);
+      const edges = reader.all('SELECT id FROM relationships WHERE subject_id = ? OR object_id = ? ORDER BY id LIMIT ?', [id, id, MAX_LINKED_RELATIONSHIPS]);
       full.push(...reader.relationships(edges.map((e) => e.id as number)));
     }
     const shown = new Set(full.map((node) => node['@id'] as string));
