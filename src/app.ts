@@ -19,6 +19,7 @@ import { type CorsSettings, corsOptions } from './http/cors';
 import { useErrorCodes, withCode, withoutMaskedErrorLines } from './http/errors';
 import { useHealth } from './http/health';
 import { useExplorer } from './http/explorer';
+import { useLinkedData } from './http/linked-data';
 import { playground, usePageHeaders } from './http/pages';
 import { useAutomaticPersistedQueries, useTrustedDocuments } from './http/persisted-queries';
 import { truncate } from './log';
@@ -136,6 +137,7 @@ export function createApp({
       usePageHeaders(GRAPHQL_ENDPOINT),
       useExplorer(explorerDir),
       useHealth(db, log, droppedLogLines),
+      useLinkedData(db),
       useBodyLimit(LIMITS.maxBodyBytes),
       useHttpCaching(GRAPHQL_ENDPOINT, httpCacheControl),
       // Before everything that reads the query: it fills in the query a hash names.

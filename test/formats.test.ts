@@ -1,0 +1,319 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOMParser } from '@xmldom/xmldom';
+import Database from 'better-sqlite3';
+import { parse as parseCsv } from 'csv-parse/sync';
+import Graph from 'graphology';
+import { parse as parseGraphml } from 'graphology-graphml';
+import jsonld from 'jsonld';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeGlobalID } from '../src/domain/ids';
+import { CSV_TABLES, csvHeaders } from '../src/model/csv';
+import { CONTEXT, MAX_LINKED_RELATIONSHIPS, VOCAB } from '../src/model/jsonld';
+import { createTestApp, seededFile } from './support/app';
+import { HOSTILE_IDS } from './support/hostile';
+import { runCli } from './support/server';
+
+const SCHEMA = 'https://schema.org/';
+
+/** Offline: every document a JSON-LD processor asks for is refused (our context is inline). */
+const documentLoader = async (url: string): Promise<never> => {
+  throw new Error(`the test is offline: the document asked for ${url}`);
+};
+
+/** The document's statements, sorted: equal sets mean nothing was lost. */
+async function quads(doc: object): Promise<string[]> {
+  const nquads = (await jsonld.toRDF(doc as never, { format: 'application/n-quads', documentLoader } as never)) as unknown as string;
+  return nquads.split('\n').filter(Boolean).sort();
+}
+
+/** Expands, compacts with our context, expands again: the same statements as the original. */
+async function expectLossless(doc: object) {
+  const options = { documentLoader } as object;
+  const expanded = await jsonld.expand(doc as never, options);
+  const compacted = await jsonld.compact(expanded, CONTEXT as never, options);
+  expect(await jsonld.expand(compacted, options)).toEqual(expanded);
+  expect(await quads(compacted)).toEqual(await quads(doc));
+  return expanded as unknown as Record<string, unknown>[];
+}
+
+/** Hostile text for every format: separators, quotes, line breaks, unicode, XML and control characters. */
+const HOSTILE = 'Commas, "quotes", \'single\'\r\nCRLF\nLF\rCR; tabs\tand 🧠 émoji, עברית, \u202eright-to-left, <b>&amp;</b> ]]> \u0007bell';
+
+/** A seeded database file with an entity, a source and a claim whose text is hostile. */
+function hostileFile(): string {
+  const path = seededFile('formats');
+  const db = new Database(path);
+  db.prepare(`INSERT INTO entities (slug, kind, name, description) VALUES ('hostile', 'GROUP', ?, ?)`).run(HOSTILE, `${HOSTILE} (description)`);
+  db.prepare(`INSERT INTO sources (slug, kind, title, url) VALUES ('hostile-source', 'OTHER', ?, 'https://example.org/a,b?"c"')`).run(HOSTILE);
+  db.prepare(
+    `INSERT INTO claims (slug, text, kind, claimant_id, appears_in_id, valid_from) VALUES ('hostile-claim', ?, 'OPINION',
+      (SELECT id FROM entities WHERE slug = 'hostile'), (SELECT id FROM sources WHERE slug = 'hostile-source'), '2018-02')`,
+  ).run(HOSTILE);
+  db.close();
+  return path;
+}
+
+describe('JSON-LD at /id/{globalId}', () => {
+  const app = createTestApp();
+  const get = (id: string, accept = 'application/ld+json') => app.fetch(`/id/${id}`, { headers: { accept } });
+  let ids: { claim: string; source: string; musk: string; group: string; relationship: string; citation: string };
+
+  beforeAll(async () => {
+    const { data, errors } = await app.gql<{
+      claim: { nodes: { id: string; citations: { id: string }[] }[] };
+      musk: { id: string; relationships: { nodes: { id: string }[] } };
+      group: { nodes: { id: string }[] };
+      sources: { nodes: { id: string }[] };
+    }>(`{
+      claim: claims(first: 1, where: { citations: { some: { stance: { eq: SUPPORTS } } } }) { nodes { id citations { id } } }
+      musk: entity(name: "Musk") { id relationships(first: 1) { nodes { id } } }
+      group: entities(first: 1, kind: GROUP) { nodes { id } }
+      sources(first: 1) { nodes { id } }
+    }`);
+    expect(errors).toBeUndefined();
+    ids = {
+      claim: data!.claim.nodes[0]!.id,
+      source: data!.sources.nodes[0]!.id,
+      musk: data!.musk.id,
+      group: data!.group.nodes[0]!.id,
+      relationship: data!.musk.relationships.nodes[0]!.id,
+      citation: data!.claim.nodes[0]!.citations[0]!.id,
+    };
+  });
+
+  it('answers a claim as a schema.org Claim with its author, appearance, citations with their stance, and contradictions', async () => {
+    const res = await get(ids.claim);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/ld+json; charset=utf-8');
+    expect(res.headers.get('vary')).toBe('accept');
+    const doc = await res.json();
+    const expanded = await expectLossless(doc);
+    const claim = expanded.find((node) => node['@id'] === `http://claimgraph.test/id/${ids.claim}`)!;
+    expect(claim['@type']).toEqual([`${SCHEMA}Claim`]);
+    for (const property of ['text', 'appearance', 'citation', 'about']) expect(claim[`${SCHEMA}${property}`], property).toBeDefined();
+    // The citations with their stance are nodes of their own, in the same answer (brief) and at their own URL.
+    const cites = claim[`${VOCAB}cites`] as { '@id': string }[];
+    expect(cites.length).toBeGreaterThan(0);
+    const citationDoc = await (await app.fetch(new URL(cites[0]!['@id']).pathname, { headers: { accept: 'application/ld+json' } })).json();
+    const citation = (await expectLossless(citationDoc)).find((node) => node['@id'] === cites[0]!['@id'])!;
+    expect(citation[`${VOCAB}stance`]).toEqual([{ '@value': expect.stringMatching(/^(SUPPORTS|REFUTES|QUALIFIES|MENTIONS)$/) }]);
+    expect(citation[`${VOCAB}source`]).toBeDefined();
+  });
+
+  it("names a claim's claimant as its author", async () => {
+    const { data } = await app.gql<{ claims: { nodes: { id: string; claimant: { id: string } | null }[] } }>('{ claims(first: 100) { nodes { id claimant { id } } } }');
+    const asserted = data!.claims.nodes.find((c) => c.claimant)!;
+    const doc = await (await get(asserted.id)).json();
+    const claim = (await expectLossless(doc)).find((node) => node['@id'] === `http://claimgraph.test/id/${asserted.id}`)!;
+    expect(claim[`${SCHEMA}author`]).toEqual([{ '@id': `http://claimgraph.test/id/${asserted.claimant!.id}` }]);
+  });
+
+  it('links contradictions with their basis, and keeps partial dates at their precision', async () => {
+    const { data } = await app.gql<{ claims: { nodes: { id: string; contradictions: { basis: { kind: string } }[] }[] } }>(
+      '{ claims(first: 100) { nodes { id contradictions { basis { kind } } } } }',
+    );
+    const contradicting = data!.claims.nodes.find((c) => c.contradictions.length > 0)!;
+    const doc = await (await get(contradicting.id)).json();
+    const claim = (await expectLossless(doc)).find((node) => node['@id'] === `http://claimgraph.test/id/${contradicting.id}`)!;
+    const contradictions = claim[`${VOCAB}contradicts`] as Record<string, { '@value'?: string; '@id'?: string }[]>[];
+    expect(contradictions).toHaveLength(contradicting.contradictions.length);
+    expect(contradictions[0]![`${VOCAB}basis`]).toEqual([{ '@value': contradicting.contradictions[0]!.basis.kind }]);
+    expect(contradictions[0]![`${VOCAB}claim`]![0]!['@id']).toMatch(/^http:\/\/claimgraph\.test\/id\//);
+
+    const musk = await (await get(ids.musk)).json();
+    const relationships = (musk['@graph'] as Record<string, unknown>[]).filter((node) => node['@type'] === 'cg:Relationship');
+    expect(relationships.length).toBeGreaterThan(0);
+    // "2015", never "2015-01-01".
+    expect(relationships.map((r) => r['cg:validFrom']).filter(Boolean)).toContain('2015');
+    expect(relationships.every((r) => r['cg:basis'] === 'STATED' || r['cg:basis'] === 'INFERRED')).toBe(true);
+  });
+
+  it('types entities by kind, a group as an Organization and a cg:Group, with sameAs to Wikidata', async () => {
+    const musk = await (await get(ids.musk)).json();
+    const person = (musk['@graph'] as Record<string, unknown>[])[0]!;
+    expect(person['@type']).toBe('Person');
+    expect(person.sameAs).toEqual({ '@id': 'https://www.wikidata.org/wiki/Q317521' });
+    const group = (await (await get(ids.group)).json())['@graph'][0];
+    expect(group['@type']).toEqual(['Organization', 'cg:Group']);
+    const source = (await (await get(ids.source)).json())['@graph'][0];
+    expect(source['@type']).toMatch(/Article|CreativeWork|DigitalDocument/);
+  });
+
+  it('sends a browser to the explorer page of the object (303)', async () => {
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const claim = await get(ids.claim, browser);
+    expect(claim.status).toBe(303);
+    expect(claim.headers.get('location')).toBe(`/claim/${encodeURIComponent(ids.claim)}`);
+    expect((await get(ids.musk, browser)).headers.get('location')).toBe(`/entity/${encodeURIComponent(ids.musk)}`);
+    expect((await get(ids.source, browser)).headers.get('location')).toBe(`/source/${encodeURIComponent(ids.source)}`);
+    // A relationship opens at its subject, a citation at its claim.
+    expect((await get(ids.relationship, browser)).headers.get('location')).toMatch(/^\/entity\//);
+    expect((await get(ids.citation, browser)).headers.get('location')).toMatch(/^\/claim\//);
+    // No Accept at all (curl's */*) is JSON-LD, and so is plain JSON.
+    expect((await app.fetch(`/id/${ids.claim}`)).headers.get('content-type')).toMatch(/^application\/ld\+json/);
+    expect((await get(ids.claim, 'application/json')).headers.get('content-type')).toMatch(/^application\/ld\+json/);
+    expect((await get(ids.claim, 'text/html;q=0.5, application/ld+json')).status).toBe(200);
+  });
+
+  it('docs/formats.md states how many relationships an entity comes with', () => {
+    expect(readFileSync(join(__dirname, '../docs/formats.md'), 'utf8')).toContain(`the first ${MAX_LINKED_RELATIONSHIPS} relationships it is an end of`);
+  });
+
+  it('refuses a malformed id (400), an id of nothing (404) and an unacceptable type (406) with a contract code', async () => {
+    const refusal = async (res: Response, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      const body = await res.json();
+      expect(body.errors[0].extensions.code).toBe(code);
+      expect(body.errors[0].message).not.toMatch(/\n\s+at /);
+    };
+    await refusal(await get('not-an-id'), 400, 'BAD_USER_INPUT');
+    await refusal(await get('%E0%A4%A'), 400, 'BAD_USER_INPUT');
+    await refusal(await get(Buffer.from('Nope:1').toString('base64')), 400, 'BAD_USER_INPUT');
+    await refusal(await get(encodeGlobalID('Claim', 999999)), 404, 'NOT_FOUND');
+    // Row 1 is a person: an Organization id of it names nothing.
+    await refusal(await get(encodeGlobalID('Organization', 1)), 404, 'NOT_FOUND');
+    await refusal(await get(ids.claim, 'text/plain'), 406, 'BAD_USER_INPUT');
+    expect((await app.fetch(`/id/${ids.claim}`, { method: 'POST' })).status).toBe(405);
+    for (const id of HOSTILE_IDS) {
+      const res = await get(encodeURIComponent(id));
+      expect([400, 404], id.slice(0, 40)).toContain(res.status);
+      expect((await res.json()).errors[0].extensions.code).toMatch(/^(BAD_USER_INPUT|NOT_FOUND)$/);
+    }
+  });
+});
+
+describe('npm run export -- --format', () => {
+  let dbPath: string;
+  let dir: string;
+  let db: Database.Database;
+  const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+  beforeAll(() => {
+    dbPath = hostileFile();
+    dir = mkdtempSync(join(tmpdir(), 'claimgraph-formats-'));
+    db = new Database(dbPath, { readonly: true });
+    return () => db.close();
+  });
+
+  it('jsonld: the whole graph as one @graph document, every object once, lossless through a JSON-LD processor', async () => {
+    const out = join(dir, 'graph.jsonld');
+    const res = await runCli('src/cli/export.ts', ['--format', 'jsonld', '--base', 'https://claims.example.org/', out], { DATABASE_PATH: dbPath });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    const expanded = await expectLossless(doc);
+    const objects = count('entities') + count('sources') + count('claims') + count('citations') + count('relationships');
+    expect(expanded).toHaveLength(objects);
+    expect(res.stdout).toContain(`${objects} nodes`);
+    expect(expanded.every((node) => String(node['@id']).startsWith('https://claims.example.org/id/'))).toBe(true);
+    expect(expanded.filter((node) => (node['@type'] as string[]).includes(`${SCHEMA}Claim`))).toHaveLength(count('claims'));
+    const hostile = expanded.find((node) => (node[`${SCHEMA}text`] as { '@value': string }[] | undefined)?.[0]?.['@value'] === HOSTILE);
+    expect(hostile).toBeDefined();
+    expect(hostile![`${VOCAB}validFrom`]).toEqual([{ '@value': '2018-02' }]);
+  });
+
+  it('csv: one RFC 4180 file per table, every row and field read back as written', async () => {
+    const out = join(dir, 'csv');
+    const res = await runCli('src/cli/export.ts', ['--format=csv', out], { DATABASE_PATH: dbPath });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(Object.keys(CSV_TABLES).sort());
+    const read = (file: string) => parseCsv(readFileSync(join(out, file)), { columns: true, relax_quotes: false }) as Record<string, string>[];
+    const tables: Record<string, string> = {
+      'entities.csv': 'entities',
+      'aliases.csv': 'entity_aliases',
+      'participants.csv': 'event_participants',
+      'sources.csv': 'sources',
+      'claims.csv': 'claims',
+      'claim_subjects.csv': 'claim_subjects',
+      'citations.csv': 'citations',
+      'contradictions.csv': 'claim_contradictions',
+      'relationships.csv': 'relationships',
+      'relationship_claims.csv': 'relationship_claims',
+    };
+    for (const [file, table] of Object.entries(tables)) {
+      // Contradictions are stored in both directions and written once per pair.
+      expect(read(file), file).toHaveLength(table === 'claim_contradictions' ? count(table) / 2 : count(table));
+    }
+    // Each column of each row, against the database (ids as global ids, absent values empty).
+    const entities = read('entities.csv');
+    const rows = db.prepare('SELECT * FROM entities ORDER BY id').all() as Record<string, string | number | null>[];
+    entities.forEach((entity, i) => {
+      const row = rows[i]!;
+      expect(entity.id).toBe(encodeGlobalID({ PERSON: 'Person', ORGANIZATION: 'Organization', EVENT: 'Event', PRODUCT: 'Product', PLACE: 'Place', GROUP: 'Group' }[row.kind as string]!, row.id!));
+      for (const column of ['slug', 'kind', 'name', 'description', 'wikidata_id', 'founded_on', 'start_date', 'status', 'created_at']) {
+        expect(entity[column], `${row.slug}.${column}`).toBe(row[column] == null ? '' : String(row[column]));
+      }
+    });
+    expect(entities.find((e) => e.slug === 'hostile')!.name).toBe(HOSTILE);
+    const claims = read('claims.csv');
+    const hostileClaim = claims.find((c) => c.slug === 'hostile-claim')!;
+    expect(hostileClaim).toMatchObject({ text: HOSTILE, claimant_slug: 'hostile', appears_in_slug: 'hostile-source', valid_from: '2018-02', valid_to: '' });
+    expect(read('sources.csv').find((s) => s.slug === 'hostile-source')).toMatchObject({ title: HOSTILE, url: 'https://example.org/a,b?"c"' });
+    // Every claim's text is back exactly, as the API serves it under the same id.
+    const app = createTestApp({ db: (await import('../src/db')).openDatabase({ path: dbPath }) });
+    const { data } = await app.gql<{ nodes: ({ id: string; text: string } | null)[] }>('query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Claim { text } } }', {
+      ids: claims.slice(-50).map((c) => c.id),
+    });
+    expect(data!.nodes.map((n) => n?.text)).toEqual(claims.slice(-50).map((c) => c.text));
+    app.db.$client.close();
+    // The relationships' basis and partial dates.
+    const relationships = read('relationships.csv');
+    expect(relationships.map((r) => r.basis)).toEqual((db.prepare('SELECT basis FROM relationships ORDER BY id').all() as { basis: string }[]).map((r) => r.basis));
+    expect(relationships.some((r) => r.valid_from === '2015')).toBe(true);
+    // RFC 4180: CRLF after each record, the header first.
+    expect(readFileSync(join(out, 'claims.csv'), 'utf8').startsWith(`${Object.keys(claims[0]!).join(',')}\r\n`)).toBe(true);
+  });
+
+  it('csv: docs/formats.md lists the columns of every file as exported', () => {
+    const docs = readFileSync(join(__dirname, '../docs/formats.md'), 'utf8');
+    for (const [file, columns] of Object.entries(csvHeaders(createTestApp().db))) expect(docs, file).toContain(`| ${file} | \`${columns.join(',')}\` |`);
+  });
+
+  it('csv: refuses stdout, since it writes several files', async () => {
+    const res = await runCli('src/cli/export.ts', ['--format', 'csv', '-'], { DATABASE_PATH: dbPath });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^claimgraph export: csv writes one file per table: give a folder/);
+  });
+
+  it('refuses an unknown format in one line naming the ones it knows', async () => {
+    const res = await runCli('src/cli/export.ts', ['--format', 'xml', join(dir, 'x')], { DATABASE_PATH: dbPath });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe('claimgraph export: unknown format "xml": use one of json, jsonld, csv, graphml\n');
+  });
+
+  it('graphml: entities and events as nodes, relationships and participation as edges, read back by a GraphML parser', async () => {
+    const out = join(dir, 'graph.graphml');
+    const res = await runCli('src/cli/export.ts', ['--format', 'graphml', out], { DATABASE_PATH: dbPath });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    const keys = new DOMParser().parseFromString(text, 'application/xml').getElementsByTagName('key');
+    const keyIds = Array.from({ length: keys.length }, (_, i) => keys.item(i)!.getAttribute('id'));
+    expect(new Set(keyIds).size, 'GraphML key ids are unique in a document').toBe(keyIds.length);
+    const graph = parseGraphml(Graph, text);
+    expect(graph.type).toBe('directed');
+    expect(graph.order).toBe(count('entities'));
+    expect(graph.size).toBe(count('relationships') + count('event_participants'));
+    // Every node's attributes as in the database (a control character, which XML cannot carry, as U+FFFD).
+    for (const row of db.prepare('SELECT * FROM entities').all() as Record<string, string | null>[]) {
+      const id = graph.findNode((_, attributes) => attributes.slug === row.slug)!;
+      const attributes = graph.getNodeAttributes(id);
+      expect(attributes.label).toBe(row.name!.replace('\u0007', '\uFFFD'));
+      expect(attributes.kind).toBe(row.kind);
+      expect(attributes.startDate).toBe(row.start_date ?? undefined);
+      expect(attributes.wikidataId).toBe(row.wikidata_id ?? undefined);
+      expect(attributes.description).toBe(row.description?.replace('\u0007', '\uFFFD') ?? undefined);
+    }
+    for (const row of db.prepare('SELECT * FROM relationships').all() as Record<string, string | number | null>[]) {
+      const attributes = graph.getEdgeAttributes(encodeGlobalID('Relationship', row.id!));
+      expect(attributes).toMatchObject({ type: 'relationship', predicate: row.predicate, label: row.label, basis: row.basis });
+      expect(attributes.validFrom).toBe(row.valid_from ?? undefined);
+      expect(attributes.basisNote).toBe(row.basis_note ?? undefined);
+    }
+    const participation = db.prepare('SELECT * FROM event_participants ORDER BY id LIMIT 1').get() as { id: number; role: string };
+    expect(graph.getEdgeAttributes(`participation-${participation.id}`)).toEqual({ type: 'participation', label: participation.role, role: participation.role });
+  });
+});
