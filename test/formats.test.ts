@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,6 +196,17 @@ describe('npm run export -- --format', () => {
     dir = mkdtempSync(join(tmpdir(), 'claimgraph-formats-'));
     db = new Database(dbPath, { readonly: true });
     return () => db.close();
+  });
+
+  it('to stdout: a reader that stops early ends the export quietly, exit 0 and no stack', () => {
+    // The exit status is the export's (bash's PIPESTATUS), not head's.
+    const run = spawnSync('bash', ['-c', `"${process.execPath}" --import tsx src/cli/export.ts --format jsonld - | head -c 10; exit \${PIPESTATUS[0]}`], {
+      env: { ...process.env, DATABASE_PATH: dbPath },
+      encoding: 'utf8',
+    });
+    expect(run.stdout).toBe('{\n  "@cont');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 
   it('jsonld: the whole graph as one @graph document, every object once, lossless through a JSON-LD processor', async () => {

@@ -99,6 +99,11 @@ await runCli('export', () => {
     db.$client.close();
   }
   if (target === '-') {
+    // A reader that stops early (`| head`) closes the pipe: that ends the export, it is no failure.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
     process.stdout.write(files[target]!);
     return;
   }
