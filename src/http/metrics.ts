@@ -1,9 +1,10 @@
+import cluster from 'node:cluster';
 import { timingSafeEqual } from 'node:crypto';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StatementObserver } from '../db';
-import { UserError } from '../domain/errors';
+import { unavailable, UserError } from '../domain/errors';
 import { jsonResponse } from './json';
 import type { Answered } from './request-log';
 
@@ -22,6 +23,71 @@ export interface MetricsOptions {
    * (src/main.ts asks the primary, which gathers them with prom-client's AggregatorRegistry).
    */
   gather?: () => Promise<string>;
+  /** Called with this process's registry once it exists (a worker hands it to prom-client's cluster support). */
+  share?: (registry: Registry) => void;
+}
+
+/** How long a worker waits for the primary's sum of every worker's metrics. */
+const GATHER_TIMEOUT_MS = 5000;
+const GATHER = 'claimgraph:metrics';
+const GATHER_RETRY_AFTER_MS = 1000;
+
+interface GatherMessage {
+  type: typeof GATHER;
+  id: number;
+  text?: string;
+  error?: string;
+}
+
+/**
+ * In the primary of WORKERS > 1: answers a worker's request for every worker's metrics with
+ * prom-client's AggregatorRegistry, which asks each worker for its own and sums them (counters
+ * and histograms added, gauges such as live queries open and memory summed, per-process ones such
+ * as the start time kept once).
+ */
+export function serveClusterMetrics(): void {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, message: GatherMessage) => {
+    if (message?.type !== GATHER || message.text !== undefined || message.error !== undefined) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.isConnected() && worker.send({ type: GATHER, id: message.id, text }),
+      (error: Error) => worker.isConnected() && worker.send({ type: GATHER, id: message.id, error: error.message }),
+    );
+  });
+}
+
+/** In a worker: its registry joins the cluster's, and /metrics answers with every worker's sum (serveClusterMetrics). */
+export function clusterMetricsOptions(): Pick<MetricsOptions, 'gather' | 'share'> {
+  let next = 0;
+  const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+  process.on('message', (message: GatherMessage) => {
+    if (message?.type !== GATHER) return;
+    const waiter = waiting.get(message.id);
+    if (!waiter) return;
+    waiting.delete(message.id);
+    if (message.text !== undefined) waiter.resolve(message.text);
+    else waiter.reject(new Error(message.error ?? 'no metrics'));
+  });
+  return {
+    share(registry) {
+      // Constructing one makes prom-client answer the primary's requests in this worker.
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([registry]);
+    },
+    gather: () =>
+      new Promise<string>((resolve, reject) => {
+        const id = next++;
+        const timer = setTimeout(() => {
+          waiting.delete(id);
+          reject(new Error(`the primary process did not gather the workers' metrics within ${GATHER_TIMEOUT_MS} ms`));
+        }, GATHER_TIMEOUT_MS);
+        waiting.set(id, {
+          resolve: (text) => (clearTimeout(timer), resolve(text)),
+          reject: (error) => (clearTimeout(timer), reject(error)),
+        });
+        process.send?.({ type: GATHER, id });
+      }),
+  };
 }
 
 /** One process's metrics: yoga's Prometheus plugin's series, ours, and Node's own (memory, event loop, GC). */
@@ -110,7 +176,8 @@ function sameToken(given: string, expected: string): boolean {
  * plugin (operations' parse, validate and execute times, and its request counts) into the same
  * registry. With `gather`, every worker's metrics, summed across workers by the primary.
  */
-export function useMetrics(metrics: Metrics, { token, gather }: MetricsOptions): Plugin {
+export function useMetrics(metrics: Metrics, { token, gather, share }: MetricsOptions): Plugin {
+  share?.(metrics.registry);
   return {
     onPluginInit({ addPlugin }) {
       addPlugin(
@@ -139,7 +206,13 @@ export function useMetrics(metrics: Metrics, { token, gather }: MetricsOptions):
           return endResponse(response);
         }
       }
-      const text = gather ? await gather() : await metrics.registry.metrics();
+      let text: string;
+      try {
+        text = gather ? await gather() : await metrics.registry.metrics();
+      } catch (error) {
+        const refusal = unavailable(`Metrics could not be gathered: ${(error as Error).message}. Scrape again.`, GATHER_RETRY_AFTER_MS);
+        return endResponse(jsonResponse(fetchAPI, { errors: [refusal.toJSON()] }, 503));
+      }
       endResponse(new fetchAPI.Response(text, { headers: { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' } }));
     },
   };

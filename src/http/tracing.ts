@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setCurrentOtelContext, useOpenTelemetry } from '@envelop/opentelemetry';
 import { type Context, context as otelContext, type ContextManager, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, type TracerProvider } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Plugin } from 'graphql-yoga';
 import type { StatementObserver } from '../db';
 import { REQUEST_ID_HEADER } from './request-log';
@@ -99,4 +102,15 @@ export function useTracing(provider: TracerProvider): { plugin: Plugin; observeS
       .end(startedAt + ms);
   };
   return { plugin, observeStatement };
+}
+
+/**
+ * The process's tracer provider when OTEL_EXPORTER_OTLP_ENDPOINT is set: spans are batched and
+ * sent over OTLP/HTTP (JSON) to `<endpoint>/v1/traces`. Call shutdown() when stopping to send the last.
+ */
+export function otlpTracerProvider(endpoint: string, serviceName: string): BasicTracerProvider {
+  return new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': serviceName }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` }))],
+  });
 }
