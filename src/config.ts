@@ -99,7 +99,7 @@ const schema = z.object({
   /** Where traces go over OTLP/HTTP (e.g. http://collector:4318; spans are sent to its /v1/traces). Unset: no tracing, at no cost. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z
     .string()
-    .url('OTEL_EXPORTER_OTLP_ENDPOINT must be a URL such as http://localhost:4318')
+    .regex(/^https?:\/\/[^\s/]+/, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL such as http://localhost:4318')
     .optional()
     .or(z.literal('').transform(() => undefined)),
   /** The service name traces carry. */
