@@ -106,7 +106,7 @@ describe('metrics', () => {
     expect(loadConfig({}).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
     expect(() => loadConfig({ METRICS_TOKEN })).toThrow(/METRICS_TOKEN is set but METRICS is off/);
     expect(() => loadConfig({ METRICS: 'on', METRICS_TOKEN: 'short' })).toThrow(/at least 16/);
-    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/must be a URL/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/must be an http:\/\/ or https:\/\/ URL/);
     expect(loadConfig({ METRICS: 'on', METRICS_TOKEN }).METRICS_TOKEN).toBe(METRICS_TOKEN);
   });
 
