@@ -2,6 +2,7 @@ import { InMemorySpanExporter, BasicTracerProvider, SimpleSpanProcessor } from '
 import { describe, expect, it } from 'vitest';
 import { type AppOptions, createApp } from '../src/app';
 import { loadConfig } from '../src/config';
+import { MAX_OPERATION_LABELS, OTHER_OPERATIONS } from '../src/http/metrics';
 import { migrateDatabase, openDatabase } from '../src/db';
 import { loadSeed } from '../src/model/seed';
 import { silentLogger } from './support/app';
@@ -96,9 +97,30 @@ describe('metrics', () => {
     expect(sample(after, 'claimgraph_errors_total{code="BAD_USER_INPUT"}')).toBe(1);
     expect(sample(after, 'claimgraph_request_duration_seconds_count{operation="Entities"}')).toBe(2);
     expect(sample(after, 'claimgraph_sql_statement_duration_seconds_count{statement="select"}')).toBeGreaterThan(0);
-    // yoga's Prometheus plugin's own series, by operation.
-    expect(after).toMatch(/^graphql_envelop_phase_execute_count\{operationName="Entities",operationType="query"\} 1$/m);
-    expect(after).toMatch(/^graphql_envelop_request\{operationName="Entities",operationType="query"\} 1$/m);
+    // yoga's Prometheus plugin's own series, by operation type (names are ours, bounded).
+    expect(after).toMatch(/^graphql_envelop_phase_execute_count\{operationType="query"\} 2$/m);
+    expect(after).toMatch(/^graphql_envelop_request\{operationType="query"\} 2$/m);
+    expect(after).not.toContain('operationName=');
+  });
+
+  it('label operations by a bounded set of GraphQL names', async () => {
+    const app = signalsApp({ metrics: true });
+    const named = (operationName: string) =>
+      app.fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ query: 'query A { entities(first: 1) { nodes { name } } }', operationName }),
+      });
+    await named('A');
+    await named('not a name} {"x');
+    for (let i = 0; i <= MAX_OPERATION_LABELS; i++) await named(`Op${i}`);
+    const text = await (await app.fetch('/metrics')).text();
+    const operations = new Set([...text.matchAll(/^claimgraph_requests_total\{operation="([^"]*)"/gm)].map((m) => m[1]));
+    expect(operations.has('A')).toBe(true);
+    expect(operations.has(OTHER_OPERATIONS)).toBe(true);
+    expect(operations.size).toBe(MAX_OPERATION_LABELS + 1); // the names kept, and "(other)"
+    const others = text.split('\n').filter((line) => line.startsWith(`claimgraph_requests_total{operation="${OTHER_OPERATIONS}"`));
+    expect(others.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)).toBe(3);
   });
 
   it('are configured off by default, and a token without them is refused at start', () => {

@@ -8,6 +8,15 @@ import { unavailable, UserError } from '../domain/errors';
 import { jsonResponse } from './json';
 import type { Answered } from './request-log';
 
+/**
+ * Distinct operation names a process labels its series with; any further name, or one that is not
+ * a GraphQL name, is counted as `(other)`. Clients choose the names: without a bound, a client
+ * sending a new name each time would grow the metrics without end.
+ */
+export const MAX_OPERATION_LABELS = 200;
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
+export const OTHER_OPERATIONS = '(other)';
+
 /** Where Prometheus scrapes. */
 export const METRICS_PATH = '/metrics';
 /** Seconds: the buckets of SQL statement time (most lookups take tens of microseconds). */
@@ -146,8 +155,19 @@ export class Metrics {
   /** A statement's time, into claimgraph_sql_statement_duration_seconds (see timeStatements in src/db). */
   observeStatement: StatementObserver = (source, _startedAt, ms) => this.sql.observe({ statement: statementKind(source) }, ms / 1000);
 
+  private readonly operations = new Set<string>();
+
+  /** The label of an operation's name: see MAX_OPERATION_LABELS. */
+  private label(name: string | undefined): string {
+    if (name === undefined) return '';
+    if (this.operations.has(name)) return name;
+    if (this.operations.size >= MAX_OPERATION_LABELS || !GRAPHQL_NAME.test(name)) return OTHER_OPERATIONS;
+    this.operations.add(name);
+    return name;
+  }
+
   answered = ({ record, status, ms, cache }: Answered): void => {
-    const operation = record.operation ?? '';
+    const operation = this.label(record.operation);
     this.requests.inc({ operation, status: String(status), cache });
     this.duration.observe({ operation }, ms / 1000);
     for (const code of record.codes) this.errors.inc({ code });
@@ -185,8 +205,9 @@ export function useMetrics(metrics: Metrics, { token, gather, share }: MetricsOp
           registry: metrics.registry,
           endpoint: false,
           skipIntrospection: true,
-          // Its URL label would give a series per distinct GET query string.
-          labels: { url: false },
+          // Its URL label would give a series per distinct GET query string, and its operation names
+          // are unbounded (clients choose them): ours carry the names, bounded (MAX_OPERATION_LABELS).
+          labels: { url: false, operationName: false },
           metrics: {
             graphql_envelop_deprecated_field: false,
             graphql_envelop_request_time_summary: false,
