@@ -99,7 +99,8 @@ describe('metrics', () => {
     expect(sample(after, 'claimgraph_sql_statement_duration_seconds_count{statement="select"}')).toBeGreaterThan(0);
     // yoga's Prometheus plugin's own series, by operation type (names are ours, bounded).
     expect(after).toMatch(/^graphql_envelop_phase_execute_count\{operationType="query"\} 2$/m);
-    expect(after).toMatch(/^graphql_envelop_request\{operationType="query"\} 2$/m);
+    expect(after).toMatch(/^graphql_envelop_phase_parse_count\{operationType="query"\} 3$/m);
+    expect(after).toMatch(/^graphql_envelop_error_result\{operationType="query",phase="validate"\} 1$/m);
     expect(after).not.toContain('operationName=');
   });
 

@@ -208,10 +208,17 @@ export function useMetrics(metrics: Metrics, { token, gather, share }: MetricsOp
           // Its URL label would give a series per distinct GET query string, and its operation names
           // are unbounded (clients choose them): ours carry the names, bounded (MAX_OPERATION_LABELS).
           labels: { url: false, operationName: false },
+          // The phases' times and errors are its own; the requests and their durations it would
+          // count again are ours (claimgraph_requests_total, …_request_duration_seconds), left out
+          // to keep each request's cost down (bench/signals.ts).
           metrics: {
             graphql_envelop_deprecated_field: false,
+            graphql_envelop_request: false,
+            graphql_envelop_request_duration: false,
             graphql_envelop_request_time_summary: false,
+            graphql_envelop_phase_context: false,
             graphql_envelop_schema_change: false,
+            graphql_yoga_http_duration: false,
           },
         }),
       );
