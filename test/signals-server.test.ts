@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prettyLine } from '../src/log';
 import { seededFile } from './support/app';
@@ -71,6 +73,31 @@ describe('signals of the real server', () => {
       expect(answer.errors).toBeUndefined();
     }
     expect(await stop(server)).toBe(0);
+  });
+
+  it('sends its spans over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, the last ones before it exits', { timeout: 60_000 }, async () => {
+    const received: { path: string; body: string }[] = [];
+    const collector = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ path: request.url ?? '', body });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    try {
+      const server = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'claimgraph-test' });
+      await post(server.url, ENTITIES, {}, { 'x-request-id': 'traced-1' });
+      expect(await stop(server)).toBe(0);
+      const sent = received.filter((r) => r.path === '/v1/traces').map((r) => r.body).join('\n');
+      for (const name of ['POST /graphql', 'graphql.parse', 'graphql.validate', 'query.Entities', 'sql', 'claimgraph-test', 'traced-1']) {
+        expect(sent, name).toContain(`"${name}"`);
+      }
+    } finally {
+      collector.close();
+    }
   });
 
   it('with WORKERS=2, /metrics sums every worker', { timeout: 60_000 }, async () => {
