@@ -96,6 +96,7 @@ const timedBy = new WeakMap<Database.Database, { observe: StatementObserver; sta
 /** Told of every statement drizzle or `allRows` ran: its SQL, when it started and how long it took (performance.now() milliseconds). */
 export type StatementObserver = (source: string, startedAt: number, ms: number) => void;
 
+/** The calls that run a statement (of `iterate` only the call is timed, not the rows read after it; nothing here iterates). */
 const RUNS = new Set<string | symbol>(['all', 'get', 'run', 'iterate']);
 const CHAINS = new Set<string | symbol>(['raw', 'pluck', 'expand', 'safeIntegers', 'bind']);
 
