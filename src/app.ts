@@ -1,11 +1,12 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
-import { createLogger, createYoga, type YogaLogger } from 'graphql-yoga';
+import type { TracerProvider } from '@opentelemetry/api';
+import { createLogger, createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
 import { DEFAULT_CORS_MAX_AGE_S, DEFAULT_HTTP_CACHE_CONTROL, DEFAULT_LIVE_QUERY_MAX, DEFAULT_LIVE_QUERY_THROTTLE_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
-import { type Db, FAULT_RETRY_AFTER_MS, LOCK_RETRY_AFTER_MS, noteStorageFault, sqliteCode, storageFault } from './db';
+import { type Db, FAULT_RETRY_AFTER_MS, type StatementObserver, timeStatements, LOCK_RETRY_AFTER_MS, noteStorageFault, sqliteCode, storageFault } from './db';
 import { useDeadline } from './deadline';
 import { UserError, unavailable } from './domain/errors';
 import type { Context } from './graphql/builder';
@@ -22,6 +23,9 @@ import { useExplorer } from './http/explorer';
 import { useLinkedData } from './http/linked-data';
 import { playground, usePageHeaders } from './http/pages';
 import { useAutomaticPersistedQueries, useTrustedDocuments } from './http/persisted-queries';
+import { type Answered, requestLogLine, useRequestRecords } from './http/request-log';
+import { Metrics, type MetricsOptions, useMetrics } from './http/metrics';
+import { useTracing } from './http/tracing';
 import { truncate } from './log';
 
 /**
@@ -67,6 +71,12 @@ export interface AppOptions {
   explorerDir?: string;
   /** `@live` queries: the most open at once, and the least time between two runs of one (src/graphql/live.ts). */
   liveQueries?: { max?: number; throttleMs?: number };
+  /** One log line per request (src/http/request-log.ts), through `logger`; default on. */
+  requestLog?: boolean;
+  /** GET /metrics (src/http/metrics.ts); default off. */
+  metrics?: boolean | MetricsOptions;
+  /** Spans of requests, their phases and SQL statements (src/http/tracing.ts); default off. */
+  tracerProvider?: TracerProvider;
 }
 
 const GRAPHQL_ENDPOINT = '/graphql';
@@ -83,10 +93,32 @@ export function createApp({
   trustedDocuments,
   liveQueries = {},
   explorerDir,
+  requestLog = true,
+  metrics: metricsOptions = false,
+  tracerProvider,
 }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   const log: YogaLogger = logger ?? createLogger('info');
   const logged = new WeakSet<object>();
+  // The signals (docs/operations.md#observability): each is added only when on, so what is off costs nothing.
+  const answered: ((answer: Answered) => void)[] = [];
+  const statementObservers: StatementObserver[] = [];
+  const signals: Plugin[] = [useRequestRecords(answered)];
+  if (requestLog) answered.push(requestLogLine(log));
+  const metrics = metricsOptions ? new Metrics() : undefined;
+  if (metrics) {
+    answered.push(metrics.answered);
+    statementObservers.push(metrics.observeStatement);
+    signals.push(useMetrics(metrics, typeof metricsOptions === 'object' ? metricsOptions : {}));
+  }
+  if (tracerProvider) {
+    const tracing = useTracing(tracerProvider);
+    statementObservers.push(tracing.observeStatement);
+    signals.push(tracing.plugin);
+  }
+  const [onlyObserver] = statementObservers;
+  if (statementObservers.length === 1) timeStatements(db, onlyObserver!);
+  if (statementObservers.length > 1) timeStatements(db, (...args) => statementObservers.forEach((observe) => observe(...args)));
   return createYoga<{}, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
@@ -134,6 +166,8 @@ export function createApp({
       },
     },
     plugins: [
+      // First: they see every request, and every other plugin's refusal.
+      ...signals,
       usePageHeaders(GRAPHQL_ENDPOINT),
       useExplorer(explorerDir),
       useHealth(db, log, droppedLogLines),
@@ -160,6 +194,7 @@ export function createApp({
         throttleMs: liveQueries.throttleMs ?? DEFAULT_LIVE_QUERY_THROTTLE_MS,
         timeoutMs: requestTimeoutMs,
         log,
+        counted: metrics ? (open) => metrics.live.set(open) : undefined,
       }),
       // Before the response cache: its execution runs inside the deadline's.
       useDeadline(requestTimeoutMs),

@@ -83,6 +83,27 @@ const schema = z.object({
   /** The least time between two runs of one @live query, and how often other processes' writes are looked for. */
   LIVE_QUERY_THROTTLE_MS: z.coerce.number().int().min(10).max(60_000).default(DEFAULT_LIVE_QUERY_THROTTLE_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` lines, `pretty` one-line text for a person, or `auto`: pretty when stdout is a terminal, else JSON. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /** One log line per request: its id, operation, status, duration, cost and cache outcome. */
+  REQUEST_LOG: z.enum(['on', 'off']).default('on'),
+  /** GET /metrics in Prometheus' text format. Off by default: it tells whoever reaches the port what the server does. */
+  METRICS: z.enum(['on', 'off']).default('off'),
+  /** A bearer token /metrics then asks for (`Authorization: Bearer <token>`). */
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'METRICS_TOKEN must be at least 16 characters')
+    .regex(/^\S+$/, 'METRICS_TOKEN must not contain spaces, tabs or line breaks')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** Where traces go over OTLP/HTTP (e.g. http://collector:4318; spans are sent to its /v1/traces). Unset: no tracing, at no cost. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+/, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL such as http://localhost:4318')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** The service name traces carry. */
+  OTEL_SERVICE_NAME: z.string().min(1).default('claimgraph'),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -97,6 +118,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (parsed.data.CORS_CREDENTIALS === 'on' && parsed.data.CORS_ORIGINS === '*') {
     throw new ConfigError('Invalid configuration: CORS_CREDENTIALS: on needs CORS_ORIGINS to list the origins allowed; with * every site could send credentials');
+  }
+  if (parsed.data.METRICS_TOKEN && parsed.data.METRICS === 'off') {
+    throw new ConfigError('Invalid configuration: METRICS_TOKEN is set but METRICS is off: set METRICS=on to serve /metrics, or unset METRICS_TOKEN');
   }
   return parsed.data;
 }

@@ -29,6 +29,41 @@ function bounded(value: unknown, key = '', depth = 0): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bounded(v, k, depth + 1)]));
 }
 
+/** How lines are written: JSON (for collectors), or one short line of text for a person at a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+/** Fields every line has, or that the pretty line shows in its own place. */
+const SHOWN = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
+const REQUEST_FIELDS = new Set([...SHOWN, 'requestId', 'method', 'path', 'operation', 'status', 'durationMs', 'cost', 'cache', 'codes']);
+
+/**
+ * One JSON log line as a person reads it: the time, the level and the message; a request line
+ * (src/http/request-log.ts) as time, level, method, path, operation, status, duration, cost and
+ * cache outcome. Other fields follow as name=value.
+ */
+export function prettyLine(json: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json;
+  }
+  const time = typeof entry.time === 'number' ? new Date(entry.time).toISOString().slice(11, 23) : '';
+  const level = LEVEL_NAMES[entry.level as number] ?? String(entry.level);
+  const rest = (skip: Set<string>) =>
+    Object.entries(entry)
+      .filter(([key, value]) => !skip.has(key) && value !== undefined)
+      .map(([key, value]) => ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join('');
+  if (entry.msg === 'request' && 'requestId' in entry) {
+    const { method, path, operation, status, durationMs, cost, cache, codes, requestId } = entry;
+    const errors = Array.isArray(codes) ? ` ${codes.join(',')}` : '';
+    return `${time} ${level} ${method} ${path} ${operation ?? '-'} ${status} ${durationMs}ms cost=${cost ?? '-'} cache=${cache}${errors} id=${requestId}${rest(REQUEST_FIELDS)}\n`;
+  }
+  return `${time} ${level} ${entry.msg ?? ''}${rest(SHOWN)}\n`;
+}
+
 export interface ProcessLog {
   log: Logger;
   /** Lines dropped since start because stdout was not being read fast enough (or at all). */
@@ -46,7 +81,7 @@ export interface ProcessLog {
  * pino.destination() is not used because it flushes synchronously at exit, which waits forever on
  * a pipe nobody reads; sonic-boom, which it wraps, is used directly instead.
  */
-export function createLog(level: Level | 'silent'): ProcessLog {
+export function createLog(level: Level | 'silent', format: LogFormat = 'json'): ProcessLog {
   // Opening process.stdout lets libuv put a pipe into non-blocking mode. Left blocking, the write
   // into a full pipe would hold a thread-pool thread for good, and process.exit() waits for it.
   void process.stdout.fd;
@@ -80,7 +115,7 @@ export function createLog(level: Level | 'silent'): ProcessLog {
         return true;
       }
       pending++;
-      return destination.write(line);
+      return destination.write(format === 'pretty' ? prettyLine(line) : line);
     },
   };
   const log = pino(

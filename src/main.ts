@@ -7,7 +7,9 @@ import { createApp } from './app';
 import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
 import { CorruptDatabaseError, createDatabaseFolder, type Db, openCheckedDatabase, openDatabase, UnwritableDatabaseError } from './db';
 import { unavailable } from './domain/errors';
+import { clusterMetricsOptions, serveClusterMetrics } from './http/metrics';
 import { loadTrustedDocuments, ManifestError } from './http/persisted-queries';
+import { otlpTracerProvider } from './http/tracing';
 import { createLog, type ProcessLog } from './log';
 import { adjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';
@@ -52,6 +54,7 @@ function refuseWhileStopping(response: ServerResponse) {
  * server had closed by then, 1 if requests were cut off.
  */
 function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trustedDocuments?: ReadonlyMap<string, string>) {
+  const tracerProvider = config.OTEL_EXPORTER_OTLP_ENDPOINT ? otlpTracerProvider(config.OTEL_EXPORTER_OTLP_ENDPOINT, config.OTEL_SERVICE_NAME) : undefined;
   const yoga = createApp({
     db,
     logger: log,
@@ -63,6 +66,10 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
     cors: { origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS === 'on', maxAgeSeconds: config.CORS_MAX_AGE_S },
     trustedDocuments,
     liveQueries: { max: config.LIVE_QUERY_MAX, throttleMs: config.LIVE_QUERY_THROTTLE_MS },
+    requestLog: config.REQUEST_LOG === 'on',
+    // A worker's /metrics answers with every worker's sum, which the primary gathers (serveClusterMetrics).
+    metrics: config.METRICS === 'on' && { token: config.METRICS_TOKEN, ...(cluster.isWorker ? clusterMetricsOptions() : {}) },
+    tracerProvider,
   });
   let stopping = false;
   const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
@@ -98,7 +105,10 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
       closed = true;
       db.$client.close();
       log.info('stopped');
-      processLog.flushed(() => process.exit(0));
+      // The last spans are sent first (the shutdown timer above still bounds the wait).
+      const exit = () => processLog.flushed(() => process.exit(0));
+      if (tracerProvider) tracerProvider.shutdown().then(exit, exit);
+      else exit();
     });
     // A kept-alive connection closes as soon as it has nothing in flight; one that sends another
     // request before then is answered 503 with `Connection: close`.
@@ -118,6 +128,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
  */
 function supervise(config: Config, processLog: ProcessLog, log: Logger) {
   prepareDatabase(config, log).$client.close();
+  if (config.METRICS === 'on') serveClusterMetrics();
   let stopping = false;
   const fork = () => cluster.fork();
   const running = () => Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
@@ -155,7 +166,8 @@ function start() {
   const config = loadConfig();
   // Read before anything starts, by the primary too: a worker that failed on it would be forked again and again.
   const trustedDocuments = config.TRUSTED_DOCUMENTS ? loadTrustedDocuments(config.TRUSTED_DOCUMENTS) : undefined;
-  const processLog = createLog(config.LOG_LEVEL);
+  const format = config.LOG_FORMAT === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : config.LOG_FORMAT;
+  const processLog = createLog(config.LOG_LEVEL, format);
   const log = processLog.log;
   if (trustedDocuments && cluster.isPrimary) {
     log.info({ trustedDocuments: trustedDocuments.size }, `running only the ${trustedDocuments.size} trusted documents of ${config.TRUSTED_DOCUMENTS}; query text is refused`);

@@ -31,7 +31,7 @@ describe('CORS', () => {
     expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
     expect(answer.headers.get('access-control-allow-methods')).toBe('GET, POST');
     const allowed = answer.headers.get('access-control-allow-headers')!.toLowerCase().split(/,\s*/);
-    expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type']));
+    expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type', 'x-request-id']));
     expect(answer.headers.get('access-control-max-age')).toBe(String(DEFAULT_CORS_MAX_AGE_S));
 
     const write = await fetch('/graphql', {
@@ -46,8 +46,8 @@ describe('CORS', () => {
     const read = await fetch(COUNT, { headers: { origin: 'https://other.example', accept: 'application/json' } });
     expect(read.headers.get('access-control-allow-origin')).toBe('https://other.example');
     expect(read.headers.get('access-control-allow-credentials')).toBeNull();
-    // A page may read the validator; a cached answer is kept apart per origin.
-    expect(read.headers.get('access-control-expose-headers')).toBe('ETag');
+    // A page may read the validator and the request's id; a cached answer is kept apart per origin.
+    expect(read.headers.get('access-control-expose-headers')).toBe('ETag, X-Request-Id');
     expect(read.headers.get('vary')).toMatch(/Origin/);
   });
 

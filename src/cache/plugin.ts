@@ -4,9 +4,22 @@ import type { Plugin } from 'graphql-yoga';
 import type { Db } from '../db';
 import { addIds, type CacheContext, dependenciesOf } from './dependencies';
 import { type Scope, scopeOf, scopeOfKey } from './scope';
-import { ChangeAwareCache, withExtras } from './store';
+import { ChangeAwareCache, servedCost, withExtras } from './store';
 
 const hash = (text: string) => createHash('sha256').update(text).digest('base64');
+
+/** Whether the response cache answered a request (by its GraphQL context): `none` when it did not look. */
+export type CacheOutcome = 'hit' | 'miss' | 'none';
+const outcomes = new WeakMap<object, 'miss' | ExecutionResult>();
+export const cacheOutcome = (context: object): CacheOutcome => {
+  const outcome = outcomes.get(context);
+  return outcome === undefined ? 'none' : outcome === 'miss' ? 'miss' : 'hit';
+};
+/** The cost (extensions.cost.requestedNodes) of the answer the cache gave, when it gave one. */
+export const cachedCost = (context: object): number | undefined => {
+  const outcome = outcomes.get(context);
+  return outcome === undefined || outcome === 'miss' ? undefined : servedCost(outcome);
+};
 
 /** Per request that missed, what it asked: its operation, and the operation with its variables (hashed). */
 const remembered = new WeakMap<object, { operation: string; request: string }>();
@@ -51,6 +64,7 @@ export function useChangeAwareResponseCache(db: Db, maxBytes?: number): Plugin {
       const key = `${scope}:${request}`;
       Object.assign(context as CacheContext, { cacheKey: key, cacheDeps: new Set<string>(), cacheRanges: [] });
       const hit = cache.get(key);
+      outcomes.set(context as object, hit ?? 'miss');
       if (hit) setResult(hit);
       else remembered.set(context as object, { operation, request });
     },

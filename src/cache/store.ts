@@ -30,7 +30,24 @@ const stringBytes = (text: string) => text.length * (/[^\u0000-\u00ff]/.test(tex
  * the text back for every repeated read would cost what the cache saves.
  */
 function served(json: string): ExecutionResult {
-  return { stringify: (shown: ExecutionResult) => withExtras(json, shown, undefined, undefined) } as ExecutionResult;
+  const result = { stringify: (shown: ExecutionResult) => withExtras(json, shown, undefined, undefined) } as ExecutionResult;
+  texts.set(result, json);
+  return result;
+}
+
+const texts = new WeakMap<ExecutionResult, string>();
+
+/**
+ * extensions.cost.requestedNodes of an answer served from memory, read from its text: the
+ * extensions come last, and a key's quotes are the only unescaped ones, so the last
+ * `"requestedNodes":` is the cost's (an alias of that name in the data comes before it).
+ */
+export function servedCost(result: ExecutionResult): number | undefined {
+  const json = texts.get(result);
+  const at = json?.lastIndexOf('"requestedNodes":');
+  if (json === undefined || at === undefined || at < 0) return undefined;
+  const cost = Number.parseInt(json.slice(at + 17, at + 40), 10);
+  return Number.isNaN(cost) ? undefined : cost;
 }
 
 /**

@@ -91,6 +91,49 @@ function beforeStatement(client: Database.Database, source: string, params: unkn
 export const STATEMENT_CACHE_SIZE = 500;
 
 const compiledBy = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const timedBy = new WeakMap<Database.Database, { observe: StatementObserver; statements: WeakMap<Database.Statement, Database.Statement> }>();
+
+/** Told of every statement drizzle or `allRows` ran: its SQL, when it started and how long it took (performance.now() milliseconds). */
+export type StatementObserver = (source: string, startedAt: number, ms: number) => void;
+
+/** The calls that run a statement (of `iterate` only the call is timed, not the rows read after it; nothing here iterates). */
+const RUNS = new Set<string | symbol>(['all', 'get', 'run', 'iterate']);
+const CHAINS = new Set<string | symbol>(['raw', 'pluck', 'expand', 'safeIntegers', 'bind']);
+
+/**
+ * Times every statement of `db` from now on (metrics and traces: src/http/signals.ts). Off unless
+ * called: without an observer a statement is handed out as it is, so timing costs nothing then;
+ * with one, two performance.now() calls per statement run.
+ */
+export function timeStatements(db: Db, observe: StatementObserver): void {
+  timedBy.set(db.$client, { observe, statements: new WeakMap() });
+}
+
+function timed(statement: Database.Statement, source: string, observe: StatementObserver): Database.Statement {
+  const proxy: Database.Statement = new Proxy(statement, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (RUNS.has(key)) {
+        return (...args: unknown[]) => {
+          const startedAt = performance.now();
+          try {
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          } finally {
+            observe(source, startedAt, performance.now() - startedAt);
+          }
+        };
+      }
+      if (CHAINS.has(key)) {
+        return (...args: unknown[]) => {
+          (value as (...a: unknown[]) => unknown).apply(target, args);
+          return proxy;
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return proxy;
+}
 const loggers = new WeakMap<Database.Database, NonNullable<OpenOptions['onQuery']>>();
 
 /**
@@ -110,7 +153,11 @@ function compiledStatement(client: Database.Database, source: string): Database.
     if (compiled.size >= STATEMENT_CACHE_SIZE) compiled.delete(compiled.keys().next().value!);
   }
   compiled.set(source, statement);
-  return statement;
+  const timing = timedBy.get(client);
+  if (!timing) return statement;
+  let wrapped = timing.statements.get(statement);
+  if (!wrapped) timing.statements.set(statement, (wrapped = timed(statement, source, timing.observe)));
+  return wrapped;
 }
 
 /**

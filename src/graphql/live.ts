@@ -48,6 +48,8 @@ export interface LiveOptions {
   /** Each run's deadline, as a request's (REQUEST_TIMEOUT_MS). */
   timeoutMs: number;
   log: YogaLogger;
+  /** Told how many live queries are open whenever one opens or closes (the metrics' gauge). */
+  counted?: (open: number) => void;
 }
 
 type Execute = (args: ExecutionArgs) => unknown;
@@ -83,7 +85,7 @@ interface Open {
  * once: the operation and its variables do not change) and a deadline of its own. An answer equal
  * to the last one sent is not sent again. A client that goes away frees its slot.
  */
-export function useLiveQueries(db: Db, { max, throttleMs, timeoutMs, log }: LiveOptions): Plugin {
+export function useLiveQueries(db: Db, { max, throttleMs, timeoutMs, log, counted }: LiveOptions): Plugin {
   const feed = changeFeedOf(db);
   const open = new Set<Open>();
   let stopFeed: (() => void) | undefined;
@@ -100,6 +102,7 @@ export function useLiveQueries(db: Db, { max, throttleMs, timeoutMs, log }: Live
     });
   const opened = (entry: Open) => {
     open.add(entry);
+    counted?.(open.size);
     if (open.size !== 1) return;
     stopFeed = feed.onChange((changes) => {
       for (const live of open) live.notice(changes);
@@ -108,7 +111,9 @@ export function useLiveQueries(db: Db, { max, throttleMs, timeoutMs, log }: Live
     poller.unref();
   };
   const closed = (entry: Open) => {
-    if (!open.delete(entry) || open.size > 0) return;
+    if (!open.delete(entry)) return;
+    counted?.(open.size);
+    if (open.size > 0) return;
     stopFeed?.();
     clearInterval(poller);
   };

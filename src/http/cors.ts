@@ -9,8 +9,8 @@ export interface CorsSettings {
   maxAgeSeconds: number;
 }
 
-/** The request headers a browser may send cross-origin: the token, the JSON body, and revalidation. */
-const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-None-Match'];
+/** The request headers a browser may send cross-origin: the token, the JSON body, revalidation, and its own request id. */
+const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-None-Match', 'X-Request-Id'];
 
 /**
  * yoga's CORS options from ours. yoga's default reflects every origin with credentials; here `*`
@@ -23,8 +23,9 @@ export function corsOptions({ origins, credentials, maxAgeSeconds }: CorsSetting
     credentials: origins !== '*' && credentials,
     methods: ['GET', 'POST'],
     allowedHeaders: ALLOWED_HEADERS,
-    // A page may read the validator of what it fetched (e.g. to send If-None-Match itself).
-    exposedHeaders: ['ETag'],
+    // A page may read the validator of what it fetched (e.g. to send If-None-Match itself), and
+    // the request's id, to quote when it reports a problem (src/http/request-log.ts).
+    exposedHeaders: ['ETag', 'X-Request-Id'],
     maxAge: maxAgeSeconds,
   };
 }

@@ -31,7 +31,8 @@ export function startServer(env: Record<string, string>, command: string[] = FRO
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(output);
+      // A JSON line's "url" field, or a pretty line's url= (LOG_FORMAT=pretty).
+      const match = /(?:"url":"|\burl=)(http:\/\/[^"\s]+)\/graphql/.exec(output);
       if (match) resolve({ child, url: match[1]!, output: () => output, exit });
     };
     child.stdout!.on('data', onData);
