@@ -21,7 +21,10 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
   const [asOf, setAsOf] = useState<number | null>(null);
   const [statedOnly, setStatedOnly] = useState(false);
   const container = useRef<HTMLDivElement>(null);
-  const cy = useRef<Core | null>(null);
+  // One cytoscape instance per page, created once: draws that overlap while the library loads
+  // share it, instead of each putting an instance of its own on the same element.
+  const cy = useRef<Promise<Core> | null>(null);
+  const unmounted = useRef(false);
 
   const load = async (of: string, hops: number) => {
     const [result, events] = await Promise.all([
@@ -72,19 +75,20 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
     if (!view || !container.current) return;
     let cancelled = false;
     const draw = async () => {
-      if (!cy.current) {
-        cy.current = await createGraph(container.current!, []);
-        if (cancelled) return;
-        cy.current.on('tap', 'node', (event) => {
+      cy.current ??= createGraph(container.current!, []).then((created) => {
+        created.on('tap', 'node', (event) => {
           const node = event.target;
           if (node.hasClass('more')) navigate(href.entity(node.data('of')));
           else setSelected(node.id());
         });
-        cy.current.on('dbltap', 'node', (event) => {
+        created.on('dbltap', 'node', (event) => {
           if (!event.target.hasClass('more')) navigate(href.entity(event.target.id()));
         });
-      }
-      const graph = cy.current;
+        return created;
+      });
+      const graph = await cy.current;
+      // A newer view draws instead, or the page has gone (and destroyed the instance).
+      if (cancelled || unmounted.current) return;
       graph.batch(() => {
         graph.elements().remove();
         graph.add(view.elements);
@@ -108,7 +112,8 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
 
   useEffect(
     () => () => {
-      cy.current?.destroy();
+      unmounted.current = true;
+      void cy.current?.then((graph) => graph.destroy());
       cy.current = null;
     },
     [],
