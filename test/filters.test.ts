@@ -261,6 +261,25 @@ describe('groupBy', () => {
     ]);
   });
 
+  it('is offered by every connection that takes a where, the role-carrying ones included', async () => {
+    const d = await data(`{
+      events(first: 100) { nodes { name participants { totalCount groupBy(field: KIND) { key count } } } }
+      entity(name: "Elon Musk") { events { totalCount groupBy(field: START_YEAR) { key count } } }
+    }`);
+    for (const event of d.events.nodes) {
+      const kinds = sql<{ key: string; count: number }>(
+        `SELECT e.kind AS key, count(*) AS count FROM event_participants p JOIN entities e ON e.id = p.entity_id JOIN entities v ON v.id = p.event_id
+         WHERE v.name = ? GROUP BY 1 ORDER BY 2 DESC, 1`,
+        event.name,
+      );
+      expect(event.participants.groupBy).toEqual(kinds);
+      expect(kinds.reduce((n, g) => n + g.count, 0)).toBe(event.participants.totalCount);
+    }
+    const years = d.entity.events.groupBy;
+    expect(years.reduce((n: number, g: Data) => n + g.count, 0)).toBe(d.entity.events.totalCount);
+    expect(years.map((g: Data) => g.key)).toContain('2018');
+  });
+
   it('counts a nested connection for every parent in one statement', async () => {
     const query = `{ entities(first: 30) { nodes { name claimsAbout { groupBy(field: SUPPORT) { key count } } } } }`;
     app.resetQueries();

@@ -139,6 +139,7 @@ export const EventParticipantConnection = countedConnection(
   Entity,
   'A page of the entities that took part in an event.',
   roleEdge('The role this participant played in the event.') as never,
+  'Entity',
 );
 
 function entityObject(kind: EntityKind, description: string) {
@@ -183,6 +184,7 @@ export const EntityEventConnection = countedConnection(
   Event,
   'A page of the events an entity took part in.',
   roleEdge('The role the entity played in this event, e.g. "co-founder".') as never,
+  'Event',
 );
 
 builder.drizzleObjectFields(Event, (t) => ({
