@@ -340,9 +340,9 @@ describe('live queries', () => {
     expect(() => loadConfig({ LIVE_QUERY_MAX: 'many' })).toThrow(/LIVE_QUERY_MAX/);
   });
 
-  it("answers the README's example as it shows, before and after a claim about him is written", async () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('## Live answers'), readme.indexOf('\n## ', readme.indexOf('## Live answers') + 1));
+  it("answers docs/api.md's example as it shows, before and after a claim about him is written", async () => {
+    const doc = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Live queries'), doc.indexOf('\n## ', doc.indexOf('## Live queries') + 1));
     const body = JSON.parse(/-d '(.+)'/.exec(section)![1]!) as { query: string };
     const shown = [...section.matchAll(/^data: (.+)$/gm)].map((m) => JSON.parse(m[1]!) as Answer);
     expect(shown).toHaveLength(2);
