@@ -115,7 +115,7 @@ function enumFilter(name: keyof typeof ENUMS) {
 
 const FILTERABLE = Object.keys(FILTER_TYPES) as FilterType[];
 
-export const OrderByEnums = Object.fromEntries(
+const OrderByEnums = Object.fromEntries(
   FILTERABLE.map((type) => [
     type,
     builder.enumType(`${type}OrderBy`, {
@@ -130,7 +130,7 @@ export const OrderByEnums = Object.fromEntries(
   ]),
 ) as Record<FilterType, ReturnType<typeof builder.enumType>>;
 
-export const GroupFieldEnums = Object.fromEntries(
+const GroupFieldEnums = Object.fromEntries(
   FILTERABLE.map((type) => [
     type,
     builder.enumType(`${type}GroupField`, {
@@ -275,7 +275,7 @@ export function orderQuery(type: FilterType, args: ExploreArgs, through?: string
   return { extras, orderBy: { ...Object.fromEntries(terms.map((term) => [term.key, term.direction])), id: last } };
 }
 
-export const GroupCount = builder.objectRef<{ key: string | null; count: number }>('GroupCount').implement({
+const GroupCount = builder.objectRef<{ key: string | null; count: number }>('GroupCount').implement({
   description: 'How many items of a list share one value of the field grouped by.',
   fields: (t) => ({
     key: t.string({

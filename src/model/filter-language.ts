@@ -39,7 +39,6 @@ interface Compile {
   aliases: number;
 }
 
-const column = col;
 
 /**
  * Called for every row a filtered statement looks at, in the statement and in each of its
@@ -153,7 +152,7 @@ const ORDERING: Record<string, string> = { lt: '<', lte: '<=', gt: '>', gte: '>=
 function scalarCondition(spec: TypeSpec, name: string, row: Row, value: unknown, path: string, state: Compile, as?: 'id'): SQL[] {
   const field = spec.fields[name]!;
   if (field.kind === 'one' || field.kind === 'many' || field.kind === 'exists') throw new Error('not a scalar');
-  const target = as ? row : column(row, field.column);
+  const target = as ? row : col(row, field.column);
   const out: SQL[] = [];
   for (const [op, operand] of operatorEntries(value, path)) {
     const at = `${path}.${op}`;
@@ -260,7 +259,7 @@ function countRelation(relation: ManyRelation, row: Row, count: Filter, path: st
  */
 function oneCondition(field: OneRelation, row: Row, value: Filter, path: string, state: Compile, level: Level): SQL {
   const target = FILTER_TYPES[field.target];
-  const own = column(row, field.column);
+  const own = col(row, field.column);
   const given = Object.entries(value).filter(([, v]) => v !== null && v !== undefined);
   if (given.length === 1 && given[0]![0] === 'id' && !target.only) {
     return all(scalarCondition(target, 'id', own, given[0]![1], `${path}.id`, state, 'id')) ?? sql`${own} IS NOT NULL`;
@@ -302,7 +301,7 @@ function compileLevel(type: FilterType, filter: Filter | null | undefined, row: 
       parts.push(oneCondition(field, row, value as Filter, at, state, level));
     } else if (field.kind === 'exists') {
       countCondition(state, at);
-      parts.push(value ? sql`${column(row, field.column)} IS NOT NULL` : sql`${column(row, field.column)} IS NULL`);
+      parts.push(value ? sql`${col(row, field.column)} IS NOT NULL` : sql`${col(row, field.column)} IS NULL`);
     } else parts.push(...scalarCondition(spec, name, row, value, at, state));
   }
   return all(parts);
