@@ -1,0 +1,21 @@
+import type { Db } from '.';
+import { type Engine, registerEngine } from './engine';
+import { ChangeFeed } from './sqlite-change-feed';
+
+/**
+ * SQLite behind the engine seam: the database opened as today (openCheckedDatabase or
+ * openDatabase), its parts unchanged. Only what the seam already names is routed through here.
+ */
+export function sqliteEngine(db: Db): Engine {
+  return registerEngine({
+    name: 'sqlite',
+    db,
+    async ping() {
+      db.$client.prepare('SELECT 1').get();
+    },
+    changeFeed: () => new ChangeFeed(db),
+    async close() {
+      db.$client.close();
+    },
+  });
+}
