@@ -9,8 +9,11 @@ import { CorruptDatabaseError, createDatabaseFolder, type Db, openCheckedDatabas
 import { unavailable } from './domain/errors';
 import { loadTrustedDocuments, ManifestError } from './http/persisted-queries';
 import { createLog, type ProcessLog } from './log';
+import type { Engine } from './db/engine';
+import { openPostgresEngine } from './db/postgres-engine';
+import { sqliteEngine } from './db/sqlite-engine';
 import { adjacency, lastBuild } from './model/adjacency';
-import { seedIfEmpty } from './model/seed';
+import { seedIfEmpty, seedPostgresIfEmpty } from './model/seed';
 
 function fail(message: string): never {
   process.stderr.write(`claimgraph: ${message}\n`);
@@ -24,6 +27,14 @@ function prepareDatabase(config: Config, log: Logger): Db {
   const seeded = seedIfEmpty(db);
   if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
   return db;
+}
+
+/** Opens, migrates and (when empty) seeds the PostgreSQL database DATABASE_URL names. */
+async function preparePostgres(url: string, log: Logger): Promise<Engine> {
+  const engine = await openPostgresEngine(url);
+  const seeded = await seedPostgresIfEmpty(engine);
+  if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
+  return engine;
 }
 
 /** What a request that arrives while the process stops is told to wait before sending it again. */
@@ -51,7 +62,8 @@ function refuseWhileStopping(response: ServerResponse) {
  * open connection, a stdout nobody reads), it exits SHUTDOWN_TIMEOUT_MS after the signal: 0 if the
  * server had closed by then, 1 if requests were cut off.
  */
-function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trustedDocuments?: ReadonlyMap<string, string>) {
+function serve(config: Config, processLog: ProcessLog, log: Logger, engine: Engine, trustedDocuments?: ReadonlyMap<string, string>) {
+  const { db } = engine;
   const yoga = createApp({
     db,
     logger: log,
@@ -67,7 +79,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
   let stopping = false;
   const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
   server.on('error', (error: NodeJS.ErrnoException) => {
-    db.$client.close();
+    void engine.close();
     fail(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`);
   });
   server.listen(config.PORT, config.HOST, () => {
@@ -77,7 +89,8 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
     log.info({ url, explorer }, `claimgraph is serving GraphQL and the playground at ${url}, and the explorer at ${explorer}`);
     // Build the path search's link index now rather than in the first `path` request, which would
     // otherwise wait for it.
-    setImmediate(() => {
+    // (SQLite only for now: the index is built by synchronous reads.)
+    if (engine.name === 'sqlite') setImmediate(() => {
       adjacency(db);
       const built = lastBuild(db);
       if (built) log.debug({ ms: Math.round(built.ms), mb: Math.round(built.bytes / 2 ** 20) }, 'built the link index');
@@ -96,7 +109,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
     log.info({ signal, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'stopping: finishing requests in flight');
     server.close(() => {
       closed = true;
-      db.$client.close();
+      void engine.close();
       log.info('stopped');
       processLog.flushed(() => process.exit(0));
     });
@@ -165,13 +178,22 @@ function start() {
     supervise(config, processLog, log);
     return;
   }
+  if (config.DATABASE_URL) {
+    if (config.WORKERS > 1) fail('WORKERS > 1 is not supported on PostgreSQL yet: set WORKERS=1 (or unset DATABASE_URL for SQLite)');
+    if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
+    preparePostgres(config.DATABASE_URL, log).then(
+      (engine) => serve(config, processLog, log, engine, trustedDocuments),
+      (error: Error) => fail(`cannot use the PostgreSQL database: ${error.message}`),
+    );
+    return;
+  }
   if (cluster.isPrimary) {
     if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
-    serve(config, processLog, log, prepareDatabase(config, log), trustedDocuments);
+    serve(config, processLog, log, sqliteEngine(prepareDatabase(config, log)), trustedDocuments);
     return;
   }
   const db = openDatabase({ path: config.DATABASE_PATH });
-  serve(config, processLog, log.child({ worker: cluster.worker?.id }), db, trustedDocuments);
+  serve(config, processLog, log.child({ worker: cluster.worker?.id }), sqliteEngine(db), trustedDocuments);
 }
 
 try {

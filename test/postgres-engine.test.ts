@@ -6,6 +6,7 @@ import { openPostgresEngine, type PostgresEngine } from '../src/db/postgres-engi
 import { seedPostgresIfEmpty } from '../src/model/seed';
 import { createTestApp, globalId, silentLogger, type TestApp } from './support/app';
 import { type PostgresCluster, startPostgres } from './support/postgres';
+import { post, type RunningServer, startServer } from './support/server';
 
 /**
  * The same contract queries against the seeded SQLite database and a PostgreSQL database seeded
@@ -117,4 +118,37 @@ describe('PostgreSQL answers as SQLite does', () => {
     expect(await ends()).toEqual([]);
   });
 
+});
+
+describe('the server with DATABASE_URL=postgres://…', () => {
+  let cluster: PostgresCluster;
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterAll(async () => {
+    server?.child.kill('SIGTERM');
+    await server?.exit;
+    await cluster?.stop();
+  });
+
+  it('migrates and seeds an empty database, answers reads as SQLite does, and reports itself healthy', async () => {
+    const url = await cluster.createDatabase();
+    server = await startServer({ DATABASE_URL: url, DATABASE_PATH: '/nonexistent/never-opened.db' });
+    expect(server.output()).toContain('seeded an empty database');
+    const sqlite = createTestApp();
+    for (const name of ['claimsWithFilters', 'nodeLookup', 'entitiesFirstPage'] as const) {
+      const { query, variables } = CONTRACT_QUERIES[name]!;
+      const expected = await sqlite.gql(query, variables);
+      const { status: _status, ...answer } = expected;
+      expect(await post(server.url, query, variables)).toEqual(answer);
+    }
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+  });
+
+  it('refuses a DATABASE_URL that is not PostgreSQL, in one line that says what to set', async () => {
+    await expect(startServer({ DATABASE_URL: 'mysql://localhost/x' })).rejects.toThrow(/DATABASE_URL must be a PostgreSQL URL/);
+  });
 });
