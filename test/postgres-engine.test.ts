@@ -17,6 +17,8 @@ const CONTRACT_QUERIES: Record<string, { query: string; variables?: Record<strin
   entitiesFirstPage: {
     query: `{ entities(first: 5) { totalCount edges { cursor node { id __typename name slug } } pageInfo { hasNextPage endCursor } } }`,
   },
+  // Every name in order: case and accents must sort as SQLite sorts them (by code point).
+  entitiesAllByName: { query: `{ entities(first: 100, orderBy: [NAME_DESC]) { nodes { name } } }` },
   entitiesSecondPageByKind: {
     query: `query($after: String) { entities(first: 3, after: $after, kind: [PERSON, ORGANIZATION]) { totalCount nodes { id name } pageInfo { hasNextPage hasPreviousPage } } }`,
     variables: { after: undefined },
@@ -49,11 +51,18 @@ describe('PostgreSQL answers as SQLite does', () => {
 
   beforeAll(async () => {
     cluster = await startPostgres();
-    engine = await openPostgresEngine(await cluster.createDatabase());
+    // An ICU collation by default, as managed servers often have: answers must still be SQLite's.
+    engine = await openPostgresEngine(await cluster.createDatabase({ icuLocale: 'en-US' }));
     pgDb = engine.pg;
     expect(await seedPostgresIfEmpty(engine)).not.toBeNull();
     expect(await seedPostgresIfEmpty(engine)).toBeNull();
     sqlite = createTestApp();
+    // Names whose order differs between byte order and a language's (case, accents): both engines
+    // get the same rows, under the same ids.
+    for (const [slug, name] of [['ebay', 'eBay'], ['eclair', 'Éclair'], ['zeta', 'zeta']]) {
+      sqlite.db.run(sql`INSERT INTO entities (slug, kind, name) VALUES (${slug}, 'PLACE', ${name})`);
+      await engine.pg.$client.query(`INSERT INTO entities (slug, kind, name) VALUES ($1, 'PLACE', $2)`, [slug, name]);
+    }
     const yoga = createApp({ db: engine.db, logger: silentLogger });
     postgres = async (query, variables) => {
       const response = await yoga.fetch('http://claimgraph.test/graphql', {
@@ -71,6 +80,18 @@ describe('PostgreSQL answers as SQLite does', () => {
 
   /** Runs SQL on the PostgreSQL side, parameters as $1, $2, ... */
   const pgRows = async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => (await pgDb.$client.query<T>(text, params)).rows;
+
+  it('compares and sorts every text column by code point, as SQLite does', async () => {
+    const columns = await pgRows<{ column: string; collation: string | null }>(
+      `SELECT c.table_name || '.' || c.column_name AS column, c.collation_name AS collation
+       FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
+       WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.data_type = 'text'`,
+    );
+    expect(columns.length).toBeGreaterThan(30);
+    expect(columns.filter((c) => c.collation !== 'C')).toEqual([]);
+    const [database] = await pgRows<{ provider: string }>(`SELECT datlocprovider AS provider FROM pg_database WHERE datname = current_database()`);
+    expect(database!.provider).toBe('i');
+  });
 
   it('derives the same adjacency and support with its own triggers', async () => {
     const ends = sqlite.db.all<Record<string, unknown>>(sql`SELECT id, entity_id, relationship_id, direction, other_id FROM relationship_ends ORDER BY id`);

@@ -25,8 +25,12 @@ export interface PostgresCluster {
   /** postgres://claimgraph@127.0.0.1:<port>/postgres */
   url: string;
   port: number;
-  /** A URL for a fresh, empty database in this cluster (created on the spot). */
-  createDatabase(name?: string): Promise<string>;
+  /**
+   * A URL for a fresh, empty database in this cluster (created on the spot). `icuLocale` (e.g.
+   * "en-US") gives it that ICU collation as its default, as many managed servers have, instead of
+   * the cluster's C.UTF-8.
+   */
+  createDatabase(options?: { name?: string; icuLocale?: string }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -95,11 +99,12 @@ export async function startPostgres(): Promise<PostgresCluster> {
   return {
     url,
     port,
-    async createDatabase(name = `test_${process.pid}_${++made}`) {
+    async createDatabase({ name = `test_${process.pid}_${++made}`, icuLocale }: { name?: string; icuLocale?: string } = {}) {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+        const locale = icuLocale ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${icuLocale.replace(/'/g, '')}'` : '';
+        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"${locale}`);
       } finally {
         await client.end();
       }

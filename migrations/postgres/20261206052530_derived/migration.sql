@@ -1,6 +1,30 @@
 -- Derived data kept by the database itself, so every write path (GraphQL, import, a SQL shell)
 -- agrees: the PL/pgSQL twin of migrations/20261128135039_derived (SQLite), same names.
 
+-- Text compares and sorts by code point, as SQLite's BINARY collation does, whatever the
+-- database's default collation is (a server created with en_US.UTF-8 or an ICU locale would put
+-- "eBay" before "Elon Musk" and "éclair" among the e's: pages, cursors and orderBy would then
+-- answer differently from SQLite). drizzle-orm 1.0.0-rc.5's pg-core cannot declare a column's
+-- collation, so it is set here, first (a view's columns cannot change collation), on every text
+-- column of the schema; a table added later needs
+-- the same (test/postgres-engine.test.ts fails on any text column left with another collation).
+DO $$
+DECLARE
+  col record;
+BEGIN
+  FOR col IN
+    SELECT c.table_name, c.column_name
+    FROM information_schema.columns c
+    JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+    WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.data_type = 'text'
+      AND c.collation_name IS DISTINCT FROM 'C'
+      AND c.table_name NOT LIKE '\_\_drizzle%'
+  LOOP
+    EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text COLLATE "C"', col.table_name, col.column_name);
+  END LOOP;
+END $$;
+--> statement-breakpoint
+
 -- relationship_ends: each relationship once from each end, for traversal in either direction.
 -- Deleting a relationship removes its ends through the foreign key's ON DELETE CASCADE.
 CREATE FUNCTION relationships_ends_insert() RETURNS trigger LANGUAGE plpgsql AS $$
