@@ -2,12 +2,7 @@ import type { Db } from '../db';
 import { type ChangeFeed as AnyChangeFeed, engineOf } from '../db/engine';
 import { ChangeFeed } from '../db/sqlite-change-feed';
 
-/**
- * What one look at the database found committed since the last: the tags written since, in
- * order, or null when they can no longer be known (tags pruned before this process read them, or
- * the schema changed: a migration, or a bulk load, which sets the triggers aside), which means
- * anything may have changed.
- */
+/** The change feed's types live with the engines (src/db/engine.ts); SQLite's feed is src/db/sqlite-change-feed.ts. */
 export type { Changes } from '../db/engine';
 export { ChangeFeed };
 

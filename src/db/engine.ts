@@ -6,15 +6,17 @@ import type { Db } from '.';
  * engines do differently sits behind this interface, one implementation per engine:
  * src/db/sqlite-engine.ts (today's code, unchanged) and src/db/postgres-engine.ts.
  *
- * Grown one capability at a time (docs in /README.md "PostgreSQL"): open + migrate, bulk load,
- * liveness and the change feed are here; the async transaction helper, search, backup and the
- * filter language's dialect are the next ones (see the notes of issue 16).
+ * Grown one capability at a time: liveness, the change feed and closing are here (opening,
+ * migrating and bulk loading are each engine's own functions so far); the async transaction
+ * helper, search, backup and the filter language's SQL dialect come next.
  */
 export type EngineName = 'sqlite' | 'postgres';
 
 /**
- * What one look at the database found committed since the last: the cache tags written since,
- * in order, or null when they can no longer be known (anything may have changed).
+ * What one look at the database found committed since the last: the tags written since, in
+ * order, or null when they can no longer be known (tags pruned before this process read them, or
+ * the schema changed: a migration, or a bulk load, which sets the triggers aside), which means
+ * anything may have changed.
  */
 export type Changes = string[] | null;
 
