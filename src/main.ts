@@ -10,10 +10,9 @@ import { unavailable } from './domain/errors';
 import { loadTrustedDocuments, ManifestError } from './http/persisted-queries';
 import { createLog, type ProcessLog } from './log';
 import type { Engine } from './db/engine';
-import { openPostgresEngine } from './db/postgres-engine';
 import { sqliteEngine } from './db/sqlite-engine';
 import { adjacency, lastBuild } from './model/adjacency';
-import { seedIfEmpty, seedPostgresIfEmpty } from './model/seed';
+import { seedIfEmpty } from './model/seed';
 
 function fail(message: string): never {
   process.stderr.write(`claimgraph: ${message}\n`);
@@ -29,8 +28,12 @@ function prepareDatabase(config: Config, log: Logger): Db {
   return db;
 }
 
-/** Opens, migrates and (when empty) seeds the PostgreSQL database DATABASE_URL names. */
+/**
+ * Opens, migrates and (when empty) seeds the PostgreSQL database DATABASE_URL names. Its modules
+ * (and node-postgres) load only then: a SQLite server's start-up does not pay for them.
+ */
 async function preparePostgres(url: string, log: Logger): Promise<Engine> {
+  const [{ openPostgresEngine }, { seedPostgresIfEmpty }] = await Promise.all([import('./db/postgres-engine'), import('./model/seed-postgres')]);
   const engine = await openPostgresEngine(url);
   const seeded = await seedPostgresIfEmpty(engine);
   if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');

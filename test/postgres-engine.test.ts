@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import type { PgDb } from '../src/db/postgres';
 import { openPostgresEngine, type PostgresEngine } from '../src/db/postgres-engine';
-import { seedPostgresIfEmpty } from '../src/model/seed';
+import { seedPostgresIfEmpty } from '../src/model/seed-postgres';
 import { createTestApp, globalId, silentLogger, type TestApp } from './support/app';
 import { type PostgresCluster, startPostgres } from './support/postgres';
 import { post, type RunningServer, startServer } from './support/server';

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import { type Db, migrateDatabase, openDatabase } from '../db';
-import type { PostgresEngine } from '../db/postgres-engine';
-import { bulkLoadPostgres, readSqliteTables } from '../db/postgres';
+import type { Db } from '../db';
 import { entities } from '../../schema/tables';
 import { fromPackageRoot } from '../package-root';
 import { type ImportReport, importDocument } from './import';
@@ -19,21 +17,3 @@ export function seedIfEmpty(db: Db): ImportReport | null {
   return row && row.n > 0 ? null : loadSeed(db);
 }
 
-/**
- * Seeds a PostgreSQL database that holds no entities yet. The import runs as on SQLite, into a
- * database in memory (import is synchronous SQLite code until writes are async), whose rows are
- * then bulk-loaded with their ids: both engines hold the same rows under the same ids.
- */
-export async function seedPostgresIfEmpty(engine: PostgresEngine): Promise<ImportReport | null> {
-  const { rows } = await engine.pg.$client.query<{ n: number }>('SELECT count(*)::int AS n FROM entities');
-  if (rows[0]!.n > 0) return null;
-  const staging = openDatabase({ path: ':memory:' });
-  try {
-    migrateDatabase(staging);
-    const report = loadSeed(staging);
-    await bulkLoadPostgres(engine.pg, readSqliteTables(staging));
-    return report;
-  } finally {
-    staging.$client.close();
-  }
-}
