@@ -37,6 +37,13 @@ const CONTRACT_QUERIES: Record<string, { query: string; variables?: Record<strin
     query: `query($ids: [ID!]!) { nodes(ids: $ids) { id __typename ... on Claim { slug support } ... on Source { title kind } } }`,
     variables: { ids: [globalId('Claim', 1), globalId('Source', 1), globalId('Claim', 3)] },
   },
+  entitiesNameContains: { query: `{ entities(first: 10, nameContains: "OPEN") { totalCount nodes { name } } }` },
+  claimsWhere: {
+    query: `{ claims(first: 10, where: { text: { contains: "openai" }, claimantExists: true, about: { some: { name: { startsWith: "Elon" } } } }) { totalCount nodes { slug } } }`,
+  },
+  claimsWhereCitations: {
+    query: `{ claims(first: 10, where: { or: [{ citations: { none: {} } }, { citations: { every: { stance: { in: [SUPPORTS] } } } }] }) { totalCount nodes { slug support } } }`,
+  },
   sourcesWithPublishers: {
     query: `{ sources(first: 5) { totalCount nodes { slug title kind publisher { name } } } }`,
   },
