@@ -44,6 +44,9 @@ const CONTRACT_QUERIES: Record<string, { query: string; variables?: Record<strin
   claimsWhereCitations: {
     query: `{ claims(first: 10, where: { or: [{ citations: { none: {} } }, { citations: { every: { stance: { in: [SUPPORTS] } } } }] }) { totalCount nodes { slug support } } }`,
   },
+  groupBy: {
+    query: `{ claims(first: 1) { groupBy(field: SUPPORT) { key count } } entities(first: 3) { nodes { name claimsAbout(first: 1) { groupBy(field: KIND) { key count } } } } }`,
+  },
   sourcesWithPublishers: {
     query: `{ sources(first: 5) { totalCount nodes { slug title kind publisher { name } } } }`,
   },

@@ -167,7 +167,7 @@ const BOUNDED_SORTS: { rows: RegExp; sql?: RegExp; throughList?: boolean; why: s
     why: `search ranks at most ${RANKED_CANDIDATES} candidates and the entities it names`,
   },
   {
-    rows: /^SCAN \(subquery-\d+\)$/,
+    rows: /^SCAN (?:\(subquery-\d+\)|grouped|ranked)$/,
     sql: /row_number\(\) OVER \(PARTITION BY parent ORDER BY count DESC, key\)/,
     why: 'groupBy ranks the groups it counted (one per value), not the rows',
   },

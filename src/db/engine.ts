@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
 
 /**
@@ -34,6 +35,8 @@ export interface Engine {
   readonly db: Db;
   /** Throws when the database does not answer a trivial query: /health's probe. */
   ping(): Promise<void>;
+  /** The rows of a statement written with drizzle's `sql`, as objects keyed by column name. */
+  rows<T extends Record<string, unknown>>(statement: SQL): Promise<T[]>;
   /** The one change feed of this process, shared by the response cache and live queries. */
   changeFeed(): ChangeFeed;
   close(): Promise<void>;
@@ -50,6 +53,15 @@ export function registerEngine(engine: Engine): Engine {
 /** The engine `db` was opened by, or undefined for a SQLite database opened directly (tests, commands). */
 export function engineOf(db: Db): Engine | undefined {
   return engines.get(db);
+}
+
+/**
+ * The rows of `statement` on whichever engine `db` is: what code that writes its own SQL calls
+ * instead of SQLite's synchronous `db.all` (a database opened directly, as tests do, is SQLite).
+ */
+export async function selectRows<T extends Record<string, unknown>>(db: Db, statement: SQL): Promise<T[]> {
+  const engine = engineOf(db);
+  return engine ? engine.rows<T>(statement) : db.all<T>(statement);
 }
 
 /**

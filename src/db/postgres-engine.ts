@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import { type Engine, EverythingChangesFeed, registerEngine } from './engine';
 import { asApiDb, migratePostgres, openPostgres, type PgDb } from './postgres';
 
@@ -26,6 +27,10 @@ export async function openPostgresEngine(url: string, options: { onQuery?: (sql:
     pg,
     async ping() {
       await pg.$client.query('SELECT 1');
+    },
+    async rows<T extends Record<string, unknown>>(statement: SQL) {
+      const result = await pg.execute(statement);
+      return (result as unknown as { rows: T[] }).rows;
     },
     changeFeed: () => new EverythingChangesFeed(),
     close: () => pg.$client.end(),

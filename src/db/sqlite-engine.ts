@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
 import { type Engine, registerEngine } from './engine';
 import { ChangeFeed } from './sqlite-change-feed';
@@ -13,6 +14,7 @@ export function sqliteEngine(db: Db): Engine {
     async ping() {
       db.$client.prepare('SELECT 1').get();
     },
+    rows: async <T extends Record<string, unknown>>(statement: SQL) => db.all<T>(statement),
     changeFeed: () => new ChangeFeed(db),
     async close() {
       db.$client.close();
