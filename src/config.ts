@@ -35,6 +35,15 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_PATH: z.string().min(1).default('data/claimgraph.db'),
+  /**
+   * postgres://user:password@host:port/database: run on that PostgreSQL database instead of the
+   * SQLite file DATABASE_PATH names (which is then not used). Unset: SQLite.
+   */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'DATABASE_URL must be a PostgreSQL URL such as postgres://claimgraph@127.0.0.1:5432/claimgraph (or unset, for SQLite)')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   API_TOKEN: z
     .string()
     .min(16, 'API_TOKEN must be at least 16 characters')

@@ -11,6 +11,8 @@ import { clusterMetricsOptions, serveClusterMetrics } from './http/metrics';
 import { loadTrustedDocuments, ManifestError } from './http/persisted-queries';
 import { otlpTracerProvider } from './http/tracing';
 import { createLog, type ProcessLog } from './log';
+import type { Engine } from './db/engine';
+import { sqliteEngine } from './db/sqlite-engine';
 import { adjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';
 
@@ -26,6 +28,18 @@ function prepareDatabase(config: Config, log: Logger): Db {
   const seeded = seedIfEmpty(db);
   if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
   return db;
+}
+
+/**
+ * Opens, migrates and (when empty) seeds the PostgreSQL database DATABASE_URL names. Its modules
+ * (and node-postgres) load only then: a SQLite server's start-up does not pay for them.
+ */
+async function preparePostgres(url: string, log: Logger): Promise<Engine> {
+  const [{ openPostgresEngine }, { seedPostgresIfEmpty }] = await Promise.all([import('./db/postgres-engine'), import('./model/seed-postgres')]);
+  const engine = await openPostgresEngine(url);
+  const seeded = await seedPostgresIfEmpty(engine);
+  if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
+  return engine;
 }
 
 /** What a request that arrives while the process stops is told to wait before sending it again. */
@@ -53,7 +67,8 @@ function refuseWhileStopping(response: ServerResponse) {
  * open connection, a stdout nobody reads), it exits SHUTDOWN_TIMEOUT_MS after the signal: 0 if the
  * server had closed by then, 1 if requests were cut off.
  */
-function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trustedDocuments?: ReadonlyMap<string, string>) {
+function serve(config: Config, processLog: ProcessLog, log: Logger, engine: Engine, trustedDocuments?: ReadonlyMap<string, string>) {
+  const { db } = engine;
   const tracerProvider = config.OTEL_EXPORTER_OTLP_ENDPOINT ? otlpTracerProvider(config.OTEL_EXPORTER_OTLP_ENDPOINT, config.OTEL_SERVICE_NAME) : undefined;
   const yoga = createApp({
     db,
@@ -74,7 +89,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
   let stopping = false;
   const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
   server.on('error', (error: NodeJS.ErrnoException) => {
-    db.$client.close();
+    void engine.close();
     fail(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`);
   });
   server.listen(config.PORT, config.HOST, () => {
@@ -84,7 +99,8 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
     log.info({ url, explorer }, `claimgraph is serving GraphQL and the playground at ${url}, and the explorer at ${explorer}`);
     // Build the path search's link index now rather than in the first `path` request, which would
     // otherwise wait for it.
-    setImmediate(() => {
+    // (SQLite only for now: the index is built by synchronous reads.)
+    if (engine.name === 'sqlite') setImmediate(() => {
       adjacency(db);
       const built = lastBuild(db);
       if (built) log.debug({ ms: Math.round(built.ms), mb: Math.round(built.bytes / 2 ** 20) }, 'built the link index');
@@ -103,7 +119,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, db: Db, trus
     log.info({ signal, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'stopping: finishing requests in flight');
     server.close(() => {
       closed = true;
-      db.$client.close();
+      void engine.close();
       log.info('stopped');
       // The last spans are sent first (the shutdown timer above still bounds the wait).
       const exit = () => processLog.flushed(() => process.exit(0));
@@ -177,13 +193,22 @@ function start() {
     supervise(config, processLog, log);
     return;
   }
+  if (config.DATABASE_URL) {
+    if (config.WORKERS > 1) fail('WORKERS > 1 is not supported on PostgreSQL yet: set WORKERS=1 (or unset DATABASE_URL for SQLite)');
+    if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
+    preparePostgres(config.DATABASE_URL, log).then(
+      (engine) => serve(config, processLog, log, engine, trustedDocuments),
+      (error: Error) => fail(`cannot use the PostgreSQL database: ${error.message}`),
+    );
+    return;
+  }
   if (cluster.isPrimary) {
     if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
-    serve(config, processLog, log, prepareDatabase(config, log), trustedDocuments);
+    serve(config, processLog, log, sqliteEngine(prepareDatabase(config, log)), trustedDocuments);
     return;
   }
   const db = openDatabase({ path: config.DATABASE_PATH });
-  serve(config, processLog, log.child({ worker: cluster.worker?.id }), db, trustedDocuments);
+  serve(config, processLog, log.child({ worker: cluster.worker?.id }), sqliteEngine(db), trustedDocuments);
 }
 
 try {

@@ -121,7 +121,7 @@ function aliases(sql: string): Map<string, Set<string>> {
  * rows (LIMIT, no sort), so it reads a page, not the table. Only the outer loop qualifies.
  */
 const PAGE_IN_KEY_ORDER =
-  /\sfrom "(\w+)" as "(\w+)"(?: where \(*1\)*)? order by "\2"\."\w+" (?:asc|desc)(?:, "\2"\."\w+" (?:asc|desc))* limit \?$/;
+  /\sfrom "(\w+)" as "(\w+)"(?: where \(*(?:1|TRUE)\)*)? order by "\2"\."\w+" (?:asc|desc)(?:, "\2"\."\w+" (?:asc|desc))* limit \?$/;
 
 function isPageInKeyOrder(s: Statement, row: PlanRow, plan: PlanRow[], name: string): boolean {
   if (row.parent !== 0 || plan.some((r) => r.parent === 0 && r.id !== row.id && /^(SEARCH|SCAN|USE TEMP)/.test(r.detail))) return false;
@@ -132,7 +132,7 @@ function isPageInKeyOrder(s: Statement, row: PlanRow, plan: PlanRow[], name: str
 
 /**
  * SQLite counts an unfiltered table by walking b-tree pages (the Count opcode), not rows: well
- * under a millisecond at a million rows. Any WHERE, even `where 1`, turns it into a row scan.
+ * under a millisecond at a million rows. Any WHERE, even `where TRUE`, turns it into a row scan.
  */
 const isBtreeCount = (s: Statement) => /^select count\(\*\) from "\w+"$/i.test(s.sql.trim()) && opcodes(s).includes('Count');
 
@@ -167,7 +167,7 @@ const BOUNDED_SORTS: { rows: RegExp; sql?: RegExp; throughList?: boolean; why: s
     why: `search ranks at most ${RANKED_CANDIDATES} candidates and the entities it names`,
   },
   {
-    rows: /^SCAN \(subquery-\d+\)$/,
+    rows: /^SCAN (?:\(subquery-\d+\)|grouped|ranked)$/,
     sql: /row_number\(\) OVER \(PARTITION BY parent ORDER BY count DESC, key\)/,
     why: 'groupBy ranks the groups it counted (one per value), not the rows',
   },

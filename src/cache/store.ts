@@ -2,7 +2,8 @@ import type { ExecutionResult } from 'graphql';
 import { DEFAULT_RESPONSE_CACHE_MB } from '../config';
 import type { Db } from '../db';
 import type { Dependencies, Found, IdRange } from './dependencies';
-import { type Changes, changeFeedOf, type ChangeFeed } from './feed';
+import type { ChangeFeed } from '../db/engine';
+import { type Changes, changeFeedOf } from './feed';
 import { scopeOfKey } from './scope';
 
 /**

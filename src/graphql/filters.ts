@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { dependsOnRange } from '../cache';
+import { selectRows } from '../db/engine';
 import { encodeGlobalID } from '../domain/ids';
 import { compileWhere, FILTER_LIMITS, FILTER_TYPES, type FilterType, groupKey, MAX_GROUPS, orderTerms, readsColumns, rowKnownById, typesRead } from '../model/filter-language';
 import type { FieldSpec } from '../model/filter-types';
@@ -302,7 +303,7 @@ interface Batch {
 }
 const batches = new WeakMap<object, Map<string, Batch>>();
 
-function runGroup(context: Context, attached: Attached, field: string, parents: number[] | null) {
+async function runGroup(context: Context, attached: Attached, field: string, parents: number[] | null) {
   const { set, args } = attached;
   const p = sql`${sql.identifier('p')}`;
   const n = sql`${sql.identifier('n')}`;
@@ -315,12 +316,14 @@ function runGroup(context: Context, attached: Attached, field: string, parents: 
   const parentColumn = set.parentColumn ? sql`${p}.${sql.identifier(set.parentColumn)}` : sql`NULL`;
   if (parents && set.parentColumn) conditions.push(sql`${parentColumn} IN (${sql.join(parents.map((id) => sql`${id}`), sql`, `)})`);
   const where = conditions.length ? sql`WHERE ${sql.join(conditions.map((c) => sql`(${c})`), sql` AND `)}` : sql``;
+  // Subqueries named and the count cast to integer for PostgreSQL (which requires the one and
+  // would count in bigint, read as a string); SQLite reads it the same either way.
   const statement = sql`SELECT parent, key, count FROM (
     SELECT parent, key, count, row_number() OVER (PARTITION BY parent ORDER BY count DESC, key) AS rank FROM (
-      SELECT ${parentColumn} AS parent, ${key} AS key, count(*) AS count FROM ${from} ${where} GROUP BY 1, 2
-    )
-  ) WHERE rank <= ${MAX_GROUPS} ORDER BY parent, count DESC, key`;
-  const rows = context.db.all<{ parent: number | null; key: unknown; count: number }>(statement);
+      SELECT ${parentColumn} AS parent, ${key} AS key, CAST(count(*) AS integer) AS count FROM ${from} ${where} GROUP BY 1, 2
+    ) AS grouped
+  ) AS ranked WHERE rank <= ${MAX_GROUPS} ORDER BY parent, count DESC, key`;
+  const rows = await selectRows<{ parent: number | null; key: unknown; count: number }>(context.db, statement);
   const byParent = new Map<number | null, { key: string | null; count: number }[]>();
   for (const row of rows) {
     const list = byParent.get(row.parent) ?? [];
@@ -340,7 +343,7 @@ async function groupCounts(connection: Record<PropertyKey, unknown>, field: stri
   if (!attached) return [];
   const { set, parent, args } = attached;
   declareReads(context, set.type, args as ExploreArgs);
-  if (!set.parentColumn) return runGroup(context, attached, field, null).get(null) ?? [];
+  if (!set.parentColumn) return (await runGroup(context, attached, field, null)).get(null) ?? [];
   const parentId = parent?.id as number;
   // One batch per request, connection field, arguments and group field.
   let perRequest = batches.get(context);
@@ -353,11 +356,7 @@ async function groupCounts(connection: Record<PropertyKey, unknown>, field: stri
     fresh.result = new Promise((resolve, reject) => {
       setImmediate(() => {
         perRequest!.delete(batchKey);
-        try {
-          resolve(runGroup(context, attached, field, [...fresh.parents]));
-        } catch (error) {
-          reject(error);
-        }
+        runGroup(context, attached, field, [...fresh.parents]).then(resolve, reject);
       });
     });
   }

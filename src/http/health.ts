@@ -1,5 +1,6 @@
 import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, onDatabaseLost } from '../db';
+import { engineOf } from '../db/engine';
 import { unavailable } from '../domain/errors';
 import { jsonResponse } from './json';
 
@@ -28,15 +29,32 @@ export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => numbe
         return;
       }
       let health: DatabaseHealth = databaseHealth(db.$client);
+      const logs = droppedLogLines ? { droppedLogLines: droppedLogLines() } : {};
+      const answer = () => endResponse(jsonResponse(fetchAPI, { ...health, ...logs }, health.status === 'ok' ? 200 : 503));
+      const noAnswer = (error: unknown): DatabaseHealth => ({
+        status: 'unavailable',
+        reason: `the database does not answer (${(error as Error).message})`,
+        since: new Date().toISOString(),
+      });
+      // A server engine (PostgreSQL) is asked over the network; SQLite, in this thread, as before.
+      const engine = engineOf(db);
+      if (engine && engine.name !== 'sqlite') {
+        return engine.ping().then(
+          () => answer(),
+          (error: unknown) => {
+            health = noAnswer(error);
+            answer();
+          },
+        );
+      }
       if (health.status !== 'unavailable') {
         try {
           db.$client.prepare('SELECT 1').get();
         } catch (error) {
-          health = { status: 'unavailable', reason: `the database does not answer (${(error as Error).message})`, since: new Date().toISOString() };
+          health = noAnswer(error);
         }
       }
-      const logs = droppedLogLines ? { droppedLogLines: droppedLogLines() } : {};
-      endResponse(jsonResponse(fetchAPI, { ...health, ...logs }, health.status === 'ok' ? 200 : 503));
+      answer();
     },
   };
 }

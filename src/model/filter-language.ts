@@ -46,6 +46,13 @@ interface Compile {
  */
 const WATCHED = sql.raw(`${WITHIN_DEADLINE}()`);
 
+/**
+ * Above every character a text can hold: `lower(x) < prefix || LAST_CODE_POINT` ends a prefix's
+ * range. A parameter rather than SQLite's char(1114111), which PostgreSQL spells chr(); truth is
+ * written TRUE/FALSE (not 1/0) for the same reason: the SQL is one text for both engines.
+ */
+const LAST_CODE_POINT = String.fromCodePoint(0x10ffff);
+
 function alias(state: Compile): Row {
   return sql`${sql.identifier(`f${++state.aliases}`)}`;
 }
@@ -113,11 +120,11 @@ function equality(target: SQL, op: string, value: unknown, path: string, convert
       return sql`${target} IS NOT ${convert(value, path)}`;
     case 'in': {
       const values = checkList(value, path).map((v, i) => convert(v, `${path}[${i}]`));
-      return values.length ? sql`${target} IN (${list(values)})` : sql`0`;
+      return values.length ? sql`${target} IN (${list(values)})` : sql`FALSE`;
     }
     case 'notIn': {
       const values = checkList(value, path).map((v, i) => convert(v, `${path}[${i}]`));
-      return values.length ? sql`(${target} IS NULL OR ${target} NOT IN (${list(values)}))` : sql`1`;
+      return values.length ? sql`(${target} IS NULL OR ${target} NOT IN (${list(values)}))` : sql`TRUE`;
     }
     case 'isNull':
       return value ? sql`${target} IS NULL` : sql`${target} IS NOT NULL`;
@@ -171,7 +178,7 @@ function scalarCondition(spec: TypeSpec, name: string, row: Row, value: unknown,
         // A range on lower(...) rather than LIKE, which an index on lower(name) serves.
         if (op === 'startsWith') {
           const prefix = checkText(operand, at);
-          condition = sql`lower(${target}) >= lower(${prefix}) AND lower(${target}) < lower(${prefix}) || char(1114111)`;
+          condition = sql`lower(${target}) >= lower(${prefix}) AND lower(${target}) < lower(${prefix}) || ${LAST_CODE_POINT}`;
         }
         break;
       case 'date':
@@ -226,7 +233,7 @@ function manyCondition(relation: ManyRelation, row: Row, value: unknown, path: s
     const inner = compileLevel(relation.target, operand as Filter, target, at, state, next);
     if (op === 'some') out.push(sql`EXISTS (SELECT 1 FROM ${from} WHERE ${WATCHED} AND ${where}${inner ? sql` AND ${inner}` : sql``})`);
     else if (op === 'none') out.push(sql`NOT EXISTS (SELECT 1 FROM ${from} WHERE ${WATCHED} AND ${where}${inner ? sql` AND ${inner}` : sql``})`);
-    else if (op === 'every') out.push(inner ? sql`NOT EXISTS (SELECT 1 FROM ${from} WHERE ${WATCHED} AND ${where} AND NOT coalesce(${inner}, 0))` : sql`1`);
+    else if (op === 'every') out.push(inner ? sql`NOT EXISTS (SELECT 1 FROM ${from} WHERE ${WATCHED} AND ${where} AND NOT coalesce(${inner}, FALSE))` : sql`TRUE`);
     else throw badInput(`${at}: a list relation takes some, none, every or count`, at);
   }
   return out;
@@ -284,13 +291,13 @@ function compileLevel(type: FilterType, filter: Filter | null | undefined, row: 
       if (name === 'and') {
         const joined = all(items.filter((c): c is SQL => c !== null));
         if (joined) parts.push(joined);
-      } else if (items.length === 0) parts.push(sql`0`);
+      } else if (items.length === 0) parts.push(sql`FALSE`);
       else if (!items.includes(null)) parts.push(sql`(${sql.join(items.map((c) => sql`(${c})`), sql` OR `)})`);
       continue;
     }
     if (name === 'not') {
       const inner = compileLevel(type, value as Filter, row, at, state, deeper(level, at));
-      parts.push(inner ? sql`NOT coalesce(${inner}, 0)` : sql`0`);
+      parts.push(inner ? sql`NOT coalesce(${inner}, FALSE)` : sql`FALSE`);
       continue;
     }
     const field = spec.fields[name];

@@ -15,8 +15,9 @@ export function overlaps(
   return conditions;
 }
 
+/** TRUE and FALSE, not 1 and 0: PostgreSQL wants a boolean where SQLite takes any number (both read the keywords). */
 export const and = (conditions: SQL[]): SQL =>
-  conditions.length === 0 ? sql`1` : sql.join(conditions.map((c) => sql`(${c})`), sql` AND `);
+  conditions.length === 0 ? sql`TRUE` : sql.join(conditions.map((c) => sql`(${c})`), sql` AND `);
 
 /**
  * The filter for `db.$count`: none at all when there are no conditions. Even `WHERE 1` makes
@@ -25,5 +26,5 @@ export const and = (conditions: SQL[]): SQL =>
 export const countFilter = (conditions: SQL[]): SQL | undefined => (conditions.length === 0 ? undefined : and(conditions));
 
 export function inList(column: AnySQLiteColumn | SQL, values: readonly (string | number)[]): SQL {
-  return values.length === 0 ? sql`0` : sql`${column} IN (${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
+  return values.length === 0 ? sql`FALSE` : sql`${column} IN (${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
 }

@@ -16,3 +16,4 @@ export function seedIfEmpty(db: Db): ImportReport | null {
   const [row] = db.select({ n: sql<number>`count(*)` }).from(entities).all();
   return row && row.n > 0 ? null : loadSeed(db);
 }
+

@@ -114,7 +114,7 @@ builder.queryFields((t) => ({
       totalCount: (_root, args, { db }) => db.$count(sources, whereOn('Source', args, sql`${sources}`) ?? undefined),
       resolve: (query, _root, args, { db }) =>
         rows(db.query.sources.findMany(
-          query({ where: { RAW: (s) => whereOn('Source', args, sql`${s}`) ?? sql`1` }, ...(orderQuery('Source', args) ?? { orderBy: { id: 'asc' } }) }),
+          query({ where: { RAW: (s) => whereOn('Source', args, sql`${s}`) ?? sql`TRUE` }, ...(orderQuery('Source', args) ?? { orderBy: { id: 'asc' } }) }),
         )),
     },
     SourceConnection as never,

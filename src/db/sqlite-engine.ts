@@ -1,0 +1,23 @@
+import type { SQL } from 'drizzle-orm';
+import type { Db } from '.';
+import { type Engine, registerEngine } from './engine';
+import { ChangeFeed } from './sqlite-change-feed';
+
+/**
+ * SQLite behind the engine seam: the database opened as today (openCheckedDatabase or
+ * openDatabase), its parts unchanged. Only what the seam already names is routed through here.
+ */
+export function sqliteEngine(db: Db): Engine {
+  return registerEngine({
+    name: 'sqlite',
+    db,
+    async ping() {
+      db.$client.prepare('SELECT 1').get();
+    },
+    rows: async <T extends Record<string, unknown>>(statement: SQL) => db.all<T>(statement),
+    changeFeed: () => new ChangeFeed(db),
+    async close() {
+      db.$client.close();
+    },
+  });
+}

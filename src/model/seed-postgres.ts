@@ -1,0 +1,24 @@
+import { migrateDatabase, openDatabase } from '../db';
+import { bulkLoadPostgres, readSqliteTables } from '../db/postgres';
+import type { PostgresEngine } from '../db/postgres-engine';
+import type { ImportReport } from './import';
+import { loadSeed } from './seed';
+
+/**
+ * Seeds a PostgreSQL database that holds no entities yet. The import runs as on SQLite, into a
+ * database in memory (import is synchronous SQLite code until writes are async), whose rows are
+ * then bulk-loaded with their ids: both engines hold the same rows under the same ids.
+ */
+export async function seedPostgresIfEmpty(engine: PostgresEngine): Promise<ImportReport | null> {
+  const { rows } = await engine.pg.$client.query<{ n: number }>('SELECT count(*)::int AS n FROM entities');
+  if (rows[0]!.n > 0) return null;
+  const staging = openDatabase({ path: ':memory:' });
+  try {
+    migrateDatabase(staging);
+    const report = loadSeed(staging);
+    await bulkLoadPostgres(engine.pg, readSqliteTables(staging));
+    return report;
+  } finally {
+    staging.$client.close();
+  }
+}
