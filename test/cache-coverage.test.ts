@@ -171,7 +171,7 @@ function coverageProblems(schema: GraphQLSchema, triggerSql: string[]): string[]
       const tag = `${key.replace('#', ':<id>#')}`;
       if (!known.has(field)) problems.push(`${name}: answers that select it do not depend on '${tag}' (see listFieldsOf in src/cache/dependencies.ts)`);
       const missing = ['INSERT', 'UPDATE', 'DELETE'].filter((event) => !tagged.get(key)?.has(event));
-      if (missing.length) problems.push(`${name}: no trigger writes '${tag}' to cache_changes on ${missing.join(', ')}: add it in a migration (see migrations/*_cache_fields)`);
+      if (missing.length) problems.push(`${name}: no trigger writes '${tag}' to cache_changes on ${missing.join(', ')}: add it in a migration (see migrations/sqlite/*_cache_fields)`);
       if (!WRITES[key]) problems.push(`${name}: add to WRITES in test/cache-coverage.test.ts a write that changes it`);
     } else if (type === 'Query') {
       if (DECLARING_ROOTS.has(field) && !DECLARING_ROOT_LISTS[field]) problems.push(`${name}: a root the cache keeps by its declarations; say in DECLARING_ROOT_LISTS what it declares`);

@@ -1,5 +1,5 @@
 /**
- * search_term_counts (migrations/*_search_term_counts) says how many documents of the search index
+ * search_term_counts (migrations/sqlite/*_search_term_counts) says how many documents of the search index
  * hold each word; search reads it to tell common words from rare ones and to expand a long last
  * word. It must equal the index itself after every kind of write: mutations, imports, cascades,
  * plain SQL and bulk loads.

@@ -356,7 +356,7 @@ export type ClaimRow = typeof claims.$inferSelect;
 export type CitationRow = typeof citations.$inferSelect;
 
 /**
- * The adjacency list: each relationship once from each end, kept by triggers (see migrations).
+ * The adjacency list: each relationship once from each end, kept by triggers (see migrations/).
  * Traversals read it in either direction through one index; nothing writes it directly.
  */
 export const relationshipEnds = pgTable(

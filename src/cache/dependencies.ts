@@ -72,7 +72,7 @@ export function isListField(type: GraphQLOutputType) {
 
 /**
  * The names of the lists a write tags on their parent ("Entity:3#claimsAbout", see
- * migrations/*_cache_fields): every field of a type with an id whose answer is a list of objects
+ * migrations/sqlite/*_cache_fields): every field of a type with an id whose answer is a list of objects
  * or a connection. An answer that selects one of them on an object depends on it as well as on the
  * object. Read from the schema so that a new list field is declared once, by the trigger that tags
  * it; test/cache-coverage.test.ts fails while a list field of the schema has no such trigger.

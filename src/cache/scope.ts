@@ -14,7 +14,7 @@ import {
  * - `objects`: its root fields are `node`/`nodes`, or root fields that declare what they read
  *   (DECLARING_ROOTS), so its dependencies are known: the objects it shows and the lists it
  *   selects on them, plus what its root fields declared (see dependenciesOf). It is dropped when
- *   a write tags one of them (see migrations/*_cache_fields).
+ *   a write tags one of them (see migrations/sqlite/*_cache_fields).
  * - `any`: other lists, search, counts: any write may change them, so any write drops them.
  * - `never`: mutations, `@live` queries (a stream of answers) and anything that does not parse
  *   are never answered from memory.

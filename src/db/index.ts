@@ -13,7 +13,7 @@ export * from './faults';
 export { readWal, type WalReport, walWarning } from './wal';
 export { BUSY_TIMEOUT_MS, LOCK_RETRY_AFTER_MS, whenWritable } from './write-lock';
 
-export const MIGRATIONS_FOLDER = fromPackageRoot('migrations');
+export const MIGRATIONS_FOLDER = fromPackageRoot('migrations', 'sqlite');
 
 export interface OpenOptions {
   /** A file path, or ":memory:". */
@@ -193,7 +193,7 @@ export function compiledStatements(db: Db): number {
 }
 
 /**
- * Applies every migration in `migrations/` that has not run yet. Foreign keys are off while they
+ * Applies every migration in `migrations/sqlite/` that has not run yet. Foreign keys are off while they
  * run, as SQLite's table-rebuild procedure requires (the pragma is a no-op inside the migrations'
  * transaction, and with it on, dropping a rebuilt table would cascade to its children); they are
  * checked once the migrations are done.

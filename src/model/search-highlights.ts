@@ -20,7 +20,7 @@ export const MAX_HIGHLIGHTS = 32;
 const OPEN = '\u0002';
 const CLOSE = '\u0003';
 
-/** The index's columns (migrations/*_search), in the order snippet() weighs a tie, by what each holds for a kind. */
+/** The index's columns (migrations/sqlite/*_search), in the order snippet() weighs a tie, by what each holds for a kind. */
 const COLUMNS = ['name', 'aliases', 'body'] as const;
 type Column = (typeof COLUMNS)[number];
 const FIELD_OF: Record<'ENTITY' | 'CLAIM' | 'SOURCE', Record<Column, string>> = {
@@ -28,7 +28,7 @@ const FIELD_OF: Record<'ENTITY' | 'CLAIM' | 'SOURCE', Record<Column, string>> = 
   CLAIM: { name: 'name', aliases: 'aliases', body: 'text' },
   SOURCE: { name: 'title', aliases: 'aliases', body: 'label' },
 };
-/** The separator migrations/*_search joins an entity's aliases with in its index row. */
+/** The separator migrations/sqlite/*_search joins an entity's aliases with in its index row. */
 const ALIAS_SEPARATOR = ' | ';
 const ELLIPSIS = '…';
 

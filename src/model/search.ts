@@ -44,7 +44,7 @@ export const COMMON_WORD_DOCUMENTS = COUNT_CAP;
 /** At most this many names that start with the query, and as many aliases that are it, rank as named. */
 export const NAME_CANDIDATES = 20;
 const MAX_TERMS = 16;
-/** The longest prefix the index keeps (migrations/*_search_one_letter_prefix: `prefix = '1 2 3 4'`). */
+/** The longest prefix the index keeps (migrations/sqlite/*_search_one_letter_prefix: `prefix = '1 2 3 4'`). */
 export const INDEXED_PREFIX = 4;
 /**
  * A short last word reads at most this many of the words it begins in search_term_counts to tell
@@ -71,7 +71,7 @@ export const BM25 = 'bm25(search_index, 0, 0, 10.0, 6.0, 1.0)';
 export const SNIPPET_OPEN = '**';
 export const SNIPPET_CLOSE = '**';
 export const SNIPPET = `snippet(search_index, -1, '${SNIPPET_OPEN}', '${SNIPPET_CLOSE}', '…', 12)`;
-/** The index's rowid says what a row is (migrations/*_search): entity id*4, claim id*4+1, source id*4+2. */
+/** The index's rowid says what a row is (migrations/sqlite/*_search): entity id*4, claim id*4+1, source id*4+2. */
 const ROWID_CLASS = { ENTITY: 0, CLAIM: 1, SOURCE: 2 } as const;
 
 /** SQL text with its positional parameters. */

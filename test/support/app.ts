@@ -41,7 +41,7 @@ export function seededFile(name: string): string {
 }
 
 /**
- * A fresh in-memory database, migrated from `migrations/` and seeded with the article; or, given
+ * A fresh in-memory database, migrated from `migrations/sqlite/` and seeded with the article; or, given
  * `db`, an app over that database (its statements are then not counted). With `apiToken`, writes
  * that carry it (see `mutate` and `auth`) are allowed.
  */
