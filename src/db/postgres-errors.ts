@@ -152,3 +152,52 @@ export function postgresError(error: unknown): UserError | undefined {
 
 /** Whether the answer says the database is out of reach or short of something (a warning), not that the request was wrong. */
 export const isFault = (answer: UserError) => answer.extensions.code === 'UNAVAILABLE';
+
+/**
+ * One line for a person who set DATABASE_URL, saying what failed and what to change: what the
+ * server prints when it cannot start on PostgreSQL, and /health's reason. The password is never shown.
+ */
+export function describePostgresFailure(error: unknown, url: string): string {
+  let where = 'the server in DATABASE_URL';
+  let user = '';
+  let database = '';
+  try {
+    const parsed = new URL(url);
+    where = `${parsed.hostname || 'localhost'}:${parsed.port || 5432}`;
+    user = decodeURIComponent(parsed.username);
+    database = decodeURIComponent(parsed.pathname.slice(1));
+  } catch {
+    // config.ts accepted it; node-postgres reads more forms than URL does.
+  }
+  const code = postgresCode(error);
+  const found = find(error);
+  const message = (found?.error.message || (error as Error | undefined)?.message || String(error)).split('\n')[0] ?? '';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `nothing accepts connections at ${where} (connection refused): start PostgreSQL there, or fix the host and port in DATABASE_URL`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host of DATABASE_URL (${where}) cannot be resolved: fix the host name`;
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${where} cannot be reached (${code}): check the host in DATABASE_URL and that the network lets this server through`;
+    case '28P01':
+      return `PostgreSQL at ${where} refused the password of user "${user}": fix the user and password in DATABASE_URL`;
+    case '28000':
+      return `PostgreSQL at ${where} does not let user "${user}" in (${message}): allow it in pg_hba.conf, or use another user in DATABASE_URL`;
+    case '3D000':
+      return `the database "${database}" does not exist at ${where}: create it (createdb ${database || '<name>'}), or fix its name in DATABASE_URL`;
+    case '53300':
+      return `PostgreSQL at ${where} has no connection to spare (too many clients): raise max_connections, or stop other clients`;
+    case '57P03':
+      return `PostgreSQL at ${where} is starting up or shutting down: start the server again once it is up`;
+  }
+  if (/timeout exceeded|connection timeout/i.test(message)) {
+    return `${where} did not accept a connection in time: check that PostgreSQL runs there and that the network lets this server through`;
+  }
+  if (/password must be a string|no password/i.test(message)) {
+    return `PostgreSQL at ${where} asks user "${user}" for a password and DATABASE_URL gives none: add it (postgres://user:password@host/database)`;
+  }
+  return message;
+}
