@@ -28,6 +28,15 @@ export class Deadline {
     if (this.stopped) throw this.stopped;
     if (writing) this.lifted = true;
   }
+
+  /**
+   * Stops the request now, as its time being up does: for a timer set for the deadline, which may
+   * fire a little before performance.now() reaches it. Returns the TIMEOUT it answers.
+   */
+  expire(): UserError {
+    this.stopped ??= tooLong(this.ms);
+    return this.stopped;
+  }
 }
 
 const tooLong = (ms: number) =>

@@ -56,8 +56,10 @@ async function queryWithin(pool: pg.Pool, deadline: Deadline, config: string | p
   const client = await connectWithin(pool, deadline);
   let cancelled = false;
   const timer = setTimeout(() => {
+    // A transaction of the same request began meanwhile: its writes are let finish, as on SQLite.
+    if (deadline.lifted) return;
     cancelled = true;
-    stop(deadline);
+    deadline.expire();
     sendCancel(client);
   }, deadline.at - performance.now());
   let failure: unknown;
@@ -80,22 +82,12 @@ function connectWithin(pool: pg.Pool, deadline: Deadline): Promise<pg.PoolClient
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      stop(deadline);
-      reject(deadline.stopped);
+      reject(deadline.expire());
       // The client still comes, later: straight back to the pool with it.
       connecting.then((client) => client.release(), () => {});
     }, deadline.at - performance.now());
   });
   return Promise.race([connecting, late]).finally(() => clearTimeout(timer));
-}
-
-/** Marks the deadline as passed (its check throws and records the TIMEOUT the request answers). */
-function stop(deadline: Deadline): void {
-  try {
-    deadline.check();
-  } catch {
-    // Recorded in deadline.stopped.
-  }
 }
 
 /** PostgreSQL's CancelRequest (protocol code 80877102) for the backend `client` talks to, on a connection of its own. */
