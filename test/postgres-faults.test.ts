@@ -37,12 +37,13 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** An engine and an app over the seeded database; `state.late` counts statements sent for a request already stopped. */
+/** An engine and an app over the seeded database; `state.late` counts statements sent for a request past its deadline. */
 async function open(requestTimeoutMs = 5000) {
   const state = { late: 0, onStatement: () => {} };
   const engine = await openPostgresEngine(url, {
     onQuery: () => {
-      if (currentDeadline()?.stopped) state.late++;
+      const deadline = currentDeadline();
+      if (deadline && !deadline.lifted && (deadline.stopped || performance.now() >= deadline.at)) state.late++;
       state.onStatement();
     },
   });
@@ -265,6 +266,7 @@ describe('losing the database', () => {
       expect((await gql(ENTITIES)).errors).toBeUndefined();
       expect((await health()).status).toBe(200);
     } finally {
+      cluster.resume();
       await held.release();
       await engine.close();
     }
@@ -317,6 +319,7 @@ describe('the server process on PostgreSQL', () => {
       expect(server.child.exitCode).toBeNull();
       expect(server.output()).not.toMatch(/INTERNAL_SERVER_ERROR|uncaught|\n\s+at /i);
     } finally {
+      cluster.resume();
       server.child.kill('SIGTERM');
       await server.exit;
     }

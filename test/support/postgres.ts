@@ -35,7 +35,7 @@ export interface PostgresCluster {
   query<T extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[], database?: string): Promise<T[]>;
   /** Stops the server and keeps its data (`pg_ctl stop -m mode`, default fast): what an outage or a restart does to clients. */
   halt(mode?: 'smart' | 'fast' | 'immediate'): void;
-  /** Starts the halted server again, on the same port. */
+  /** Starts the halted server again, on the same port (nothing when it runs). */
   resume(): void;
   /** Creates a login role that must give `password` over TCP (scram-sha-256); every other role keeps trust. */
   addPasswordRole(name: string, password: string): Promise<void>;
@@ -122,6 +122,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
       running = false;
     },
     resume() {
+      if (running) return;
       start();
       running = true;
     },
