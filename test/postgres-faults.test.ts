@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
@@ -287,15 +288,22 @@ describe('the server process on PostgreSQL', () => {
     return { code, lines: output!.trim().split('\n') };
   };
 
-  it('stops at start-up with one line that says what to change: nothing there, a wrong password, a missing database', async () => {
+  it('stops at start-up with one line that says what to change: nothing there, a silent port, a wrong password, a missing database', async () => {
     await cluster.addPasswordRole('alice', 'right-password');
     const port = cluster.port;
+    // Accepts connections and never answers: a hung server, or a port that is not PostgreSQL's.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
     const cases: [string, RegExp][] = [
       [`postgres://claimgraph@127.0.0.1:${await freePort()}/faults`, /^claimgraph: cannot use the PostgreSQL database: nothing accepts connections at 127\.0\.0\.1:\d+ \(connection refused\): start PostgreSQL there, or fix the host and port in DATABASE_URL$/],
+      [`postgres://claimgraph@127.0.0.1:${silentPort}/faults`, /^claimgraph: cannot use the PostgreSQL database: 127\.0\.0\.1:\d+ did not accept a connection in time: check that PostgreSQL runs there/],
       [`postgres://alice:wrong-password@127.0.0.1:${port}/faults`, /^claimgraph: cannot use the PostgreSQL database: PostgreSQL at 127\.0\.0\.1:\d+ refused the password of user "alice": fix the user and password in DATABASE_URL$/],
       [`postgres://claimgraph@127.0.0.1:${port}/nosuchdb`, /^claimgraph: cannot use the PostgreSQL database: the database "nosuchdb" does not exist at 127\.0\.0\.1:\d+: create it \(createdb nosuchdb\), or fix its name in DATABASE_URL$/],
     ];
     const results = await Promise.all(cases.map(([databaseUrl]) => refusal(databaseUrl)));
+    silent.close();
+    silent.unref();
     for (const [i, { code, lines }] of results.entries()) {
       expect(code).toBe('1');
       const failures = lines.filter((line) => line.startsWith('claimgraph:'));
