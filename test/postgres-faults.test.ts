@@ -6,7 +6,7 @@ import { openPostgresEngine, type PostgresEngine } from '../src/db/postgres-engi
 import { CONNECTION_RETRY_AFTER_MS, isRetryable, postgresCode, postgresError } from '../src/db/postgres-errors';
 import { currentDeadline } from '../src/deadline';
 import { seedPostgresIfEmpty } from '../src/model/seed-postgres';
-import { globalId, silentLogger } from './support/app';
+import { createTestApp, globalId, silentLogger } from './support/app';
 import { freePort, type PostgresCluster, startPostgres } from './support/postgres';
 import { post, startServer } from './support/server';
 
@@ -174,6 +174,20 @@ describe('what PostgreSQL raises, through the one table', () => {
       expect(byNode.errors![0]!.message).toMatch(/out of the range/);
       const byFilter = await gql(`query($who: ID!) { claims(first: 2, claimant: $who) { totalCount } }`, { who: globalId('Organization', '9999999999999999') });
       expect(codes(byFilter)).toEqual(['BAD_USER_INPUT']);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('filters hostile runs found failing on PostgreSQL', () => {
+  it('answers `ne` as SQLite does (it was SQLite-only syntax: IS NOT with a value)', async () => {
+    const { engine, gql } = await open();
+    try {
+      const query = `{ claims(first: 5, where: { kind: { ne: FACT }, claimant: { name: { ne: "OpenAI" } } }) { totalCount nodes { slug } } }`;
+      const expected = await createTestApp().gql(query);
+      expect(expected.errors).toBeUndefined();
+      expect(await gql(query)).toEqual(expected);
     } finally {
       await engine.close();
     }
