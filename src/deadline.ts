@@ -16,7 +16,8 @@ export class Deadline {
   constructor(
     readonly ms: number,
     readonly at: number,
-    private readonly client?: AbortSignal,
+    /** The request's signal: aborted once its client has gone. */
+    readonly client?: AbortSignal,
   ) {}
 
   /** Throws TIMEOUT once the time is up or the client has gone; `writing`: a transaction is open. */

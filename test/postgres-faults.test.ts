@@ -49,11 +49,12 @@ async function open(requestTimeoutMs = 5000) {
     },
   });
   const yoga = createApp({ db: engine.db, logger: silentLogger, requestTimeoutMs, responseCache: false });
-  const gql = async (query: string, variables?: object): Promise<Answer> => {
+  const gql = async (query: string, variables?: object, init: RequestInit = {}): Promise<Answer> => {
     const response = await yoga.fetch('http://claimgraph.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ query, variables }),
+      ...init,
     });
     return { status: response.status, ...((await response.json()) as object) };
   };
@@ -216,6 +217,28 @@ describe('the request deadline on PostgreSQL', () => {
       expect(state.late).toBe(0);
       await held.release();
       expect((await gql(CLAIMS)).errors).toBeUndefined();
+    } finally {
+      await held.release();
+      await engine.close();
+    }
+  });
+
+  it('cancels the statement of a request whose client went away', async () => {
+    const { engine, gql } = await open(20_000);
+    const held = await lock('claims');
+    try {
+      const client = new AbortController();
+      const gone = gql(CLAIMS, undefined, { signal: client.signal }).catch(() => null);
+      const pids = await until(held.waiting, (waiting) => waiting.length > 0);
+      expect(pids.length).toBeGreaterThan(0);
+      client.abort();
+      await gone;
+      const states = await until(
+        () => cluster.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = ANY($1)', [pids]),
+        (rows) => rows.every((row) => row.state === 'idle'),
+      );
+      expect(states.map((s) => s.state)).toEqual(pids.map(() => 'idle'));
+      expect(await held.waiting()).toEqual([]);
     } finally {
       await held.release();
       await engine.close();

@@ -55,13 +55,17 @@ async function queryWithin(pool: pg.Pool, deadline: Deadline, config: string | p
   deadline.check();
   const client = await connectWithin(pool, deadline);
   let cancelled = false;
-  const timer = setTimeout(() => {
+  const cancel = (why: () => void) => {
     // A transaction of the same request began meanwhile: its writes are let finish, as on SQLite.
-    if (deadline.lifted) return;
+    if (deadline.lifted || cancelled) return;
     cancelled = true;
-    deadline.expire();
+    why();
     sendCancel(client);
-  }, deadline.at - performance.now());
+  };
+  const timer = setTimeout(() => cancel(() => deadline.expire()), deadline.at - performance.now());
+  // The client went away: stopped as SQLite's within_deadline() stops a statement (the check says why).
+  const onAbort = () => cancel(() => stopQuietly(deadline));
+  deadline.client?.addEventListener('abort', onAbort);
   let failure: unknown;
   try {
     return await client.query(config, values);
@@ -71,6 +75,7 @@ async function queryWithin(pool: pg.Pool, deadline: Deadline, config: string | p
     throw error;
   } finally {
     clearTimeout(timer);
+    deadline.client?.removeEventListener('abort', onAbort);
     const healthy = cancelled ? sqlstate(failure) === '57014' : failure === undefined || (failure as { severity?: string }).severity === 'ERROR';
     client.release(healthy ? undefined : failure instanceof Error ? failure : new Error('a cancel was sent to this connection'));
   }
@@ -88,6 +93,15 @@ function connectWithin(pool: pg.Pool, deadline: Deadline): Promise<pg.PoolClient
     }, deadline.at - performance.now());
   });
   return Promise.race([connecting, late]).finally(() => clearTimeout(timer));
+}
+
+/** Records in the deadline why the request stops (its check throws what it recorded). */
+function stopQuietly(deadline: Deadline): void {
+  try {
+    deadline.check();
+  } catch {
+    // deadline.stopped holds it.
+  }
 }
 
 /** PostgreSQL's CancelRequest (protocol code 80877102) for the backend `client` talks to, on a connection of its own. */
