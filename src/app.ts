@@ -7,6 +7,7 @@ import { writeAccessChecker } from './auth';
 import { useChangeAwareResponseCache } from './cache';
 import { DEFAULT_CORS_MAX_AGE_S, DEFAULT_HTTP_CACHE_CONTROL, DEFAULT_LIVE_QUERY_MAX, DEFAULT_LIVE_QUERY_THROTTLE_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
 import { type Db, FAULT_RETRY_AFTER_MS, type StatementObserver, timeStatements, LOCK_RETRY_AFTER_MS, noteStorageFault, sqliteCode, storageFault } from './db';
+import { postgresCode, postgresError } from './db/postgres-errors';
 import { useDeadline } from './deadline';
 import { UserError, unavailable } from './domain/errors';
 import type { Context } from './graphql/builder';
@@ -161,6 +162,14 @@ export function createApp({
           log.warn({ code: fault.code, error: truncate((original as Error).message) }, `storage fault ${fault.code}`);
           return unavailable(fault.message, FAULT_RETRY_AFTER_MS);
         }
+        // PostgreSQL's errors and lost connections, through the one table of src/db/postgres-errors.ts.
+        const answer = postgresError(original ?? error);
+        if (answer?.extensions.code === 'UNAVAILABLE') {
+          const code = postgresCode(original ?? error);
+          log.warn({ code, error: truncate(String((original as Error | undefined)?.message ?? answer.message)) }, `database fault ${code}`);
+          return answer;
+        }
+        if (answer) return refused(answer);
         log.error({ err: original ?? error, path: error instanceof GraphQLError ? error.path?.join('.') : undefined }, 'unexpected failure');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },

@@ -16,7 +16,8 @@ export class Deadline {
   constructor(
     readonly ms: number,
     readonly at: number,
-    private readonly client?: AbortSignal,
+    /** The request's signal: aborted once its client has gone. */
+    readonly client?: AbortSignal,
   ) {}
 
   /** Throws TIMEOUT once the time is up or the client has gone; `writing`: a transaction is open. */
@@ -27,6 +28,15 @@ export class Deadline {
     else if (this.client?.aborted) this.stopped = new UserError('TIMEOUT', 'The client closed the connection, so the request was stopped.');
     if (this.stopped) throw this.stopped;
     if (writing) this.lifted = true;
+  }
+
+  /**
+   * Stops the request now, as its time being up does: for a timer set for the deadline, which may
+   * fire a little before performance.now() reaches it. Returns the TIMEOUT it answers.
+   */
+  expire(): UserError {
+    this.stopped ??= tooLong(this.ms);
+    return this.stopped;
   }
 }
 

@@ -12,6 +12,7 @@ import { loadTrustedDocuments, ManifestError } from './http/persisted-queries';
 import { otlpTracerProvider } from './http/tracing';
 import { createLog, type ProcessLog } from './log';
 import type { Engine } from './db/engine';
+import { describePostgresFailure } from './db/postgres-errors';
 import { sqliteEngine } from './db/sqlite-engine';
 import { adjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';
@@ -198,7 +199,7 @@ function start() {
     if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
     preparePostgres(config.DATABASE_URL, log).then(
       (engine) => serve(config, processLog, log, engine, trustedDocuments),
-      (error: Error) => fail(`cannot use the PostgreSQL database: ${error.message}`),
+      (error: Error) => fail(`cannot use the PostgreSQL database: ${describePostgresFailure(error, config.DATABASE_URL!)}`),
     );
     return;
   }

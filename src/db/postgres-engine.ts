@@ -1,6 +1,8 @@
 import type { SQL } from 'drizzle-orm';
+import type pg from 'pg';
 import { type Engine, EverythingChangesFeed, registerEngine } from './engine';
-import { asApiDb, migratePostgres, openPostgres, type PgDb } from './postgres';
+import { asApiDb, migratePostgres, openPostgres, type PgDb, POSTGRES_CONNECT_TIMEOUT_MS } from './postgres';
+import { describePostgresFailure } from './postgres-errors';
 
 export interface PostgresEngine extends Engine {
   readonly name: 'postgres';
@@ -26,7 +28,12 @@ export async function openPostgresEngine(url: string, options: { onQuery?: (sql:
     db: asApiDb(pg),
     pg,
     async ping() {
-      await pg.$client.query('SELECT 1');
+      try {
+        // A server that accepts the connection but never answers must not hold /health either.
+        await pg.$client.query({ text: 'SELECT 1', query_timeout: POSTGRES_CONNECT_TIMEOUT_MS } as pg.QueryConfig);
+      } catch (error) {
+        throw new Error(describePostgresFailure(error, url));
+      }
     },
     async rows<T extends Record<string, unknown>>(statement: SQL) {
       const result = await pg.execute(statement);

@@ -7,6 +7,7 @@ import { relations as pgRelations } from '../../schema/pg/relations';
 import * as pgTables from '../../schema/pg/tables';
 import * as sqliteTables from '../../schema/tables';
 import { fromPackageRoot } from '../package-root';
+import { deadlineLogger, DeadlinePool } from './postgres-deadline';
 import type { Db } from '.';
 
 export const POSTGRES_MIGRATIONS_FOLDER = fromPackageRoot('migrations', 'postgres');
@@ -24,16 +25,19 @@ export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//.test(url);
 }
 
+/**
+ * How long opening a connection may take before it counts as failed: a server that accepts no
+ * connection (stopped without closing its port, or a network that drops packets) answers requests
+ * and /health with UNAVAILABLE instead of leaving them waiting.
+ */
+export const POSTGRES_CONNECT_TIMEOUT_MS = 5000;
+
 export function openPostgres(url: string, onQuery?: (sql: string, params: unknown[]) => void): PgDb {
-  const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE });
+  const pool = new DeadlinePool({ connectionString: url, max: POSTGRES_POOL_SIZE, connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS, keepAlive: true });
   // An idle connection the server drops (restart, failover) must not take the process down: the
   // pool discards it and the next query opens another.
   pool.on('error', () => {});
-  return drizzle({
-    client: pool,
-    relations: pgRelations,
-    ...(onQuery ? { logger: { logQuery: (query: string, params: unknown[]) => onQuery(query, params) } } : {}),
-  }) as PgDb;
+  return drizzle({ client: pool, relations: pgRelations, logger: deadlineLogger(onQuery) }) as PgDb;
 }
 
 /** Refuses a server older than POSTGRES_MIN_VERSION_NUM, then applies migrations/postgres. */

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,14 @@ export interface PostgresCluster {
    * the cluster's C.UTF-8.
    */
   createDatabase(options?: { name?: string; icuLocale?: string }): Promise<string>;
+  /** Runs one statement as the superuser, on its own connection (to `database`, default postgres). */
+  query<T extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[], database?: string): Promise<T[]>;
+  /** Stops the server and keeps its data (`pg_ctl stop -m mode`, default fast): what an outage or a restart does to clients. */
+  halt(mode?: 'smart' | 'fast' | 'immediate'): void;
+  /** Starts the halted server again, on the same port (nothing when it runs). */
+  resume(): void;
+  /** Creates a login role that must give `password` over TCP (scram-sha-256); every other role keeps trust. */
+  addPasswordRole(name: string, password: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -93,10 +101,37 @@ export async function startPostgres(): Promise<PostgresCluster> {
     '-c full_page_writes=off',
     '-c max_connections=50',
   ].join(' ');
-  runServerTool(bin, 'pg_ctl', ['-D', data, '-o', options, '-l', join(root, 'server.log'), '-w', '-t', '30', 'start']);
+  const start = () => runServerTool(bin, 'pg_ctl', ['-D', data, '-o', options, '-l', join(root, 'server.log'), '-w', '-t', '30', 'start']);
+  start();
+  let running = true;
   const url = `postgres://${TEST_ROLE}@127.0.0.1:${port}/postgres`;
   let made = 0;
+  const query = async <T extends Record<string, unknown>>(text: string, params: unknown[] = [], database = 'postgres') => {
+    const client = new pg.Client({ connectionString: `postgres://${TEST_ROLE}@127.0.0.1:${port}/${database}` });
+    await client.connect();
+    try {
+      return (await client.query<T>(text, params)).rows;
+    } finally {
+      await client.end();
+    }
+  };
   return {
+    query,
+    halt(mode = 'fast') {
+      runServerTool(bin, 'pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
+      running = false;
+    },
+    resume() {
+      if (running) return;
+      start();
+      running = true;
+    },
+    async addPasswordRole(name, password) {
+      await query(`CREATE ROLE "${name.replace(/"/g, '')}" LOGIN SUPERUSER PASSWORD '${password.replace(/'/g, "''")}'`);
+      const hba = join(data, 'pg_hba.conf');
+      writeFileSync(hba, `host all "${name.replace(/"/g, '')}" 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`);
+      runServerTool(bin, 'pg_ctl', ['-D', data, 'reload']);
+    },
     url,
     port,
     async createDatabase({ name = `test_${process.pid}_${++made}`, icuLocale }: { name?: string; icuLocale?: string } = {}) {
@@ -112,7 +147,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
     },
     async stop() {
       try {
-        runServerTool(bin, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        if (running) runServerTool(bin, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
         rmSync(root, { recursive: true, force: true });
       }

@@ -1,0 +1,372 @@
+import { type AddressInfo, createServer } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app';
+import { openPostgresEngine, type PostgresEngine } from '../src/db/postgres-engine';
+import { CONNECTION_RETRY_AFTER_MS, isRetryable, postgresCode, postgresError } from '../src/db/postgres-errors';
+import { currentDeadline } from '../src/deadline';
+import { seedPostgresIfEmpty } from '../src/model/seed-postgres';
+import { createTestApp, globalId, silentLogger } from './support/app';
+import { freePort, type PostgresCluster, startPostgres } from './support/postgres';
+import { post, startServer } from './support/server';
+
+/**
+ * Bad input and faults on PostgreSQL get SQLite's treatment: contract codes, no
+ * INTERNAL_SERVER_ERROR; a lost connection fails the requests that used it (UNAVAILABLE with
+ * retryAfterMs) and the server reconnects by itself; a request's deadline stops its statements
+ * on the server. One throwaway cluster for the file, halted and resumed by the tests; a table
+ * held under an ACCESS EXCLUSIVE lock by another connection is what keeps a request's statement
+ * running as long as a test needs.
+ */
+
+type Answer = { status?: number; data?: Record<string, any> | null; errors?: { message: string; extensions: Record<string, any> }[] };
+
+const CLAIMS = `{ claims(first: 3) { totalCount nodes { slug } } }`;
+const ENTITIES = `{ entities(first: 3) { totalCount nodes { name } } }`;
+
+let cluster: PostgresCluster;
+let url: string;
+
+beforeAll(async () => {
+  cluster = await startPostgres();
+  url = await cluster.createDatabase({ name: 'faults' });
+  const engine = await openPostgresEngine(url);
+  await seedPostgresIfEmpty(engine);
+  await engine.close();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** An engine and an app over the seeded database; `state.late` counts statements sent for a request past its deadline. */
+async function open(requestTimeoutMs = 5000) {
+  const state = { late: 0, onStatement: () => {} };
+  const engine = await openPostgresEngine(url, {
+    onQuery: () => {
+      const deadline = currentDeadline();
+      if (deadline && !deadline.lifted && (deadline.stopped || performance.now() >= deadline.at)) state.late++;
+      state.onStatement();
+    },
+  });
+  const yoga = createApp({ db: engine.db, logger: silentLogger, requestTimeoutMs, responseCache: false });
+  const gql = async (query: string, variables?: object, init: RequestInit = {}): Promise<Answer> => {
+    const response = await yoga.fetch('http://claimgraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query, variables }),
+      ...init,
+    });
+    return { status: response.status, ...((await response.json()) as object) };
+  };
+  const health = async () => {
+    const response = await yoga.fetch('http://claimgraph.test/health');
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  return { engine, gql, health, state };
+}
+
+/** Holds `table` under an ACCESS EXCLUSIVE lock from a connection of its own until `release()`. */
+async function lock(table: string) {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  await client.query(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+  return {
+    release: () => client.query('ROLLBACK').then(() => client.end()).catch(() => {}),
+    /** The backends of other connections waiting for this lock. */
+    waiting: async () => (await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows.map((r) => r.pid),
+  };
+}
+
+async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; ; i++) {
+    const value = await probe();
+    if (done(value) || i > 200) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const codes = (answer: Answer) => (answer.errors ?? []).map((e) => e.extensions.code);
+
+function expectUnavailable(answer: Answer) {
+  expect(answer.status).toBe(200);
+  expect(answer.errors?.length).toBeGreaterThan(0);
+  for (const error of answer.errors!) {
+    expect(error.extensions).toMatchObject({ code: 'UNAVAILABLE', retryAfterMs: expect.any(Number) });
+    expect(error.message).not.toMatch(/\n\s+at |select |Failed query/i);
+  }
+}
+
+describe('what PostgreSQL raises, through the one table', () => {
+  /** The error `text` raises when run on the seeded database, as node-postgres delivers it. */
+  const raised = async (text: string, params: unknown[] = []) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(text, params);
+    } catch (error) {
+      return error;
+    } finally {
+      await client.end();
+    }
+    throw new Error(`${text} raised nothing`);
+  };
+
+  it('maps constraint violations and bad values to the codes SQLite answers for the same case', async () => {
+    const cases: [string, unknown[], string, string, RegExp][] = [
+      [`INSERT INTO entities (slug, kind, name) SELECT slug, kind, name FROM entities WHERE kind = 'PERSON' LIMIT 1`, [], '23505', 'CONFLICT', /duplicate a row that already exists; nothing was written/],
+      [`INSERT INTO claim_subjects (claim_id, entity_id) VALUES (1, 999999)`, [], '23503', 'NOT_FOUND', /does not exist/],
+      [`DELETE FROM entities WHERE id IN (SELECT claimant_id FROM claims WHERE claimant_id IS NOT NULL)`, [], '23503', 'CONFLICT', /still referenced/],
+      [`INSERT INTO entities (slug, kind, name) VALUES ('x-kind', 'NOPE', 'x')`, [], '23514', 'BAD_USER_INPUT', /entities_kind_check/],
+      [`INSERT INTO entities (slug, kind, name) VALUES ('x-name', 'PERSON', NULL)`, [], '23502', 'BAD_USER_INPUT', /"?name"? is missing/],
+      [`SELECT id FROM claims WHERE id = $1`, ['2147483648'], '22003', 'BAD_USER_INPUT', /out of the range/],
+      [`SELECT id FROM entities WHERE name = $1`, ['a\u0000b'], '22021', 'BAD_USER_INPUT', /NUL/],
+      [`SELECT id FROM claims WHERE id = $1`, ['twelve'], '22P02', 'BAD_USER_INPUT', /not one the database accepts/],
+      [`SET statement_timeout = 1; SELECT pg_sleep(1)`, [], '57014', 'TIMEOUT', /taking too long/],
+    ];
+    for (const [text, params, sqlstate, code, message] of cases) {
+      const error = await raised(text, params);
+      expect(postgresCode(error), text).toBe(sqlstate);
+      const answer = postgresError(error);
+      expect(answer?.extensions.code, text).toBe(code);
+      expect(answer?.message, text).toMatch(message);
+      expect(isRetryable(error)).toBe(false);
+    }
+  });
+
+  it('calls a deadlock retryable, and a refused or cut connection UNAVAILABLE with retryAfterMs', async () => {
+    const a = new pg.Client({ connectionString: url });
+    const b = new pg.Client({ connectionString: url });
+    await Promise.all([a.connect(), b.connect()]);
+    await a.query('BEGIN; UPDATE entities SET name = name WHERE id = 1');
+    await b.query('BEGIN; UPDATE entities SET name = name WHERE id = 2');
+    const crossed = await Promise.allSettled([a.query('UPDATE entities SET name = name WHERE id = 2'), b.query('UPDATE entities SET name = name WHERE id = 1')]);
+    await Promise.all([a.query('ROLLBACK'), b.query('ROLLBACK')]);
+    await Promise.all([a.end(), b.end()]);
+    const deadlock = crossed.find((r) => r.status === 'rejected')!.reason;
+    expect(postgresCode(deadlock)).toBe('40P01');
+    expect(isRetryable(deadlock)).toBe(true);
+    expect(postgresError(deadlock)?.extensions).toMatchObject({ code: 'UNAVAILABLE', retryAfterMs: expect.any(Number) });
+
+    const nowhere = new pg.Client({ connectionString: `postgres://claimgraph@127.0.0.1:${await freePort()}/faults` });
+    const refused = await nowhere.connect().catch((error: unknown) => error);
+    expect(postgresCode(refused)).toBe('ECONNREFUSED');
+    expect(postgresError(refused)?.extensions).toEqual({ code: 'UNAVAILABLE', retryAfterMs: CONNECTION_RETRY_AFTER_MS });
+
+    const victim = new pg.Client({ connectionString: url });
+    victim.on('error', () => {});
+    await victim.connect();
+    const [{ pid }] = (await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+    const sleeping = victim.query('SELECT pg_sleep(30)').catch((error: unknown) => error);
+    await until(() => cluster.query(`SELECT state FROM pg_stat_activity WHERE pid = $1`, [pid]), (rows) => rows[0]?.state === 'active');
+    await cluster.query('SELECT pg_terminate_backend($1)', [pid]);
+    const terminated = await sleeping;
+    expect(postgresCode(terminated)).toBe('57P01');
+    expect(postgresError(terminated)?.extensions.code).toBe('UNAVAILABLE');
+    const after = await victim.query('SELECT 1').catch((error: unknown) => error);
+    expect(postgresError(after)?.extensions.code).toBe('UNAVAILABLE');
+  });
+
+  it('refuses an id past the 32-bit ids PostgreSQL stores as BAD_USER_INPUT, not as an unexpected failure', async () => {
+    const { engine, gql } = await open();
+    try {
+      const byNode = await gql(`query($id: ID!) { node(id: $id) { id } }`, { id: globalId('Claim', '2147483648') });
+      expect(codes(byNode)).toEqual(['BAD_USER_INPUT']);
+      expect(byNode.errors![0]!.message).toMatch(/out of the range/);
+      const byFilter = await gql(`query($who: ID!) { claims(first: 2, claimant: $who) { totalCount } }`, { who: globalId('Organization', '9999999999999999') });
+      expect(codes(byFilter)).toEqual(['BAD_USER_INPUT']);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('filters hostile runs found failing on PostgreSQL', () => {
+  it('answers `ne` as SQLite does (it was SQLite-only syntax: IS NOT with a value)', async () => {
+    const { engine, gql } = await open();
+    try {
+      const query = `{ claims(first: 5, where: { kind: { ne: FACT }, claimant: { name: { ne: "OpenAI" } } }) { totalCount nodes { slug } } }`;
+      const expected = await createTestApp().gql(query);
+      expect(expected.errors).toBeUndefined();
+      expect(await gql(query)).toEqual(expected);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('the request deadline on PostgreSQL', () => {
+  it('cancels a statement still running at the deadline on the server, answers TIMEOUT, and keeps the connection', async () => {
+    const { engine, gql, state } = await open(400);
+    const held = await lock('claims');
+    try {
+      const first = await gql(ENTITIES);
+      expect(first.errors).toBeUndefined();
+      const stopped = gql(CLAIMS);
+      const pids = await until(held.waiting, (waiting) => waiting.length > 0);
+      expect(pids.length).toBeGreaterThan(0);
+      const answer = await stopped;
+      expect(answer.errors).toEqual([expect.objectContaining({ extensions: { code: 'TIMEOUT', timeoutMs: 400 } })]);
+      expect(answer.data).toBeNull();
+      // Stopped on the server: nothing of ours waits for the lock, which is still held, and the
+      // connections it ran on are idle in the pool, not closed.
+      expect(await held.waiting()).toEqual([]);
+      const states = await cluster.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = ANY($1)', [pids]);
+      expect(states.map((s) => s.state)).toEqual(pids.map(() => 'idle'));
+      expect(engine.pg.$client.idleCount).toBe(engine.pg.$client.totalCount);
+      expect(state.late).toBe(0);
+      await held.release();
+      expect((await gql(CLAIMS)).errors).toBeUndefined();
+    } finally {
+      await held.release();
+      await engine.close();
+    }
+  });
+
+  it('cancels the statement of a request whose client went away', async () => {
+    const { engine, gql } = await open(20_000);
+    const held = await lock('claims');
+    try {
+      const client = new AbortController();
+      const gone = gql(CLAIMS, undefined, { signal: client.signal }).catch(() => null);
+      const pids = await until(held.waiting, (waiting) => waiting.length > 0);
+      expect(pids.length).toBeGreaterThan(0);
+      client.abort();
+      await gone;
+      const states = await until(
+        () => cluster.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = ANY($1)', [pids]),
+        (rows) => rows.every((row) => row.state === 'idle'),
+      );
+      expect(states.map((s) => s.state)).toEqual(pids.map(() => 'idle'));
+      expect(await held.waiting()).toEqual([]);
+    } finally {
+      await held.release();
+      await engine.close();
+    }
+  });
+
+  it('sends no statement for a request once its deadline has passed', async () => {
+    const { engine, gql, state } = await open(200);
+    try {
+      let statements = 0;
+      state.onStatement = () => {
+        // The first statement holds the thread past the deadline, as a slow one would.
+        if (++statements === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      };
+      const answer = await gql(`{ claims(first: 2) { nodes { slug about { name } citations { source { title } } } } entities(first: 2) { nodes { name } } }`);
+      expect(codes(answer)).toEqual(['TIMEOUT']);
+      expect(state.late).toBe(0);
+      state.onStatement = () => {};
+      expect((await gql(CLAIMS)).errors).toBeUndefined();
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('losing the database', () => {
+  it('fails only the request whose connection was terminated mid-query, and reconnects', async () => {
+    const { engine, gql } = await open(20_000);
+    const held = await lock('claims');
+    try {
+      const blocked = gql(CLAIMS);
+      const [pid] = await until(held.waiting, (pids) => pids.length === 1);
+      const meanwhile = await gql(ENTITIES);
+      expect(meanwhile.errors).toBeUndefined();
+      await cluster.query('SELECT pg_terminate_backend($1)', [pid]);
+      expectUnavailable(await blocked);
+      await held.release();
+      expect((await gql(CLAIMS)).errors).toBeUndefined();
+      expect((await gql(ENTITIES)).errors).toBeUndefined();
+    } finally {
+      await held.release();
+      await engine.close();
+    }
+  });
+
+  it('answers UNAVAILABLE while the server is down, in flight and after, reports unhealthy, and serves again once it is back', async () => {
+    const { engine, gql, health } = await open(20_000);
+    const held = await lock('claims');
+    try {
+      // Idle pooled connections too: the stop breaks them while nobody holds them.
+      expect((await Promise.all([gql(ENTITIES), gql(ENTITIES), gql(ENTITIES)])).map((a) => a.errors)).toEqual([undefined, undefined, undefined]);
+      const inFlight = gql(CLAIMS);
+      await until(held.waiting, (pids) => pids.length === 1);
+      cluster.halt('fast');
+      expectUnavailable(await inFlight);
+      const during = await Promise.all([gql(CLAIMS), gql(ENTITIES)]);
+      during.forEach(expectUnavailable);
+      const sick = await health();
+      expect(sick.status).toBe(503);
+      expect(sick.body).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/nothing accepts connections at 127\.0\.0\.1:\d+/) });
+      cluster.resume();
+      expect((await gql(CLAIMS)).errors).toBeUndefined();
+      expect((await gql(ENTITIES)).errors).toBeUndefined();
+      expect((await health()).status).toBe(200);
+    } finally {
+      cluster.resume();
+      await held.release();
+      await engine.close();
+    }
+  });
+});
+
+describe('the server process on PostgreSQL', () => {
+  /** Starts the server expecting it to stop at once: its exit code and its output. */
+  const refusal = async (databaseUrl: string) => {
+    const error = (await startServer({ DATABASE_URL: databaseUrl }).then(
+      (server) => {
+        server.child.kill('SIGKILL');
+        throw new Error('the server started');
+      },
+      (error: Error) => error,
+    )) as Error;
+    const [, code, output] = /^server exited with (\S+):\n([\s\S]*)$/.exec(error.message) ?? [];
+    return { code, lines: output!.trim().split('\n') };
+  };
+
+  it('stops at start-up with one line that says what to change: nothing there, a silent port, a wrong password, a missing database', async () => {
+    await cluster.addPasswordRole('alice', 'right-password');
+    const port = cluster.port;
+    // Accepts connections and never answers: a hung server, or a port that is not PostgreSQL's.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    const cases: [string, RegExp][] = [
+      [`postgres://claimgraph@127.0.0.1:${await freePort()}/faults`, /^claimgraph: cannot use the PostgreSQL database: nothing accepts connections at 127\.0\.0\.1:\d+ \(connection refused\): start PostgreSQL there, or fix the host and port in DATABASE_URL$/],
+      [`postgres://claimgraph@127.0.0.1:${silentPort}/faults`, /^claimgraph: cannot use the PostgreSQL database: 127\.0\.0\.1:\d+ did not accept a connection in time: check that PostgreSQL runs there/],
+      [`postgres://alice:wrong-password@127.0.0.1:${port}/faults`, /^claimgraph: cannot use the PostgreSQL database: PostgreSQL at 127\.0\.0\.1:\d+ refused the password of user "alice": fix the user and password in DATABASE_URL$/],
+      [`postgres://claimgraph@127.0.0.1:${port}/nosuchdb`, /^claimgraph: cannot use the PostgreSQL database: the database "nosuchdb" does not exist at 127\.0\.0\.1:\d+: create it \(createdb nosuchdb\), or fix its name in DATABASE_URL$/],
+    ];
+    const results = await Promise.all(cases.map(([databaseUrl]) => refusal(databaseUrl)));
+    silent.close();
+    silent.unref();
+    for (const [i, { code, lines }] of results.entries()) {
+      expect(code).toBe('1');
+      const failures = lines.filter((line) => line.startsWith('claimgraph:'));
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatch(cases[i]![1]);
+      expect(lines.join('\n')).not.toMatch(/wrong-password|\n\s+at /);
+    }
+  });
+
+  it('survives the database restarting under it and answers again without a restart of its own', async () => {
+    const server = await startServer({ DATABASE_URL: url, REQUEST_TIMEOUT_MS: '5000' });
+    try {
+      expect((await post(server.url, ENTITIES)).errors).toBeUndefined();
+      cluster.halt('fast');
+      const during = await post(server.url, CLAIMS);
+      expectUnavailable({ status: 200, ...(during as Answer) });
+      expect((await fetch(`${server.url}/health`)).status).toBe(503);
+      cluster.resume();
+      expect((await post(server.url, CLAIMS)).errors).toBeUndefined();
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      expect(server.child.exitCode).toBeNull();
+      expect(server.output()).not.toMatch(/INTERNAL_SERVER_ERROR|uncaught|\n\s+at /i);
+    } finally {
+      cluster.resume();
+      server.child.kill('SIGTERM');
+      await server.exit;
+    }
+  });
+});
