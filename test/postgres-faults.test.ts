@@ -167,12 +167,17 @@ describe('what PostgreSQL raises, through the one table', () => {
     expect(postgresError(after)?.extensions.code).toBe('UNAVAILABLE');
   });
 
-  it('refuses an id past the 32-bit ids PostgreSQL stores as BAD_USER_INPUT, not as an unexpected failure', async () => {
+  it('refuses an id past the 32-bit ids both engines store as BAD_USER_INPUT, not as an unexpected failure, as SQLite does', async () => {
     const { engine, gql } = await open();
     try {
       const byNode = await gql(`query($id: ID!) { node(id: $id) { id } }`, { id: globalId('Claim', '2147483648') });
       expect(codes(byNode)).toEqual(['BAD_USER_INPUT']);
-      expect(byNode.errors![0]!.message).toMatch(/out of the range/);
+      expect(byNode.errors![0]!.message).toMatch(/is not a claimgraph id/);
+      const onSqlite = await createTestApp().gql(`query($id: ID!) { node(id: $id) { id } }`, { id: globalId('Claim', '2147483648') });
+      expect(onSqlite.errors).toEqual(byNode.errors);
+      const largest = await gql(`query($id: ID!) { node(id: $id) { id } }`, { id: globalId('Claim', '2147483647') });
+      expect(largest).toMatchObject({ data: { node: null } });
+      expect(largest.errors).toBeUndefined();
       const byFilter = await gql(`query($who: ID!) { claims(first: 2, claimant: $who) { totalCount } }`, { who: globalId('Organization', '9999999999999999') });
       expect(codes(byFilter)).toEqual(['BAD_USER_INPUT']);
     } finally {

@@ -25,7 +25,13 @@ export const NODE_TYPE_NAMES = new Set<string>([
   'Citation',
 ]);
 
-const RAW_ID = /^([A-Za-z]+):([1-9][0-9]{0,15})$/;
+const RAW_ID = /^([A-Za-z]+):([1-9][0-9]{0,9})$/;
+
+/**
+ * The largest row id: the ids of every table are PostgreSQL `integer`s (SQLite's could go further
+ * but never get there), so an id past it names no row on either engine and is refused alike.
+ */
+export const MAX_ROW_ID = 2 ** 31 - 1;
 
 export function encodeGlobalID(typename: string, id: string | number | bigint): string {
   return Buffer.from(`${typename}:${id}`, 'utf8').toString('base64');
@@ -38,7 +44,7 @@ export function encodeGlobalID(typename: string, id: string | number | bigint): 
 export function decodeGlobalID(globalID: string): { typename: string; id: string } {
   const raw = Buffer.from(globalID, 'base64').toString('utf8');
   const match = RAW_ID.exec(raw);
-  if (!match || Buffer.from(raw, 'utf8').toString('base64') !== globalID || !NODE_TYPE_NAMES.has(match[1]!)) {
+  if (!match || Buffer.from(raw, 'utf8').toString('base64') !== globalID || !NODE_TYPE_NAMES.has(match[1]!) || Number(match[2]) > MAX_ROW_ID) {
     const shown = globalID.length > 40 ? `${globalID.slice(0, 40)}…` : globalID;
     throw badInput(`"${shown}" is not a claimgraph id: use an \`id\` this API returned`);
   }
