@@ -176,7 +176,8 @@ export class PostgresChangeFeed implements ChangeFeed {
       // Listening before the first look: whatever commits after that look's snapshot is notified.
       await client.query(`LISTEN ${CHANGES_CHANNEL}`);
       const first = await this.read(client, null);
-      if (client !== this.client) return;
+      // Closed (or given up on) meanwhile.
+      if (client !== this.client) return void client.end().catch(() => {});
       this.last = first;
       this.state = 'connected';
       this.delay = RECONNECT_FIRST_MS;
