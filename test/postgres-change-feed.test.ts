@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app';
 import type { PostgresChangeFeed } from '../src/db/postgres-change-feed';
 import { openPostgresEngine, type PostgresEngine } from '../src/db/postgres-engine';
+import { lastBuild } from '../src/model/adjacency';
 import { seedPostgresIfEmpty } from '../src/model/seed-postgres';
 import { createTestApp, globalId, silentLogger, TEST_TOKEN, type TestApp } from './support/app';
 import { type PostgresCluster, startPostgres } from './support/postgres';
@@ -211,6 +212,28 @@ describe('the change feed on PostgreSQL', () => {
     expect((await b.gql(ENTITY, ids.entity)).data!.node.description).toBe('changed again');
   });
 
+  it('answers nothing from memory between hearing of a commit and reading its tags', async () => {
+    const person = await entityId('elon-musk');
+    const ENTITY = `query($id: ID!) { node(id: $id) { ... on Person { description } } }`;
+    const id = { id: gid(person) };
+    await vi.waitFor(async () => expect(await answeredFromMemory(b, ENTITY, id)).toBe(true), WAIT);
+    // The read of the tags waits for this lock: B has heard of a commit it cannot read yet.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE cache_changes IN ACCESS EXCLUSIVE MODE');
+      await write(`SELECT pg_notify('claimgraph_changes', '')`);
+      await vi.waitFor(() => expect(b.feed.behind).toBe(true), WAIT);
+      expect(await answeredFromMemory(b, ENTITY, id)).toBe(false);
+      await holder.query('COMMIT');
+    } finally {
+      await holder.end();
+    }
+    await vi.waitFor(() => expect(b.feed.behind).toBe(false), WAIT);
+    expect(await answeredFromMemory(b, ENTITY, id)).toBe(true);
+  });
+
   it('pushes a new answer to a live query when another process commits, and reruns nothing otherwise', async () => {
     const person = await entityId('elon-musk');
     const stream = await b.live(`query($id: ID!) @live { node(id: $id) { ... on Person { name description } } }`, { id: gid(person) });
@@ -240,8 +263,11 @@ describe('the change feed on PostgreSQL', () => {
     expect((await b.gql(PATH, variables)).data!.path).toBeNull();
     expect((await b.gql(HOOD, { of: gid(p!) })).data!.neighborhood.entities).toEqual([{ name: 'Path From' }]);
 
+    const built = lastBuild(b.engine.db);
+    expect(built).not.toBeNull();
     await write(`INSERT INTO relationships (slug, subject_id, predicate, label, object_id) VALUES ('feed-path', $1, 'visits', 'visits', $2)`, [p!.id, q!.id]);
     await vi.waitFor(async () => expect((await b.gql(PATH, variables)).data!.path).toEqual({ length: 1 }), WAIT);
+    expect(lastBuild(b.engine.db), 'the two entities are read again, not every link').toBe(built);
     expect((await b.gql(HOOD, { of: gid(p!) })).data!.neighborhood.entities).toEqual([{ name: 'Path From' }, { name: 'Path To' }]);
 
     await write(`DELETE FROM relationships WHERE slug = 'feed-path'`);
