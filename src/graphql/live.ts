@@ -129,7 +129,8 @@ export function useLiveQueries(db: Db, { max, throttleMs, timeoutMs, log, counte
         // Where commits are heard of asynchronously (PostgreSQL), the answer waits until this
         // process has read the mutation's tags: the next request then sees them in the response
         // cache and the path index, whichever process it reaches first.
-        return { onExecuteDone: () => (feed.settle ? feed.settle().then(() => (open.size > 0 ? poll() : undefined)) : open.size > 0 ? poll() : undefined) };
+        const heard = () => (open.size > 0 ? poll() : undefined);
+        return { onExecuteDone: () => (feed.settle ? feed.settle().then(heard) : heard()) };
       }
       const directive = operation && getLiveDirectiveNode(operation);
       if (!operation || !directive) return;
