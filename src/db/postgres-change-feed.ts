@@ -184,6 +184,8 @@ export class PostgresChangeFeed implements ChangeFeed {
       // Anything may have changed while nobody listened.
       this.queue(null);
       this.deliverNow();
+      // Notifications that came while the first look ran may be of commits after its snapshot.
+      if (this.covered < this.notified) this.look();
     } catch {
       this.lost(client);
     }
