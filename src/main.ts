@@ -14,7 +14,7 @@ import { createLog, type ProcessLog } from './log';
 import type { Engine } from './db/engine';
 import { describePostgresFailure } from './db/postgres-errors';
 import { sqliteEngine } from './db/sqlite-engine';
-import { adjacency, lastBuild } from './model/adjacency';
+import { currentAdjacency, lastBuild } from './model/adjacency';
 import { seedIfEmpty } from './model/seed';
 
 function fail(message: string): never {
@@ -100,11 +100,15 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, engine: Engi
     log.info({ url, explorer }, `claimgraph is serving GraphQL and the playground at ${url}, and the explorer at ${explorer}`);
     // Build the path search's link index now rather than in the first `path` request, which would
     // otherwise wait for it.
-    // (SQLite only for now: the index is built by synchronous reads.)
-    if (engine.name === 'sqlite') setImmediate(() => {
-      adjacency(db);
-      const built = lastBuild(db);
-      if (built) log.debug({ ms: Math.round(built.ms), mb: Math.round(built.bytes / 2 ** 20) }, 'built the link index');
+    setImmediate(() => {
+      currentAdjacency(db).then(
+        () => {
+          const built = lastBuild(db);
+          if (built) log.debug({ ms: Math.round(built.ms), mb: Math.round(built.bytes / 2 ** 20) }, 'built the link index');
+        },
+        // The first `path` request builds it then, and answers the error if it recurs.
+        (error: Error) => log.warn({ error: error.message }, 'could not build the link index'),
+      );
     });
   });
 

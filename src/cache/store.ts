@@ -122,6 +122,8 @@ export class ChangeAwareCache {
   peek(key: string): string | undefined {
     if (scopeOfKey(key) === 'never') return undefined;
     this.sync();
+    // A commit known but not yet read (PostgreSQL): what is kept may predate it.
+    if (this.feed.behind) return undefined;
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     // Most recently used last: eviction takes from the front.

@@ -27,6 +27,13 @@ export interface ChangeFeed {
   onChange(listener: (changes: Changes) => void): () => void;
   /** Reads what was committed since the last look and tells every listener, if anything was. */
   poll(): void;
+  /**
+   * Where commits are heard of asynchronously (PostgreSQL's LISTEN): true while a commit is known
+   * whose tags are not read yet, or while none can be heard of; answers kept may then predate one.
+   */
+  readonly behind?: boolean;
+  /** Where commits are heard of asynchronously: resolves once what committed before the call has been told to every listener. */
+  settle?(): Promise<void>;
 }
 
 export interface Engine {
@@ -62,20 +69,4 @@ export function engineOf(db: Db): Engine | undefined {
 export async function selectRows<T extends Record<string, unknown>>(db: Db, statement: SQL): Promise<T[]> {
   const engine = engineOf(db);
   return engine ? engine.rows<T>(statement) : db.all<T>(statement);
-}
-
-/**
- * A change feed that knows nothing of what was written, so says on every poll that anything may
- * have changed: the response cache then keeps nothing and live queries rerun on every tick. Never
- * stale, never useful: the PostgreSQL engine's feed until LISTEN/NOTIFY carries the tags.
- */
-export class EverythingChangesFeed implements ChangeFeed {
-  private readonly listeners = new Set<(changes: Changes) => void>();
-  onChange(listener: (changes: Changes) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  poll(): void {
-    for (const listener of this.listeners) listener(null);
-  }
 }

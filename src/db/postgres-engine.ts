@@ -1,6 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import type pg from 'pg';
-import { type Engine, EverythingChangesFeed, registerEngine } from './engine';
+import { type Engine, registerEngine } from './engine';
+import { PostgresChangeFeed } from './postgres-change-feed';
 import { asApiDb, migratePostgres, openPostgres, type PgDb, POSTGRES_CONNECT_TIMEOUT_MS } from './postgres';
 import { describePostgresFailure } from './postgres-errors';
 
@@ -12,8 +13,8 @@ export interface PostgresEngine extends Engine {
 
 /**
  * PostgreSQL behind the engine seam: a pool of POSTGRES_POOL_SIZE connections to `url`, migrated
- * from migrations/postgres before it is handed out. Its change feed reports every poll as "anything
- * may have changed" until writes tell other processes through LISTEN/NOTIFY (see engine.ts).
+ * from migrations/postgres before it is handed out. Its change feed is one LISTEN connection per
+ * engine, opened on first use (src/db/postgres-change-feed.ts).
  */
 export async function openPostgresEngine(url: string, options: { onQuery?: (sql: string, params: unknown[]) => void } = {}): Promise<PostgresEngine> {
   const pg = openPostgres(url, options.onQuery);
@@ -23,6 +24,7 @@ export async function openPostgresEngine(url: string, options: { onQuery?: (sql:
     await pg.$client.end();
     throw error;
   }
+  let feed: PostgresChangeFeed | undefined;
   const engine: PostgresEngine = {
     name: 'postgres',
     db: asApiDb(pg),
@@ -39,8 +41,11 @@ export async function openPostgresEngine(url: string, options: { onQuery?: (sql:
       const result = await pg.execute(statement);
       return (result as unknown as { rows: T[] }).rows;
     },
-    changeFeed: () => new EverythingChangesFeed(),
-    close: () => pg.$client.end(),
+    changeFeed: () => (feed ??= new PostgresChangeFeed({ connectionString: url })),
+    async close() {
+      await feed?.close();
+      await pg.$client.end();
+    },
   };
   registerEngine(engine);
   return engine;

@@ -126,7 +126,11 @@ export function useLiveQueries(db: Db, { max, throttleMs, timeoutMs, log, counte
     onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation === 'mutation') {
-        return { onExecuteDone: () => (open.size > 0 ? poll() : undefined) };
+        // Where commits are heard of asynchronously (PostgreSQL), the answer waits until this
+        // process has read the mutation's tags: the next request then sees them in the response
+        // cache and the path index, whichever process it reaches first.
+        const heard = () => (open.size > 0 ? poll() : undefined);
+        return { onExecuteDone: () => (feed.settle ? feed.settle().then(heard) : heard()) };
       }
       const directive = operation && getLiveDirectiveNode(operation);
       if (!operation || !directive) return;

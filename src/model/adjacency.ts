@@ -1,5 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db';
+import { type ChangeFeed, engineOf, selectRows } from '../db/engine';
 import { checkDeadline } from '../deadline';
 
 /**
@@ -125,21 +127,12 @@ class LiveAdjacency {
       };
     });
     const { version, fallbackKey, maxEntity, relationships, participations } = read();
-    const { subject, object, relationship } = relationships;
-    const { participant, event } = participations;
-    const size = 1 + Math.max(maxEntity, maxOf(subject), maxOf(object), maxOf(participant), maxOf(event));
-    const graph: Adjacency = {
-      size,
-      ends: layout(size, [subject, object], [object, subject], [relationship, relationship]),
-      events: layout(size, [participant], [event]),
-      members: layout(size, [event], [participant]),
-    };
+    const graph = assemble(maxEntity, relationships, participations);
     this.graph = graph;
     this.version = version;
     this.fallbackKey = fallbackKey;
     this.provisional = client.inTransaction;
-    const bytes = [graph.ends, graph.events, graph.members].reduce((sum, l) => sum + l.start.byteLength + l.items.byteLength, 0);
-    this.last = { ms: performance.now() - started, bytes, relationships: subject.length, participations: participant.length };
+    this.last = report(graph, started, relationships, participations);
     return graph;
   }
 
@@ -171,20 +164,25 @@ class LiveAdjacency {
     });
     const changed = read();
     if (!changed) return null;
-    let size = graph.size;
-    for (const [lists, width] of [[changed.ends, 2], [changed.events, 1], [changed.members, 1]] as const) {
-      for (const [node, entries] of lists) size = Math.max(size, node + 1, maxOf(entries, width) + 1);
-    }
-    const relayout = changed.ends.size + changed.events.size + changed.members.size > RELAYOUT_AFTER;
-    const next = (lists: Lists, entries: Map<number, Int32Array>) => {
-      const updated = { ...lists, changed: entries };
-      return relayout ? relaid(updated, size) : updated;
-    };
-    this.graph = { size, ends: next(graph.ends, changed.ends), events: next(graph.events, changed.events), members: next(graph.members, changed.members) };
+    this.graph = withChanged(graph, changed);
     this.version = changed.now;
     this.provisional = client.inTransaction;
     return this.graph;
   }
+}
+
+/** The changed nodes' entries (each list's whole map of them) put into `graph`, laid out anew when enough have piled up. */
+function withChanged(graph: Adjacency, changed: { ends: Map<number, Int32Array>; events: Map<number, Int32Array>; members: Map<number, Int32Array> }): Adjacency {
+  let size = graph.size;
+  for (const [lists, width] of [[changed.ends, 2], [changed.events, 1], [changed.members, 1]] as const) {
+    for (const [node, entries] of lists) size = Math.max(size, node + 1, maxOf(entries, width) + 1);
+  }
+  const relayout = changed.ends.size + changed.events.size + changed.members.size > RELAYOUT_AFTER;
+  const next = (lists: Lists, entries: Map<number, Int32Array>) => {
+    const updated = { ...lists, changed: entries };
+    return relayout ? relaid(updated, size) : updated;
+  };
+  return { size, ends: next(graph.ends, changed.ends), events: next(graph.events, changed.events), members: next(graph.members, changed.members) };
 }
 
 /**
@@ -224,6 +222,25 @@ function prepare(client: BetterSqlite3.Database) {
   };
 }
 
+type Relationships = Record<'subject' | 'object' | 'relationship', Int32Array>;
+type Participations = Record<'participant' | 'event', Int32Array>;
+
+/** The lists of every link, from the columns of every relationship and participation. */
+function assemble(maxEntity: number, { subject, object, relationship }: Relationships, { participant, event }: Participations): Adjacency {
+  const size = 1 + Math.max(maxEntity, maxOf(subject), maxOf(object), maxOf(participant), maxOf(event));
+  return {
+    size,
+    ends: layout(size, [subject, object], [object, subject], [relationship, relationship]),
+    events: layout(size, [participant], [event]),
+    members: layout(size, [event], [participant]),
+  };
+}
+
+function report(graph: Adjacency, started: number, relationships: Relationships, participations: Participations): BuildReport {
+  const bytes = [graph.ends, graph.events, graph.members].reduce((sum, l) => sum + l.start.byteLength + l.items.byteLength, 0);
+  return { ms: performance.now() - started, bytes, relationships: relationships.subject.length, participations: participations.participant.length };
+}
+
 const versionOf = ([schema, change]: [number, number]): Version => ({ schema, change });
 
 /** Reads a whole table through `statement` (count, max id, then one JSON array per column), a chunk at a time. */
@@ -239,6 +256,11 @@ function columns<Name extends string>(statement: BetterSqlite3.Statement, names:
     total += count;
     after = last!;
   }
+  return joined(names, parts, total);
+}
+
+/** Each name's chunks as one column. */
+function joined<Name extends string>(names: readonly Name[], parts: number[][][], total: number): Record<Name, Int32Array> {
   const out = {} as Record<Name, Int32Array>;
   names.forEach((name, i) => {
     const column = new Int32Array(total);
@@ -325,5 +347,147 @@ export function adjacency(db: Db): Adjacency {
 
 /** What the latest full build of `db`'s adjacency cost; null before the first. */
 export function lastBuild(db: Db): BuildReport | null {
-  return live.get(db.$client)?.last ?? null;
+  return (live.get(db.$client) ?? heard.get(db))?.last ?? null;
+}
+
+/**
+ * The links the path search follows, as of now, on either engine: SQLite's index is read and
+ * kept synchronously (adjacency()); PostgreSQL's is kept through the change feed.
+ */
+export async function currentAdjacency(db: Db): Promise<Adjacency> {
+  const engine = engineOf(db);
+  if (!engine || engine.name === 'sqlite') return adjacency(db);
+  let held = heard.get(db);
+  if (!held) heard.set(db, (held = new HeardAdjacency(db, engine.changeFeed())));
+  return held.current();
+}
+
+const heard = new WeakMap<Db, HeardAdjacency>();
+
+/** `Entity:7`, `Entity:7#relationships`: the entity a tag names. */
+const ENTITY_TAG = /^Entity:(\d+)/;
+
+/**
+ * The adjacency kept through the change feed, where reads are asynchronous (PostgreSQL). A
+ * commit that changed a link tags `links` and both ends of each link it wrote (cache_changes
+ * triggers: `Entity:n#relationships`, `#events`, `#participants`); the entities a report with
+ * `links` names are re-read before the next search, all of them (ends, events, members), and a
+ * report of null (anything may have changed), or too many entities, rebuilds it all. Every report
+ * heard before a search starts is in the graph it searches: reports are counted, each graph knows
+ * the count it reflects, and a search waits for the work that reaches its count (one piece of
+ * work at a time, which the searches waiting share).
+ */
+class HeardAdjacency {
+  private graph: Adjacency | null = null;
+  /** Reports that changed the links, heard so far; the count the graph reflects. */
+  private heardCount = 1;
+  private reflects = 0;
+  private rebuild = true;
+  private dirty = new Set<number>();
+  private working: Promise<void> | null = null;
+  last: BuildReport | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly feed: ChangeFeed,
+  ) {
+    feed.onChange((changes) => {
+      if (changes === null) this.rebuild = true;
+      else if (changes.includes('links')) {
+        for (const tag of changes) {
+          const entity = ENTITY_TAG.exec(tag);
+          if (entity) this.dirty.add(Number(entity[1]));
+        }
+      } else return;
+      this.heardCount++;
+    });
+  }
+
+  async current(): Promise<Adjacency> {
+    this.feed.poll();
+    // A commit heard of but not yet read: read it first.
+    if (this.feed.behind && this.feed.settle) await this.feed.settle();
+    const wanted = this.heardCount;
+    while (this.reflects < wanted || !this.graph) {
+      this.working ??= this.work().finally(() => (this.working = null));
+      await this.working;
+    }
+    return this.graph;
+  }
+
+  private async work() {
+    const upTo = this.heardCount;
+    const nodes = this.dirty;
+    this.dirty = new Set();
+    const rebuild = this.rebuild || !this.graph || nodes.size > REBUILD_AFTER;
+    this.rebuild = false;
+    try {
+      if (rebuild) await this.build();
+      else await this.catchUp(this.graph!, [...nodes]);
+    } catch (error) {
+      // What was to be re-read is not: the next search builds anew.
+      this.rebuild = true;
+      throw error;
+    }
+    this.reflects = upTo;
+  }
+
+  private async build() {
+    const started = performance.now();
+    const [[max], relationships, participations] = await Promise.all([
+      selectRows<{ n: number }>(this.db, sql`SELECT coalesce(max(id), 0) AS n FROM entities`),
+      chunked(this.db, ['subject', 'object', 'relationship'], (after) =>
+        sql`SELECT CAST(count(*) AS integer) AS count, max(id) AS last, json_agg(subject_id) AS c0, json_agg(object_id) AS c1, json_agg(id) AS c2
+            FROM (SELECT id, subject_id, object_id FROM relationships WHERE id > ${after} ORDER BY id LIMIT ${CHUNK}) AS chunk`,
+      ),
+      chunked(this.db, ['participant', 'event'], (after) =>
+        sql`SELECT CAST(count(*) AS integer) AS count, max(id) AS last, json_agg(entity_id) AS c0, json_agg(event_id) AS c1
+            FROM (SELECT id, entity_id, event_id FROM event_participants WHERE id > ${after} ORDER BY id LIMIT ${CHUNK}) AS chunk`,
+      ),
+    ]);
+    this.graph = assemble(max!.n, relationships, participations);
+    this.last = report(this.graph, started, relationships, participations);
+  }
+
+  /** Re-reads every list of the entities named, in three statements. */
+  private async catchUp(graph: Adjacency, nodes: number[]) {
+    if (nodes.length === 0) return;
+    const list = sql.join(
+      nodes.map((n) => sql`${n}`),
+      sql`, `,
+    );
+    const [ends, events, members] = await Promise.all([
+      selectRows<{ n: number; a: number; b: number }>(this.db, sql`SELECT entity_id AS n, other_id AS a, relationship_id AS b FROM relationship_ends WHERE entity_id IN (${list})`),
+      selectRows<{ n: number; a: number }>(this.db, sql`SELECT entity_id AS n, event_id AS a FROM event_participants WHERE entity_id IN (${list})`),
+      selectRows<{ n: number; a: number }>(this.db, sql`SELECT event_id AS n, entity_id AS a FROM event_participants WHERE event_id IN (${list})`),
+    ]);
+    const gather = (rows: { n: number; a: number; b?: number }[], changed: Map<number, Int32Array>, width: 1 | 2) => {
+      const byNode = new Map<number, number[]>(nodes.map((n) => [n, []]));
+      for (const row of rows) byNode.get(row.n)?.push(...(width === 2 ? [row.a, row.b!] : [row.a]));
+      const out = new Map(changed);
+      for (const [node, entries] of byNode) out.set(node, Int32Array.from(entries));
+      return out;
+    };
+    this.graph = withChanged(graph, {
+      ends: gather(ends, graph.ends.changed, 2),
+      events: gather(events, graph.events.changed, 1),
+      members: gather(members, graph.members.changed, 1),
+    });
+  }
+}
+
+/** A whole table's columns read through `chunk(after)` (count, last id, then one JSON array per column), a chunk at a time. */
+async function chunked<Name extends string>(db: Db, names: readonly Name[], chunk: (after: number) => ReturnType<typeof sql>): Promise<Record<Name, Int32Array>> {
+  const parts = names.map((): number[][] => []);
+  let total = 0;
+  // No deadline checks: the searches waiting share this build, and one's deadline must not stop it for the others.
+  for (let after = 0; ; ) {
+    const [row] = await selectRows<Record<string, unknown>>(db, chunk(after));
+    const count = Number(row?.count ?? 0);
+    if (count === 0) break;
+    names.forEach((_, i) => parts[i]!.push(row![`c${i}`] as number[]));
+    total += count;
+    after = Number(row!.last);
+  }
+  return joined(names, parts, total);
 }

@@ -1,8 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { BasisKind } from '../../schema/enums';
 import type { Db } from '../db';
+import { selectRows } from '../db/engine';
 import { checkDeadline } from '../deadline';
-import { adjacency, Cursor } from './adjacency';
+import { type Adjacency, adjacency, Cursor, currentAdjacency } from './adjacency';
 
 /** How one entity reaches the next: through a relationship, or through an event. */
 export type Link =
@@ -123,8 +124,16 @@ function sidesFor(size: number, from: number, to: number): { sides: [Side, Side]
  * has found.
  */
 export function shortestPath(db: Db, from: number, to: number, maxDepth: number): PathResult | null {
-  if (from === to) return { entityIds: [from], steps: [] };
-  const graph = adjacency(db);
+  return shortestPathIn(from === to ? null : adjacency(db), from, to, maxDepth);
+}
+
+/** shortestPath on either engine: the links as of now are read asynchronously where the engine's reads are (PostgreSQL). */
+export async function findShortestPath(db: Db, from: number, to: number, maxDepth: number): Promise<PathResult | null> {
+  return shortestPathIn(from === to ? null : await currentAdjacency(db), from, to, maxDepth);
+}
+
+function shortestPathIn(graph: Adjacency | null, from: number, to: number, maxDepth: number): PathResult | null {
+  if (from === to || !graph) return { entityIds: [from], steps: [] };
   // An entity with an id past every linked one has no links.
   if (Math.max(from, to) >= graph.size || Math.min(from, to) < 0) return null;
   const { ends, events, members } = graph;
@@ -204,7 +213,7 @@ export const NEIGHBORHOOD_CAP = { entities: 250, relationships: 1000 };
  * Entities within `depth` relationship hops of `of`, and the relationships that join them,
  * nearest first. Cut at NEIGHBORHOOD_CAP, saying so.
  */
-export function neighborhood(db: Db, of: number, depth: number, basis: BasisKind | null = null): Subgraph {
+export async function neighborhood(db: Db, of: number, depth: number, basis: BasisKind | null = null): Promise<Subgraph> {
   // Only edges of this basis (STATED: those the source states), when one is given.
   const onBasis = basis ? sql` AND EXISTS (SELECT 1 FROM relationships r WHERE r.id = relationship_id AND r.basis = ${basis})` : sql``;
   const entities = new Set([of]);
@@ -215,7 +224,7 @@ export function neighborhood(db: Db, of: number, depth: number, basis: BasisKind
     const next: number[] = [];
     for (const part of chunks(frontier)) {
       const budget = NEIGHBORHOOD_CAP.relationships - relationships.size;
-      const rows = db.all<{ b: number; r: number }>(sql`
+      const rows = await selectRows<{ b: number; r: number }>(db, sql`
         SELECT other_id AS b, relationship_id AS r FROM relationship_ends
         WHERE entity_id IN (${ids(part)})${onBasis} ORDER BY entity_id, id LIMIT ${budget * 2 + 1}`);
       for (const row of rows) {

@@ -2,7 +2,7 @@ import { brandWithType } from '@pothos/core';
 import { and, eq, or } from 'drizzle-orm';
 import { eventParticipants, type EntityRow, type RelationshipRow } from '../../../schema/tables';
 import { badInput, notFound } from '../../domain/errors';
-import { NEIGHBORHOOD_CAP, neighborhood, PATH_MAX_DEPTH, shortestPath, type Step } from '../../model/graph';
+import { findShortestPath, NEIGHBORHOOD_CAP, neighborhood, PATH_MAX_DEPTH, type Step } from '../../model/graph';
 import { boundedList } from '../connection-limits';
 import { dependsOn } from '../../cache';
 import { builder, type Context } from '../builder';
@@ -179,7 +179,7 @@ builder.queryFields((t) => {
       const { from, to } = await requireEntities(db, { from: args.from, to: args.to });
       // The shortest path changes only with the links; its words, with the names it shows.
       dependsOn(context, 'links', `Entity:${from}`, `Entity:${to}`);
-      const found = shortestPath(db, from, to, maxDepth);
+      const found = await findShortestPath(db, from, to, maxDepth);
       if (!found) return null;
       const relationshipEnds = found.steps.flatMap((s) => (s.link.kind === 'relationship' ? [s.from, s.to] : []));
       const events = found.steps.flatMap((s) => (s.link.kind === 'relationship' ? [] : [s.link.eventId]));
@@ -214,7 +214,7 @@ builder.queryFields((t) => {
       // Which entities and relationships are reached changes only with the links; the answer
       // shows the objects themselves.
       dependsOn(context, 'links', `Entity:${of}`);
-      const graph = neighborhood(db, of, depth, args.basis ?? null);
+      const graph = await neighborhood(db, of, depth, args.basis ?? null);
       // What the operation selects on them is planned into the same statements (one per entity
       // type and one for the relationships), not resolved row by row.
       const byType = new Map<TypeName, number[]>();
