@@ -17,7 +17,13 @@ export interface Contract {
   /** A fresh app over its own database: migrated, seeded unless `seed: false`. */
   readonly app: AppFactory;
   /** vitest's `it`, which skips on PostgreSQL exactly the tests pending-on-postgres.ts names. */
-  readonly it: (name: string, fn: (context: TestContext) => unknown, timeout?: number) => void;
+  readonly it: ContractIt;
+}
+
+export interface ContractIt {
+  (name: string, fn: (context: TestContext) => unknown, timeout?: number): void;
+  /** One test per row, `%s` in the name replaced by the row's values in turn (as vitest's it.each). */
+  each<Row extends readonly unknown[]>(rows: readonly Row[]): (name: string, fn: (...row: Row) => unknown, timeout?: number) => void;
 }
 
 export interface ContractModule {
@@ -45,7 +51,7 @@ export function runContract(engine: EngineName, app: AppFactory & { closeAll?():
   const seen = new Set<string>();
   let declared = 0;
   let ran = 0;
-  const it: Contract['it'] = (name, fn, timeout) => {
+  const it = ((name: string, fn: (context: TestContext) => unknown, timeout?: number) => {
     declared++;
     vitestIt(
       name,
@@ -66,6 +72,12 @@ export function runContract(engine: EngineName, app: AppFactory & { closeAll?():
       },
       timeout,
     );
+  }) as ContractIt;
+  it.each = (rows) => (name, fn, timeout) => {
+    for (const row of rows) {
+      let at = 0;
+      it(name.replace(/%s/g, () => String(row[at++])), () => fn(...row), timeout);
+    }
   };
   for (const module of modules) {
     describe(module.name, () => {

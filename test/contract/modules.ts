@@ -1,5 +1,13 @@
+import badInput from './bad-input';
+import budget from './budget';
 import type { ContractModule } from './contract';
+import exploration from './exploration';
+import filters from './filters';
+import formats from './formats';
+import hostile from './hostile';
+import protection from './protection';
+import provenance from './provenance';
 import readApi from './read-api';
 
 /** Every module of the shared contract suite, in the order both runners declare them. */
-export const CONTRACT_MODULES: readonly ContractModule[] = [readApi];
+export const CONTRACT_MODULES: readonly ContractModule[] = [readApi, filters, exploration, provenance, formats, badInput, budget, protection, hostile];

@@ -29,6 +29,12 @@ export interface EngineTestApp extends TestApp {
 
 export interface EngineAppOptions {
   seed?: boolean;
+  /**
+   * Fills an empty, migrated database instead of the seed: run on a SQLite database (generateGraph,
+   * importDocument and bulk loads are SQLite code), whose rows a PostgreSQL app is then loaded
+   * with, ids kept. The app's statements are not counted.
+   */
+  build?: (db: Db) => void;
   apiToken?: string;
   responseCache?: boolean;
 }
@@ -37,9 +43,13 @@ export interface EngineAppOptions {
 export type AppFactory = (options?: EngineAppOptions) => Promise<EngineTestApp>;
 
 /** `createTestApp` (a fresh in-memory SQLite database) as an EngineTestApp. */
-export const createSqliteTestApp: AppFactory = async ({ responseCache, ...options } = {}) => {
+export const createSqliteTestApp: AppFactory = async ({ responseCache, build, ...options } = {}) => {
   if (responseCache === false) throw new Error('createSqliteTestApp: createTestApp keeps the response cache on');
-  return asEngineApp(createTestApp(options));
+  if (!build) return asEngineApp(createTestApp(options));
+  const db = openDatabase({ path: ':memory:' });
+  migrateDatabase(db);
+  build(db);
+  return asEngineApp(createTestApp({ db, apiToken: options.apiToken }));
 };
 
 function asEngineApp(app: TestApp, afterClose?: () => void): EngineTestApp {
@@ -79,7 +89,9 @@ async function postgresApp(url: string, { apiToken, responseCache }: EngineAppOp
   const auth: Record<string, string> = apiToken ? { authorization: `Bearer ${apiToken}` } : {};
   const fetch = async (path: string, init?: RequestInit): Promise<Response> => {
     const own = () => yoga.fetch(`http://claimgraph.test${path}`, init as never) as Promise<Response>;
-    if (!twin) return own();
+    // A closed database fails as its engine notices it (SQLite before running anything,
+    // PostgreSQL's pool in the resolver): each test asserts what the contract fixes there.
+    if (!twin || closed) return own();
     // One after the other, SQLite first: a request that writes must not race its twin.
     const expected = await twin.fetch(path, init);
     const actual = await own();
@@ -194,14 +206,24 @@ export function usePostgresApps({ twin = true }: { twin?: boolean } = {}): AppFa
   });
   const factory: AppFactory = async (options = {}) => {
     if (!cluster) throw new Error('usePostgresApps(): the cluster starts in beforeAll; make apps in beforeAll or in tests');
-    const kind = options.seed === false ? 'empty' : 'seeded';
+    const kind = options.seed === false || options.build ? 'empty' : 'seeded';
     const url = await cluster.createDatabase({ name: `app_${++made}`, template: TEMPLATES[kind] });
-    let sqlite: EngineTestApp | undefined;
-    if (twin) {
-      const copy = join(mkdtempSync(join(tmpdir(), 'claimgraph-twin-')), 'twin.db');
-      copyFileSync(files[kind], copy);
-      sqlite = await sqliteAppOver(openDatabase({ path: copy }), options);
+    const copy = join(mkdtempSync(join(tmpdir(), 'claimgraph-twin-')), 'twin.db');
+    copyFileSync(files[kind], copy);
+    if (options.build) {
+      const staging = openDatabase({ path: copy });
+      options.build(staging);
+      const loading = await openPostgresEngine(url);
+      try {
+        await bulkLoadPostgres(loading.pg, readSqliteTables(staging));
+      } finally {
+        staging.$client.close();
+        await loading.close();
+      }
     }
+    let sqlite: EngineTestApp | undefined;
+    if (twin) sqlite = await sqliteAppOver(openDatabase({ path: copy }), options);
+    else rmSync(dirname(copy), { recursive: true, force: true });
     const app = await postgresApp(url, options, sqlite);
     const close = app.close;
     app.close = async () => {
