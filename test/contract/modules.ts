@@ -8,6 +8,7 @@ import hostile from './hostile';
 import protection from './protection';
 import provenance from './provenance';
 import readApi from './read-api';
+import statements from './statements';
 
 /** Every module of the shared contract suite, in the order both runners declare them. */
-export const CONTRACT_MODULES: readonly ContractModule[] = [readApi, filters, exploration, provenance, formats, badInput, budget, protection, hostile];
+export const CONTRACT_MODULES: readonly ContractModule[] = [readApi, statements, filters, exploration, provenance, formats, badInput, budget, protection, hostile];

@@ -12,6 +12,8 @@ const PATHS = 'neighborhood and path on PostgreSQL: adjacency and graph (the fee
 const CACHE = 'the response cache on PostgreSQL keeps nothing until the LISTEN/NOTIFY change feed tells it what changed (the feed branch)';
 
 export const PENDING_ON_POSTGRES: Readonly<Record<string, string>> = {
+  'statements > nested reads are planned into SQL > plans what a neighborhood selects on its entities and relationships into the statements that load them': PATHS,
+  'statements > nested reads are planned into SQL > plans search results and what they select: two statements for a rare word, one per table hit': SEARCH,
   'filters > where on the seeded article > counts relations: claims with at least two distinct supporting sources': MUTATIONS,
   'filters > the response cache > answers a filtered list anew after a write that changes which rows match': MUTATIONS,
   'exploration > search on the article > finds Microsoft from "Micro", name first, with the match in context': SEARCH,
