@@ -235,6 +235,15 @@ export default {
     });
 
     describe('groupBy', () => {
+      it('orders groups of one count by key, the missing key first', async () => {
+        const d = await data(`{ entities(nameContains: "Musk") { groupBy(field: STATUS) { key count } } }`);
+        expect(d.entities.groupBy).toEqual([
+          { key: 'OCCURRED', count: 2 },
+          { key: null, count: 1 },
+          { key: 'FAILED', count: 1 },
+        ]);
+      });
+
       it('counts claims by kind, support and claimant, citations by stance and events by year, honouring where', async () => {
         const d = await data(`{
           claims { byKind: groupBy(field: KIND) { key count } bySupport: groupBy(field: SUPPORT) { key count } byClaimant: groupBy(field: CLAIMANT) { key count } }
