@@ -12,6 +12,16 @@ const PATHS = 'neighborhood and path on PostgreSQL: adjacency and graph (the fee
 const CACHE = 'the response cache on PostgreSQL keeps nothing until the LISTEN/NOTIFY change feed tells it what changed (the feed branch)';
 
 export const PENDING_ON_POSTGRES: Readonly<Record<string, string>> = {
+  'docs-examples > examples in the docs > docs/examples.md:556 gives the answer it shows': SEARCH,
+  'docs-examples > examples in the docs > docs/examples.md:599 gives the answer it shows': SEARCH,
+  'docs-examples > examples in the docs > docs/examples.md:637 gives the answer it shows': SEARCH,
+  'docs-examples > examples in the docs > docs/examples.md:675 gives the answer it shows': SEARCH,
+  'docs-examples > examples in the docs > docs/examples.md:729 gives the answer it shows': PATHS,
+  'docs-examples > examples in the docs > docs/examples.md:759 gives the answer it shows': PATHS,
+  'docs-examples > examples in the docs > docs/examples.md:797 gives the answer it shows': PATHS,
+  'docs-examples > examples in the docs > docs/examples.md:1038 gives the answer it shows': MUTATIONS,
+  'docs-examples > examples in the docs > docs/examples.md:1088 gives the answer it shows': MUTATIONS,
+  'docs-examples > examples in the docs > docs/examples.md:1122 gives the answer it shows': MUTATIONS,
   'statements > nested reads are planned into SQL > plans what a neighborhood selects on its entities and relationships into the statements that load them': PATHS,
   'statements > nested reads are planned into SQL > plans search results and what they select: two statements for a rare word, one per table hit': SEARCH,
   'filters > where on the seeded article > counts relations: claims with at least two distinct supporting sources': MUTATIONS,
