@@ -27,6 +27,7 @@ import { useAutomaticPersistedQueries, useTrustedDocuments } from './http/persis
 import { type Answered, requestLogLine, useRequestRecords } from './http/request-log';
 import { Metrics, type MetricsOptions, useMetrics } from './http/metrics';
 import { useTracing } from './http/tracing';
+import { fieldsSettleOutOfOrder, useFieldOrder } from './graphql/field-order';
 import { truncate } from './log';
 
 /**
@@ -207,6 +208,8 @@ export function createApp({
       }),
       // Before the response cache: its execution runs inside the deadline's.
       useDeadline(requestTimeoutMs),
+      // Before the response cache, which keeps the answer's text: see field-order.ts.
+      ...(fieldsSettleOutOfOrder(db) ? [useFieldOrder()] : []),
       ...(responseCache ? [useChangeAwareResponseCache(db, responseCache === true ? undefined : responseCache.maxBytes)] : []),
     ],
   });

@@ -114,6 +114,19 @@ describe('PostgreSQL answers as SQLite does', () => {
     expect(pgSupport).toEqual(support);
   });
 
+  it('answers the fields in the order the query asks, whichever statement finishes first', async () => {
+    // Each root field is its own statement, run concurrently over the pool: they finish in any order.
+    const names = ['Elon Musk', 'OpenAI', 'Microsoft', 'Tesla', 'xAI', 'Grok', 'GPT-4', 'CNBC'];
+    const fields = names.map((name, i) => `f${i}: entity(name: ${JSON.stringify(name)}) { name claimsAbout(first: 3) { totalCount nodes { slug } } }`);
+    const query = `{ ${fields.join(' ')} t: claims(first: 2) { totalCount nodes { slug } } }`;
+    for (let run = 0; run < 20; run++) {
+      const answer = (await postgres(query)) as { data: Record<string, { claimsAbout?: object } | null> };
+      expect(Object.keys(answer.data)).toEqual([...names.map((_, i) => `f${i}`), 't']);
+      expect(Object.keys(answer.data.t!)).toEqual(['totalCount', 'nodes']);
+      for (const [i] of names.entries()) expect(Object.keys(answer.data[`f${i}`]?.claimsAbout ?? { totalCount: 0, nodes: 0 })).toEqual(['totalCount', 'nodes']);
+    }
+  });
+
   for (const [name, { query, variables }] of Object.entries(CONTRACT_QUERIES)) {
     it(`answers ${name} identically`, async () => {
       const expected = await sqlite.gql(query, variables);

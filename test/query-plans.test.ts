@@ -168,7 +168,7 @@ const BOUNDED_SORTS: { rows: RegExp; sql?: RegExp; throughList?: boolean; why: s
   },
   {
     rows: /^SCAN (?:\(subquery-\d+\)|grouped|ranked)$/,
-    sql: /row_number\(\) OVER \(PARTITION BY parent ORDER BY count DESC, key\)/,
+    sql: /row_number\(\) OVER \(PARTITION BY parent ORDER BY count DESC, key NULLS FIRST\)/,
     why: 'groupBy ranks the groups it counted (one per value), not the rows',
   },
 ];

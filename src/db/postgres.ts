@@ -9,6 +9,7 @@ import * as sqliteTables from '../../schema/tables';
 import { fromPackageRoot } from '../package-root';
 import { deadlineLogger, DeadlinePool } from './postgres-deadline';
 import type { Db } from '.';
+import { bindReadsWithoutNul } from './postgres-text';
 
 export const POSTGRES_MIGRATIONS_FOLDER = fromPackageRoot('migrations', 'postgres');
 
@@ -37,6 +38,7 @@ export function openPostgres(url: string, onQuery?: (sql: string, params: unknow
   // An idle connection the server drops (restart, failover) must not take the process down: the
   // pool discards it and the next query opens another.
   pool.on('error', () => {});
+  bindReadsWithoutNul(pool);
   return drizzle({ client: pool, relations: pgRelations, logger: deadlineLogger(onQuery) }) as PgDb;
 }
 

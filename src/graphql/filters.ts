@@ -317,12 +317,13 @@ async function runGroup(context: Context, attached: Attached, field: string, par
   if (parents && set.parentColumn) conditions.push(sql`${parentColumn} IN (${sql.join(parents.map((id) => sql`${id}`), sql`, `)})`);
   const where = conditions.length ? sql`WHERE ${sql.join(conditions.map((c) => sql`(${c})`), sql` AND `)}` : sql``;
   // Subqueries named and the count cast to integer for PostgreSQL (which requires the one and
-  // would count in bigint, read as a string); SQLite reads it the same either way.
+  // would count in bigint, read as a string); SQLite reads it the same either way. NULLS FIRST is
+  // SQLite's own order for ascending keys, which PostgreSQL puts last unless told.
   const statement = sql`SELECT parent, key, count FROM (
-    SELECT parent, key, count, row_number() OVER (PARTITION BY parent ORDER BY count DESC, key) AS rank FROM (
+    SELECT parent, key, count, row_number() OVER (PARTITION BY parent ORDER BY count DESC, key NULLS FIRST) AS rank FROM (
       SELECT ${parentColumn} AS parent, ${key} AS key, CAST(count(*) AS integer) AS count FROM ${from} ${where} GROUP BY 1, 2
     ) AS grouped
-  ) AS ranked WHERE rank <= ${MAX_GROUPS} ORDER BY parent, count DESC, key`;
+  ) AS ranked WHERE rank <= ${MAX_GROUPS} ORDER BY parent, count DESC, key NULLS FIRST`;
   const rows = await selectRows<{ parent: number | null; key: unknown; count: number }>(context.db, statement);
   const byParent = new Map<number | null, { key: string | null; count: number }[]>();
   for (const row of rows) {

@@ -1,6 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
 import { href } from '../../web/src/routes';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db';
+import { selectRows } from '../db/engine';
 import { badInput, notFound, type UserError } from '../domain/errors';
 import { decodeGlobalID, encodeGlobalID, ENTITY_TYPE_BY_KIND } from '../domain/ids';
 import { objectJsonLd } from '../model/jsonld';
@@ -27,18 +29,16 @@ function quality(accept: string | null, type: string): number {
 }
 
 /** The explorer's page for an object; a relationship's is its subject's, a citation's its claim's. */
-function explorerPage(db: Db, typename: string, id: number): string {
+async function explorerPage(db: Db, typename: string, id: number): Promise<string> {
   if (typename === 'Claim') return href.claim(encodeGlobalID('Claim', id));
   if (typename === 'Source') return href.source(encodeGlobalID('Source', id));
   if (typename === 'Citation') {
-    const { claim_id } = db.$client.prepare('SELECT claim_id FROM citations WHERE id = ?').get(id) as { claim_id: number };
+    const [{ claim_id }] = (await selectRows(db, sql`SELECT claim_id FROM citations WHERE id = ${id}`)) as [{ claim_id: number }];
     return href.claim(encodeGlobalID('Claim', claim_id));
   }
   const entityId =
-    typename === 'Relationship'
-      ? (db.$client.prepare('SELECT subject_id FROM relationships WHERE id = ?').get(id) as { subject_id: number }).subject_id
-      : id;
-  const { kind } = db.$client.prepare('SELECT kind FROM entities WHERE id = ?').get(entityId) as { kind: keyof typeof ENTITY_TYPE_BY_KIND };
+    typename === 'Relationship' ? ((await selectRows(db, sql`SELECT subject_id FROM relationships WHERE id = ${id}`)) as [{ subject_id: number }])[0].subject_id : id;
+  const [{ kind }] = (await selectRows(db, sql`SELECT kind FROM entities WHERE id = ${entityId}`)) as [{ kind: keyof typeof ENTITY_TYPE_BY_KIND }];
   return href.entity(encodeGlobalID(ENTITY_TYPE_BY_KIND[kind], entityId));
 }
 
@@ -49,46 +49,50 @@ function explorerPage(db: Db, typename: string, id: number): string {
  */
 export function useLinkedData(db: Db): Plugin {
   return {
-    onRequest({ request, url, fetchAPI, endResponse }) {
-      if (!url.pathname.startsWith(ID_PREFIX)) return;
-      const refuse = (error: UserError, status: number) => endResponse(jsonResponse(fetchAPI, { errors: [error.toJSON()] }, status));
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
-        return;
-      }
-      let decoded: { typename: string; id: string };
-      try {
-        decoded = decodeGlobalID(decodeURIComponent(url.pathname.slice(ID_PREFIX.length)));
-      } catch {
-        const shown = url.pathname.slice(ID_PREFIX.length, ID_PREFIX.length + 40);
-        refuse(badInput(`"${shown}" is not a claimgraph id: use an \`id\` the API returned, as in /id/UGVyc29uOjE=`), 400);
-        return;
-      }
-      const accept = request.headers.get('accept');
-      // JSON-LD is JSON: a client that asks for application/json gets it too.
-      const [ld, html] = [Math.max(quality(accept, JSON_LD), quality(accept, 'application/json')), quality(accept, 'text/html')];
-      const id = Number(decoded.id);
-      const doc = objectJsonLd(db, url.origin, decoded.typename, id);
-      if (!doc) {
-        refuse(notFound(`There is no ${decoded.typename} ${decoded.id}: it was never recorded, or was deleted.`), 404);
-        return;
-      }
-      const vary = { vary: 'accept', 'cache-control': 'no-cache' };
-      if (html > ld) {
-        endResponse(new fetchAPI.Response(null, { status: 303, headers: { location: explorerPage(db, decoded.typename, id), ...vary } }));
-        return;
-      }
-      if (ld <= 0) {
-        refuse(badInput(`This URL answers ${JSON_LD} (or text/html, which redirects to the explorer): send Accept: ${JSON_LD}.`), 406);
-        return;
-      }
-      const body = `${JSON.stringify(doc, null, 2)}\n`;
-      endResponse(
-        new fetchAPI.Response(request.method === 'HEAD' ? null : body, {
-          status: 200,
-          headers: { 'content-type': `${JSON_LD}; charset=utf-8`, ...vary },
-        }),
-      );
+    onRequest(args) {
+      // Only /id/ waits on the database; every other request goes on at once.
+      if (args.url.pathname.startsWith(ID_PREFIX)) return serve(args);
     },
   };
+
+  async function serve({ request, url, fetchAPI, endResponse }: Parameters<NonNullable<Plugin['onRequest']>>[0]): Promise<void> {
+    const refuse = (error: UserError, status: number) => endResponse(jsonResponse(fetchAPI, { errors: [error.toJSON()] }, status));
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
+      return;
+    }
+    let decoded: { typename: string; id: string };
+    try {
+      decoded = decodeGlobalID(decodeURIComponent(url.pathname.slice(ID_PREFIX.length)));
+    } catch {
+      const shown = url.pathname.slice(ID_PREFIX.length, ID_PREFIX.length + 40);
+      refuse(badInput(`"${shown}" is not a claimgraph id: use an \`id\` the API returned, as in /id/UGVyc29uOjE=`), 400);
+      return;
+    }
+    const accept = request.headers.get('accept');
+    // JSON-LD is JSON: a client that asks for application/json gets it too.
+    const [ld, html] = [Math.max(quality(accept, JSON_LD), quality(accept, 'application/json')), quality(accept, 'text/html')];
+    const id = Number(decoded.id);
+    const doc = await objectJsonLd(db, url.origin, decoded.typename, id);
+    if (!doc) {
+      refuse(notFound(`There is no ${decoded.typename} ${decoded.id}: it was never recorded, or was deleted.`), 404);
+      return;
+    }
+    const vary = { vary: 'accept', 'cache-control': 'no-cache' };
+    if (html > ld) {
+      endResponse(new fetchAPI.Response(null, { status: 303, headers: { location: await explorerPage(db, decoded.typename, id), ...vary } }));
+      return;
+    }
+    if (ld <= 0) {
+      refuse(badInput(`This URL answers ${JSON_LD} (or text/html, which redirects to the explorer): send Accept: ${JSON_LD}.`), 406);
+      return;
+    }
+    const body = `${JSON.stringify(doc, null, 2)}\n`;
+    endResponse(
+      new fetchAPI.Response(request.method === 'HEAD' ? null : body, {
+        status: 200,
+        headers: { 'content-type': `${JSON_LD}; charset=utf-8`, ...vary },
+      }),
+    );
+  }
 }

@@ -117,6 +117,7 @@ function equality(target: SQL, op: string, value: unknown, path: string, convert
     case 'eq':
       return sql`${target} = ${convert(value, path)}`;
     case 'ne':
+      // SQLite's `IS NOT value`, spelt as PostgreSQL reads it too (SQLite 3.39+ knows the words).
       return sql`${target} IS DISTINCT FROM ${convert(value, path)}`;
     case 'in': {
       const values = checkList(value, path).map((v, i) => convert(v, `${path}[${i}]`));

@@ -1,5 +1,7 @@
 import type { EntityKind, SourceKind } from '../../schema/enums';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db';
+import { engineOf, selectRows } from '../db/engine';
 import { ENTITY_TYPE_BY_KIND, encodeGlobalID } from '../domain/ids';
 
 /**
@@ -87,36 +89,78 @@ function groupBy(rows: Row[], key: string): Map<number, Row[]> {
   return groups;
 }
 
+/** One statement the reader needs answered: `?` placeholders, then its parameters. */
+interface Query {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * A computation that reads: it yields each statement it needs and is given back its rows. One
+ * reader serves both ways of running it: synchronously over SQLite inside one read transaction
+ * (the export command, runSync) and asynchronously over either engine (the /id/ route, runAsync).
+ */
+type Reads<T> = Generator<Query, T, Row[]>;
+
+function runSync<T>(db: Db, reads: Reads<T>): T {
+  let step = reads.next();
+  while (!step.done) step = reads.next(db.$client.prepare(step.value.sql).all(...step.value.params) as Row[]);
+  return step.value;
+}
+
+/** `text` with its `?` placeholders bound to `params`, as a drizzle statement either engine renders. */
+function bound(text: string, params: unknown[]): SQL {
+  const parts = text.split('?');
+  const chunks: SQL[] = [sql.raw(parts[0]!)];
+  params.forEach((param, i) => chunks.push(sql`${param}`, sql.raw(parts[i + 1]!)));
+  return sql.join(chunks);
+}
+
+async function runAsync<T>(db: Db, reads: Reads<T>): Promise<T> {
+  let step = reads.next();
+  while (!step.done) step = reads.next(await selectRows<Row>(db, bound(step.value.sql, step.value.params)));
+  return step.value;
+}
+
+function* query(sql: string, params: unknown[] = []): Reads<Row[]> {
+  return yield { sql, params };
+}
+
+/** `column IN (?, ?, …)` for a list of ids: both engines read it (SQLite's json_each is its own). */
+const inList = (column: string, ids: readonly number[]) => `${column} IN (${ids.map(() => '?').join(', ')})`;
+
 /** Reads what the nodes are built from: every row (`ids` null), or the rows of the ids given. */
 class Reader {
   private readonly kinds = new Map<number, EntityKind>();
-  /** With `everything`, every entity's kind is read at once; otherwise each as it is linked to. */
-  constructor(
-    private readonly db: Db,
-    readonly base: string,
-    everything: boolean,
-  ) {
-    if (everything) for (const e of this.all('SELECT id, kind FROM entities', [])) this.kinds.set(e.id as number, e.kind as EntityKind);
+  constructor(readonly base: string) {}
+
+  /** Every entity's kind at once (for the whole graph). */
+  *allKinds(): Reads<void> {
+    for (const e of yield* query('SELECT id, kind FROM entities')) this.kinds.set(e.id as number, e.kind as EntityKind);
+  }
+
+  /** The kinds of the entities `ids` names that are not known yet, in one statement: iri() needs them. */
+  *knowKinds(ids: readonly (number | string | null | undefined)[]): Reads<void> {
+    const missing = [...new Set(ids.filter((id): id is number | string => id != null).map(Number))].filter((id) => !this.kinds.has(id));
+    if (missing.length === 0) return;
+    for (const e of yield* query(`SELECT id, kind FROM entities WHERE ${inList('id', missing)}`, missing)) this.kinds.set(e.id as number, e.kind as EntityKind);
   }
 
   private kind(id: number): EntityKind {
-    let kind = this.kinds.get(id);
-    if (!kind) {
-      kind = (this.db.$client.prepare('SELECT kind FROM entities WHERE id = ?').get(id) as { kind: EntityKind }).kind;
-      this.kinds.set(id, kind);
-    }
+    const kind = this.kinds.get(id);
+    if (!kind) throw new Error(`jsonld: the kind of entity ${id} was not read first (knowKinds)`);
     return kind;
   }
 
-  all(sql: string, params: unknown[]): Row[] {
-    return this.db.$client.prepare(sql).all(...params) as Row[];
+  *all(sql: string, params: unknown[]): Reads<Row[]> {
+    return yield* query(sql, params);
   }
 
   /** `SELECT … WHERE column IN ids` (all rows when ids is null), ordered by `order`. */
-  rows(sql: string, column: string, ids: number[] | null, order: string): Row[] {
-    if (ids === null) return this.all(`${sql} ORDER BY ${order}`, []);
+  *rows(sql: string, column: string, ids: number[] | null, order: string): Reads<Row[]> {
+    if (ids === null) return yield* query(`${sql} ORDER BY ${order}`);
     if (ids.length === 0) return [];
-    return this.all(`${sql} WHERE ${column} IN (SELECT value FROM json_each(?)) ORDER BY ${order}`, [JSON.stringify(ids)]);
+    return yield* query(`${sql} WHERE ${inList(column, ids)} ORDER BY ${order}`, ids);
   }
 
   iri(type: NodeType, id: number | string): string {
@@ -128,10 +172,14 @@ class Reader {
     return id == null ? null : { '@id': this.iri(type, id) };
   }
 
-  entities(ids: number[] | null): JsonLdNode[] {
-    const aliases = groupBy(this.rows('SELECT entity_id, alias FROM entity_aliases', 'entity_id', ids, 'entity_id, position, id'), 'entity_id');
-    const participants = groupBy(this.rows('SELECT event_id, entity_id, role FROM event_participants', 'event_id', ids, 'event_id, id'), 'event_id');
-    return this.rows('SELECT * FROM entities', 'id', ids, 'id').map((e) => {
+  *entities(ids: number[] | null): Reads<JsonLdNode[]> {
+    const aliases = groupBy(yield* this.rows('SELECT entity_id, alias FROM entity_aliases', 'entity_id', ids, 'entity_id, position, id'), 'entity_id');
+    const participantRows = yield* this.rows('SELECT event_id, entity_id, role FROM event_participants', 'event_id', ids, 'event_id, id');
+    const participants = groupBy(participantRows, 'event_id');
+    const rows = yield* this.rows('SELECT * FROM entities', 'id', ids, 'id');
+    for (const e of rows) this.kinds.set(e.id as number, e.kind as EntityKind);
+    yield* this.knowKinds([...rows.map((e) => e.developer_id), ...participantRows.map((p) => p.entity_id)]);
+    return rows.map((e) => {
       const id = e.id as number;
       const kind = e.kind as EntityKind;
       return present({
@@ -159,8 +207,10 @@ class Reader {
     });
   }
 
-  sources(ids: number[] | null): JsonLdNode[] {
-    return this.rows('SELECT * FROM sources', 'id', ids, 'id').map((s) =>
+  *sources(ids: number[] | null): Reads<JsonLdNode[]> {
+    const rows = yield* this.rows('SELECT * FROM sources', 'id', ids, 'id');
+    yield* this.knowKinds(rows.map((s) => s.publisher_id));
+    return rows.map((s) =>
       present({
         '@id': this.iri('Source', s.id!),
         '@type': SOURCE_TYPES[s.kind as SourceKind],
@@ -176,14 +226,17 @@ class Reader {
     );
   }
 
-  claims(ids: number[] | null): JsonLdNode[] {
-    const about = groupBy(this.rows('SELECT claim_id, entity_id FROM claim_subjects', 'claim_id', ids, 'claim_id, id'), 'claim_id');
-    const citations = groupBy(this.rows('SELECT id, claim_id, source_id FROM citations', 'claim_id', ids, 'claim_id, id'), 'claim_id');
+  *claims(ids: number[] | null): Reads<JsonLdNode[]> {
+    const aboutRows = yield* this.rows('SELECT claim_id, entity_id FROM claim_subjects', 'claim_id', ids, 'claim_id, id');
+    const about = groupBy(aboutRows, 'claim_id');
+    const citations = groupBy(yield* this.rows('SELECT id, claim_id, source_id FROM citations', 'claim_id', ids, 'claim_id, id'), 'claim_id');
     const contradictions = groupBy(
-      this.rows('SELECT claim_id, contradicts_id, basis, basis_note, basis_quote FROM claim_contradictions', 'claim_id', ids, 'claim_id, contradicts_id'),
+      yield* this.rows('SELECT claim_id, contradicts_id, basis, basis_note, basis_quote FROM claim_contradictions', 'claim_id', ids, 'claim_id, contradicts_id'),
       'claim_id',
     );
-    return this.rows('SELECT * FROM claims', 'id', ids, 'id').map((c) => {
+    const rows = yield* this.rows('SELECT * FROM claims', 'id', ids, 'id');
+    yield* this.knowKinds([...rows.map((c) => c.claimant_id), ...aboutRows.map((a) => a.entity_id)]);
+    return rows.map((c) => {
       const id = c.id as number;
       const cited = citations.get(id) ?? [];
       return present({
@@ -217,8 +270,8 @@ class Reader {
     });
   }
 
-  citations(ids: number[] | null): JsonLdNode[] {
-    return this.rows('SELECT * FROM citations', 'id', ids, 'id').map((x) =>
+  *citations(ids: number[] | null): Reads<JsonLdNode[]> {
+    return (yield* this.rows('SELECT * FROM citations', 'id', ids, 'id')).map((x) =>
       present({
         '@id': this.iri('Citation', x.id!),
         '@type': 'cg:Citation',
@@ -232,9 +285,11 @@ class Reader {
   }
 
   /** A relationship is a reified triple (subject, predicate, object) with its dates and basis. */
-  relationships(ids: number[] | null): JsonLdNode[] {
-    const asserting = groupBy(this.rows('SELECT relationship_id, claim_id FROM relationship_claims', 'relationship_id', ids, 'relationship_id, id'), 'relationship_id');
-    return this.rows('SELECT * FROM relationships', 'id', ids, 'id').map((r) =>
+  *relationships(ids: number[] | null): Reads<JsonLdNode[]> {
+    const asserting = groupBy(yield* this.rows('SELECT relationship_id, claim_id FROM relationship_claims', 'relationship_id', ids, 'relationship_id, id'), 'relationship_id');
+    const rows = yield* this.rows('SELECT * FROM relationships', 'id', ids, 'id');
+    yield* this.knowKinds(rows.flatMap((r) => [r.subject_id, r.object_id]));
+    return rows.map((r) =>
       present({
         '@id': this.iri('Relationship', r.id!),
         '@type': 'cg:Relationship',
@@ -252,35 +307,39 @@ class Reader {
     );
   }
 
-  nodes(type: NodeType, ids: number[] | null): JsonLdNode[] {
+  *nodes(type: NodeType, ids: number[] | null): Reads<JsonLdNode[]> {
     switch (type) {
       case 'Entity':
-        return this.entities(ids);
+        return yield* this.entities(ids);
       case 'Source':
-        return this.sources(ids);
+        return yield* this.sources(ids);
       case 'Claim':
-        return this.claims(ids);
+        return yield* this.claims(ids);
       case 'Relationship':
-        return this.relationships(ids);
+        return yield* this.relationships(ids);
       case 'Citation':
-        return this.citations(ids);
+        return yield* this.citations(ids);
     }
   }
 
   /** Just enough to show a link: the @id, the type and the name (or text; a citation's stance and source). */
-  brief(type: NodeType, ids: number[]): JsonLdNode[] {
+  *brief(type: NodeType, ids: number[]): Reads<JsonLdNode[]> {
     const keep = new Set(['@id', '@type', 'name', 'text', 'cg:slug', 'cg:stance', 'cg:source']);
-    return this.nodes(type, ids).map((node) => Object.fromEntries(Object.entries(node).filter(([key]) => keep.has(key))));
+    return (yield* this.nodes(type, ids)).map((node) => Object.fromEntries(Object.entries(node).filter(([key]) => keep.has(key))));
   }
 }
 
 /** The whole graph as one `@graph` document: entities, sources, claims, citations, relationships. */
 export function graphJsonLd(db: Db, base: string): JsonLdDocument {
-  return db.$client.transaction((): JsonLdDocument => {
-    const reader = new Reader(db, base, true);
-    const types: NodeType[] = ['Entity', 'Source', 'Claim', 'Citation', 'Relationship'];
-    return { '@context': CONTEXT, '@graph': types.flatMap((type) => reader.nodes(type, null)) };
-  })();
+  return db.$client.transaction((): JsonLdDocument => runSync(db, wholeGraph(base)))();
+}
+
+function* wholeGraph(base: string): Reads<JsonLdDocument> {
+  const reader = new Reader(base);
+  yield* reader.allKinds();
+  const graph: JsonLdNode[] = [];
+  for (const type of ['Entity', 'Source', 'Claim', 'Citation', 'Relationship'] as const) graph.push(...(yield* reader.nodes(type, null)));
+  return { '@context': CONTEXT, '@graph': graph };
 }
 
 /** Every `{"@id"}` a node links to, nested ones included. */
@@ -302,30 +361,35 @@ export const MAX_LINKED_RELATIONSHIPS = 100;
  * MAX_LINKED_RELATIONSHIPS relationships it is an end of), then a brief node (id, type, name) for everything those link to. Null when
  * there is no such row.
  */
-export function objectJsonLd(db: Db, base: string, typename: string, id: number): JsonLdDocument | null {
+export async function objectJsonLd(db: Db, base: string, typename: string, id: number): Promise<JsonLdDocument | null> {
   const type = TABLE_OF_TYPE[typename];
   if (!type) return null;
-  return db.$client.transaction((): JsonLdDocument | null => {
-    const row = db.$client.prepare(`SELECT ${type === 'Entity' ? 'kind' : 'id'} AS k FROM ${TABLES[type]} WHERE id = ?`).get(id) as { k: string } | undefined;
-    // An entity's id names its kind: Person:3 is no id of an organization.
-    if (!row || (type === 'Entity' && ENTITY_TYPE_BY_KIND[row.k as EntityKind] !== typename)) return null;
-    const reader = new Reader(db, base, false);
-    const full = reader.nodes(type, [id]);
-    if (type === 'Entity') {
-      const edges = reader.all('SELECT id FROM relationships WHERE subject_id = ? OR object_id = ? ORDER BY id LIMIT ?', [id, id, MAX_LINKED_RELATIONSHIPS]);
-      full.push(...reader.relationships(edges.map((e) => e.id as number)));
-    }
-    const shown = new Set(full.map((node) => node['@id'] as string));
-    const wanted = new Map<NodeType, number[]>();
-    for (const iri of linksOf(full, new Set())) {
-      if (shown.has(iri) || !iri.startsWith(`${base}/id/`)) continue;
-      const { typename: linked, id: linkedId } = decodeIri(iri.slice(`${base}/id/`.length));
-      const linkedType = TABLE_OF_TYPE[linked]!;
-      wanted.set(linkedType, [...(wanted.get(linkedType) ?? []), linkedId]);
-    }
-    const brief = [...wanted].flatMap(([linkedType, ids]) => reader.brief(linkedType, ids));
-    return { '@context': CONTEXT, '@graph': [...full, ...brief] };
-  })();
+  const reads = objectReads(base, type, typename, id);
+  // SQLite: one read transaction, as before; other engines: statement by statement.
+  return engineOf(db) === undefined || engineOf(db)!.name === 'sqlite' ? db.$client.transaction(() => runSync(db, reads))() : runAsync(db, reads);
+}
+
+function* objectReads(base: string, type: NodeType, typename: string, id: number): Reads<JsonLdDocument | null> {
+  const [row] = yield* query(`SELECT ${type === 'Entity' ? 'kind' : 'id'} AS k FROM ${TABLES[type]} WHERE id = ?`, [id]);
+  // An entity's id names its kind: Person:3 is no id of an organization.
+  if (!row || (type === 'Entity' && ENTITY_TYPE_BY_KIND[row.k as EntityKind] !== typename)) return null;
+  const reader = new Reader(base);
+  const full = yield* reader.nodes(type, [id]);
+  if (type === 'Entity') {
+    const edges = yield* reader.all('SELECT id FROM relationships WHERE subject_id = ? OR object_id = ? ORDER BY id LIMIT ?', [id, id, MAX_LINKED_RELATIONSHIPS]);
+    full.push(...(yield* reader.relationships(edges.map((e) => e.id as number))));
+  }
+  const shown = new Set(full.map((node) => node['@id'] as string));
+  const wanted = new Map<NodeType, number[]>();
+  for (const iri of linksOf(full, new Set())) {
+    if (shown.has(iri) || !iri.startsWith(`${base}/id/`)) continue;
+    const { typename: linked, id: linkedId } = decodeIri(iri.slice(`${base}/id/`.length));
+    const linkedType = TABLE_OF_TYPE[linked]!;
+    wanted.set(linkedType, [...(wanted.get(linkedType) ?? []), linkedId]);
+  }
+  const brief: JsonLdNode[] = [];
+  for (const [linkedType, ids] of wanted) brief.push(...(yield* reader.brief(linkedType, ids)));
+  return { '@context': CONTEXT, '@graph': [...full, ...brief] };
 }
 
 /** A global id this module wrote (a base64 id may hold a slash, so the caller cuts the base off). */

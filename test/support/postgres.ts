@@ -28,9 +28,9 @@ export interface PostgresCluster {
   /**
    * A URL for a fresh, empty database in this cluster (created on the spot). `icuLocale` (e.g.
    * "en-US") gives it that ICU collation as its default, as many managed servers have, instead of
-   * the cluster's C.UTF-8.
+   * the cluster's C.UTF-8. `template` copies that database (which must have no open connection).
    */
-  createDatabase(options?: { name?: string; icuLocale?: string }): Promise<string>;
+  createDatabase(options?: { name?: string; icuLocale?: string; template?: string }): Promise<string>;
   /** Runs one statement as the superuser, on its own connection (to `database`, default postgres). */
   query<T extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[], database?: string): Promise<T[]>;
   /** Stops the server and keeps its data (`pg_ctl stop -m mode`, default fast): what an outage or a restart does to clients. */
@@ -134,12 +134,14 @@ export async function startPostgres(): Promise<PostgresCluster> {
     },
     url,
     port,
-    async createDatabase({ name = `test_${process.pid}_${++made}`, icuLocale }: { name?: string; icuLocale?: string } = {}) {
+    async createDatabase({ name = `test_${process.pid}_${++made}`, icuLocale, template }: { name?: string; icuLocale?: string; template?: string } = {}) {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
+        const quoted = (identifier: string) => `"${identifier.replace(/"/g, '')}"`;
         const locale = icuLocale ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${icuLocale.replace(/'/g, '')}'` : '';
-        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"${locale}`);
+        const copy = template && !icuLocale ? ` TEMPLATE ${quoted(template)}` : '';
+        await client.query(`CREATE DATABASE ${quoted(name)}${locale}${copy}`);
       } finally {
         await client.end();
       }

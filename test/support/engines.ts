@@ -1,0 +1,252 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ExecutionResult } from 'graphql';
+import { afterAll, beforeAll } from 'vitest';
+import { createApp } from '../../src/app';
+import { type Db, migrateDatabase, openDatabase } from '../../src/db';
+import type { EngineName } from '../../src/db/engine';
+import { bulkLoadPostgres, readSqliteTables } from '../../src/db/postgres';
+import { openPostgresEngine, type PostgresEngine } from '../../src/db/postgres-engine';
+import { createTestApp, seededFile, silentLogger, type TestApp } from './app';
+import { type PostgresCluster, startPostgres } from './postgres';
+
+/**
+ * The test app on either engine, for the shared contract suite (test/contract/): the same
+ * TestApp (`db`, `auth`, `queries`, `fetch`, `gql`, `mutate`), plus what a test needs to look
+ * under the API without knowing the engine (`sql`) and `close`.
+ */
+export interface EngineTestApp extends TestApp {
+  readonly engine: EngineName;
+  /**
+   * The rows of one statement with `?` placeholders, on whichever engine this app runs. Write it
+   * so both read it alike: `CAST(count(*) AS integer)` (PostgreSQL counts in bigint, which comes
+   * back as a string), `CASE WHEN … THEN 1 ELSE 0 END` rather than a bare comparison (a boolean there).
+   */
+  sql<T extends Record<string, unknown> = Record<string, unknown>>(text: string, ...params: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface EngineAppOptions {
+  seed?: boolean;
+  /**
+   * Fills an empty, migrated database instead of the seed: run on a SQLite database (generateGraph,
+   * importDocument and bulk loads are SQLite code), whose rows a PostgreSQL app is then loaded
+   * with, ids kept. The app's statements are not counted.
+   */
+  build?: (db: Db) => void;
+  apiToken?: string;
+  responseCache?: boolean;
+}
+
+/** Makes a fresh app (its own database, migrated, seeded unless `seed: false`). */
+export type AppFactory = (options?: EngineAppOptions) => Promise<EngineTestApp>;
+
+/** `createTestApp` (a fresh in-memory SQLite database) as an EngineTestApp. */
+export const createSqliteTestApp: AppFactory = async ({ responseCache, build, ...options } = {}) => {
+  if (responseCache === false) throw new Error('createSqliteTestApp: createTestApp keeps the response cache on');
+  if (!build) return asEngineApp(createTestApp(options));
+  const db = openDatabase({ path: ':memory:' });
+  migrateDatabase(db);
+  build(db);
+  return asEngineApp(createTestApp({ db, apiToken: options.apiToken }));
+};
+
+function asEngineApp(app: TestApp, afterClose?: () => void): EngineTestApp {
+  return Object.assign(app, {
+    engine: 'sqlite' as const,
+    async sql<T extends Record<string, unknown>>(text: string, ...params: unknown[]) {
+      const statement = app.db.$client.prepare(text);
+      if (statement.reader) return statement.all(...params) as T[];
+      statement.run(...params);
+      return [];
+    },
+    async close() {
+      if (app.db.$client.open) app.db.$client.close();
+      afterClose?.();
+    },
+  });
+}
+
+/** Rewrites `?` placeholders (outside quoted text) as PostgreSQL's `$1, $2, …`. */
+export function numberedParameters(text: string): string {
+  let n = 0;
+  return text.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?/g, (match) => (match === '?' ? `$${++n}` : match));
+}
+
+/**
+ * An app over a PostgreSQL database that already exists (migrated, seeded or not). With `twin`
+ * (a SQLite test app over the same rows under the same ids), every HTTP answer is compared with
+ * the twin's, byte for byte (status, content type, body), and `sql` runs on both: a difference
+ * fails the test that asked, whatever that test asserts itself.
+ */
+async function postgresApp(url: string, { apiToken, responseCache }: EngineAppOptions, twin?: EngineTestApp): Promise<EngineTestApp> {
+  const queries: string[] = [];
+  let counting = false;
+  const engine: PostgresEngine = await openPostgresEngine(url, { onQuery: (sql) => counting && queries.push(sql) });
+  counting = true;
+  const yoga = createApp({ db: engine.db, logger: silentLogger, apiToken, ...(responseCache === undefined ? {} : { responseCache }) });
+  const auth: Record<string, string> = apiToken ? { authorization: `Bearer ${apiToken}` } : {};
+  const fetch = async (path: string, init?: RequestInit): Promise<Response> => {
+    const own = () => yoga.fetch(`http://claimgraph.test${path}`, init as never) as Promise<Response>;
+    // A closed database fails as its engine notices it (SQLite before running anything,
+    // PostgreSQL's pool in the resolver): each test asserts what the contract fixes there.
+    if (!twin || closed) return own();
+    // One after the other, SQLite first: a request that writes must not race its twin.
+    const expected = await twin.fetch(path, init);
+    const actual = await own();
+    return compareAnswers(path, init, expected, actual);
+  };
+  let closed = false;
+  const app: EngineTestApp = {
+    engine: 'postgres',
+    db: engine.db,
+    auth,
+    queries,
+    resetQueries: () => {
+      queries.length = 0;
+    },
+    fetch,
+    async gql(query, variables, headers = {}) {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as ExecutionResult<never>;
+      return { ...body, status: response.status };
+    },
+    mutate: (query, variables) => app.gql(query, variables, auth),
+    async sql<T extends Record<string, unknown>>(text: string, ...params: unknown[]) {
+      await twin?.sql(text, ...params);
+      return (await engine.pg.$client.query<T>(numberedParameters(text), params)).rows;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([engine.close(), twin?.close()]);
+    },
+  };
+  return app;
+}
+
+/** Streams (live queries, subscriptions) are not compared: they do not end. */
+const STREAMED = /event-stream|multipart/;
+
+/** JSON with every object's keys sorted: equal texts, equal values. */
+function canonical(text: string): string {
+  return JSON.stringify(JSON.parse(text), (_key, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value,
+  );
+}
+
+/**
+ * `actual` (PostgreSQL's answer) when it is SQLite's: the same status, content type and body (a
+ * JSON body parsed: the same values, ids and cursors, whatever the order of an object's keys,
+ * which on SQLite follows the order in which fields settled; see src/graphql/field-order.ts);
+ * otherwise an error that shows both.
+ */
+async function compareAnswers(path: string, init: RequestInit | undefined, expected: Response, actual: Response): Promise<Response> {
+  const type = actual.headers.get('content-type') ?? '';
+  if (STREAMED.test(type) || STREAMED.test(expected.headers.get('content-type') ?? '')) {
+    await expected.body?.cancel();
+    return actual;
+  }
+  const [want, got] = await Promise.all([expected.text(), actual.text()]);
+  const json = /json/.test(type) && /json/.test(expected.headers.get('content-type') ?? '');
+  const body = (text: string) => (json && text ? canonical(text) : text);
+  const shape = (r: Response, text: string) => `${r.status} ${r.headers.get('content-type')}\n${body(text)}`;
+  if (shape(expected, want) !== shape(actual, got)) {
+    const request = typeof init?.body === 'string' ? init.body.slice(0, 500) : '';
+    throw new Error(`PostgreSQL answered ${path} ${request} differently from SQLite.\nSQLite:     ${shape(expected, want).slice(0, 3000)}\nPostgreSQL: ${shape(actual, got).slice(0, 3000)}`);
+  }
+  return new Response(actual.status === 204 || actual.status === 304 ? null : got, { status: actual.status, statusText: actual.statusText, headers: actual.headers });
+}
+
+const TEMPLATES = { seeded: 'contract_seeded', empty: 'contract_empty' } as const;
+
+/**
+ * PostgreSQL test apps for one test file: call at the top level of the file. One throwaway
+ * cluster for the file (started in beforeAll, stopped in afterAll once every app is closed); two
+ * template databases made once, one migrated and seeded, one migrated only, each loaded from a
+ * SQLite file with the same rows; then each app is a `CREATE DATABASE … TEMPLATE …` copy of one
+ * (a copy inside the server: no migration, no seeding), with a SQLite twin opened on a copy of
+ * that file (see postgresApp): both hold the same rows under the same ids and stamps.
+ */
+export function usePostgresApps({ twin = true }: { twin?: boolean } = {}): AppFactory & { closeAll(): Promise<void> } {
+  let cluster: PostgresCluster | undefined;
+  const files: Record<keyof typeof TEMPLATES, string> = { seeded: '', empty: '' };
+  const open = new Set<EngineTestApp>();
+  let made = 0;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    for (const [kind, name] of Object.entries(TEMPLATES) as [keyof typeof TEMPLATES, string][]) {
+      files[kind] = kind === 'seeded' ? seededFile('contract') : emptyFile();
+      const engine = await openPostgresEngine(await cluster.createDatabase({ name }));
+      const source = openDatabase({ path: files[kind] });
+      try {
+        await bulkLoadPostgres(engine.pg, readSqliteTables(source));
+        // Statistics for the planner, as a long-running server would have: copies inherit them.
+        await engine.pg.$client.query('VACUUM ANALYZE');
+      } finally {
+        source.$client.close();
+        await engine.close();
+      }
+    }
+  });
+  const closeAll = async () => {
+    const apps = [...open];
+    open.clear();
+    await Promise.all(apps.map((app) => app.close()));
+  };
+  afterAll(async () => {
+    await closeAll();
+    await cluster?.stop();
+    for (const file of Object.values(files)) if (file) rmSync(dirname(file), { recursive: true, force: true });
+  });
+  const factory: AppFactory = async (options = {}) => {
+    if (!cluster) throw new Error('usePostgresApps(): the cluster starts in beforeAll; make apps in beforeAll or in tests');
+    const kind = options.seed === false || options.build ? 'empty' : 'seeded';
+    const url = await cluster.createDatabase({ name: `app_${++made}`, template: TEMPLATES[kind] });
+    const copy = join(mkdtempSync(join(tmpdir(), 'claimgraph-twin-')), 'twin.db');
+    copyFileSync(files[kind], copy);
+    if (options.build) {
+      const staging = openDatabase({ path: copy });
+      options.build(staging);
+      const loading = await openPostgresEngine(url);
+      try {
+        await bulkLoadPostgres(loading.pg, readSqliteTables(staging));
+      } finally {
+        staging.$client.close();
+        await loading.close();
+      }
+    }
+    let sqlite: EngineTestApp | undefined;
+    if (twin) sqlite = await sqliteAppOver(openDatabase({ path: copy }), options);
+    else rmSync(dirname(copy), { recursive: true, force: true });
+    const app = await postgresApp(url, options, sqlite);
+    const close = app.close;
+    app.close = async () => {
+      open.delete(app);
+      await close();
+    };
+    open.add(app);
+    return app;
+  };
+  return Object.assign(factory, { closeAll });
+}
+
+/** A migrated, empty SQLite file in a fresh temporary folder. */
+function emptyFile(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'claimgraph-empty-')), 'empty.db');
+  const db = openDatabase({ path });
+  migrateDatabase(db);
+  db.$client.close();
+  return path;
+}
+
+/** An EngineTestApp over a SQLite database already open (its statements are not counted). */
+async function sqliteAppOver(db: Db, options: EngineAppOptions): Promise<EngineTestApp> {
+  const app = createTestApp({ db, apiToken: options.apiToken });
+  return asEngineApp(app, () => rmSync(dirname(db.$client.name), { recursive: true, force: true }));
+}
