@@ -8,21 +8,15 @@
  */
 const MUTATIONS = 'mutations on PostgreSQL: write paths async over one transaction helper (the writes branch)';
 const SEARCH = 'search on PostgreSQL: tsvector documents and queries (the search branch)';
-const PATHS = 'neighborhood and path on PostgreSQL: adjacency and graph (the feed branch)';
-const CACHE = 'the response cache on PostgreSQL keeps nothing until the LISTEN/NOTIFY change feed tells it what changed (the feed branch)';
 
 export const PENDING_ON_POSTGRES: Readonly<Record<string, string>> = {
   'docs-examples > examples in the docs > docs/examples.md:556 gives the answer it shows': SEARCH,
   'docs-examples > examples in the docs > docs/examples.md:599 gives the answer it shows': SEARCH,
   'docs-examples > examples in the docs > docs/examples.md:637 gives the answer it shows': SEARCH,
   'docs-examples > examples in the docs > docs/examples.md:675 gives the answer it shows': SEARCH,
-  'docs-examples > examples in the docs > docs/examples.md:729 gives the answer it shows': PATHS,
-  'docs-examples > examples in the docs > docs/examples.md:759 gives the answer it shows': PATHS,
-  'docs-examples > examples in the docs > docs/examples.md:797 gives the answer it shows': PATHS,
   'docs-examples > examples in the docs > docs/examples.md:1038 gives the answer it shows': MUTATIONS,
   'docs-examples > examples in the docs > docs/examples.md:1088 gives the answer it shows': MUTATIONS,
   'docs-examples > examples in the docs > docs/examples.md:1122 gives the answer it shows': MUTATIONS,
-  'statements > nested reads are planned into SQL > plans what a neighborhood selects on its entities and relationships into the statements that load them': PATHS,
   'statements > nested reads are planned into SQL > plans search results and what they select: two statements for a rare word, one per table hit': SEARCH,
   'filters > where on the seeded article > counts relations: claims with at least two distinct supporting sources': MUTATIONS,
   'filters > the response cache > answers a filtered list anew after a write that changes which rows match': MUTATIONS,
@@ -30,12 +24,6 @@ export const PENDING_ON_POSTGRES: Readonly<Record<string, string>> = {
   'exploration > search on the article > finds an entity by its alias, and filters by kind': SEARCH,
   'exploration > search on the article > treats any text as words to look for, never as syntax': SEARCH,
   'exploration > search on the article > pages with cursors without repeating or skipping': SEARCH,
-  'exploration > path on the article > describes each step in words': PATHS,
-  'exploration > path on the article > goes through an event two entities took part in': PATHS,
-  'exploration > path on the article > answers length 0 for the same entity, null when unreachable, and refuses bad arguments': PATHS,
-  'exploration > path on the article > respects maxDepth': PATHS,
-  'exploration > neighborhood on the article > returns the entities and relationships within reach, and refuses a depth outside 1 to 3': PATHS,
-  'provenance > relationships > neighborhood(basis: STATED) follows only stated links': PATHS,
   'provenance > writes and imports take a basis > createRelationship: STATED needs claims, INFERRED a note; left out, it follows the claims': MUTATIONS,
   'provenance > writes and imports take a basis > createClaim: contradictions carry their basis both ways; contradictsIds are INFERRED without one': MUTATIONS,
   'provenance > what is refused > a write: a Wikidata source without an id': MUTATIONS,
@@ -60,8 +48,7 @@ export const PENDING_ON_POSTGRES: Readonly<Record<string, string>> = {
   'bad-input > text > refuses surrogates in the wrong order in a clientMutationId, naming it': MUTATIONS,
   'bad-input > text > refuses a lone surrogate sent as the JSON escape "\\ud800", as a client writes it': MUTATIONS,
   'bad-input > text > keeps tabs, newlines, carriage returns and whole characters outside the BMP': MUTATIONS,
-  'budget > the node budget > answers from the response cache with the cost it stored with the answer': CACHE,
   'budget > every list field declares how long it can be > stops each bounded list at its bound when writing': MUTATIONS,
   'budget > every list field declares how long it can be > refuses a new claim that would give another claim one contradiction too many': MUTATIONS,
-  'hostile > a standing hostile run > 10000 random operations (seed 20261206) answer no 5xx, no INTERNAL_SERVER_ERROR, no stack': `${MUTATIONS}; ${SEARCH}; ${PATHS} (the reads-only run below runs meanwhile)`,
+  'hostile > a standing hostile run > 10000 random operations (seed 20261206) answer no 5xx, no INTERNAL_SERVER_ERROR, no stack': `${MUTATIONS}; ${SEARCH} (the reads-only run below runs meanwhile)`,
 };
