@@ -26,7 +26,37 @@ export function installPostgraphile(log: (line: string) => void): void {
 /** The command that runs the PostGraphile server (the node binary is the benchmark's own). */
 export const POSTGRAPHILE_COMMAND = ['--import', join(PEER, 'polyfill.mjs'), join(PEER, 'server.mjs')];
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The answers' shapes, as each server's operation asks for them. */
+type Named = { rowId: number; name: string };
+type Page<T> = { nodes: T[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+interface Claimgraph {
+  node: {
+    id: string;
+    text: string;
+    kind: string;
+    support: string;
+    appearsIn: { title: string };
+    title: string;
+    claims: { nodes: { id: string; text: string; about: { id: string; name: string; relationships: { nodes: { id: string; predicate: string; object: { id: string; name: string } }[] } }[] }[] };
+  } | null;
+  claims: Page<{ id: string; text: string }>;
+}
+interface Postgraphile {
+  claimByRowId: { rowId: number; text: string; kind: string; support: string; sourceByAppearsInId: { title: string } } | null;
+  sourceByRowId: {
+    title: string;
+    citationsBySourceId: {
+      nodes: {
+        claimByClaimId: {
+          rowId: number;
+          text: string;
+          claimSubjectsByClaimId: { nodes: { entityByEntityId: Named & { relationshipEndsByEntityId: { nodes: { relationshipByRelationshipId: { rowId: number; predicate: string; entityByObjectId: Named } }[] } } }[] };
+        };
+      }[];
+    };
+  };
+  allClaims: Page<{ rowId: number; text: string }>;
+}
 
 /** The number in a claimgraph global id ("Claim:12" in base64). */
 const num = (id: string) => Number(Buffer.from(id, 'base64').toString('utf8').split(':')[1]);
@@ -40,8 +70,8 @@ export interface SharedShape {
   /** PostGraphile's variables; `pageCursor` is its cursor after a claim id, learned from its own first page. */
   postgraphileVariables(p: Params, pageCursor: (after: number) => string): Record<string, unknown>;
   /** claimgraph's data, and PostGraphile's, in one plain form. */
-  fromClaimgraph(data: Json): unknown;
-  fromPostgraphile(data: Json): unknown;
+  fromClaimgraph(data: Claimgraph): unknown;
+  fromPostgraphile(data: Postgraphile): unknown;
 }
 
 /** A claim by id with its source's title: the lookup both servers can express. */
@@ -52,7 +82,7 @@ export const LOOKUP_SOURCE = {
   variables: (p: Params) => ({ id: Buffer.from(`Claim:${Number(p.id)}`).toString('base64') }),
 };
 
-const pageOf = (nodes: Json[], hasNextPage: boolean) => ({ nodes, hasNextPage });
+const pageOf = (nodes: { id: number; text: string }[], hasNextPage: boolean) => ({ nodes, hasNextPage });
 const PAGE = `query Page($after: Cursor) { allClaims(first: 20, after: $after, orderBy: PRIMARY_KEY_ASC) { nodes { rowId text } pageInfo { hasNextPage endCursor } } }`;
 
 export const SHARED_SHAPES: SharedShape[] = [
@@ -62,7 +92,7 @@ export const SHARED_SHAPES: SharedShape[] = [
     workload: 'lookup-source',
     postgraphile: 'query LookupSource($id: Int!) { claimByRowId(rowId: $id) { rowId text kind support sourceByAppearsInId { title } } }',
     postgraphileVariables: (p) => ({ id: Number(p.id) }),
-    fromClaimgraph: (d) => d.node && { id: num(d.node.id), text: d.node.text, kind: d.node.kind, support: d.node.support, title: d.node.appearsIn.title },
+    fromClaimgraph: ({ node }) => node && { id: num(node.id), text: node.text, kind: node.kind, support: node.support, title: node.appearsIn.title },
     fromPostgraphile: (d) =>
       d.claimByRowId && { id: d.claimByRowId.rowId, text: d.claimByRowId.text, kind: d.claimByRowId.kind, support: d.claimByRowId.support, title: d.claimByRowId.sourceByAppearsInId.title },
   },
@@ -75,27 +105,27 @@ export const SHARED_SHAPES: SharedShape[] = [
         claimSubjectsByClaimId(orderBy: ENTITY_ID_ASC) { nodes { entityByEntityId { rowId name
           relationshipEndsByEntityId(first: 5, orderBy: PRIMARY_KEY_ASC) { nodes { relationshipByRelationshipId { rowId predicate entityByObjectId { rowId name } } } } } } } } } } } }`,
     postgraphileVariables: (p) => ({ id: Number(p.id) }),
-    fromClaimgraph: (d) => ({
-      title: d.node.title,
-      claims: d.node.claims.nodes.map((c: Json) => ({
+    fromClaimgraph: ({ node }) => ({
+      title: node!.title,
+      claims: node!.claims.nodes.map((c) => ({
         id: num(c.id),
         text: c.text,
-        about: c.about.map((e: Json) => ({
+        about: c.about.map((e) => ({
           id: num(e.id),
           name: e.name,
-          relationships: e.relationships.nodes.map((r: Json) => ({ id: num(r.id), predicate: r.predicate, object: { id: num(r.object.id), name: r.object.name } })),
+          relationships: e.relationships.nodes.map((r) => ({ id: num(r.id), predicate: r.predicate, object: { id: num(r.object.id), name: r.object.name } })),
         })),
       })),
     }),
     fromPostgraphile: (d) => ({
       title: d.sourceByRowId.title,
-      claims: d.sourceByRowId.citationsBySourceId.nodes.map(({ claimByClaimId: c }: Json) => ({
+      claims: d.sourceByRowId.citationsBySourceId.nodes.map(({ claimByClaimId: c }) => ({
         id: c.rowId,
         text: c.text,
-        about: c.claimSubjectsByClaimId.nodes.map(({ entityByEntityId: e }: Json) => ({
+        about: c.claimSubjectsByClaimId.nodes.map(({ entityByEntityId: e }) => ({
           id: e.rowId,
           name: e.name,
-          relationships: e.relationshipEndsByEntityId.nodes.map(({ relationshipByRelationshipId: r }: Json) => ({
+          relationships: e.relationshipEndsByEntityId.nodes.map(({ relationshipByRelationshipId: r }) => ({
             id: r.rowId,
             predicate: r.predicate,
             object: { id: r.entityByObjectId.rowId, name: r.entityByObjectId.name },
@@ -111,8 +141,8 @@ export const SHARED_SHAPES: SharedShape[] = [
       workload: name,
       postgraphile: PAGE,
       postgraphileVariables: (p, pageCursor) => ({ after: p.after ? pageCursor(Number(p.after)) : null }),
-      fromClaimgraph: (d) => pageOf(d.claims.nodes.map((c: Json) => ({ id: num(c.id), text: c.text })), d.claims.pageInfo.hasNextPage),
-      fromPostgraphile: (d) => pageOf(d.allClaims.nodes.map((c: Json) => ({ id: c.rowId, text: c.text })), d.allClaims.pageInfo.hasNextPage),
+      fromClaimgraph: (d) => pageOf(d.claims.nodes.map((c) => ({ id: num(c.id), text: c.text })), d.claims.pageInfo.hasNextPage),
+      fromPostgraphile: (d) => pageOf(d.allClaims.nodes.map((c) => ({ id: c.rowId, text: c.text })), d.allClaims.pageInfo.hasNextPage),
     }),
   ),
 ];
@@ -121,9 +151,9 @@ export const SHARED_SHAPES: SharedShape[] = [
  * PostGraphile's cursors are its own: read the first page's end cursor and write the claim id
  * into it (an ordered primary-key cursor holds the key's value as JSON text inside base64).
  */
-export function cursorMaker(firstPage: Json): (after: number) => string {
-  const end = firstPage.allClaims.pageInfo.endCursor as string;
-  const last = String(firstPage.allClaims.nodes.at(-1).rowId);
+export function cursorMaker(firstPage: Pick<Postgraphile, 'allClaims'>): (after: number) => string {
+  const end = firstPage.allClaims.pageInfo.endCursor!;
+  const last = String(firstPage.allClaims.nodes.at(-1)!.rowId);
   const decoded = Buffer.from(end, 'base64').toString('utf8');
   const at = decoded.lastIndexOf(last);
   if (at < 0) throw new Error(`PostGraphile's cursor ${decoded} does not hold the last id ${last}: cannot page at 90%`);

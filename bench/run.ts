@@ -464,6 +464,21 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
   const workloads: Workload[] = [...WORKLOADS, { ...LOOKUP_SOURCE }];
   params['lookup-source'] = params.lookup!;
   const body = (name: string, p: Params) => JSON.stringify({ query: workloads.find((w) => w.name === name)!.query, variables: workloads.find((w) => w.name === name)!.variables(p) });
+  // SQL statements per request, counted in-process over the same database.
+  const { openPostgresEngine } = await import('../src/db/postgres-engine');
+  let statements = 0;
+  const counted = await openPostgresEngine(cluster.url, { onQuery: () => statements++ });
+  const inProcess = createApp({ db: counted.db, apiToken: TOKEN, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  const sqlPerRequest: Record<string, number> = {};
+  for (const w of workloads.filter((w) => !w.writes)) {
+    const n = Math.min(10, params[w.name]!.length);
+    statements = 0;
+    for (const p of params[w.name]!.slice(0, n)) {
+      await inProcess.fetch('http://bench/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: body(w.name, p) });
+    }
+    sqlPerRequest[w.name] = statements / n;
+  }
+  await counted.close();
   // One process each: claimgraph refuses WORKERS > 1 on PostgreSQL until the writes branch lands.
   const env = { DATABASE_URL: cluster.url, PORT: '0', HOST: '127.0.0.1', WORKERS: '1', API_TOKEN: TOKEN, LOG_LEVEL: 'info', RESPONSE_CACHE: 'off' };
   const servers: Server[] = [];
@@ -524,15 +539,15 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
     // PostGraphile: the same data for the same parameters, in each side's own form.
     const first = await post(pgl.url, JSON.stringify({ query: POSTGRAPHILE_FIRST_PAGE, variables: { after: null } }));
     if (first.errors) throw new Error(`PostGraphile's first page: ${JSON.stringify(first.errors).slice(0, 500)}`);
-    const pageCursor = cursorMaker(first.data as Record<string, unknown>);
+    const pageCursor = cursorMaker(first.data as Parameters<typeof cursorMaker>[0]);
     const pglBody = (shape: (typeof SHARED_SHAPES)[number], p: Params) => JSON.stringify({ query: shape.postgraphile, variables: shape.postgraphileVariables(p, pageCursor) });
     const sameData: Record<string, boolean> = {};
     for (const shape of SHARED_SHAPES) {
       let same = true;
       for (const p of params[shape.workload]!.slice(0, 10)) {
         const [ours, theirs] = await Promise.all([post(app.url, body(shape.workload, p)), post(pgl.url, pglBody(shape, p))]);
-        const a = ours.data ? shape.fromClaimgraph(ours.data as Record<string, unknown>) : ours.errors;
-        const b = theirs.data ? shape.fromPostgraphile(theirs.data as Record<string, unknown>) : theirs.errors;
+        const a = ours.data ? shape.fromClaimgraph(ours.data as Parameters<typeof shape.fromClaimgraph>[0]) : ours.errors;
+        const b = theirs.data ? shape.fromPostgraphile(theirs.data as Parameters<typeof shape.fromPostgraphile>[0]) : theirs.errors;
         if (!isDeepStrictEqual(a, b)) {
           if (same) log(`${shape.name} ${JSON.stringify(p)}:\n  claimgraph:   ${JSON.stringify(a).slice(0, 600)}\n  PostGraphile: ${JSON.stringify(b).slice(0, 600)}`);
           same = false;
@@ -580,6 +595,7 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
           rps: Math.round(r.ours.rps),
           p50Ms: r.ours.p50,
           p99Ms: r.ours.p99,
+          sqlPerRequest: Number(sqlPerRequest[r.name]!.toFixed(2)),
           rawFloorRatio: r.floor ? Number((r.floor.rps / r.ours.rps).toFixed(2)) : null,
           yogaFloorRatio: Number((yoga.rps / r.ours.rps).toFixed(2)),
           rawFloorRps: r.floor ? Math.round(r.floor.rps) : null,
@@ -600,10 +616,12 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
     };
     writeResults({ ...previousResults(), postgres: results });
     log('');
-    log('| workload (PostgreSQL) | rps | p50 ms | p99 ms | × raw floor | raw floor rps / p50 / p99 |');
-    log('| --- | ---: | ---: | ---: | ---: | ---: |');
-    for (const r of rows) log(`| ${r.name} | ${Math.round(r.ours.rps)} | ${r.ours.p50} | ${r.ours.p99} | ${r.floor ? (r.floor.rps / r.ours.rps).toFixed(2) : '–'} | ${cell(r.floor)} |`);
-    for (const s of skipped) log(`| ${s.name} | skipped: ${s.skipped} | | | | |`);
+    log('| workload (PostgreSQL) | rps | p50 ms | p99 ms | SQL/request | × raw floor | raw floor rps / p50 / p99 |');
+    log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of rows) {
+      log(`| ${r.name} | ${Math.round(r.ours.rps)} | ${r.ours.p50} | ${r.ours.p99} | ${Number(sqlPerRequest[r.name]!.toFixed(2))} | ${r.floor ? (r.floor.rps / r.ours.rps).toFixed(2) : '–'} | ${cell(r.floor)} |`);
+    }
+    for (const s of skipped) log(`| ${s.name} | skipped: ${s.skipped} | | | | | |`);
     log('');
     log('| shape (rps / p50 ms / p99 ms) | claimgraph | claimgraph, response cache on | raw floor | PostGraphile 5 | same data |');
     log('| --- | ---: | ---: | ---: | ---: | --- |');

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../config';
 import { openDatabase } from '../db';
 import { generateFile } from '../model/generate';
 import { runCli } from './support';
@@ -52,10 +52,20 @@ const options = {
   maxCitations: Number(citations[2]),
 };
 
-const url = process.env.DATABASE_URL ? loadConfig().DATABASE_URL : undefined;
+let url: string | undefined;
+try {
+  url = loadConfig().DATABASE_URL;
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`claimgraph generate: ${error.message}\n`);
+  process.exit(1);
+}
 if (url) {
+  const target = url;
   await runCli('generate', async () => {
-    const { loadGeneratedIntoPostgres, redactUrl } = await import('./postgres');
+    const { loadGeneratedIntoPostgres, redactUrl, refuseAGraph, withPostgres } = await import('./postgres');
+    // Before generating, which can take minutes; checked again in the transaction that loads.
+    if (!values.fresh) await withPostgres(target, (client) => refuseAGraph(client, target));
     const folder = mkdtempSync(join(tmpdir(), 'claimgraph-generate-'));
     try {
       const started = performance.now();
@@ -63,11 +73,11 @@ if (url) {
       const report = generateFile(file, options);
       const source = openDatabase({ path: file, readonly: true });
       try {
-        await loadGeneratedIntoPostgres(url, source, values.fresh);
+        await loadGeneratedIntoPostgres(target, source, values.fresh);
       } finally {
         source.$client.close();
       }
-      process.stdout.write(`${redactUrl(url)}: ${JSON.stringify(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      process.stdout.write(`${redactUrl(target)}: ${JSON.stringify(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

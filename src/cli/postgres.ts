@@ -173,6 +173,12 @@ export function dumpPostgres(url: string, file: string): void {
   }
 }
 
+/** Throws when the database already holds entities: generate fills an empty one. */
+export async function refuseAGraph(client: pg.ClientBase, url: string): Promise<void> {
+  const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM entities');
+  if (rows[0]!.n > 0) throw new CliError(`${redactUrl(url)} already holds a graph (${rows[0]!.n} entities): generate fills an empty database; --fresh empties it first`);
+}
+
 /**
  * Fills the database at `url` with the graph in the SQLite file `source` (ids kept). The graph's
  * tables must be empty, or `fresh` empties them first (in the same transaction).
@@ -183,8 +189,7 @@ export async function loadGeneratedIntoPostgres(url: string, source: Db, fresh: 
     try {
       const tables = [...GRAPH_TABLE_NAMES, 'relationship_ends'];
       if (fresh) await client.query(`TRUNCATE ${quoted(tables)} RESTART IDENTITY CASCADE`);
-      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM entities');
-      if (rows[0]!.n > 0) throw new CliError(`${redactUrl(url)} already holds a graph (${rows[0]!.n} entities): generate fills an empty database; --fresh empties it first`);
+      await refuseAGraph(client, url);
       await copySqliteToPostgres(source.$client, client);
       await client.query('COMMIT');
     } catch (error) {
