@@ -596,8 +596,8 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
           p50Ms: r.ours.p50,
           p99Ms: r.ours.p99,
           sqlPerRequest: Number(sqlPerRequest[r.name]!.toFixed(2)),
-          rawFloorRatio: r.floor ? Number((r.floor.rps / r.ours.rps).toFixed(2)) : null,
-          yogaFloorRatio: Number((yoga.rps / r.ours.rps).toFixed(2)),
+          rawFloorRatio: r.floor && r.ours.rps > 0 ? Number((r.floor.rps / r.ours.rps).toFixed(2)) : null,
+          yogaFloorRatio: r.ours.rps > 0 ? Number((yoga.rps / r.ours.rps).toFixed(2)) : null,
           rawFloorRps: r.floor ? Math.round(r.floor.rps) : null,
           rawFloorP50Ms: r.floor?.p50 ?? null,
           rawFloorP99Ms: r.floor?.p99 ?? null,
@@ -619,7 +619,7 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
     log('| workload (PostgreSQL) | rps | p50 ms | p99 ms | SQL/request | × raw floor | raw floor rps / p50 / p99 |');
     log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of rows) {
-      log(`| ${r.name} | ${Math.round(r.ours.rps)} | ${r.ours.p50} | ${r.ours.p99} | ${Number(sqlPerRequest[r.name]!.toFixed(2))} | ${r.floor ? (r.floor.rps / r.ours.rps).toFixed(2) : '–'} | ${cell(r.floor)} |`);
+      log(`| ${r.name} | ${Math.round(r.ours.rps)} | ${r.ours.p50} | ${r.ours.p99} | ${Number(sqlPerRequest[r.name]!.toFixed(2))} | ${r.floor && r.ours.rps > 0 ? (r.floor.rps / r.ours.rps).toFixed(2) : '–'} | ${cell(r.floor)} |`);
     }
     for (const s of skipped) log(`| ${s.name} | skipped: ${s.skipped} | | | | | |`);
     log('');
