@@ -1,11 +1,15 @@
 /**
- * `npm run bench [-- --quick] [-- --repeat 3]`: claimgraph against its floors, in one run.
+ * `npm run bench [-- --quick] [-- --repeat 3] [-- --engine postgres]`: claimgraph against its floors, in one run.
  *
  * Builds (or reuses) a generated graph, starts the real server (production limits, one process per
  * core over the shared WAL database) and the raw floor (the same answers from hand-written
  * better-sqlite3 statements behind node:http), checks that every workload's answer equals the
  * floor's, then drives each with autocannon at a fixed concurrency after a warm-up. Prints a
  * markdown table and writes the same figures to bench/results.json.
+ *
+ * With `--engine postgres` the same graph is copied into PostgreSQL (bench/postgres.ts) and the
+ * read workloads run there, beside a raw floor over `pg` (bench/raw-floor-postgres.ts) and
+ * PostGraphile 5 for the shapes both express (bench/postgraphile.ts): see postgresMain below.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +23,7 @@ import { migrateDatabase, openDatabase } from '../src/db';
 import { type GenerateOptions, generateFile, random } from '../src/model/generate';
 import { shortestPath } from '../src/model/graph';
 import { variedRequests } from './varied';
-import { MIX, type Params, WORKLOADS, workload } from './workloads';
+import { MIX, type Params, type Workload, WORKLOADS, workload } from './workloads';
 import { SHAPES } from './worst-query';
 
 const { values: args } = parseArgs({
@@ -39,8 +43,13 @@ const { values: args } = parseArgs({
     // Seconds of the varied workload (every request a new cache key) on a fresh server, whose
     // peak RSS per process is reported.
     'varied-seconds': { type: 'string', default: '30' },
+    // sqlite (the default) or postgres: see postgresMain.
+    engine: { type: 'string', default: 'sqlite' },
+    // The PostgreSQL cluster's folder, kept between runs so the graph is loaded once.
+    'pg-data': { type: 'string' },
   },
 });
+if (args.engine !== 'sqlite' && args.engine !== 'postgres') throw new Error(`--engine: sqlite or postgres, not "${args.engine}"`);
 
 const SIZES: Record<'full' | 'quick', GenerateOptions> = {
   full: { entities: 100_000, relationships: 500_000, claims: 1_000_000, sources: 50_000, seed: 42, minCitations: 1, maxCitations: 3 },
@@ -286,6 +295,7 @@ async function main() {
   migrateDatabase(migrating);
   migrating.$client.close();
   const params = parameters(path);
+  if (args.engine === 'postgres') return postgresMain(path, params);
   const budget = worstAccepted(path);
 
   // SQL statements per request, counted in-process over the same data.
@@ -365,6 +375,7 @@ async function main() {
     const varied = timed('varied') ? await variedRun(path, env) : null;
 
     const results = {
+      engine: 'sqlite',
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
       data: { size, ...options, loadSeconds },
       settings: { duration, warmup, connections, workers, repeat, responseCache: args['response-cache'], only: only ?? null },
@@ -383,7 +394,7 @@ async function main() {
         rawFloorRps: Math.round(r.floor.rps),
       })),
     };
-    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeResults({ ...results, postgres: previousResults().postgres });
     log('');
     log(`| workload | rps | p50 ms | p99 ms | SQL/request | × raw floor | × yoga floor |`);
     log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: |`);
@@ -400,6 +411,230 @@ async function main() {
     log('wrote bench/results.json');
   } finally {
     stop();
+  }
+}
+
+/** bench/results.json as the last runs left it: each engine's run keeps the other's figures. */
+function previousResults(): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+function writeResults(results: Record<string, unknown>) {
+  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/**
+ * Mutations on PostgreSQL need the async write path, built on another branch. Until it is merged,
+ * a write that fails on PostgreSQL is reported as skipped; once it is, set this to true and a
+ * failing write stops the run like any other wrong answer.
+ */
+const POSTGRES_WRITES_MERGED = false;
+/** Read workloads whose PostgreSQL implementation comes from other branches: skipped (and said so) while they fail. */
+const POSTGRES_PENDING: Record<string, string> = {
+  'search-rare': 'search on PostgreSQL not merged yet',
+  'search-common': 'search on PostgreSQL not merged yet',
+  'path-reachable': 'path on PostgreSQL not merged yet',
+  'path-unreachable': 'path on PostgreSQL not merged yet',
+};
+
+const fig = (f: Figures) => ({ rps: Math.round(f.rps), p50Ms: f.p50, p99Ms: f.p99 });
+const cell = (f: Figures | null | undefined) => (f ? `${Math.round(f.rps)} / ${f.p50} / ${f.p99}` : '–');
+
+/**
+ * `--engine postgres`: the generated graph copied into PostgreSQL (ids kept, so the parameters
+ * drawn from the SQLite file hold), then each read workload timed on claimgraph (one process,
+ * response cache off) beside the raw floor over `pg`, and the shapes PostGraphile can express
+ * also on claimgraph with the response cache on and on PostGraphile 5. Same load generator,
+ * connections and duration for all; answers compared before anything is timed.
+ */
+async function postgresMain(path: string, params: Record<string, Params[]>) {
+  const { benchCluster, BENCH_PG_SETTINGS } = await import('./postgres');
+  const { installPostgraphile, POSTGRAPHILE_COMMAND, POSTGRAPHILE_FIRST_PAGE, SHARED_SHAPES, LOOKUP_SOURCE, cursorMaker } = await import('./postgraphile');
+  installPostgraphile(log);
+  const cluster = await benchCluster(args['pg-data'] ?? join(DATA, 'pg'), path, JSON.stringify({ size, options }), log);
+  log(
+    `PostgreSQL runs with fsync, synchronous_commit and full_page_writes off (reads are measured; the data is reloaded from the SQLite file if lost): ${Object.entries(BENCH_PG_SETTINGS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
+  const workloads: Workload[] = [...WORKLOADS, { ...LOOKUP_SOURCE }];
+  params['lookup-source'] = params.lookup!;
+  const body = (name: string, p: Params) => JSON.stringify({ query: workloads.find((w) => w.name === name)!.query, variables: workloads.find((w) => w.name === name)!.variables(p) });
+  // SQL statements per request, counted in-process over the same database.
+  const { openPostgresEngine } = await import('../src/db/postgres-engine');
+  let statements = 0;
+  const counted = await openPostgresEngine(cluster.url, { onQuery: () => statements++ });
+  const inProcess = createApp({ db: counted.db, apiToken: TOKEN, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  const sqlPerRequest: Record<string, number> = {};
+  for (const w of workloads.filter((w) => !w.writes)) {
+    const n = Math.min(10, params[w.name]!.length);
+    statements = 0;
+    for (const p of params[w.name]!.slice(0, n)) {
+      await inProcess.fetch('http://bench/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: body(w.name, p) });
+    }
+    sqlPerRequest[w.name] = statements / n;
+  }
+  await counted.close();
+  // One process each: claimgraph refuses WORKERS > 1 on PostgreSQL until the writes branch lands.
+  const env = { DATABASE_URL: cluster.url, PORT: '0', HOST: '127.0.0.1', WORKERS: '1', API_TOKEN: TOKEN, LOG_LEVEL: 'info', RESPONSE_CACHE: 'off' };
+  const servers: Server[] = [];
+  const stop = () => {
+    for (const s of servers) s.child.kill('SIGTERM');
+  };
+  process.on('exit', stop);
+  try {
+    const app = await startServer(SERVER, env, /"url":"(http:\/\/[^"]+\/graphql)"/, 1);
+    servers.push(app);
+    const cachedApp = await startServer(SERVER, { ...env, RESPONSE_CACHE: 'on' }, /"url":"(http:\/\/[^"]+\/graphql)"/, 1);
+    servers.push(cachedApp);
+    const raw = await startServer(['bench/raw-floor-postgres.ts'], { DATABASE_URL: cluster.url, PORT: '0' }, /raw floor listening on (\d+)/, 1).then((s) => ({ ...s, url: `http://127.0.0.1:${s.url}/raw` }));
+    servers.push(raw);
+    const pgl = await startServer(POSTGRAPHILE_COMMAND, { DATABASE_URL: cluster.url, PORT: '0', POOL_SIZE: '10' }, /postgraphile listening on (\d+)/, 1).then((s) => ({
+      ...s,
+      url: `http://127.0.0.1:${s.url}/graphql`,
+    }));
+    servers.push(pgl);
+
+    // What runs, and whether each side's answers agree, before anything is timed.
+    const skipped: { name: string; skipped: string }[] = [];
+    const runnable: { name: string; floor: boolean; agrees: boolean }[] = [];
+    for (const w of workloads) {
+      if (w.writes) {
+        const written = await post(app.url, body(w.name, params[w.name]![0]!));
+        if (written.errors && !POSTGRES_WRITES_MERGED) skipped.push({ name: w.name, skipped: 'writes on PostgreSQL not merged yet' });
+        else if (written.errors) throw new Error(`${w.name}: claimgraph refused it on PostgreSQL: ${JSON.stringify(written.errors).slice(0, 500)}`);
+        else runnable.push({ name: w.name, floor: false, agrees: true });
+        continue;
+      }
+      let floor = true;
+      let agrees = true;
+      let failed: string | null = null;
+      for (const p of params[w.name]!.slice(0, 10)) {
+        const [ours, cached, theirs] = await Promise.all([post(app.url, body(w.name, p)), post(cachedApp.url, body(w.name, p)), post(raw.url, JSON.stringify({ w: w.name, p }))]);
+        if (ours.errors) {
+          failed = JSON.stringify(ours.errors).slice(0, 300);
+          break;
+        }
+        if (!isDeepStrictEqual(cached, ours)) agrees = false;
+        if ((theirs as { error?: string }).error) floor = false;
+        else if (!isDeepStrictEqual(ours.data, theirs.data)) {
+          agrees = false;
+          log(`${w.name} ${JSON.stringify(p)}: claimgraph and the raw floor disagree\nclaimgraph: ${JSON.stringify(ours).slice(0, 1000)}\nraw floor:  ${JSON.stringify(theirs).slice(0, 1000)}`);
+        }
+      }
+      if (failed !== null) {
+        if (!(w.name in POSTGRES_PENDING)) log(`${w.name}: claimgraph fails on PostgreSQL: ${failed}`);
+        skipped.push({ name: w.name, skipped: POSTGRES_PENDING[w.name] ?? `claimgraph fails on PostgreSQL: ${failed}` });
+        continue;
+      }
+      runnable.push({ name: w.name, floor, agrees });
+      log(`${w.name}: claimgraph ${floor ? `and the raw floor ${agrees ? 'agree' : 'DISAGREE'}` : 'answers (no raw floor on PostgreSQL yet)'}`);
+    }
+    for (const s of skipped) log(`${s.name}: skipped: ${s.skipped}`);
+
+    // PostGraphile: the same data for the same parameters, in each side's own form.
+    const first = await post(pgl.url, JSON.stringify({ query: POSTGRAPHILE_FIRST_PAGE, variables: { after: null } }));
+    if (first.errors) throw new Error(`PostGraphile's first page: ${JSON.stringify(first.errors).slice(0, 500)}`);
+    const pageCursor = cursorMaker(first.data as Parameters<typeof cursorMaker>[0]);
+    const pglBody = (shape: (typeof SHARED_SHAPES)[number], p: Params) => JSON.stringify({ query: shape.postgraphile, variables: shape.postgraphileVariables(p, pageCursor) });
+    const sameData: Record<string, boolean> = {};
+    for (const shape of SHARED_SHAPES) {
+      let same = true;
+      for (const p of params[shape.workload]!.slice(0, 10)) {
+        const [ours, theirs] = await Promise.all([post(app.url, body(shape.workload, p)), post(pgl.url, pglBody(shape, p))]);
+        const a = ours.data ? shape.fromClaimgraph(ours.data as Parameters<typeof shape.fromClaimgraph>[0]) : ours.errors;
+        const b = theirs.data ? shape.fromPostgraphile(theirs.data as Parameters<typeof shape.fromPostgraphile>[0]) : theirs.errors;
+        if (!isDeepStrictEqual(a, b)) {
+          if (same) log(`${shape.name} ${JSON.stringify(p)}:\n  claimgraph:   ${JSON.stringify(a).slice(0, 600)}\n  PostGraphile: ${JSON.stringify(b).slice(0, 600)}`);
+          same = false;
+        }
+      }
+      sameData[shape.name] = same;
+      log(`${shape.name}: PostGraphile's answers carry the same data as claimgraph's: ${same ? 'ok' : 'mismatch'}`);
+    }
+    log(`timing ${duration} s × ${repeat} after ${warmup} s warm-up, ${connections} connections, one process per server`);
+
+    const yoga = await drive(app.url, () => JSON.stringify({ query: '{ __typename }' }));
+    log(`yoga floor ({ __typename }): ${yoga.rps.toFixed(0)} rps`);
+    const rows: { name: string; ours: Figures; floor: Figures | null; agrees: boolean }[] = [];
+    for (const r of runnable.filter((r) => timed(r.name))) {
+      const next = cycle(params[r.name]!);
+      const ours = await drive(app.url, () => body(r.name, next()));
+      const nextRaw = cycle(params[r.name]!);
+      const floor = r.floor ? await drive(raw.url, () => JSON.stringify({ w: r.name, p: nextRaw() })) : null;
+      rows.push({ name: r.name, ours, floor, agrees: r.agrees });
+      log(`${r.name}: ${ours.rps.toFixed(0)} rps (raw floor ${floor ? floor.rps.toFixed(0) : '–'})`);
+    }
+    const shared: { shape: string; claimgraph: Figures; cached: Figures; floor: Figures | null; postgraphile: Figures; same: boolean }[] = [];
+    for (const shape of SHARED_SHAPES.filter((s) => timed(s.name) || timed(s.workload))) {
+      const row = rows.find((r) => r.name === shape.workload);
+      if (!row) continue;
+      const nextCached = cycle(params[shape.workload]!);
+      const cached = await drive(cachedApp.url, () => body(shape.workload, nextCached()));
+      const nextPgl = cycle(params[shape.workload]!);
+      const postgraphile = await drive(pgl.url, () => pglBody(shape, nextPgl()));
+      shared.push({ shape: shape.name, claimgraph: row.ours, cached, floor: row.floor, postgraphile, same: sameData[shape.name]! });
+      log(`${shape.name}: claimgraph ${row.ours.rps.toFixed(0)} rps, cache on ${cached.rps.toFixed(0)}, PostGraphile ${postgraphile.rps.toFixed(0)}`);
+    }
+    const memory = { claimgraph: peakMemory(app.child), claimgraphCached: peakMemory(cachedApp.child), postgraphile: peakMemory(pgl.child) };
+
+    const results = {
+      engine: 'postgres',
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      data: { size, ...options, loadSeconds: cluster.loadedSeconds, loadedThisRun: cluster.loadSeconds !== null },
+      settings: { duration, warmup, connections, workers: 1, repeat, responseCache: 'off', only: only ?? null, postgres: BENCH_PG_SETTINGS },
+      yogaFloorRps: yoga.rps,
+      peakRssMb: memory,
+      workloads: [
+        ...rows.map((r) => ({
+          name: r.name,
+          rps: Math.round(r.ours.rps),
+          p50Ms: r.ours.p50,
+          p99Ms: r.ours.p99,
+          sqlPerRequest: Number(sqlPerRequest[r.name]!.toFixed(2)),
+          rawFloorRatio: r.floor && r.ours.rps > 0 ? Number((r.floor.rps / r.ours.rps).toFixed(2)) : null,
+          yogaFloorRatio: r.ours.rps > 0 ? Number((yoga.rps / r.ours.rps).toFixed(2)) : null,
+          rawFloorRps: r.floor ? Math.round(r.floor.rps) : null,
+          rawFloorP50Ms: r.floor?.p50 ?? null,
+          rawFloorP99Ms: r.floor?.p99 ?? null,
+          answersAgree: r.agrees,
+        })),
+        ...skipped,
+      ],
+      postgraphile: shared.map((s) => ({
+        shape: s.shape,
+        claimgraph: fig(s.claimgraph),
+        claimgraphResponseCache: fig(s.cached),
+        rawFloor: s.floor ? fig(s.floor) : null,
+        postgraphile: fig(s.postgraphile),
+        sameData: s.same,
+      })),
+    };
+    writeResults({ ...previousResults(), postgres: results });
+    log('');
+    log('| workload (PostgreSQL) | rps | p50 ms | p99 ms | SQL/request | × raw floor | raw floor rps / p50 / p99 |');
+    log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of rows) {
+      log(`| ${r.name} | ${Math.round(r.ours.rps)} | ${r.ours.p50} | ${r.ours.p99} | ${Number(sqlPerRequest[r.name]!.toFixed(2))} | ${r.floor && r.ours.rps > 0 ? (r.floor.rps / r.ours.rps).toFixed(2) : '–'} | ${cell(r.floor)} |`);
+    }
+    for (const s of skipped) log(`| ${s.name} | skipped: ${s.skipped} | | | | | |`);
+    log('');
+    log('| shape (rps / p50 ms / p99 ms) | claimgraph | claimgraph, response cache on | raw floor | PostGraphile 5 | same data |');
+    log('| --- | ---: | ---: | ---: | ---: | --- |');
+    for (const s of shared) log(`| ${s.shape} | ${cell(s.claimgraph)} | ${cell(s.cached)} | ${cell(s.floor)} | ${cell(s.postgraphile)} | ${s.same ? 'ok' : 'mismatch'} |`);
+    log('');
+    log(
+      `PostgreSQL (fsync off); ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ${size} graph (${options.claims.toLocaleString('en')} claims, loaded into PostgreSQL in ${cluster.loadedSeconds.toFixed(0)} s${cluster.loadSeconds === null ? ' by an earlier run' : ''}); yoga floor ${yoga.rps.toFixed(0)} rps; peak RSS claimgraph ${memory.claimgraph.join(', ')} MB, with the cache ${memory.claimgraphCached.join(', ')} MB, PostGraphile ${memory.postgraphile.join(', ')} MB`,
+    );
+    log('wrote bench/results.json (its "postgres" entry)');
+  } finally {
+    stop();
+    process.removeListener('exit', stop);
+    cluster.stop();
   }
 }
 

@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../config';
 import { exportCsv } from '../model/csv';
 import { exportDocument, serializeDocument } from '../model/export';
 import { exportGraphml } from '../model/graphml';
@@ -63,11 +64,15 @@ function writeWhole(file: string, text: string) {
 /**
  * `npm run export -- [--format json|jsonld|csv|graphml] FILE`: writes the whole graph in
  * DATABASE_PATH. json is the claimgraph/v1 import document; the others are described in
- * docs/formats.md. Each file appears whole or not at all.
+ * docs/formats.md. Each file appears whole or not at all. With DATABASE_URL, the graph in
+ * PostgreSQL, read in one snapshot (src/cli/postgres.ts): the same bytes as SQLite's export.
  */
-await runCli('export', () => {
+await runCli('export', async () => {
   const { format, base, target } = parseArguments(process.argv.slice(2));
-  const { db, path } = openConfiguredDatabase({ create: false });
+  const url = loadConfig().DATABASE_URL;
+  const { db, path } = url
+    ? await import('./postgres').then(async ({ postgresSnapshot, redactUrl }) => ({ db: await postgresSnapshot(url), path: redactUrl(url) }))
+    : openConfiguredDatabase({ create: false });
   let files: Record<string, string>;
   let summary: string;
   try {

@@ -1,12 +1,18 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config';
+import { openDatabase } from '../db';
 import { generateFile } from '../model/generate';
+import { runCli } from './support';
 
 /**
  * `npm run generate -- --entities 10000 --relationships 50000 --claims 20000 --sources 2000 --db FILE`
  * Adds a deterministic synthetic graph (same --seed, same graph) to FILE, creating and migrating it
- * if needed; --fresh starts from an empty file.
+ * if needed; --fresh starts from an empty file. With DATABASE_URL, into that PostgreSQL database
+ * instead (--db is not used): generated into a temporary file, then copied with its ids into an
+ * empty database (--fresh empties the graph's tables first), in one transaction.
  */
 const { values } = parseArgs({
   options: {
@@ -45,6 +51,39 @@ const options = {
   minCitations: Number(citations[1]),
   maxCitations: Number(citations[2]),
 };
+
+let url: string | undefined;
+try {
+  url = loadConfig().DATABASE_URL;
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`claimgraph generate: ${error.message}\n`);
+  process.exit(1);
+}
+if (url) {
+  const target = url;
+  await runCli('generate', async () => {
+    const { loadGeneratedIntoPostgres, redactUrl, refuseAGraph, withPostgres } = await import('./postgres');
+    // Before generating, which can take minutes; checked again in the transaction that loads.
+    if (!values.fresh) await withPostgres(target, (client) => refuseAGraph(client, target));
+    const folder = mkdtempSync(join(tmpdir(), 'claimgraph-generate-'));
+    try {
+      const started = performance.now();
+      const file = join(folder, 'generated.db');
+      const report = generateFile(file, options);
+      const source = openDatabase({ path: file, readonly: true });
+      try {
+        await loadGeneratedIntoPostgres(target, source, values.fresh);
+      } finally {
+        source.$client.close();
+      }
+      process.stdout.write(`${redactUrl(target)}: ${JSON.stringify(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+  process.exit(process.exitCode ?? 0);
+}
 
 if (values.fresh && existsSync(values.db)) for (const suffix of ['', '-wal', '-shm']) rmSync(values.db + suffix, { force: true });
 mkdirSync(dirname(values.db), { recursive: true });

@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { loadConfig } from '../config';
 import { ImportError, importDocument, parseImportText } from '../model/import';
 import { CliError, counts, fileArgument, openConfiguredDatabase, runCli } from './support';
 
 /**
  * `npm run import -- FILE` (or `-` for stdin): validates the whole document (its JSON text too:
  * no key twice in one object), then upserts it by slug into DATABASE_PATH in one transaction.
- * On any problem it lists them all and writes nothing.
+ * On any problem it lists them all and writes nothing. With DATABASE_URL, the same into
+ * PostgreSQL (src/cli/postgres.ts: the same checks and upsert, written in one transaction).
  */
-await runCli('import', () => {
+await runCli('import', async () => {
   const file = fileArgument('npm run import -- FILE   (a claimgraph/v1 JSON document; - reads stdin)');
   const name = file === '-' ? 'stdin' : file;
   let bytes: Buffer;
@@ -40,6 +42,18 @@ await runCli('import', () => {
     return refuse(error);
   }
 
+  const url = loadConfig().DATABASE_URL;
+  if (url) {
+    const { importIntoPostgres, redactUrl } = await import('./postgres');
+    try {
+      const report = await importIntoPostgres(url, document);
+      process.stdout.write(`imported ${name} into ${redactUrl(url)}\n  created: ${counts(report.created)}\n  updated: ${counts(report.updated)}\n`);
+    } catch (error) {
+      if (!(error instanceof ImportError)) throw error;
+      refuse(error);
+    }
+    return;
+  }
   const { db, path } = openConfiguredDatabase({ create: true });
   try {
     const report = importDocument(db, document);
