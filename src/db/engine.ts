@@ -1,5 +1,6 @@
 import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
+import { sqliteEngine } from './sqlite-engine';
 
 /**
  * The seam between claimgraph and the database engine under it. Everything above src/db/ reads
@@ -7,9 +8,8 @@ import type { Db } from '.';
  * engines do differently sits behind this interface, one implementation per engine:
  * src/db/sqlite-engine.ts (today's code, unchanged) and src/db/postgres-engine.ts.
  *
- * Grown one capability at a time: liveness, the change feed and closing are here (opening,
- * migrating and bulk loading are each engine's own functions so far); the async transaction
- * helper, search, backup and the filter language's SQL dialect come next.
+ * Grown one capability at a time: liveness, the change feed, transactions and closing are here
+ * (opening, migrating and bulk loading are each engine's own functions so far).
  */
 export type EngineName = 'sqlite' | 'postgres';
 
@@ -29,6 +29,18 @@ export interface ChangeFeed {
   poll(): void;
 }
 
+/**
+ * How strongly a write transaction is kept apart from others running at the same time. SQLite
+ * runs one write transaction at a time, which is as strong as 'serializable': it ignores this.
+ * On PostgreSQL each mutation picks its level (src/model/writes/isolation.ts says which and why).
+ */
+export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface TransactionOptions {
+  /** 'read committed' unless given. */
+  isolation?: Isolation;
+}
+
 export interface Engine {
   readonly name: EngineName;
   /** The database as the API reads it. */
@@ -37,6 +49,14 @@ export interface Engine {
   ping(): Promise<void>;
   /** The rows of a statement written with drizzle's `sql`, as objects keyed by column name. */
   rows<T extends Record<string, unknown>>(statement: SQL): Promise<T[]>;
+  /**
+   * Runs `work` in one write transaction and commits it, or rolls all of it back when `work`
+   * throws. `tx` is the database to write (and read what the transaction wrote) through; other
+   * requests meanwhile read only what is committed. A unique key that a concurrent write took is
+   * a CONFLICT; on PostgreSQL, serialization failures and deadlocks run `work` again (so it must
+   * do nothing but through `tx`), and past a few tries answer UNAVAILABLE with retryAfterMs.
+   */
+  transaction<T>(work: (tx: Db) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** The one change feed of this process, shared by the response cache and live queries. */
   changeFeed(): ChangeFeed;
   close(): Promise<void>;
@@ -50,18 +70,25 @@ export function registerEngine(engine: Engine): Engine {
   return engine;
 }
 
-/** The engine `db` was opened by, or undefined for a SQLite database opened directly (tests, commands). */
-export function engineOf(db: Db): Engine | undefined {
-  return engines.get(db);
+/**
+ * The engine `db` was opened by. A SQLite database opened directly (tests, commands) gets a SQLite
+ * engine on first use, so every db has one.
+ */
+export function engineOf(db: Db): Engine {
+  return engines.get(db) ?? sqliteEngine(db);
 }
 
 /**
  * The rows of `statement` on whichever engine `db` is: what code that writes its own SQL calls
- * instead of SQLite's synchronous `db.all` (a database opened directly, as tests do, is SQLite).
+ * instead of SQLite's synchronous `db.all`.
  */
 export async function selectRows<T extends Record<string, unknown>>(db: Db, statement: SQL): Promise<T[]> {
-  const engine = engineOf(db);
-  return engine ? engine.rows<T>(statement) : db.all<T>(statement);
+  return engineOf(db).rows<T>(statement);
+}
+
+/** `engineOf(db).transaction(work, options)`: the one way every write runs, on either engine. */
+export function transaction<T>(db: Db, work: (tx: Db) => Promise<T>, options?: TransactionOptions): Promise<T> {
+  return engineOf(db).transaction(work, options);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import { type Engine, EverythingChangesFeed, registerEngine } from './engine';
 import { asApiDb, migratePostgres, openPostgres, type PgDb } from './postgres';
+import { postgresTransaction } from './postgres-transaction';
 
 export interface PostgresEngine extends Engine {
   readonly name: 'postgres';
@@ -32,6 +33,7 @@ export async function openPostgresEngine(url: string, options: { onQuery?: (sql:
       const result = await pg.execute(statement);
       return (result as unknown as { rows: T[] }).rows;
     },
+    transaction: (work, options) => postgresTransaction(pg, work, options),
     changeFeed: () => new EverythingChangesFeed(),
     close: () => pg.$client.end(),
   };
