@@ -4,13 +4,13 @@ import type { TransactionOptions } from './engine';
 import { asApiDb, type PgDb } from './postgres';
 
 /** Tries of one transaction on PostgreSQL before a serialization failure or deadlock is answered UNAVAILABLE. */
-export const PG_TRANSACTION_ATTEMPTS = 5;
+export const PG_TRANSACTION_ATTEMPTS = 8;
 
 /** What a client whose write lost every try is told to wait before sending it again. */
 export const PG_RETRY_AFTER_MS = 200;
 
 /** Backoff before try n+1: up to this many ms × 2^(n-1), at random, so that the writers that collided do not collide again. */
-const BACKOFF_MS = 5;
+const BACKOFF_MS = 4;
 
 /** 40001 serialization_failure, 40P01 deadlock_detected: nothing was written, the same work may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);

@@ -84,6 +84,9 @@ export async function createClaim(tx: Db, raw: z.input<typeof CreateClaimInput>)
   await findEach(input.citations, (c, i) => findSource(tx, c.sourceId, `input.citations[${i}].sourceId`));
   const contradiction = async (ref: Parameters<typeof findClaim>[1], field: string, basis: Basis) => {
     const other = await findClaim(tx, ref, field);
+    // Recorded before the cap is checked: on PostgreSQL the row's update holds back every other
+    // write to that claim until this transaction ends, so no two writes both find room for one more.
+    await touch(tx, claims, other.id);
     await refuseWhenFull(tx, claimContradictions, claimContradictions.claimId, other.id, MAX_ITEMS.claimContradicts, field, 'contradictions');
     return { other, basis };
   };
@@ -118,7 +121,6 @@ export async function createClaim(tx: Db, raw: z.input<typeof CreateClaimInput>)
       { claimId: id, contradictsId: other.id, ...basis },
       { claimId: other.id, contradictsId: id, ...basis },
     ]);
-    await touch(tx, claims, other.id);
   }
   // Read back only when citations were written: their triggers have set `support`.
   if (!input.citations?.length) return claim!;
@@ -131,10 +133,10 @@ export async function addCitation(tx: Db, raw: z.input<typeof AddCitationInput>)
   const input = parseInput(AddCitationInput, raw);
   const claim = await findClaim(tx, input.claimId, 'input.claimId');
   await findSource(tx, input.sourceId, 'input.sourceId');
-  await refuseWhenFull(tx, citations, citations.claimId, claim.id, MAX_ITEMS.claimCitations, 'input.claimId', 'citations');
-  const citation = await insertCitation(tx, claim.id, input, 'input.sourceId');
+  // First, as in createClaim: the claim's row, updated, holds back concurrent writes to it until this one ends.
   await touch(tx, claims, claim.id);
-  return citation;
+  await refuseWhenFull(tx, citations, citations.claimId, claim.id, MAX_ITEMS.claimCitations, 'input.claimId', 'citations');
+  return insertCitation(tx, claim.id, input, 'input.sourceId');
 }
 
 export async function removeCitation(tx: Db, raw: z.input<typeof RemoveCitationInput>): Promise<{ deletedId: string; claimId: number }> {

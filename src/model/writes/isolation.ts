@@ -13,8 +13,8 @@ export const ISOLATION = {
   deleteEntity: ['read committed', 'every reference to an entity is a foreign key without cascade: a reference committed meanwhile fails the delete, which reruns and refuses with the list of references'],
   addEventParticipant: ['read committed', 'the participation\'s unique key and the foreign keys decide'],
   createSource: ['read committed', 'unique slugs and foreign keys decide'],
-  createClaim: ['serializable', 'counts the contradicted claims\' contradictions before adding one (a cap no constraint holds)'],
-  addCitation: ['serializable', 'counts the claim\'s citations before adding one (a cap no constraint holds)'],
+  createClaim: ['read committed', 'each contradicted claim\'s row is updated (its updated_at moves) before its contradictions are counted against their cap: that row lock, as SELECT … FOR UPDATE would, holds other writes to the claim back until this one ends; slugs and the rest are unique keys and foreign keys'],
+  addCitation: ['read committed', 'the claim\'s row is updated first (its updated_at moves), which holds back other writes to it, so the count of its citations against their cap sees theirs; the same citation twice is a unique key'],
   removeCitation: ['read committed', 'one DELETE … RETURNING decides'],
   createRelationship: ['serializable', 'the same link (subject, predicate, object, validity) is looked for first, and no unique key covers validity\'s NULLs'],
 } as const satisfies Record<string, readonly [Isolation, string]>;
