@@ -383,3 +383,13 @@ describe('many writers in two processes on PostgreSQL', () => {
     }
   });
 });
+
+describe('docs/postgres.md', () => {
+  it('lists each mutation with the isolation it runs at, as ISOLATION declares', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../docs/postgres.md', import.meta.url), 'utf8');
+    const section = text.slice(text.indexOf('## Writes and concurrency'));
+    const rows = [...section.matchAll(/^\| (\w+) \| ([A-Z ]+) \| (.+) \|$/gm)].map(([, mutation, level, why]) => [mutation, level, why]);
+    expect(rows).toEqual(Object.entries(ISOLATION).map(([mutation, [level, why]]) => [mutation, level.toUpperCase(), why]));
+  });
+});

@@ -10,7 +10,7 @@ import type { Isolation } from '../../db/engine';
 export const ISOLATION = {
   createEntity: ['read committed', 'unique slugs and foreign keys decide; a slug taken meanwhile reruns and picks the next free one'],
   updateEntity: ['repeatable read', 'reads the row, then writes what differs: a concurrent change to the same entity aborts one, which reruns on the new values (no lost update)'],
-  deleteEntity: ['read committed', 'every reference to an entity is a foreign key without cascade: a reference committed meanwhile fails the delete, which reruns and refuses with the list of references'],
+  deleteEntity: ['read committed', 'every reference it counts is a foreign key without cascade: a reference committed meanwhile fails the delete, which reruns and refuses with the list of references'],
   addEventParticipant: ['read committed', 'the participation\'s unique key and the foreign keys decide'],
   createSource: ['read committed', 'unique slugs and foreign keys decide'],
   createClaim: ['read committed', 'each contradicted claim\'s row is updated (its updated_at moves) before its contradictions are counted against their cap: that row lock, as SELECT … FOR UPDATE would, holds other writes to the claim back until this one ends; slugs and the rest are unique keys and foreign keys'],
