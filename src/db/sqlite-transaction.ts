@@ -26,6 +26,12 @@ function writerOf(db: Db): Writer {
 }
 
 /**
+ * The connection `db`'s write transactions run on (opened now if need be): for what is set per
+ * connection, such as a test's size limit on the file.
+ */
+export const writeConnection = (db: Db): Db => writerOf(db).db;
+
+/**
  * One write transaction on SQLite. It spans awaits, so it runs on a connection of its own (opened
  * on first use), never on the one requests read from: a read served between two of its statements
  * would otherwise see rows it has not committed, and could keep in a cache a row a rollback then
