@@ -1,6 +1,5 @@
 import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
-import { sqliteEngine } from './sqlite-engine';
 
 /**
  * The seam between claimgraph and the database engine under it. Everything above src/db/ reads
@@ -70,12 +69,22 @@ export function registerEngine(engine: Engine): Engine {
   return engine;
 }
 
+/** What serves a db no engine registered: SQLite's, set by src/db/sqlite-engine.ts when it loads (it imports this file, not the reverse). */
+let unregistered: ((db: Db) => Engine) | undefined;
+
+/** Called once, by src/db/sqlite-engine.ts: a database opened directly is SQLite. */
+export function serveUnregisteredWith(factory: (db: Db) => Engine): void {
+  unregistered = factory;
+}
+
 /**
  * The engine `db` was opened by. A SQLite database opened directly (tests, commands) gets a SQLite
- * engine on first use, so every db has one.
+ * engine on first use, so every db has one (src/app.ts loads the SQLite engine for that).
  */
 export function engineOf(db: Db): Engine {
-  return engines.get(db) ?? sqliteEngine(db);
+  const engine = engines.get(db) ?? unregistered?.(db);
+  if (!engine) throw new Error('no engine serves this database: import src/db/sqlite-engine.ts before using a SQLite database opened directly');
+  return engine;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
-import { type Engine, registerEngine } from './engine';
+import { type Engine, registerEngine, serveUnregisteredWith } from './engine';
 import { ChangeFeed } from './sqlite-change-feed';
 import { sqliteTransaction } from './sqlite-transaction';
 
@@ -23,3 +23,5 @@ export function sqliteEngine(db: Db): Engine {
     },
   });
 }
+
+serveUnregisteredWith(sqliteEngine);

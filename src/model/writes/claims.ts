@@ -114,7 +114,7 @@ export async function createClaim(tx: Db, raw: z.input<typeof CreateClaimInput>)
     })
     .returning();
   const id = claim!.id;
-  for (const entity of about) await tx.insert(claimSubjects).values({ claimId: id, entityId: entity.id });
+  await tx.insert(claimSubjects).values(about.map((entity) => ({ claimId: id, entityId: entity.id })));
   await findEach(input.citations, (c, i) => insertCitation(tx, id, c, `input.citations[${i}]`));
   for (const { other, basis } of contradicted) {
     await tx.insert(claimContradictions).values([
