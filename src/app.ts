@@ -8,6 +8,8 @@ import { useChangeAwareResponseCache } from './cache';
 import { DEFAULT_CORS_MAX_AGE_S, DEFAULT_HTTP_CACHE_CONTROL, DEFAULT_LIVE_QUERY_MAX, DEFAULT_LIVE_QUERY_THROTTLE_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
 import { type Db, FAULT_RETRY_AFTER_MS, type StatementObserver, timeStatements, LOCK_RETRY_AFTER_MS, noteStorageFault, sqliteCode, storageFault } from './db';
 import { postgresCode, postgresError } from './db/postgres-errors';
+// A SQLite database handed in as opened (tests, commands) is served by the SQLite engine: see engineOf.
+import './db/sqlite-engine';
 import { useDeadline } from './deadline';
 import { UserError, unavailable } from './domain/errors';
 import type { Context } from './graphql/builder';

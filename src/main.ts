@@ -36,11 +36,27 @@ function prepareDatabase(config: Config, log: Logger): Db {
  * (and node-postgres) load only then: a SQLite server's start-up does not pay for them.
  */
 async function preparePostgres(url: string, log: Logger): Promise<Engine> {
-  const [{ openPostgresEngine }, { seedPostgresIfEmpty }] = await Promise.all([import('./db/postgres-engine'), import('./model/seed-postgres')]);
+  const [{ openPostgresEngine }, { seedPostgresIfEmpty }, { whilePreparing }] = await Promise.all([
+    import('./db/postgres-engine'),
+    import('./model/seed-postgres'),
+    import('./db/postgres'),
+  ]);
   const engine = await openPostgresEngine(url);
-  const seeded = await seedPostgresIfEmpty(engine);
-  if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
+  try {
+    // Under the lock migrations take too: a second server starting at once waits, then finds it seeded.
+    const seeded = await whilePreparing(engine.pg, () => seedPostgresIfEmpty(engine));
+    if (seeded) log.info({ created: seeded.created }, 'seeded an empty database with the article graph');
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
   return engine;
+}
+
+/** A worker's PostgreSQL engine: the primary has migrated and seeded the database already. */
+async function openPostgresWorker(url: string): Promise<Engine> {
+  const { openPostgresEngine } = await import('./db/postgres-engine');
+  return openPostgresEngine(url);
 }
 
 /** What a request that arrives while the process stops is told to wait before sending it again. */
@@ -143,12 +159,26 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, engine: Engi
 }
 
 /**
- * With WORKERS > 1: prepare the database once, then fork workers that share the port and the WAL
- * file. On SIGTERM/SIGINT it passes the signal on; a worker still there WORKER_GRACE_MS after its
- * own SHUTDOWN_TIMEOUT_MS (stopped, or stuck) is killed.
+ * With WORKERS > 1: prepare the database once (migrate and seed it), then fork workers that share
+ * the port and the database (SQLite's WAL file, or PostgreSQL's server). On SIGTERM/SIGINT it
+ * passes the signal on; a worker still there WORKER_GRACE_MS after its own SHUTDOWN_TIMEOUT_MS
+ * (stopped, or stuck) is killed.
  */
 function supervise(config: Config, processLog: ProcessLog, log: Logger) {
+  if (config.DATABASE_URL) {
+    preparePostgres(config.DATABASE_URL, log)
+      .then((engine) => engine.close())
+      .then(
+        () => superviseWorkers(config, processLog, log),
+        (error: Error) => fail(`cannot use the PostgreSQL database: ${error.message}`),
+      );
+    return;
+  }
   prepareDatabase(config, log).$client.close();
+  superviseWorkers(config, processLog, log);
+}
+
+function superviseWorkers(config: Config, processLog: ProcessLog, log: Logger) {
   if (config.METRICS === 'on') serveClusterMetrics();
   let stopping = false;
   const fork = () => cluster.fork();
@@ -199,10 +229,10 @@ function start() {
     return;
   }
   if (config.DATABASE_URL) {
-    if (config.WORKERS > 1) fail('WORKERS > 1 is not supported on PostgreSQL yet: set WORKERS=1 (or unset DATABASE_URL for SQLite)');
-    if (!config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
-    preparePostgres(config.DATABASE_URL, log).then(
-      (engine) => serve(config, processLog, log, engine, trustedDocuments),
+    if (cluster.isPrimary && !config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
+    const worker = cluster.isWorker;
+    (worker ? openPostgresWorker(config.DATABASE_URL) : preparePostgres(config.DATABASE_URL, log)).then(
+      (engine) => serve(config, processLog, worker ? log.child({ worker: cluster.worker?.id }) : log, engine, trustedDocuments),
       (error: Error) => fail(`cannot use the PostgreSQL database: ${describePostgresFailure(error, config.DATABASE_URL!)}`),
     );
     return;

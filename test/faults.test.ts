@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app';
 import { BUSY_TIMEOUT_MS, FAULT_RETRY_AFTER_MS, openDatabase, readWal } from '../src/db';
 import { LOCK_RETRY_AFTER_MS } from '../src/db';
+import { writeConnection } from '../src/db/sqlite-transaction';
 import { createTestApp, seededFile, TEST_TOKEN, type TestApp } from './support/app';
 import { post, type RunningServer, startServer } from './support/server';
 
@@ -80,7 +81,8 @@ describe('a write that meets another process holding the write lock', () => {
 describe('a full disk', () => {
   it('answers UNAVAILABLE, not INTERNAL_SERVER_ERROR; /health says degraded until a write succeeds again', async () => {
     const app = appOver(seededFile('full'));
-    const client = app.db.$client;
+    // Writes run on a connection of their own: the limit is set there.
+    const client = writeConnection(app.db).$client;
     const before = await entityCount(app);
     // SQLite's own limit on the file's size: the next page it needs is refused with SQLITE_FULL.
     client.pragma(`max_page_count = ${client.pragma('page_count', { simple: true }) as number}`);

@@ -155,8 +155,9 @@ describe('createClaim', () => {
 
   it('lands whole or not at all: a failure after the first rows are written rolls all of them back', async () => {
     // Make the second citation's insert fail inside the transaction, after the claim, its
-    // about-links and its first citation have been written.
-    app.db.$client.exec(`CREATE TEMP TRIGGER fail_second_citation BEFORE INSERT ON citations
+    // about-links and its first citation have been written. Not a TEMP trigger: writes run on a
+    // connection of their own, which would not see this one's.
+    app.db.$client.exec(`CREATE TRIGGER fail_second_citation BEFORE INSERT ON citations
       WHEN NEW.stance = 'MENTIONS' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
     const before = snapshot(app.db);
     const res = await createClaim(valid());

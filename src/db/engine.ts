@@ -7,9 +7,8 @@ import type { Db } from '.';
  * engines do differently sits behind this interface, one implementation per engine:
  * src/db/sqlite-engine.ts (today's code, unchanged) and src/db/postgres-engine.ts.
  *
- * Grown one capability at a time: liveness, the change feed and closing are here (opening,
- * migrating and bulk loading are each engine's own functions so far); the async transaction
- * helper, search, backup and the filter language's SQL dialect come next.
+ * Grown one capability at a time: liveness, the change feed, transactions and closing are here
+ * (opening, migrating and bulk loading are each engine's own functions so far).
  */
 export type EngineName = 'sqlite' | 'postgres';
 
@@ -36,6 +35,18 @@ export interface ChangeFeed {
   settle?(): Promise<void>;
 }
 
+/**
+ * How strongly a write transaction is kept apart from others running at the same time. SQLite
+ * runs one write transaction at a time, which is as strong as 'serializable': it ignores this.
+ * On PostgreSQL each mutation picks its level (src/model/writes/isolation.ts says which and why).
+ */
+export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface TransactionOptions {
+  /** 'read committed' unless given. */
+  isolation?: Isolation;
+}
+
 export interface Engine {
   readonly name: EngineName;
   /** The database as the API reads it. */
@@ -44,6 +55,14 @@ export interface Engine {
   ping(): Promise<void>;
   /** The rows of a statement written with drizzle's `sql`, as objects keyed by column name. */
   rows<T extends Record<string, unknown>>(statement: SQL): Promise<T[]>;
+  /**
+   * Runs `work` in one write transaction and commits it, or rolls all of it back when `work`
+   * throws. `tx` is the database to write (and read what the transaction wrote) through; other
+   * requests meanwhile read only what is committed. A unique key that a concurrent write took is
+   * a CONFLICT; on PostgreSQL, serialization failures and deadlocks run `work` again (so it must
+   * do nothing but through `tx`), and past a few tries answer UNAVAILABLE with retryAfterMs.
+   */
+  transaction<T>(work: (tx: Db) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** The one change feed of this process, shared by the response cache and live queries. */
   changeFeed(): ChangeFeed;
   close(): Promise<void>;
@@ -57,16 +76,33 @@ export function registerEngine(engine: Engine): Engine {
   return engine;
 }
 
-/** The engine `db` was opened by, or undefined for a SQLite database opened directly (tests, commands). */
-export function engineOf(db: Db): Engine | undefined {
-  return engines.get(db);
+/** What serves a db no engine registered: SQLite's, set by src/db/sqlite-engine.ts when it loads (it imports this file, not the reverse). */
+let unregistered: ((db: Db) => Engine) | undefined;
+
+/** Called once, by src/db/sqlite-engine.ts: a database opened directly is SQLite. */
+export function serveUnregisteredWith(factory: (db: Db) => Engine): void {
+  unregistered = factory;
+}
+
+/**
+ * The engine `db` was opened by. A SQLite database opened directly (tests, commands) gets a SQLite
+ * engine on first use, so every db has one (src/app.ts loads the SQLite engine for that).
+ */
+export function engineOf(db: Db): Engine {
+  const engine = engines.get(db) ?? unregistered?.(db);
+  if (!engine) throw new Error('no engine serves this database: import src/db/sqlite-engine.ts before using a SQLite database opened directly');
+  return engine;
 }
 
 /**
  * The rows of `statement` on whichever engine `db` is: what code that writes its own SQL calls
- * instead of SQLite's synchronous `db.all` (a database opened directly, as tests do, is SQLite).
+ * instead of SQLite's synchronous `db.all`.
  */
 export async function selectRows<T extends Record<string, unknown>>(db: Db, statement: SQL): Promise<T[]> {
-  const engine = engineOf(db);
-  return engine ? engine.rows<T>(statement) : db.all<T>(statement);
+  return engineOf(db).rows<T>(statement);
+}
+
+/** `engineOf(db).transaction(work, options)`: the one way every write runs, on either engine. */
+export function transaction<T>(db: Db, work: (tx: Db) => Promise<T>, options?: TransactionOptions): Promise<T> {
+  return engineOf(db).transaction(work, options);
 }

@@ -58,6 +58,27 @@ export function openDatabase({ path, onQuery, readonly = false }: OpenOptions) {
 
 export type Db = ReturnType<typeof openDatabase>;
 
+/**
+ * A second connection to the file `db` reads, for write transactions (src/db/sqlite-transaction.ts):
+ * set up as `db` was (pragmas, SQL functions, the statement logger and timing), except that it
+ * never waits for another process's lock (busy_timeout 0: the write queue retries instead, serving
+ * reads meanwhile). Closing `db` closes it too.
+ */
+export function openWriteConnection(db: Db): Db {
+  const client = db.$client;
+  const writer = openDatabase({ path: client.name, onQuery: loggers.get(client) });
+  writer.$client.pragma('busy_timeout = 0');
+  const timing = timedBy.get(client);
+  if (timing) timedBy.set(writer.$client, { observe: timing.observe, statements: new WeakMap() });
+  writersOf.set(client, writer.$client);
+  const close = client.close.bind(client);
+  client.close = () => {
+    if (writer.$client.open) writer.$client.close();
+    return close();
+  };
+  return writer;
+}
+
 /** The SQL function a long statement calls as it goes: see registerDeadlineCheck. */
 export const WITHIN_DEADLINE = 'within_deadline';
 
@@ -107,6 +128,8 @@ const CHAINS = new Set<string | symbol>(['raw', 'pluck', 'expand', 'safeIntegers
  */
 export function timeStatements(db: Db, observe: StatementObserver): void {
   timedBy.set(db.$client, { observe, statements: new WeakMap() });
+  const writer = writersOf.get(db.$client);
+  if (writer) timedBy.set(writer, { observe, statements: new WeakMap() });
 }
 
 function timed(statement: Database.Statement, source: string, observe: StatementObserver): Database.Statement {
@@ -135,6 +158,8 @@ function timed(statement: Database.Statement, source: string, observe: Statement
   return proxy;
 }
 const loggers = new WeakMap<Database.Database, NonNullable<OpenOptions['onQuery']>>();
+/** The write connection of a connection the API reads, once it has one. */
+const writersOf = new WeakMap<Database.Database, Database.Database>();
 
 /**
  * `source` compiled once per connection: drizzle prepares its statement anew for every query,

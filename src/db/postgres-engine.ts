@@ -4,6 +4,7 @@ import { type Engine, registerEngine } from './engine';
 import { PostgresChangeFeed } from './postgres-change-feed';
 import { asApiDb, migratePostgres, openPostgres, type PgDb, POSTGRES_CONNECT_TIMEOUT_MS } from './postgres';
 import { describePostgresFailure } from './postgres-errors';
+import { postgresTransaction } from './postgres-transaction';
 
 export interface PostgresEngine extends Engine {
   readonly name: 'postgres';
@@ -41,6 +42,7 @@ export async function openPostgresEngine(url: string, options: { onQuery?: (sql:
       const result = await pg.execute(statement);
       return (result as unknown as { rows: T[] }).rows;
     },
+    transaction: (work, options) => postgresTransaction(pg, work, options),
     changeFeed: () => (feed ??= new PostgresChangeFeed({ connectionString: url })),
     async close() {
       await feed?.close();

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { type ErrorCode, UserError } from '../domain/errors';
+import { DUPLICATE_ROW, type ErrorCode, UserError } from '../domain/errors';
 import { FAULT_RETRY_AFTER_MS } from './faults';
 import { LOCK_RETRY_AFTER_MS } from './write-lock';
 
@@ -21,7 +21,6 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'
 /** node-postgres' own errors (no code) for a connection that broke, timed out or was closed under the query. */
 const LOST_CONNECTION = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|Cannot use a pool after calling end)/;
 
-const DUPLICATE = 'This would duplicate a row that already exists; nothing was written.';
 const CONNECTION_LOST =
   'The server lost its connection to the database while answering. Retry the same request after retryAfterMs: a read is safe to repeat, and a write sent with a clientMutationId is not carried out twice.';
 
@@ -51,7 +50,7 @@ const named = (what: string | undefined, prefix = ' ') => (what ? `${prefix}${wh
  * (write-lock.ts, faults.ts, writes/common.ts).
  */
 const RULES: readonly Rule[] = [
-  { match: '23505', code: 'CONFLICT', message: DUPLICATE },
+  { match: '23505', code: 'CONFLICT', message: DUPLICATE_ROW },
   {
     match: '23503',
     // A reference to a row that is gone (deleted between the check and the write) is what SQLite's

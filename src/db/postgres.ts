@@ -42,14 +42,37 @@ export function openPostgres(url: string, onQuery?: (sql: string, params: unknow
   return drizzle({ client: pool, relations: pgRelations, logger: deadlineLogger(onQuery) }) as PgDb;
 }
 
-/** Refuses a server older than POSTGRES_MIN_VERSION_NUM, then applies migrations/postgres. */
+/** The advisory lock (a number any two claimgraph processes agree on) held while one of them migrates and seeds. */
+export const PREPARE_LOCK_KEY = 0x636c6169; // "clai"
+
+/**
+ * Runs `work` while this process holds PostgreSQL's session advisory lock PREPARE_LOCK_KEY: two
+ * processes (workers, or servers on two machines starting at once) that both find the database
+ * empty or behind would otherwise both migrate, or both seed. drizzle's migrator takes no lock.
+ * The lock is held on a connection of its own, and let go when `work` ends or the connection drops.
+ */
+export async function whilePreparing<T>(db: PgDb, work: () => Promise<T>): Promise<T> {
+  const client = await db.$client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [PREPARE_LOCK_KEY]);
+    try {
+      return await work();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [PREPARE_LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Refuses a server older than POSTGRES_MIN_VERSION_NUM, then applies migrations/postgres (under whilePreparing's lock). */
 export async function migratePostgres(db: PgDb): Promise<void> {
   const { rows } = await db.$client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
   const version = Number(rows[0]?.v);
   if (!(version >= POSTGRES_MIN_VERSION_NUM)) {
     throw new Error(`claimgraph needs PostgreSQL ${POSTGRES_MIN_VERSION_NUM / 10000} or newer; this server is ${rows[0]?.v}`);
   }
-  await migrate(db, { migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
+  await whilePreparing(db, () => migrate(db, { migrationsFolder: POSTGRES_MIGRATIONS_FOLDER }));
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
-import { type Engine, registerEngine } from './engine';
+import { type Engine, registerEngine, serveUnregisteredWith } from './engine';
 import { ChangeFeed } from './sqlite-change-feed';
+import { sqliteTransaction } from './sqlite-transaction';
 
 /**
  * SQLite behind the engine seam: the database opened as today (openCheckedDatabase or
@@ -15,9 +16,12 @@ export function sqliteEngine(db: Db): Engine {
       db.$client.prepare('SELECT 1').get();
     },
     rows: async <T extends Record<string, unknown>>(statement: SQL) => db.all<T>(statement),
+    transaction: (work) => sqliteTransaction(db, work),
     changeFeed: () => new ChangeFeed(db),
     async close() {
       db.$client.close();
     },
   });
 }
+
+serveUnregisteredWith(sqliteEngine);

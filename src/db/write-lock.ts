@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { unavailable } from '../domain/errors';
-import { databaseLost, FAULT_RETRY_AFTER_MS, noteWriteSucceeded } from './faults';
+import { databaseLost, FAULT_RETRY_AFTER_MS, noteWriteSucceeded, sqliteCode } from './faults';
 
 /** How long a write waits for another process's write lock before it is refused as UNAVAILABLE. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -8,19 +8,20 @@ export const BUSY_TIMEOUT_MS = 5000;
 /** What a write that waited BUSY_TIMEOUT_MS for another process's lock tells its client to wait before retrying. */
 export const LOCK_RETRY_AFTER_MS = 1000;
 
-const isBusy = (error: unknown) => (error as { code?: string } | null)?.code === 'SQLITE_BUSY';
+const isBusy = (error: unknown) => sqliteCode(error) === 'SQLITE_BUSY';
 
 /**
- * Runs `write`, one synchronous transaction, once the connection may take SQLite's write lock,
- * without holding up the process: SQLite's own busy handler sleeps in the calling thread, so a
- * process whose write found another process writing would answer nothing meanwhile, and its
- * waiting writes, each sleeping in turn, kept losing the lock to the other process. Here a
- * connection's writes queue in arrival order; the first tries its transaction without SQLite's
- * wait and, while another process has the lock, tries again every millisecond or two, serving
- * reads in between, for up to BUSY_TIMEOUT_MS from its arrival. A busy transaction wrote nothing
- * (BEGIN IMMEDIATE takes the lock before its first statement), so trying it again is safe.
+ * Runs `write`, one transaction, once the database may take SQLite's write lock, without holding
+ * up the process: SQLite's own busy handler sleeps in the calling thread, so a process whose
+ * write found another process writing would answer nothing meanwhile, and its waiting writes,
+ * each sleeping in turn, kept losing the lock to the other process. Here the writes of one
+ * database (`client`, the connection the API reads) queue in arrival order; the first tries its
+ * transaction, whose connection does not wait (busy_timeout 0: see src/db/sqlite-transaction.ts),
+ * and while another process has the lock tries again every millisecond or two, serving reads in
+ * between, for up to BUSY_TIMEOUT_MS from its arrival. A busy transaction wrote nothing (BEGIN
+ * IMMEDIATE takes the lock before its first statement), so trying it again is safe.
  */
-export async function whenWritable<T>(client: Database.Database, write: () => T): Promise<Awaited<T>> {
+export async function whenWritable<T>(client: Database.Database, write: () => Promise<T>): Promise<T> {
   const deadline = performance.now() + BUSY_TIMEOUT_MS;
   const previous = queues.get(client) ?? Promise.resolve();
   let done!: () => void;
@@ -34,7 +35,7 @@ export async function whenWritable<T>(client: Database.Database, write: () => T)
       const lost = databaseLost(client);
       if (lost) throw unavailable(`The server lost its database (${lost}); nothing was written. Retry later.`, FAULT_RETRY_AFTER_MS);
       try {
-        const result = await withoutWaiting(client, write);
+        const result = await write();
         noteWriteSucceeded(client);
         return result;
       } catch (error) {
@@ -54,18 +55,5 @@ export async function whenWritable<T>(client: Database.Database, write: () => T)
   }
 }
 
-/** Per connection, the last write queued: the next one waits for it. */
+/** Per database, the last write queued: the next one waits for it. */
 const queues = new WeakMap<Database.Database, Promise<void>>();
-
-/**
- * Runs `write` with SQLite's busy wait off. The write runs before it returns, so the wait is put
- * back before anything else can use the connection.
- */
-function withoutWaiting<T>(client: Database.Database, write: () => T): T {
-  client.pragma('busy_timeout = 0');
-  try {
-    return write();
-  } finally {
-    client.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  }
-}

@@ -34,6 +34,9 @@ export const notFound = (message: string, field?: string) =>
 export const conflict = (message: string, field?: string, extra: Record<string, unknown> = {}) =>
   new UserError('CONFLICT', message, { ...(field ? { field } : {}), ...extra });
 
+/** A unique key a write's own checks did not see taken (another writer took it meanwhile), on either engine. */
+export const DUPLICATE_ROW = 'This would duplicate a row that already exists; nothing was written.';
+
 /** A retryable refusal: the client may send the same request again after `retryAfterMs`. */
 export const unavailable = (message: string, retryAfterMs: number) =>
   new UserError('UNAVAILABLE', message, { retryAfterMs });

@@ -12,7 +12,6 @@ import './connection-limits';
 import './deadline';
 import './node-sets';
 import './sync-ids';
-import './write-queue';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './connection-limits';
 import { decodeGlobalID, encodeGlobalID } from '../domain/ids';
 
@@ -32,7 +31,7 @@ export const builder = new SchemaBuilder<{
   AuthScopes: { writer: boolean };
 }>({
   // Scope-auth first: who may write is settled before a mutation waits for the write lock.
-  plugins: [ScopeAuthPlugin, 'writeQueue' as never, RelayPlugin, DrizzlePlugin, 'connectionLimits' as never, 'deadline' as never, 'syncIds' as never, 'nodeSets' as never],
+  plugins: [ScopeAuthPlugin, RelayPlugin, DrizzlePlugin, 'connectionLimits' as never, 'deadline' as never, 'syncIds' as never, 'nodeSets' as never],
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (context) => ({ writer: context.canWrite }),

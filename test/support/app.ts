@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionResult } from 'graphql';
@@ -40,16 +40,49 @@ export function seededFile(name: string): string {
   return path;
 }
 
+/** This test process's folder of database files, removed when it exits. */
+let folder: string | undefined;
+const templates = new Map<boolean, string>();
+let made = 0;
+
+function testFolder(): string {
+  if (!folder) {
+    const made = mkdtempSync(join(tmpdir(), 'claimgraph-test-'));
+    folder = made;
+    process.on('exit', () => rmSync(made, { recursive: true, force: true }));
+  }
+  return folder;
+}
+
 /**
- * A fresh in-memory database, migrated from `migrations/sqlite/` and seeded with the article; or, given
+ * A new database file, copied from a template migrated (and seeded, with `seed`) once per test
+ * process: a file, as the server opens, so that writes take the production path (their own
+ * connection, WAL) while reads go on; copying costs less than migrating and seeding each time.
+ */
+function freshFile(seed: boolean): string {
+  let template = templates.get(seed);
+  if (!template) {
+    template = join(testFolder(), seed ? 'template-seeded.db' : 'template-empty.db');
+    const setup = openDatabase({ path: template });
+    migrateDatabase(setup);
+    if (seed) loadSeed(setup);
+    // Closing the last connection checkpoints the log into the file and removes it: one file to copy.
+    setup.$client.close();
+    templates.set(seed, template);
+  }
+  const path = join(testFolder(), `app-${++made}.db`);
+  copyFileSync(template, path);
+  return path;
+}
+
+/**
+ * A fresh database file, migrated from `migrations/sqlite/` and seeded with the article; or, given
  * `db`, an app over that database (its statements are then not counted). With `apiToken`, writes
  * that carry it (see `mutate` and `auth`) are allowed.
  */
 export function createTestApp({ seed = true, db: given, apiToken }: { seed?: boolean; db?: Db; apiToken?: string } = {}): TestApp {
   const queries: string[] = [];
-  const db = given ?? openDatabase({ path: ':memory:', onQuery: (sql) => queries.push(sql) });
-  if (!given) migrateDatabase(db);
-  if (seed && !given) loadSeed(db);
+  const db = given ?? openDatabase({ path: freshFile(seed), onQuery: (sql) => queries.push(sql) });
   queries.length = 0;
   const yoga = createApp({ db, logger: silentLogger, apiToken });
   const auth: Record<string, string> = apiToken ? { authorization: `Bearer ${apiToken}` } : {};

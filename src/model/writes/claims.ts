@@ -6,17 +6,7 @@ import type { Db } from '../../db';
 import { conflict, notFound } from '../../domain/errors';
 import { encodeGlobalID } from '../../domain/ids';
 import { apiShape, CITATION_FIELDS, CLAIM_FIELDS, contradictionIssues, inOrder, NO_BASIS_NOTE, slugInput } from '../fields';
-import {
-  citationRef,
-  claimRef,
-  findClaim,
-  findEntity,
-  findSource,
-  inTransaction,
-  orNull,
-  parseInput,
-  touch,
-} from './common';
+import { citationRef, claimRef, findClaim, findEach, findEntity, findSource, orNull, parseInput, touch } from './common';
 import { MAX_ITEMS } from '../list-caps';
 import { newSlug, slugify } from './slugs';
 
@@ -42,15 +32,22 @@ export const RemoveCitationInput = z
   .meta({ description: 'The citation to remove.' });
 
 /** A claim's lists stop at MAX_ITEMS (the query budget counts on it): one more is a CONFLICT. */
-function refuseWhenFull(db: Db, table: typeof citations | typeof claimContradictions, column: SQLiteColumn, claimId: number, max: number, field: string, what: string) {
-  if (db.select({ n: count() }).from(table).where(eq(column, claimId)).get()!.n >= max) {
-    throw conflict(`${field}: the claim already has ${max} ${what}, the most a claim can have`, field);
-  }
+async function refuseWhenFull(
+  tx: Db,
+  table: typeof citations | typeof claimContradictions,
+  column: SQLiteColumn,
+  claimId: number,
+  max: number,
+  field: string,
+  what: string,
+): Promise<void> {
+  const [row] = await tx.select({ n: count() }).from(table).where(eq(column, claimId));
+  if (row!.n >= max) throw conflict(`${field}: the claim already has ${max} ${what}, the most a claim can have`, field);
 }
 
-function insertCitation(db: Db, claimId: number, c: CitationInput, field: string): CitationRow {
+async function insertCitation(tx: Db, claimId: number, c: CitationInput, field: string): Promise<CitationRow> {
   const locator = orNull(c.locator);
-  const existing = db
+  const [existing] = await tx
     .select({ id: citations.id })
     .from(citations)
     .where(
@@ -61,94 +58,92 @@ function insertCitation(db: Db, claimId: number, c: CitationInput, field: string
         sql`coalesce(${citations.locator}, '') = ${locator ?? ''}`,
       ),
     )
-    .get();
+    .limit(1);
   if (existing) {
     const where = locator ? ` at "${locator}"` : '';
     throw conflict(`${field}: the claim already cites this source with stance ${c.stance}${where}`, field);
   }
-  return db
+  const [row] = await tx
     .insert(citations)
     .values({ claimId, sourceId: c.sourceId.id, stance: c.stance, locator, quote: orNull(c.quote) })
-    .returning()
-    .get();
+    .returning();
+  return row!;
 }
 
-/**
- * Records a claim with its about-links, citations and contradictions, all in one transaction.
- * `contradicts` is stored both ways, and each contradicted claim records the change.
- */
-export function createClaim(db: Db, raw: z.input<typeof CreateClaimInput>): ClaimRow {
-  const input = parseInput(CreateClaimInput, raw);
-  return inTransaction(db, () => {
-    const claimant = input.claimantId ? findEntity(db, input.claimantId, 'input.claimantId') : null;
-    findSource(db, input.appearsInId, 'input.appearsInId');
-    const about = input.aboutIds.map((ref, i) => findEntity(db, ref, `input.aboutIds[${i}]`));
-    input.citations?.forEach((c, i) => findSource(db, c.sourceId, `input.citations[${i}].sourceId`));
-    const contradiction = (ref: Parameters<typeof findClaim>[1], field: string, basis: { basis: 'STATED' | 'INFERRED'; basisNote: string | null; basisQuote: string | null }) => {
-      const other = findClaim(db, ref, field);
-      refuseWhenFull(db, claimContradictions, claimContradictions.claimId, other.id, MAX_ITEMS.claimContradicts, field, 'contradictions');
-      return { other, basis };
-    };
-    const contradicted = [
-      ...(input.contradictions ?? []).map((c, i) =>
-        contradiction(c.claimId, `input.contradictions[${i}].claimId`, { basis: c.basis, basisNote: orNull(c.note), basisQuote: orNull(c.quote) }),
-      ),
-      ...(input.contradictsIds ?? []).map((ref, i) =>
-        contradiction(ref, `input.contradictsIds[${i}]`, { basis: 'INFERRED', basisNote: NO_BASIS_NOTE, basisQuote: null }),
-      ),
-    ];
-    const slug = newSlug(db, claims, input.slug, 'a claim', () => slugify(input.text, 60), 'claim');
+type Basis = { basis: 'STATED' | 'INFERRED'; basisNote: string | null; basisQuote: string | null };
 
-    const claim = db
-      .insert(claims)
-      .values({
-        slug,
-        text: input.text,
-        kind: input.kind,
-        claimantId: claimant?.id ?? null,
-        attribution: input.attribution ?? 'DIRECT',
-        appearsInId: input.appearsInId.id,
-        validFrom: orNull(input.validFrom),
-        validTo: orNull(input.validTo),
-      })
-      .returning()
-      .get();
-    for (const entity of about) db.insert(claimSubjects).values({ claimId: claim.id, entityId: entity.id }).run();
-    input.citations?.forEach((c, i) => insertCitation(db, claim.id, c, `input.citations[${i}]`));
-    for (const { other, basis } of contradicted) {
-      db.insert(claimContradictions)
-        .values([
-          { claimId: claim.id, contradictsId: other.id, ...basis },
-          { claimId: other.id, contradictsId: claim.id, ...basis },
-        ])
-        .run();
-      touch(db, claims, other.id);
-    }
-    // Read back: the citations' triggers have set `support`.
-    return db.select().from(claims).where(eq(claims.id, claim.id)).get()!;
-  });
+/**
+ * Records a claim with its about-links, citations and contradictions, all in the caller's
+ * transaction. `contradicts` is stored both ways, and each contradicted claim records the change.
+ */
+export async function createClaim(tx: Db, raw: z.input<typeof CreateClaimInput>): Promise<ClaimRow> {
+  const input = parseInput(CreateClaimInput, raw);
+  const claimant = input.claimantId ? await findEntity(tx, input.claimantId, 'input.claimantId') : null;
+  await findSource(tx, input.appearsInId, 'input.appearsInId');
+  const about = await findEach(input.aboutIds, (ref, i) => findEntity(tx, ref, `input.aboutIds[${i}]`));
+  await findEach(input.citations, (c, i) => findSource(tx, c.sourceId, `input.citations[${i}].sourceId`));
+  const contradiction = async (ref: Parameters<typeof findClaim>[1], field: string, basis: Basis) => {
+    const other = await findClaim(tx, ref, field);
+    // Recorded before the cap is checked: on PostgreSQL the row's update holds back every other
+    // write to that claim until this transaction ends, so no two writes both find room for one more.
+    await touch(tx, claims, other.id);
+    await refuseWhenFull(tx, claimContradictions, claimContradictions.claimId, other.id, MAX_ITEMS.claimContradicts, field, 'contradictions');
+    return { other, basis };
+  };
+  const contradicted = [
+    ...(await findEach(input.contradictions, (c, i) =>
+      contradiction(c.claimId, `input.contradictions[${i}].claimId`, { basis: c.basis, basisNote: orNull(c.note), basisQuote: orNull(c.quote) }),
+    )),
+    ...(await findEach(input.contradictsIds, (ref, i) =>
+      contradiction(ref, `input.contradictsIds[${i}]`, { basis: 'INFERRED', basisNote: NO_BASIS_NOTE, basisQuote: null }),
+    )),
+  ];
+  const slug = await newSlug(tx, claims, input.slug, 'a claim', () => slugify(input.text, 60), 'claim');
+
+  const [claim] = await tx
+    .insert(claims)
+    .values({
+      slug,
+      text: input.text,
+      kind: input.kind,
+      claimantId: claimant?.id ?? null,
+      attribution: input.attribution ?? 'DIRECT',
+      appearsInId: input.appearsInId.id,
+      validFrom: orNull(input.validFrom),
+      validTo: orNull(input.validTo),
+    })
+    .returning();
+  const id = claim!.id;
+  await tx.insert(claimSubjects).values(about.map((entity) => ({ claimId: id, entityId: entity.id })));
+  await findEach(input.citations, (c, i) => insertCitation(tx, id, c, `input.citations[${i}]`));
+  for (const { other, basis } of contradicted) {
+    await tx.insert(claimContradictions).values([
+      { claimId: id, contradictsId: other.id, ...basis },
+      { claimId: other.id, contradictsId: id, ...basis },
+    ]);
+  }
+  // Read back only when citations were written: their triggers have set `support`.
+  if (!input.citations?.length) return claim!;
+  const [row] = await tx.select().from(claims).where(eq(claims.id, id)).limit(1);
+  return row!;
 }
 
 /** Cites a source for a claim; the claim's `support` follows (a trigger derives it). */
-export function addCitation(db: Db, raw: z.input<typeof AddCitationInput>): CitationRow {
+export async function addCitation(tx: Db, raw: z.input<typeof AddCitationInput>): Promise<CitationRow> {
   const input = parseInput(AddCitationInput, raw);
-  return inTransaction(db, () => {
-    const claim = findClaim(db, input.claimId, 'input.claimId');
-    findSource(db, input.sourceId, 'input.sourceId');
-    refuseWhenFull(db, citations, citations.claimId, claim.id, MAX_ITEMS.claimCitations, 'input.claimId', 'citations');
-    const citation = insertCitation(db, claim.id, input, 'input.sourceId');
-    touch(db, claims, claim.id);
-    return citation;
-  });
+  const claim = await findClaim(tx, input.claimId, 'input.claimId');
+  await findSource(tx, input.sourceId, 'input.sourceId');
+  // First, as in createClaim: the claim's row, updated, holds back concurrent writes to it until this one ends.
+  await touch(tx, claims, claim.id);
+  await refuseWhenFull(tx, citations, citations.claimId, claim.id, MAX_ITEMS.claimCitations, 'input.claimId', 'citations');
+  return insertCitation(tx, claim.id, input, 'input.sourceId');
 }
 
-export function removeCitation(db: Db, raw: z.input<typeof RemoveCitationInput>): { deletedId: string; claimId: number } {
+export async function removeCitation(tx: Db, raw: z.input<typeof RemoveCitationInput>): Promise<{ deletedId: string; claimId: number }> {
   const input = parseInput(RemoveCitationInput, raw);
-  return inTransaction(db, () => {
-    const citation = db.select({ id: citations.id, claimId: citations.claimId }).from(citations).where(eq(citations.id, input.id.id)).get();
-    if (!citation) throw notFound(`input.id: no Citation has the id "${input.id.globalId}"`, 'input.id');
-    db.delete(citations).where(eq(citations.id, citation.id)).run();
-    touch(db, claims, citation.claimId);
-    return { deletedId: encodeGlobalID('Citation', citation.id), claimId: citation.claimId };
-  });
+  // Deleted and read in one statement: a concurrent removal of the same citation leaves nothing to return here.
+  const [citation] = await tx.delete(citations).where(eq(citations.id, input.id.id)).returning({ id: citations.id, claimId: citations.claimId });
+  if (!citation) throw notFound(`input.id: no Citation has the id "${input.id.globalId}"`, 'input.id');
+  await touch(tx, claims, citation.claimId);
+  return { deletedId: encodeGlobalID('Citation', citation.id), claimId: citation.claimId };
 }

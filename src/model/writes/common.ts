@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { EntityKind } from '../../../schema/enums';
 import { claims, entities, sources } from '../../../schema/tables';
@@ -6,24 +6,12 @@ import type { Db } from '../../db';
 import { UserError, notFound } from '../../domain/errors';
 import { decodeGlobalID, ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES } from '../../domain/ids';
 
-/** The value `created_at`/`updated_at` default to: ISO 8601, UTC, milliseconds. */
-export const NOW = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
-
 /**
- * Runs `write` as one transaction, all of it or none. IMMEDIATE takes the write lock before the
- * first read, so another process (an import, a second server) cannot change what was checked.
+ * The time a write stamps on `updated_at`, in the format the columns' defaults use (ISO 8601, UTC,
+ * milliseconds, as SQLite's strftime('%Y-%m-%dT%H:%M:%fZ') writes it): taken here rather than in
+ * SQL, so that both engines store the same text.
  */
-export function inTransaction<T>(db: Db, write: () => T): T {
-  try {
-    return db.$client.transaction(write).immediate();
-  } catch (error) {
-    // Every unique key is checked before writing; this only catches what slips past the checks.
-    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-      throw new UserError('CONFLICT', 'This would duplicate a row that already exists; nothing was written.');
-    }
-    throw error;
-  }
-}
+export const now = (): string => new Date().toISOString();
 
 /** "input.aboutIds[1]", "input.citations[0].sourceId". */
 export function fieldPath(path: readonly PropertyKey[], root = 'input'): string {
@@ -115,33 +103,40 @@ export const citationRef = ref(['Citation'], 'a Citation');
 export type EntityHead = { id: number; slug: string; kind: EntityKind; name: string };
 
 /** The entity `ref` names; NOT_FOUND when there is none of that type (a Person id never finds an Organization). */
-export function findEntity(db: Db, ref: Ref, field: string): EntityHead {
-  const row = db
+export async function findEntity(tx: Db, ref: Ref, field: string): Promise<EntityHead> {
+  const [row] = await tx
     .select({ id: entities.id, slug: entities.slug, kind: entities.kind, name: entities.name })
     .from(entities)
     .where(eq(entities.id, ref.id))
-    .get();
+    .limit(1);
   if (!row || ENTITY_TYPE_BY_KIND[row.kind] !== ref.typename) throw missing(ref, field);
   return row;
 }
 
-export function findSource(db: Db, ref: Ref, field: string) {
-  const row = db.select({ id: sources.id, slug: sources.slug, title: sources.title }).from(sources).where(eq(sources.id, ref.id)).get();
+export async function findSource(tx: Db, ref: Ref, field: string) {
+  const [row] = await tx.select({ id: sources.id, slug: sources.slug, title: sources.title }).from(sources).where(eq(sources.id, ref.id)).limit(1);
   if (!row) throw missing(ref, field);
   return row;
 }
 
-export function findClaim(db: Db, ref: Ref, field: string) {
-  const row = db.select({ id: claims.id, slug: claims.slug }).from(claims).where(eq(claims.id, ref.id)).get();
+export async function findClaim(tx: Db, ref: Ref, field: string) {
+  const [row] = await tx.select({ id: claims.id, slug: claims.slug }).from(claims).where(eq(claims.id, ref.id)).limit(1);
   if (!row) throw missing(ref, field);
   return row;
+}
+
+/** Each of `refs` found by `find`, one after the other: a transaction's connection runs one statement at a time. */
+export async function findEach<R, T>(refs: readonly R[] | null | undefined, find: (ref: R, i: number) => Promise<T>): Promise<T[]> {
+  const found: T[] = [];
+  for (const [i, ref] of (refs ?? []).entries()) found.push(await find(ref, i));
+  return found;
 }
 
 const missing = (ref: Ref, field: string) => notFound(`${field}: no ${ref.typename} has the id "${ref.globalId}"`, field);
 
 /** Records that a row changed through its links (citations, aliases, participants, contradictions). */
-export function touch(db: Db, table: typeof entities | typeof claims, id: number): void {
-  db.run(sql`UPDATE ${table} SET updated_at = ${NOW} WHERE id = ${id}`);
+export async function touch(tx: Db, table: typeof entities | typeof claims, id: number): Promise<void> {
+  await tx.update(table).set({ updatedAt: now() }).where(eq(table.id, id));
 }
 
 /** Treats an explicit null like an omitted field: both mean "none" when creating a row. */

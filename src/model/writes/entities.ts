@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, countDistinct, eq, or } from 'drizzle-orm';
 import { z } from 'zod';
 import type { EntityKind } from '../../../schema/enums';
 import { claims, claimSubjects, entities, entityAliases, eventParticipants, relationships, sources, type EntityRow } from '../../../schema/tables';
@@ -17,7 +17,7 @@ import {
   PARTICIPANT_FIELDS,
   slugInput,
 } from '../fields';
-import { badField, entityRef, eventRef, findEntity, findSource, inTransaction, NOW, parseInput, touch } from './common';
+import { badField, entityRef, eventRef, findEntity, findSource, now, parseInput, touch } from './common';
 import { newSlug, slugify } from './slugs';
 
 /** The fields every entity may have, besides its name, and the kind-specific ones. */
@@ -97,97 +97,91 @@ function columnsOf(
   return Object.fromEntries(columns.filter(([, v]) => v !== undefined)) as Partial<EntityRow>;
 }
 
-function setAliases(db: Db, entityId: number, list: readonly string[]) {
-  db.delete(entityAliases).where(eq(entityAliases.entityId, entityId)).run();
-  list.forEach((alias, position) => db.insert(entityAliases).values({ entityId, alias, position }).run());
+async function setAliases(tx: Db, entityId: number, list: readonly string[]): Promise<void> {
+  await tx.delete(entityAliases).where(eq(entityAliases.entityId, entityId));
+  if (list.length > 0) await tx.insert(entityAliases).values(list.map((alias, position) => ({ entityId, alias, position })));
 }
 
-function aliasesOf(db: Db, entityId: number): string[] {
-  return db
+async function aliasesOf(tx: Db, entityId: number): Promise<string[]> {
+  const rows = await tx
     .select({ alias: entityAliases.alias })
     .from(entityAliases)
     .where(eq(entityAliases.entityId, entityId))
-    .orderBy(asc(entityAliases.position))
-    .all()
-    .map((a) => a.alias);
+    .orderBy(asc(entityAliases.position));
+  return rows.map((a) => a.alias);
 }
 
-export function createEntity(db: Db, raw: z.input<typeof CreateEntityInput>): EntityRow {
+export async function createEntity(tx: Db, raw: z.input<typeof CreateEntityInput>): Promise<EntityRow> {
   const input = parseInput(CreateEntityInput, raw);
-  return inTransaction(db, () => {
-    const developer = input.developerId ? findEntity(db, input.developerId, 'input.developerId') : null;
-    const wikidataSource = input.wikidataSourceId ? findSource(db, input.wikidataSourceId, 'input.wikidataSourceId') : null;
-    const entitySlug = newSlug(db, entities, input.slug, 'an entity', () => slugify(input.name), input.kind.toLowerCase());
-    const row = db
-      .insert(entities)
-      .values({ ...columnsOf(input, developer?.id ?? null, wikidataSource?.id ?? null), kind: input.kind, name: input.name, slug: entitySlug })
-      .returning()
-      .get();
-    setAliases(db, row.id, input.aliases ?? []);
-    return row;
-  });
+  const developer = input.developerId ? await findEntity(tx, input.developerId, 'input.developerId') : null;
+  const wikidataSource = input.wikidataSourceId ? await findSource(tx, input.wikidataSourceId, 'input.wikidataSourceId') : null;
+  const entitySlug = await newSlug(tx, entities, input.slug, 'an entity', () => slugify(input.name), input.kind.toLowerCase());
+  const [row] = await tx
+    .insert(entities)
+    .values({ ...columnsOf(input, developer?.id ?? null, wikidataSource?.id ?? null), kind: input.kind, name: input.name, slug: entitySlug })
+    .returning();
+  await setAliases(tx, row!.id, input.aliases ?? []);
+  return row!;
 }
 
 /**
  * Changes the fields given; omitted fields keep their values and `null` clears an optional one.
  * `aliases` replaces the whole list. updated_at moves only when something actually changed.
  */
-export function updateEntity(db: Db, raw: z.input<typeof UpdateEntityInput>): EntityRow {
+export async function updateEntity(tx: Db, raw: z.input<typeof UpdateEntityInput>): Promise<EntityRow> {
   const input = parseInput(UpdateEntityInput, raw);
-  return inTransaction(db, () => {
-    const head = findEntity(db, input.id, 'input.id');
-    const [problem] = kindProblems(head.kind, input, false);
-    if (problem) throw badField(`input.${problem.path}`, problem.message);
-    let developerId: number | null | undefined = input.developerId === null ? null : undefined;
-    if (input.developerId) {
-      developerId = findEntity(db, input.developerId, 'input.developerId').id;
-      if (developerId === head.id) throw badField('input.developerId', 'a product cannot be its own developer');
-    }
-    const current = db.select().from(entities).where(eq(entities.id, head.id)).get()!;
-    let wikidataSourceId: number | null | undefined = input.wikidataSourceId === null ? null : undefined;
-    if (input.wikidataSourceId) wikidataSourceId = findSource(db, input.wikidataSourceId, 'input.wikidataSourceId').id;
-    const wanted = columnsOf(input, developerId, wikidataSourceId);
-    const wikidataId = wanted.wikidataId !== undefined ? wanted.wikidataId : current.wikidataId;
-    if (wikidataId == null && (wanted.wikidataSourceId !== undefined ? wanted.wikidataSourceId : current.wikidataSourceId) != null) {
-      // Clearing the id clears its source; a source without an id is refused.
-      if (wanted.wikidataSourceId != null) throw badField('input.wikidataSourceId', 'a wikidataSourceId is the source of a wikidataId: give the id too');
-      wanted.wikidataSourceId = null;
-    }
-    const start = wanted.startDate !== undefined ? wanted.startDate : current.startDate;
-    const end = wanted.endDate !== undefined ? wanted.endDate : current.endDate;
-    if (endsBeforeStart(start, end)) throw badField(input.endDate !== undefined ? 'input.endDate' : 'input.startDate', `${end} ends before ${start}`);
+  const head = await findEntity(tx, input.id, 'input.id');
+  const [problem] = kindProblems(head.kind, input, false);
+  if (problem) throw badField(`input.${problem.path}`, problem.message);
+  let developerId: number | null | undefined = input.developerId === null ? null : undefined;
+  if (input.developerId) {
+    developerId = (await findEntity(tx, input.developerId, 'input.developerId')).id;
+    if (developerId === head.id) throw badField('input.developerId', 'a product cannot be its own developer');
+  }
+  const current = (await tx.select().from(entities).where(eq(entities.id, head.id)).limit(1))[0]!;
+  let wikidataSourceId: number | null | undefined = input.wikidataSourceId === null ? null : undefined;
+  if (input.wikidataSourceId) wikidataSourceId = (await findSource(tx, input.wikidataSourceId, 'input.wikidataSourceId')).id;
+  const wanted = columnsOf(input, developerId, wikidataSourceId);
+  const wikidataId = wanted.wikidataId !== undefined ? wanted.wikidataId : current.wikidataId;
+  if (wikidataId == null && (wanted.wikidataSourceId !== undefined ? wanted.wikidataSourceId : current.wikidataSourceId) != null) {
+    // Clearing the id clears its source; a source without an id is refused.
+    if (wanted.wikidataSourceId != null) throw badField('input.wikidataSourceId', 'a wikidataSourceId is the source of a wikidataId: give the id too');
+    wanted.wikidataSourceId = null;
+  }
+  const start = wanted.startDate !== undefined ? wanted.startDate : current.startDate;
+  const end = wanted.endDate !== undefined ? wanted.endDate : current.endDate;
+  if (endsBeforeStart(start, end)) throw badField(input.endDate !== undefined ? 'input.endDate' : 'input.startDate', `${end} ends before ${start}`);
 
-    const changed = Object.fromEntries(
-      Object.entries(wanted).filter(([column, value]) => current[column as keyof EntityRow] !== value),
-    );
-    let touched = false;
-    if (Object.keys(changed).length > 0) {
-      db.update(entities).set({ ...changed, updatedAt: NOW }).where(eq(entities.id, head.id)).run();
-      touched = true;
+  const changed = Object.fromEntries(
+    Object.entries(wanted).filter(([column, value]) => current[column as keyof EntityRow] !== value),
+  );
+  let touched = false;
+  if (Object.keys(changed).length > 0) {
+    await tx.update(entities).set({ ...changed, updatedAt: now() }).where(eq(entities.id, head.id));
+    touched = true;
+  }
+  if (input.aliases !== undefined) {
+    const list = input.aliases ?? [];
+    if ((await aliasesOf(tx, head.id)).join('\u0000') !== list.join('\u0000')) {
+      await setAliases(tx, head.id, list);
+      if (!touched) await touch(tx, entities, head.id);
     }
-    if (input.aliases !== undefined) {
-      const list = input.aliases ?? [];
-      if (aliasesOf(db, head.id).join('\u0000') !== list.join('\u0000')) {
-        setAliases(db, head.id, list);
-        if (!touched) touch(db, entities, head.id);
-      }
-    }
-    return db.select().from(entities).where(eq(entities.id, head.id)).get()!;
-  });
+  }
+  return (await tx.select().from(entities).where(eq(entities.id, head.id)).limit(1))[0]!;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** What still points at an entity, counted; deleting it must wait until these are gone. */
-function referencesTo(db: Db, id: number) {
-  const count = (query: ReturnType<typeof sql>) => db.get<{ n: number }>(query)!.n;
+async function referencesTo(tx: Db, id: number) {
+  const counted = async (rows: PromiseLike<{ n: number }[]>) => (await rows)[0]!.n;
   return {
-    claimsAbout: count(sql`SELECT count(*) AS n FROM ${claimSubjects} WHERE entity_id = ${id}`),
-    claimsMade: count(sql`SELECT count(*) AS n FROM ${claims} WHERE claimant_id = ${id}`),
-    relationships: count(sql`SELECT count(*) AS n FROM ${relationships} WHERE subject_id = ${id} OR object_id = ${id}`),
-    events: count(sql`SELECT count(DISTINCT event_id) AS n FROM ${eventParticipants} WHERE entity_id = ${id}`),
-    products: count(sql`SELECT count(*) AS n FROM ${entities} WHERE developer_id = ${id}`),
-    sources: count(sql`SELECT count(*) AS n FROM ${sources} WHERE publisher_id = ${id}`),
+    claimsAbout: await counted(tx.select({ n: count() }).from(claimSubjects).where(eq(claimSubjects.entityId, id))),
+    claimsMade: await counted(tx.select({ n: count() }).from(claims).where(eq(claims.claimantId, id))),
+    relationships: await counted(tx.select({ n: count() }).from(relationships).where(or(eq(relationships.subjectId, id), eq(relationships.objectId, id)))),
+    events: await counted(tx.select({ n: countDistinct(eventParticipants.eventId) }).from(eventParticipants).where(eq(eventParticipants.entityId, id))),
+    products: await counted(tx.select({ n: count() }).from(entities).where(eq(entities.developerId, id))),
+    sources: await counted(tx.select({ n: count() }).from(sources).where(eq(sources.publisherId, id))),
   };
 }
 
@@ -195,45 +189,41 @@ function referencesTo(db: Db, id: number) {
  * Deletes an entity that nothing refers to any more; its aliases go with it, and so do an
  * event's own participant entries. While anything refers to it: CONFLICT, saying what.
  */
-export function deleteEntity(db: Db, raw: z.input<typeof DeleteEntityInput>): { deletedId: string } {
+export async function deleteEntity(tx: Db, raw: z.input<typeof DeleteEntityInput>): Promise<{ deletedId: string }> {
   const input = parseInput(DeleteEntityInput, raw);
-  return inTransaction(db, () => {
-    const head = findEntity(db, input.id, 'input.id');
-    const refs = referencesTo(db, head.id);
-    const reasons = [
-      refs.claimsAbout && `${plural(refs.claimsAbout, 'claim is', 'claims are')} about it`,
-      refs.claimsMade && `it is the claimant of ${plural(refs.claimsMade, 'claim')}`,
-      refs.relationships && `it is in ${plural(refs.relationships, 'relationship')}`,
-      refs.events && `it takes part in ${plural(refs.events, 'event')}`,
-      refs.products && `it is the developer of ${plural(refs.products, 'product')}`,
-      refs.sources && `it is the publisher of ${plural(refs.sources, 'source')}`,
-    ].filter(Boolean);
-    if (reasons.length > 0) {
-      throw conflict(
-        `input.id: ${ENTITY_TYPE_BY_KIND[head.kind]} "${head.name}" is still referenced: ${reasons.join(', ')}. Remove or change those first.`,
-        'input.id',
-        { references: refs },
-      );
-    }
-    db.delete(entities).where(eq(entities.id, head.id)).run();
-    return { deletedId: encodeGlobalID(ENTITY_TYPE_BY_KIND[head.kind], head.id) };
-  });
+  const head = await findEntity(tx, input.id, 'input.id');
+  const refs = await referencesTo(tx, head.id);
+  const reasons = [
+    refs.claimsAbout && `${plural(refs.claimsAbout, 'claim is', 'claims are')} about it`,
+    refs.claimsMade && `it is the claimant of ${plural(refs.claimsMade, 'claim')}`,
+    refs.relationships && `it is in ${plural(refs.relationships, 'relationship')}`,
+    refs.events && `it takes part in ${plural(refs.events, 'event')}`,
+    refs.products && `it is the developer of ${plural(refs.products, 'product')}`,
+    refs.sources && `it is the publisher of ${plural(refs.sources, 'source')}`,
+  ].filter(Boolean);
+  if (reasons.length > 0) {
+    throw conflict(
+      `input.id: ${ENTITY_TYPE_BY_KIND[head.kind]} "${head.name}" is still referenced: ${reasons.join(', ')}. Remove or change those first.`,
+      'input.id',
+      { references: refs },
+    );
+  }
+  await tx.delete(entities).where(eq(entities.id, head.id));
+  return { deletedId: encodeGlobalID(ENTITY_TYPE_BY_KIND[head.kind], head.id) };
 }
 
-export function addEventParticipant(db: Db, raw: z.input<typeof AddEventParticipantInput>): { eventId: number; entityId: number } {
+export async function addEventParticipant(tx: Db, raw: z.input<typeof AddEventParticipantInput>): Promise<{ eventId: number; entityId: number }> {
   const input = parseInput(AddEventParticipantInput, raw);
-  return inTransaction(db, () => {
-    const event = findEntity(db, input.eventId, 'input.eventId');
-    const entity = findEntity(db, input.entityId, 'input.entityId');
-    if (event.id === entity.id) throw badField('input.entityId', 'an event cannot take part in itself');
-    const existing = db
-      .select({ id: eventParticipants.id })
-      .from(eventParticipants)
-      .where(and(eq(eventParticipants.eventId, event.id), eq(eventParticipants.entityId, entity.id), eq(eventParticipants.role, input.role)))
-      .get();
-    if (existing) throw conflict(`input.role: "${entity.name}" already takes part in "${event.name}" as "${input.role}"`, 'input.role');
-    db.insert(eventParticipants).values({ eventId: event.id, entityId: entity.id, role: input.role }).run();
-    touch(db, entities, event.id);
-    return { eventId: event.id, entityId: entity.id };
-  });
+  const event = await findEntity(tx, input.eventId, 'input.eventId');
+  const entity = await findEntity(tx, input.entityId, 'input.entityId');
+  if (event.id === entity.id) throw badField('input.entityId', 'an event cannot take part in itself');
+  const [existing] = await tx
+    .select({ id: eventParticipants.id })
+    .from(eventParticipants)
+    .where(and(eq(eventParticipants.eventId, event.id), eq(eventParticipants.entityId, entity.id), eq(eventParticipants.role, input.role)))
+    .limit(1);
+  if (existing) throw conflict(`input.role: "${entity.name}" already takes part in "${event.name}" as "${input.role}"`, 'input.role');
+  await tx.insert(eventParticipants).values({ eventId: event.id, entityId: entity.id, role: input.role });
+  await touch(tx, entities, event.id);
+  return { eventId: event.id, entityId: entity.id };
 }

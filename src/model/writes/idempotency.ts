@@ -3,7 +3,7 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import { idempotencyKeys } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { conflict } from '../../domain/errors';
-import { badField, inTransaction, textProblem } from './common';
+import { badField, textProblem } from './common';
 
 /** A clientMutationId is 1 to this many characters. */
 export const CLIENT_MUTATION_ID_MAX_LENGTH = 200;
@@ -30,14 +30,22 @@ export interface MutationKey {
 
 const FIELD = 'input.clientMutationId';
 
+/** What a key holds while the write it belongs to runs, in the same transaction: nobody else ever reads it. */
+const PENDING = {};
+
 /**
- * Runs `write` once per key. With a key, `write` and the key's record commit in one transaction,
- * so a write that committed always has its key, even if the process dies before answering; a
- * retry with the same key and input returns the stored result without writing. The same key with
- * another input or mutation is a CONFLICT. A write that fails stores no key. `write` returns what
- * the payload is rebuilt from (ids), which must survive JSON.
+ * Runs `write` once per key, inside the caller's transaction (`tx`). With a key, `write` and the
+ * key's record commit together, so a write that committed always has its key, even if the process
+ * dies before answering; a retry with the same key and input returns the stored result without
+ * writing. The same key with another input or mutation is a CONFLICT. A write that fails stores
+ * no key. `write` returns what the payload is rebuilt from (ids), which must survive JSON.
+ *
+ * The key is claimed before the write (INSERT … ON CONFLICT DO NOTHING), so two requests with one
+ * key in two processes cannot both write: PostgreSQL holds the second insert until the first
+ * transaction ends, then inserts nothing, and the second reads the first's result. (On SQLite,
+ * writes never overlap.)
  */
-export function writeOnce<R>(db: Db, key: MutationKey | null, write: () => R): R {
+export async function writeOnce<R>(tx: Db, key: MutationKey | null, write: () => Promise<R>): Promise<R> {
   if (!key) return write();
   const { writer, clientMutationId, mutation } = key;
   if (clientMutationId.length < 1 || clientMutationId.length > CLIENT_MUTATION_ID_MAX_LENGTH) {
@@ -49,9 +57,26 @@ export function writeOnce<R>(db: Db, key: MutationKey | null, write: () => R): R
   const inputHash = sha256(JSON.stringify(canonical(key.input)));
   const cutoff = new Date(Date.now() - IDEMPOTENCY_KEY_HOURS * 3_600_000).toISOString();
   const thisKey = and(eq(idempotencyKeys.writer, writer), eq(idempotencyKeys.clientMutationId, clientMutationId));
-  // The model's own transaction nests inside this one as a savepoint: both commit together.
-  return inTransaction(db, () => {
-    const first = db.select().from(idempotencyKeys).where(thisKey).get();
+  const claim = () =>
+    tx
+      .insert(idempotencyKeys)
+      .values({ writer, clientMutationId, mutation, inputHash, result: PENDING })
+      .onConflictDoNothing()
+      .returning({ writer: idempotencyKeys.writer });
+  // Taken on the first try, or found: read, and answered from when fresh. An expired key is
+  // deleted and taken anew; a key another request deleted meanwhile is taken on the next round.
+  for (let round = 1; (await claim()).length === 0; round++) {
+    // The result is read as text: a JSON column comes back parsed on PostgreSQL and as text on SQLite.
+    const [first] = await tx
+      .select({
+        mutation: idempotencyKeys.mutation,
+        inputHash: idempotencyKeys.inputHash,
+        createdAt: idempotencyKeys.createdAt,
+        result: sql<string>`CAST(${idempotencyKeys.result} AS TEXT)`,
+      })
+      .from(idempotencyKeys)
+      .where(thisKey)
+      .limit(1);
     if (first && first.createdAt >= cutoff) {
       if (first.mutation !== mutation || first.inputHash !== inputHash) {
         const what = first.mutation === mutation ? 'with a different input' : `by ${first.mutation}`;
@@ -60,25 +85,26 @@ export function writeOnce<R>(db: Db, key: MutationKey | null, write: () => R): R
           FIELD,
         );
       }
-      return first.result as R;
+      return JSON.parse(first.result) as R;
     }
-    if (first) db.delete(idempotencyKeys).where(thisKey).run();
-    const result = write();
-    db.insert(idempotencyKeys).values({ writer, clientMutationId, mutation, inputHash, result }).run();
-    pruneKeys(db, cutoff);
-    return result;
-  });
+    if (round >= 3) throw conflict(`${FIELD}: "${clientMutationId}" is being used by other requests right now; send this one again.`, FIELD);
+    if (first) await tx.delete(idempotencyKeys).where(and(thisKey, lt(idempotencyKeys.createdAt, cutoff)));
+  }
+  const result = await write();
+  await tx.update(idempotencyKeys).set({ result: result as Record<string, unknown> }).where(thisKey);
+  await pruneKeys(tx, cutoff);
+  return result;
 }
 
 /** Deletes up to IDEMPOTENCY_PRUNE_BATCH keys created before `cutoff`, oldest first. */
-function pruneKeys(db: Db, cutoff: string): void {
-  const expired = db
-    .select({ rowid: sql<number>`rowid` })
+async function pruneKeys(tx: Db, cutoff: string): Promise<void> {
+  const expired = tx
+    .select({ writer: idempotencyKeys.writer, clientMutationId: idempotencyKeys.clientMutationId })
     .from(idempotencyKeys)
     .where(lt(idempotencyKeys.createdAt, cutoff))
     .orderBy(idempotencyKeys.createdAt)
     .limit(IDEMPOTENCY_PRUNE_BATCH);
-  db.delete(idempotencyKeys).where(sql`rowid IN ${expired}`).run();
+  await tx.delete(idempotencyKeys).where(sql`(${idempotencyKeys.writer}, ${idempotencyKeys.clientMutationId}) IN ${expired}`);
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

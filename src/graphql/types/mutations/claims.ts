@@ -49,7 +49,7 @@ writeMutation('createClaim', {
   input: writes.CreateClaimInput,
   inputDescription: 'The claim to create.',
   payload: CreateClaimPayload,
-  write: (db, input) => ({ claimId: writes.createClaim(db, input).id }),
+  write: async (tx, input) => ({ claimId: (await writes.createClaim(tx, input)).id }),
 });
 
 writeMutation('addCitation', {
@@ -57,8 +57,8 @@ writeMutation('addCitation', {
   input: writes.AddCitationInput,
   inputDescription: 'The claim and the citation.',
   payload: AddCitationPayload,
-  write: (db, input) => {
-    const citation = writes.addCitation(db, input);
+  write: async (tx, input) => {
+    const citation = await writes.addCitation(tx, input);
     return { citationId: citation.id, claimId: citation.claimId };
   },
 });
@@ -68,5 +68,5 @@ writeMutation('removeCitation', {
   input: writes.RemoveCitationInput,
   inputDescription: 'The citation to remove.',
   payload: RemoveCitationPayload,
-  write: (db, input) => writes.removeCitation(db, input),
+  write: (tx, input) => writes.removeCitation(tx, input),
 });

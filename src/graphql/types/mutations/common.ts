@@ -6,6 +6,9 @@ import { notFound } from '../../../domain/errors';
 import { isPartialDateSchema } from '../../../model/fields';
 import { isGlobalId } from '../../../model/writes/common';
 import { CLIENT_MUTATION_ID_MAX_LENGTH, IDEMPOTENCY_KEY_HOURS, writeOnce } from '../../../model/writes/idempotency';
+import { ISOLATION, type MutationName } from '../../../model/writes/isolation';
+import { transaction } from '../../../db/engine';
+import type { Db } from '../../../db';
 import { builder, type Context } from '../../builder';
 import { AttributionEnum, BasisKindEnum, ClaimKindEnum, EntityKindEnum, EventStatusEnum, PartialDate, SourceKindEnum, StanceEnum } from '../scalars';
 
@@ -150,17 +153,21 @@ export function mutationPayload<T extends object>(
 }
 
 /**
- * Runs a mutation's write at most once per clientMutationId (see writeOnce): `write` gets the
- * input without it and returns the ids the payload is built from.
+ * Runs a mutation's write in one transaction (at the mutation's isolation: see ISOLATION), at most
+ * once per clientMutationId (see writeOnce): `write` gets the transaction and the input without
+ * the id, and returns the ids the payload is built from. The payload's fields read after commit.
  */
-export function once<I extends { clientMutationId?: string | null }, R extends object>(
+export async function once<I extends { clientMutationId?: string | null }, R extends object>(
   { db, writer }: Context,
   info: GraphQLResolveInfo,
   { clientMutationId, ...input }: I,
-  write: (input: Omit<I, 'clientMutationId'>) => R,
-): Echoed<R> {
-  const key = clientMutationId == null ? null : { writer: writer ?? '', clientMutationId, mutation: info.fieldName, input };
-  return { ...writeOnce(db, key, () => write(input)), clientMutationId: clientMutationId ?? null };
+  write: (tx: Db, input: Omit<I, 'clientMutationId'>) => Promise<R>,
+): Promise<Echoed<R>> {
+  const mutation = info.fieldName as MutationName;
+  const key = clientMutationId == null ? null : { writer: writer ?? '', clientMutationId, mutation, input };
+  const [isolation] = ISOLATION[mutation];
+  const result = await transaction(db, (tx) => writeOnce(tx, key, () => write(tx, input)), { isolation });
+  return { ...result, clientMutationId: clientMutationId ?? null };
 }
 
 /**
@@ -168,13 +175,14 @@ export function once<I extends { clientMutationId?: string | null }, R extends o
  * resolver that runs `write` at most once per clientMutationId.
  */
 export function writeMutation<S extends z.ZodObject, T extends object>(
-  name: string,
+  name: MutationName,
   options: {
     description: string;
     input: S;
     inputDescription: string;
     payload: ObjectRef<Types, Echoed<T>>;
-    write: (db: Context['db'], input: z.input<S>) => T;
+    /** Runs inside the mutation's transaction: `tx` is the database to read and write through. */
+    write: (tx: Db, input: z.input<S>) => Promise<T>;
   },
 ) {
   const input = mutationInput(`${name[0]!.toUpperCase()}${name.slice(1)}Input`, options.input);
@@ -186,7 +194,7 @@ export function writeMutation<S extends z.ZodObject, T extends object>(
       // Pothos cannot follow a generic input's shape through `args`; it is the input type's own.
       resolve: (_root, args, ctx, info) => {
         const { input: given } = args as unknown as { input: z.input<S> & { clientMutationId?: string | null } };
-        return once(ctx, info, given, (i) => options.write(ctx.db, i as z.input<S>)) as never;
+        return once(ctx, info, given, (tx, i) => options.write(tx, i as z.input<S>)) as never;
       },
     }),
   );

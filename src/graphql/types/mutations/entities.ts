@@ -48,7 +48,7 @@ writeMutation('createEntity', {
   input: writes.CreateEntityInput,
   inputDescription: 'The entity to create.',
   payload: CreateEntityPayload,
-  write: (db, input) => ({ entityId: writes.createEntity(db, input).id }),
+  write: async (tx, input) => ({ entityId: (await writes.createEntity(tx, input)).id }),
 });
 
 writeMutation('updateEntity', {
@@ -56,7 +56,7 @@ writeMutation('updateEntity', {
   input: writes.UpdateEntityInput,
   inputDescription: 'The entity and the changes.',
   payload: UpdateEntityPayload,
-  write: (db, input) => ({ entityId: writes.updateEntity(db, input).id }),
+  write: async (tx, input) => ({ entityId: (await writes.updateEntity(tx, input)).id }),
 });
 
 writeMutation('deleteEntity', {
@@ -65,7 +65,7 @@ writeMutation('deleteEntity', {
   input: writes.DeleteEntityInput,
   inputDescription: 'The entity to delete.',
   payload: DeleteEntityPayload,
-  write: (db, input) => writes.deleteEntity(db, input),
+  write: (tx, input) => writes.deleteEntity(tx, input),
 });
 
 writeMutation('addEventParticipant', {
@@ -73,5 +73,5 @@ writeMutation('addEventParticipant', {
   input: writes.AddEventParticipantInput,
   inputDescription: 'The event, the participant and its role.',
   payload: AddEventParticipantPayload,
-  write: (db, input) => writes.addEventParticipant(db, input),
+  write: (tx, input) => writes.addEventParticipant(tx, input),
 });

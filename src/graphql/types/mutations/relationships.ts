@@ -20,5 +20,5 @@ writeMutation('createRelationship', {
   input: writes.CreateRelationshipInput,
   inputDescription: 'The link to create.',
   payload: CreateRelationshipPayload,
-  write: (db, input) => ({ relationshipId: writes.createRelationship(db, input).id }),
+  write: async (tx, input) => ({ relationshipId: (await writes.createRelationship(tx, input)).id }),
 });

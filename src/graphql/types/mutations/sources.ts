@@ -18,5 +18,5 @@ writeMutation('createSource', {
   input: writes.CreateSourceInput,
   inputDescription: 'The source to create.',
   payload: CreateSourcePayload,
-  write: (db, input) => ({ sourceId: writes.createSource(db, input).id }),
+  write: async (tx, input) => ({ sourceId: (await writes.createSource(tx, input)).id }),
 });
