@@ -37,7 +37,7 @@ async function openProcess(url: string): Promise<Process> {
   const post = (query: string, variables: object | undefined, accept: string, signal?: AbortSignal) =>
     yoga.fetch('http://claimgraph.test/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept },
+      headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${TEST_TOKEN}` },
       body: JSON.stringify({ query, variables }),
       signal,
     });
@@ -210,6 +210,23 @@ describe('the change feed on PostgreSQL', () => {
     await write(`UPDATE entities SET description = 'changed again' WHERE id = $1`, [person.id]);
     await b.feed.settle();
     expect((await b.gql(ENTITY, ids.entity)).data!.node.description).toBe('changed again');
+  });
+
+  it('shows a mutation to the very next read of the process that made it, and to the other process', async () => {
+    const person = await entityId('elon-musk');
+    const MADE = `query($id: ID!) { node(id: $id) { ... on Person { claimsMade { totalCount } } } }`;
+    const ids = { id: gid(person) };
+    const before = (await a.gql(MADE, ids)).data!.node.claimsMade.totalCount as number;
+    await vi.waitFor(async () => expect(await answeredFromMemory(a, MADE, ids)).toBe(true), WAIT);
+    await vi.waitFor(async () => expect(await answeredFromMemory(b, MADE, ids)).toBe(true), WAIT);
+    const source = (await write('SELECT id FROM sources ORDER BY id LIMIT 1')).rows[0] as { id: number };
+    const made = await a.gql(`mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }`, {
+      input: { text: 'A claim written through the API of one process', kind: 'FACT', appearsInId: globalId('Source', source.id), claimantId: gid(person), aboutIds: [gid(person)] },
+    });
+    expect(made.errors).toBeUndefined();
+    // No waiting: the mutation's answer came after its own process had read its tags.
+    expect((await a.gql(MADE, ids)).data!.node.claimsMade.totalCount).toBe(before + 1);
+    await vi.waitFor(async () => expect((await b.gql(MADE, ids)).data!.node.claimsMade.totalCount).toBe(before + 1), WAIT);
   });
 
   it('answers nothing from memory between hearing of a commit and reading its tags', async () => {
