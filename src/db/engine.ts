@@ -1,5 +1,6 @@
 import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
+import type { SearchIndex } from './search';
 
 /**
  * The seam between claimgraph and the database engine under it. Everything above src/db/ reads
@@ -39,6 +40,8 @@ export interface Engine {
   rows<T extends Record<string, unknown>>(statement: SQL): Promise<T[]>;
   /** The one change feed of this process, shared by the response cache and live queries. */
   changeFeed(): ChangeFeed;
+  /** The full-text search index (src/db/search.ts). */
+  readonly search: SearchIndex;
   close(): Promise<void>;
 }
 

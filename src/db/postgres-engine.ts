@@ -1,6 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import { type Engine, EverythingChangesFeed, registerEngine } from './engine';
 import { asApiDb, migratePostgres, openPostgres, type PgDb } from './postgres';
+import { postgresSearch } from './postgres-search';
 
 export interface PostgresEngine extends Engine {
   readonly name: 'postgres';
@@ -33,6 +34,7 @@ export async function openPostgresEngine(url: string, options: { onQuery?: (sql:
       return (result as unknown as { rows: T[] }).rows;
     },
     changeFeed: () => new EverythingChangesFeed(),
+    search: postgresSearch(pg),
     close: () => pg.$client.end(),
   };
   registerEngine(engine);

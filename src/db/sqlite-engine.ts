@@ -2,6 +2,7 @@ import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
 import { type Engine, registerEngine } from './engine';
 import { ChangeFeed } from './sqlite-change-feed';
+import { sqliteSearch } from './sqlite-search';
 
 /**
  * SQLite behind the engine seam: the database opened as today (openCheckedDatabase or
@@ -16,6 +17,7 @@ export function sqliteEngine(db: Db): Engine {
     },
     rows: async <T extends Record<string, unknown>>(statement: SQL) => db.all<T>(statement),
     changeFeed: () => new ChangeFeed(db),
+    search: sqliteSearch(db),
     async close() {
       db.$client.close();
     },

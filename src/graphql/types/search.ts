@@ -202,19 +202,19 @@ builder.queryFields((t) => {
         let end = args.before ? Math.min(decodeCursor(args.before, 'before'), RANKED_CANDIDATES) : null;
         const first = args.first ?? (args.last == null ? DEFAULT_PAGE_SIZE : null);
         if (first != null) end = Math.min(end ?? Infinity, start + first);
-        let page: ReturnType<typeof search>;
+        let page: Awaited<ReturnType<typeof search>>;
         if (args.last != null && end === null) {
           // The end is known once the matches are counted: the page from `start` counts them, and
           // is the answer when it reaches the end.
-          page = ask(start, args.last);
+          page = await ask(start, args.last);
           const last = Math.min(page.totalCount, RANKED_CANDIDATES);
           if (page.hasNextPage && last - args.last > start) {
             start = last - args.last;
-            page = ask(start, args.last);
+            page = await ask(start, args.last);
           }
         } else {
           if (args.last != null) start = Math.max(start, end! - args.last);
-          page = ask(start, end! - start);
+          page = await ask(start, end! - start);
         }
         const offset = start;
         const rows = await loadRows(t, page.hits, context, info);
