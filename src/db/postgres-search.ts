@@ -93,15 +93,15 @@ async function planWords(pg: PgDb, words: string[]): Promise<Word[]> {
     const prefix = i === last;
     const term = foldWord(w);
     const own = `${lexeme(term)}${prefix ? ':*' : ''}`;
-    const head = `SELECT ${i} AS word, ${s.param(term)} AS term, ${prefix} AS prefix`;
-    if (!ASCII_WORD.test(w)) return `${head}, NULL::int AS documents, ${probe(s, own)} AS common`;
+    const head = () => `SELECT ${i} AS word, ${s.param(term, 'text')} AS term, ${prefix} AS prefix`;
+    if (!ASCII_WORD.test(w)) return `${head()}, NULL::int AS documents, ${probe(s, own)} AS common`;
     if (!prefix) {
-      return `${head}, coalesce((SELECT documents FROM search_term_counts WHERE term = ${s.param(term)}), 0) AS documents, NULL::boolean AS common`;
+      return `${head()}, coalesce((SELECT documents FROM search_term_counts WHERE term = ${s.param(term, 'text')}), 0) AS documents, NULL::boolean AS common`;
     }
-    const from = s.param(term);
-    const to = s.param(term + BEYOND);
+    const from = s.param(term, 'text');
+    const to = s.param(term + BEYOND, 'text');
     if (w.length <= INDEXED_PREFIX) {
-      return `${head}, CASE WHEN n < ${PREFIX_WORDS_READ} THEN total END::int AS documents,
+      return `${head()}, CASE WHEN n < ${PREFIX_WORDS_READ} THEN total END::int AS documents,
           CASE WHEN most >= ${COMMON_WORD_DOCUMENTS} THEN TRUE
           WHEN total < ${COMMON_WORD_DOCUMENTS} AND n < ${PREFIX_WORDS_READ} THEN FALSE ELSE ${probe(s, own)} END AS common
         FROM (SELECT count(*) AS n, coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM (
@@ -113,7 +113,7 @@ async function planWords(pg: PgDb, words: string[]): Promise<Word[]> {
       SELECT ${i} AS word, term, FALSE AS prefix, documents, NULL::boolean AS common FROM completions
         WHERE (SELECT count(*) FROM completions) <= ${MAX_COMPLETIONS}
       UNION ALL
-      SELECT ${i}, ${s.param(term)}, TRUE, CASE WHEN n = 0 THEN 0 END, CASE WHEN n = 0 THEN FALSE ELSE ${probe(s, own)} END
+      SELECT ${i}, ${s.param(term, 'text')}, TRUE, CASE WHEN n = 0 THEN 0 END, CASE WHEN n = 0 THEN FALSE ELSE ${probe(s, own)} END
         FROM (SELECT count(*) AS n FROM completions) AS c WHERE n = 0 OR n > ${MAX_COMPLETIONS})`;
   });
   const found = await rows<{ word: number; term: string; prefix: boolean; documents: number | null; common: boolean | null }>(
@@ -136,7 +136,8 @@ async function planWords(pg: PgDb, words: string[]): Promise<Word[]> {
 const kindFilter = (s: Statement, kinds: readonly SearchKind[] | null | undefined) => (kinds ? `AND kind = ANY (${s.param(kinds, 'text[]')})` : '');
 
 /** SQLite's name bonus (src/db/sqlite-search.ts nameBonus), in the same terms: lower() of a "C" text folds ASCII only, as SQLite's does. */
-function nameBonus(s: Statement, query: string) {
+function nameBonus(s: Statement, query: string | null) {
+  if (query === null) return '0::float8';
   const q = s.param(query, 'text');
   const length = s.param(query.length, 'int');
   return `(CASE
@@ -147,7 +148,8 @@ function nameBonus(s: Statement, query: string) {
 }
 
 /** The ids of the entities the query names: names that are it or start with it (the first NAME_CANDIDATES), and aliases that are it. */
-function namedEntities(s: Statement, query: string) {
+function namedEntities(s: Statement, query: string | null) {
+  if (query === null) return 'SELECT NULL::int AS id WHERE FALSE';
   return `SELECT id FROM (SELECT id FROM entities WHERE lower(name) >= ${s.param(query, 'text')} AND lower(name) < ${s.param(query + BEYOND, 'text')}
       ORDER BY lower(name), id LIMIT ${NAME_CANDIDATES}) AS by_name
     UNION ALL
@@ -160,8 +162,10 @@ interface Ranked {
   candidates: number;
 }
 
-async function page(pg: PgDb, { words, query, kinds, offset, limit, highlights }: SearchRequest): Promise<IndexedPage> {
+async function page(pg: PgDb, { words, query: typed, kinds, offset, limit, highlights }: SearchRequest): Promise<IndexedPage> {
   if (kinds && kinds.length === 0) return { hits: [], totalCount: 0, more: false };
+  // PostgreSQL's text holds no NUL: a query with one names no entity (no name holds one), as on SQLite.
+  const query = typed.includes('\u0000') ? null : typed;
   const planned = await planWords(pg, words);
   if (planned.some((w) => w.phrases.some((p) => p.term === ''))) return { hits: [], totalCount: 0, more: false };
   const match = tsquery(planned);

@@ -8,11 +8,14 @@
 -- PostgreSQL's text-search parser, which keeps "openai.com", "GPT-4" or "a@b.org" whole, splits by
 -- the server's locale, and would find other words than SQLite in the same text. search_fold holds
 -- FTS5's own tables (src/db/search-tokens.ts, read out of FTS5 code point by code point): the
--- characters that separate words, and what each folds to. Pure ASCII text takes a short cut.
-CREATE FUNCTION search_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT CASE WHEN octet_length(t) = length(t)
-    THEN lower(regexp_replace(t COLLATE "C", '[^0-9A-Za-z]+', ' ', 'g'))
-    ELSE translate(regexp_replace(t COLLATE "C", '['
+-- characters that separate words, and what each folds to. Pure ASCII text takes a short cut. Both
+-- functions are PL/pgSQL, whose statements are planned once per connection (SQL ones were planned per call).
+CREATE FUNCTION search_fold(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+BEGIN
+  IF octet_length(t) = length(t) THEN
+    RETURN lower(regexp_replace(t COLLATE "C", '[^0-9A-Za-z]+', ' ', 'g'));
+  END IF;
+  RETURN translate(regexp_replace(t COLLATE "C", '['
       || '\U00000001-\U0000002F\U0000003A-\U00000040\U0000005B-\U00000060\U0000007B-\U000000A9\U000000AB-\U000000B1'
       || '\U000000B4\U000000B6-\U000000B8\U000000BB\U000000BF\U000000D7\U000000F7\U000002C2-\U000002C5\U000002D2-'
       || '\U000002DF\U000002E5-\U000002EB\U000002ED\U000002EF-\U000002FF\U00000305\U0000030D-\U0000030E\U00000310'
@@ -87,7 +90,7 @@ CREATE FUNCTION search_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT P
       || '\U0001F500-\U0001F53D\U0001F540-\U0001F543\U0001F550-\U0001F567\U0001F5FB-\U0001F640\U0001F645-\U0001F64F'
       || '\U0001F680-\U0001F6C5\U0001F700-\U0001F773\U000E0001\U000E0020-\U000E007F\U000E0100-\U000E01EF'
       || ']+', ' ', 'g'),
-      U&'\0041\0042\0043\0044\0045\0046\0047\0048\0049\004A\004B\004C\004D\004E\004F\0050\0051\0052\0053\0054'
+    U&'\0041\0042\0043\0044\0045\0046\0047\0048\0049\004A\004B\004C\004D\004E\004F\0050\0051\0052\0053\0054'
       || U&'\0055\0056\0057\0058\0059\005A\00B5\00C0\00C1\00C2\00C3\00C4\00C5\00C6\00C7\00C8\00C9\00CA\00CB\00CC'
       || U&'\00CD\00CE\00CF\00D0\00D1\00D2\00D3\00D4\00D5\00D6\00D8\00D9\00DA\00DB\00DC\00DD\00DE\00E0\00E1\00E2'
       || U&'\00E3\00E4\00E5\00E7\00E8\00E9\00EA\00EB\00EC\00ED\00EE\00EF\00F1\00F2\00F3\00F4\00F5\00F6\00F9\00FA'
@@ -152,7 +155,7 @@ CREATE FUNCTION search_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT P
       || U&'\+010406\+010407\+010408\+010409\+01040A\+01040B\+01040C\+01040D\+01040E\+01040F\+010410\+010411\+010412\+010413\+010414\+010415\+010416\+010417\+010418\+010419'
       || U&'\+01041A\+01041B\+01041C\+01041D\+01041E\+01041F\+010420\+010421\+010422\+010423\+010424\+010425\+010426\+010427\0300\0301\0302\0303\0304\0306'
       || U&'\0307\0308\0309\030A\030B\030C\030F\0311\031B\0323\0324\0325\0326\0327\0328\032D\032E\0330\0331',
-      U&'\0061\0062\0063\0064\0065\0066\0067\0068\0069\006A\006B\006C\006D\006E\006F\0070\0071\0072\0073\0074'
+    U&'\0061\0062\0063\0064\0065\0066\0067\0068\0069\006A\006B\006C\006D\006E\006F\0070\0071\0072\0073\0074'
       || U&'\0075\0076\0077\0078\0079\007A\03BC\0061\0061\0061\0061\0061\0061\00E6\0063\0065\0065\0065\0065\0069'
       || U&'\0069\0069\0069\00F0\006E\006F\006F\006F\006F\006F\00F8\0075\0075\0075\0075\0079\00FE\0061\0061\0061'
       || U&'\0061\0061\0061\0063\0065\0065\0065\0065\0069\0069\0069\0069\006E\006F\006F\006F\006F\006F\0075\0075'
@@ -215,17 +218,18 @@ CREATE FUNCTION search_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT P
       || U&'\A791\A793\A7A1\A7A3\A7A5\A7A7\A7A9\0266\FF41\FF42\FF43\FF44\FF45\FF46\FF47\FF48\FF49\FF4A\FF4B\FF4C'
       || U&'\FF4D\FF4E\FF4F\FF50\FF51\FF52\FF53\FF54\FF55\FF56\FF57\FF58\FF59\FF5A\+010428\+010429\+01042A\+01042B\+01042C\+01042D'
       || U&'\+01042E\+01042F\+010430\+010431\+010432\+010433\+010434\+010435\+010436\+010437\+010438\+010439\+01043A\+01043B\+01043C\+01043D\+01043E\+01043F\+010440\+010441'
-      || U&'\+010442\+010443\+010444\+010445\+010446\+010447\+010448\+010449\+01044A\+01044B\+01044C\+01044D\+01044E\+01044F')
-  END
-$$;
+      || U&'\+010442\+010443\+010444\+010445\+010446\+010447\+010448\+010449\+01044A\+01044B\+01044C\+01044D\+01044E\+01044F');
+END $$;
 --> statement-breakpoint
 -- A text's words as a tsvector, by position. A word is indexed as its first 500 characters (a
 -- lexeme holds at most 2,047 bytes: src/db/search-tokens.ts MAX_TERM_CHARS); positions stop at 16,383.
-CREATE FUNCTION search_vector(t text) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT coalesce(string_agg('''' || left(word, 500) || ''':' || least(n, 16383), ' ')::tsvector, ''::tsvector)
-  FROM unnest(string_to_array(search_fold(t), ' ')) WITH ORDINALITY AS w(word, n)
-  WHERE word <> ''
-$$;
+CREATE FUNCTION search_vector(t text) RETURNS tsvector LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+BEGIN
+  RETURN coalesce((
+    SELECT string_agg('''' || left(word, 500) || ''':' || least(n, 16383), ' ')::tsvector
+    FROM unnest(string_to_array(search_fold(t), ' ')) WITH ORDINALITY AS w(word, n)
+    WHERE word <> ''), ''::tsvector);
+END $$;
 --> statement-breakpoint
 -- search_rowid says what a row is, as SQLite's rowid does: entity id*4, claim id*4+1, source id*4+2.
 CREATE TABLE search_documents (

@@ -2,6 +2,7 @@ import { brandWithType } from '@pothos/core';
 import { type SQLWrapper, sql } from 'drizzle-orm';
 import { SEARCH_KINDS } from '../../../schema/enums';
 import type { Db } from '../../db';
+import { engineOf } from '../../db/engine';
 import { badInput } from '../../domain/errors';
 import { MAX_HIGHLIGHTS, RANKED_CANDIDATES, type SearchHit, type SearchKind, type TextRange as TextRangeShape, search } from '../../model/search';
 import { builder } from '../builder';
@@ -158,9 +159,11 @@ async function loadRows(t: FieldBuilder, hits: SearchHit[], context: Context, in
     } else loads.set(id, { table, selection, key, types: [type], ids });
   }
   const rows = new Map<string, Row>();
+  // Prepared statements with a JSON parameter are SQLite's (better-sqlite3 runs them synchronously).
+  const preparesLoads = engineOf(context.db)?.name !== 'postgres';
   for (const { table, selection, key, types, ids } of loads.values()) {
     const loaded =
-      key === null
+      key === null || !preparesLoads
         ? await (context.db.query[table] as unknown as { findMany: FindMany }).findMany({ ...selection, where: { id: { in: ids } } })
         : preparedLoad(context.db, table, selection, key).all({ ids: JSON.stringify(ids) });
     for (const row of loaded) {
