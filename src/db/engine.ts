@@ -10,7 +10,7 @@ import type { SearchIndex } from './search';
  *
  * Grown one capability at a time: liveness, the change feed and closing are here (opening,
  * migrating and bulk loading are each engine's own functions so far); the async transaction
- * helper, search, backup and the filter language's SQL dialect come next.
+ * helper, backup and the filter language's SQL dialect come next; search is here (src/db/search.ts).
  */
 export type EngineName = 'sqlite' | 'postgres';
 
