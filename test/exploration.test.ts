@@ -113,13 +113,13 @@ describe('search on the article, below the API', () => {
       entities: { 'zyx-corp': { kind: 'ORGANIZATION', name, aliases } },
     });
     importDocument(db, doc('Zyxquonic Holdings', []));
-    expect(search(db, { text: 'zyxquonic', offset: 0, limit: 5 }).hits).toHaveLength(1);
+    expect((await search(db, { text: 'zyxquonic', offset: 0, limit: 5 })).hits).toHaveLength(1);
     importDocument(db, doc('Quarblex Holdings', ['Zyxco']));
-    expect(search(db, { text: 'zyxquonic', offset: 0, limit: 5 }).hits).toHaveLength(0);
-    expect(search(db, { text: 'quarblex', offset: 0, limit: 5 }).hits).toHaveLength(1);
-    expect(search(db, { text: 'zyxco', offset: 0, limit: 5 }).hits).toHaveLength(1);
+    expect((await search(db, { text: 'zyxquonic', offset: 0, limit: 5 })).hits).toHaveLength(0);
+    expect((await search(db, { text: 'quarblex', offset: 0, limit: 5 })).hits).toHaveLength(1);
+    expect((await search(db, { text: 'zyxco', offset: 0, limit: 5 })).hits).toHaveLength(1);
     db.$client.prepare("DELETE FROM entities WHERE slug = 'zyx-corp'").run();
-    expect(search(db, { text: 'quarblex', offset: 0, limit: 5 }).hits).toHaveLength(0);
+    expect((await search(db, { text: 'quarblex', offset: 0, limit: 5 })).hits).toHaveLength(0);
   });
 });
 
@@ -147,8 +147,8 @@ describe('search where a word is too common to weigh', () => {
     expect(count('"synthetic"')).toBeGreaterThanOrEqual(COMMON_WORD_DOCUMENTS);
   });
 
-  it('ranks the entities the word names first, then its other matches in index order', () => {
-    const page = search(db, { text: 'Synthetic', offset: 0, limit: 10 });
+  it('ranks the entities the word names first, then its other matches in index order', async () => {
+    const page = (await search(db, { text: 'Synthetic', offset: 0, limit: 10 }));
     expect(page.totalCount).toBe(COUNT_CAP);
     const names = page.hits.slice(0, 3).map((h) => db.$client.prepare('SELECT name FROM entities WHERE id = ?').pluck().get(h.refId));
     expect(names).toEqual(['Synthetic', 'Zorblat Holdings', 'Synthetic Minds Lab']);
@@ -159,32 +159,32 @@ describe('search where a word is too common to weigh', () => {
     expect(rowids).toEqual([...rowids].sort((a, b) => a - b));
   });
 
-  it('pages through them without repeating or skipping, a page of one included', () => {
-    const all = search(db, { text: 'synthetic', offset: 0, limit: 40 }).hits;
-    const paged = [0, 7, 14, 21, 28, 35].flatMap((offset) => search(db, { text: 'synthetic', offset, limit: Math.min(7, 40 - offset) }).hits);
+  it('pages through them without repeating or skipping, a page of one included', async () => {
+    const all = (await search(db, { text: 'synthetic', offset: 0, limit: 40 })).hits;
+    const paged = (await Promise.all([0, 7, 14, 21, 28, 35].map(async (offset) => (await search(db, { text: 'synthetic', offset, limit: Math.min(7, 40 - offset) })).hits))).flat();
     expect(paged).toEqual(all);
-    expect(search(db, { text: 'synthetic', offset: 4, limit: 1 }).hits).toEqual([all[4]]);
+    expect((await search(db, { text: 'synthetic', offset: 4, limit: 1 })).hits).toEqual([all[4]]);
   });
 
-  it('expands a long last word into the words it begins, common or not', () => {
-    expect(search(db, { text: 'syntheti', offset: 0, limit: 1 })).toMatchObject({ totalCount: COUNT_CAP, hits: [{ kind: 'PRODUCT' }] });
+  it('expands a long last word into the words it begins, common or not', async () => {
+    expect((await search(db, { text: 'syntheti', offset: 0, limit: 1 }))).toMatchObject({ totalCount: COUNT_CAP, hits: [{ kind: 'PRODUCT' }] });
     const { name, id } = db.$client.prepare("SELECT name, id FROM entities WHERE description IS NOT NULL ORDER BY id DESC LIMIT 1").get() as { name: string; id: number };
     const word = name.split(' ')[0]!;
-    const begun = search(db, { text: word.slice(0, INDEXED_PREFIX + 2), offset: 0, limit: 50 });
+    const begun = (await search(db, { text: word.slice(0, INDEXED_PREFIX + 2), offset: 0, limit: 50 }));
     expect(begun.hits.map((h) => h.refId)).toContain(id);
     expect(begun.totalCount).toBe(count(`"${word.slice(0, INDEXED_PREFIX + 2).toLowerCase()}"*`));
   });
 
-  it('weighs the rare words of a query by bm25 and only requires the common ones', () => {
+  it('weighs the rare words of a query by bm25 and only requires the common ones', async () => {
     const { name, id } = db.$client.prepare("SELECT name, id FROM entities WHERE description IS NOT NULL ORDER BY id LIMIT 1 OFFSET 500").get() as { name: string; id: number };
-    const page = search(db, { text: `synthetic ${name}`, offset: 0, limit: 5 });
+    const page = (await search(db, { text: `synthetic ${name}`, offset: 0, limit: 5 }));
     expect(page.hits[0]).toMatchObject({ refId: id });
     expect(page.hits[0]!.score).toBeGreaterThan(page.hits[1]?.score ?? 0);
     expect(page.totalCount).toBe(count(`"synthetic" ${name.split(' ').map((w, i, all) => (i === all.length - 1 ? `"${w}"*` : `"${w}"`)).join(' ')}`));
   });
 
-  it('filters a common word by kind', () => {
-    const page = search(db, { text: 'synthetic', kinds: ['PRODUCT', 'CLAIM'], offset: 0, limit: 10 });
+  it('filters a common word by kind', async () => {
+    const page = (await search(db, { text: 'synthetic', kinds: ['PRODUCT', 'CLAIM'], offset: 0, limit: 10 }));
     expect(page.hits[0]).toMatchObject({ kind: 'PRODUCT', score: 100 });
     expect(page.hits.every((h) => h.kind === 'PRODUCT' || h.kind === 'CLAIM')).toBe(true);
     expect(page.totalCount).toBe(count('"synthetic"', "AND (kind = 'PRODUCT' OR kind = 'CLAIM')"));
@@ -289,12 +289,12 @@ describe('on a generated graph of 10,000 entities and 50,000 relationships', () 
     expect(res.data!.neighborhood.relationships.length).toBeLessThanOrEqual(NEIGHBORHOOD_CAP.relationships);
   });
 
-  it('bounds the cost of a very common search term and still ranks a rare one', () => {
-    const common = search(db, { text: 'the', offset: 0, limit: 20 });
+  it('bounds the cost of a very common search term and still ranks a rare one', async () => {
+    const common = (await search(db, { text: 'the', offset: 0, limit: 20 }));
     expect(common.hits).toHaveLength(20);
     expect(common.totalCount).toBeLessThanOrEqual(COUNT_CAP);
     const name = one<{ name: string }>('SELECT name FROM entities WHERE id = 4321').name;
-    const rare = search(db, { text: name, offset: 0, limit: 5 });
+    const rare = (await search(db, { text: name, offset: 0, limit: 5 }));
     expect(rare.hits[0]).toMatchObject({ refId: 4321 });
   });
 });

@@ -1,5 +1,6 @@
 import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
+import type { SearchIndex } from './search';
 
 /**
  * The seam between claimgraph and the database engine under it. Everything above src/db/ reads
@@ -7,8 +8,9 @@ import type { Db } from '.';
  * engines do differently sits behind this interface, one implementation per engine:
  * src/db/sqlite-engine.ts (today's code, unchanged) and src/db/postgres-engine.ts.
  *
- * Grown one capability at a time: liveness, the change feed, transactions and closing are here
- * (opening, migrating and bulk loading are each engine's own functions so far).
+ * Grown one capability at a time: liveness, the change feed, transactions, search
+ * (src/db/search.ts) and closing are here (opening, migrating and bulk loading are each engine's
+ * own functions).
  */
 export type EngineName = 'sqlite' | 'postgres';
 
@@ -65,6 +67,8 @@ export interface Engine {
   transaction<T>(work: (tx: Db) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** The one change feed of this process, shared by the response cache and live queries. */
   changeFeed(): ChangeFeed;
+  /** The full-text search index (src/db/search.ts). */
+  readonly search: SearchIndex;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import { PostgresChangeFeed } from './postgres-change-feed';
 import { asApiDb, migratePostgres, openPostgres, type PgDb, POSTGRES_CONNECT_TIMEOUT_MS } from './postgres';
 import { describePostgresFailure } from './postgres-errors';
 import { postgresTransaction } from './postgres-transaction';
+import { postgresSearch } from './postgres-search';
 
 export interface PostgresEngine extends Engine {
   readonly name: 'postgres';
@@ -44,6 +45,7 @@ export async function openPostgresEngine(url: string, options: { onQuery?: (sql:
     },
     transaction: (work, options) => postgresTransaction(pg, work, options),
     changeFeed: () => (feed ??= new PostgresChangeFeed({ connectionString: url })),
+    search: postgresSearch(pg),
     async close() {
       await feed?.close();
       await pg.$client.end();

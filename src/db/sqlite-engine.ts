@@ -2,6 +2,7 @@ import type { SQL } from 'drizzle-orm';
 import type { Db } from '.';
 import { type Engine, registerEngine, serveUnregisteredWith } from './engine';
 import { ChangeFeed } from './sqlite-change-feed';
+import { sqliteSearch } from './sqlite-search';
 import { sqliteTransaction } from './sqlite-transaction';
 
 /**
@@ -18,6 +19,7 @@ export function sqliteEngine(db: Db): Engine {
     rows: async <T extends Record<string, unknown>>(statement: SQL) => db.all<T>(statement),
     transaction: (work) => sqliteTransaction(db, work),
     changeFeed: () => new ChangeFeed(db),
+    search: sqliteSearch(db),
     async close() {
       db.$client.close();
     },

@@ -1,6 +1,4 @@
-import { allRows, type Db } from '../db';
-
-import type { SearchKind } from '../../schema/enums';
+import { HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN, type IndexedHit, refIdOf, SEARCH_COLUMNS, type SearchColumn, type SearchIndex, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN } from '../db/search';
 
 /** A matched word in a field of a search result: `field`'s full value, sliced [start, end) in UTF-16 code units. */
 export interface TextRange {
@@ -13,24 +11,17 @@ export interface TextRange {
 export const MAX_HIGHLIGHTS = 32;
 
 /**
- * What FTS5's highlight() wraps each match in: control characters a text hardly holds. A text that
- * does hold one is not parsed (its highlight could not be told from its own characters): its
- * result lists no ranges.
+ * What each indexed column holds for a kind of document (migrations/sqlite/*_search). A text that holds
+ * HIGHLIGHT_OPEN or HIGHLIGHT_CLOSE itself is not parsed (its highlight could not be told from its
+ * own characters): its result lists no ranges.
  */
-const OPEN = '\u0002';
-const CLOSE = '\u0003';
-
-/** The index's columns (migrations/sqlite/*_search), in the order snippet() weighs a tie, by what each holds for a kind. */
-const COLUMNS = ['name', 'aliases', 'body'] as const;
-type Column = (typeof COLUMNS)[number];
-const FIELD_OF: Record<'ENTITY' | 'CLAIM' | 'SOURCE', Record<Column, string>> = {
+const FIELD_OF: Record<'ENTITY' | 'CLAIM' | 'SOURCE', Record<SearchColumn, string>> = {
   ENTITY: { name: 'name', aliases: 'aliases', body: 'description' },
   CLAIM: { name: 'name', aliases: 'aliases', body: 'text' },
   SOURCE: { name: 'title', aliases: 'aliases', body: 'label' },
 };
 /** The separator migrations/sqlite/*_search joins an entity's aliases with in its index row. */
 const ALIAS_SEPARATOR = ' | ';
-const ELLIPSIS = '…';
 
 interface Marked {
   plain: string;
@@ -39,13 +30,13 @@ interface Marked {
 
 /** The text highlight() returned, without its marks, and where they were; null when `text` is not what was marked. */
 function unmark(marked: string, text: string): Marked | null {
-  if (text.includes(OPEN) || text.includes(CLOSE)) return null;
+  if (text.includes(HIGHLIGHT_OPEN) || text.includes(HIGHLIGHT_CLOSE)) return null;
   const ranges: Marked['ranges'] = [];
   let plain = '';
   let start = -1;
   for (const char of marked) {
-    if (char === OPEN) start = plain.length;
-    else if (char === CLOSE && start >= 0) {
+    if (char === HIGHLIGHT_OPEN) start = plain.length;
+    else if (char === HIGHLIGHT_CLOSE && start >= 0) {
       ranges.push({ start, end: plain.length });
       start = -1;
     } else plain += char;
@@ -54,85 +45,51 @@ function unmark(marked: string, text: string): Marked | null {
 }
 
 /** The text with the snippet's marks around the ranges, to find the snippet in. */
-function withSnippetMarks({ plain, ranges }: Marked, open: string, close: string): string {
+function withSnippetMarks({ plain, ranges }: Marked): string {
   let out = '';
   let at = 0;
   for (const { start, end } of ranges) {
-    out += plain.slice(at, start) + open + plain.slice(start, end) + close;
+    out += plain.slice(at, start) + SNIPPET_OPEN + plain.slice(start, end) + SNIPPET_CLOSE;
     at = end;
   }
   return out + plain.slice(at);
 }
 
 /**
- * The matched ranges of each row, in the field its snippet was taken from: snippet() picks the
+ * The matched ranges of each hit, in the field its snippet was taken from: snippet() picks the
  * column itself and does not say which, so it is the column whose text, marked the same way, holds
  * the snippet (without the ellipses it adds where it cuts); failing that, the first column with a
- * match. One FTS5 query for the page, with `match` (the query the snippets were made with); an
- * entity whose match is in its aliases reads them in order, to say which alias (`aliases.N`).
+ * match. The index marks the columns (IndexedHit.marked); an entity whose match is in its aliases
+ * reads them in order, to say which alias (`aliases.N`).
  */
-export function highlightsOf(
-  db: Db,
-  match: string,
-  rows: { rowid: number; kind: SearchKind; snippet: string }[],
-  snippetMarks: { open: string; close: string },
-): Map<number, TextRange[]> {
+export async function highlightsOf(index: SearchIndex, hits: IndexedHit[]): Promise<Map<number, TextRange[]>> {
   const result = new Map<number, TextRange[]>();
-  if (rows.length === 0) return result;
-  const rowids = rows.map((r) => String(Math.trunc(r.rowid))).join(', ');
-  const marked = allRows<{ rowid: number } & Record<Column | `h_${Column}`, string>>(
-    db,
-    `SELECT rowid AS rowid, name, aliases, body,
-       highlight(search_index, 2, ?, ?) AS h_name, highlight(search_index, 3, ?, ?) AS h_aliases, highlight(search_index, 4, ?, ?) AS h_body
-     FROM search_index WHERE search_index MATCH ? AND rowid IN (${rowids})`,
-    [OPEN, CLOSE, OPEN, CLOSE, OPEN, CLOSE, match],
-  );
-  const byRowid = new Map(marked.map((m) => [m.rowid, m]));
-  const chosen: { rowid: number; class: keyof typeof FIELD_OF; column: Column; marked: Marked }[] = [];
-  for (const row of rows) {
-    const found = byRowid.get(row.rowid);
+  const chosen: { rowid: number; class: keyof typeof FIELD_OF; column: SearchColumn; marked: Marked }[] = [];
+  for (const hit of hits) {
+    const found = hit.marked;
     if (!found) continue;
-    const columns = COLUMNS.flatMap((column) => {
+    const columns = SEARCH_COLUMNS.flatMap((column) => {
       const m = unmark(found[`h_${column}`] ?? '', found[column] ?? '');
       return m && m.ranges.length > 0 ? [{ column, marked: m }] : [];
     });
-    let core = row.snippet;
-    if (core.startsWith(ELLIPSIS)) core = core.slice(ELLIPSIS.length);
-    if (core.endsWith(ELLIPSIS)) core = core.slice(0, -ELLIPSIS.length);
-    const pick = columns.find((c) => core.length > 0 && withSnippetMarks(c.marked, snippetMarks.open, snippetMarks.close).includes(core)) ?? columns[0];
+    let core = hit.snippet;
+    if (core.startsWith(SNIPPET_ELLIPSIS)) core = core.slice(SNIPPET_ELLIPSIS.length);
+    if (core.endsWith(SNIPPET_ELLIPSIS)) core = core.slice(0, -SNIPPET_ELLIPSIS.length);
+    const pick = columns.find((c) => core.length > 0 && withSnippetMarks(c.marked).includes(core)) ?? columns[0];
     if (!pick) continue;
-    const rowClass = row.kind === 'CLAIM' ? 'CLAIM' : row.kind === 'SOURCE' ? 'SOURCE' : 'ENTITY';
-    chosen.push({ rowid: row.rowid, class: rowClass, ...pick });
+    const rowClass = hit.kind === 'CLAIM' ? 'CLAIM' : hit.kind === 'SOURCE' ? 'SOURCE' : 'ENTITY';
+    chosen.push({ rowid: hit.rowid, class: rowClass, ...pick });
   }
-  const aliasesOf = aliasLists(
-    db,
-    chosen.filter((c) => c.column === 'aliases' && c.class === 'ENTITY').map((c) => Math.floor(c.rowid / 4)),
-  );
+  const aliasEntities = chosen.filter((c) => c.column === 'aliases' && c.class === 'ENTITY').map((c) => refIdOf(c.rowid));
+  const aliasesOf = aliasEntities.length > 0 ? await index.aliases(aliasEntities) : new Map<number, string[]>();
   for (const c of chosen) {
     const ranges =
       c.column === 'aliases'
-        ? aliasRanges(c.marked, aliasesOf.get(Math.floor(c.rowid / 4)) ?? [])
+        ? aliasRanges(c.marked, aliasesOf.get(refIdOf(c.rowid)) ?? [])
         : c.marked.ranges.map((r) => ({ field: FIELD_OF[c.class][c.column], ...r }));
     result.set(c.rowid, ranges.slice(0, MAX_HIGHLIGHTS));
   }
   return result;
-}
-
-/** Each entity's aliases, in their order (Entity.aliases'). */
-function aliasLists(db: Db, entityIds: number[]): Map<number, string[]> {
-  const lists = new Map<number, string[]>();
-  if (entityIds.length === 0) return lists;
-  const rows = allRows<{ entityId: number; alias: string }>(
-    db,
-    'SELECT entity_id AS entityId, alias FROM entity_aliases WHERE entity_id IN (SELECT value FROM json_each(?)) ORDER BY entity_id, position',
-    [JSON.stringify(entityIds)],
-  );
-  for (const { entityId, alias } of rows) {
-    const list = lists.get(entityId);
-    if (list) list.push(alias);
-    else lists.set(entityId, [alias]);
-  }
-  return lists;
 }
 
 /**

@@ -1,10 +1,25 @@
-import { allRows, type Db } from '../db';
+import type { Db } from '../db';
+import { engineOf } from '../db/engine';
+import { MAX_TERMS, RANKED_CANDIDATES, refIdOf, type SearchIndex } from '../db/search';
+import { sqliteSearch } from '../db/sqlite-search';
 
 import type { SearchKind } from '../../schema/enums';
 import { highlightsOf, type TextRange } from './search-highlights';
 
 export type { SearchKind, TextRange };
 export { MAX_HIGHLIGHTS } from './search-highlights';
+export {
+  COMMON_WORD_DOCUMENTS,
+  COUNT_CAP,
+  INDEXED_PREFIX,
+  MAX_COMPLETIONS,
+  MAX_WEIGHED_TERMS,
+  NAME_CANDIDATES,
+  PREFIX_WORDS_READ,
+  RANKED_CANDIDATES,
+} from '../db/search';
+// The raw floor of the benchmark (bench/raw-floor.ts) asks FTS5 as SQLite's index does.
+export { BM25, INLINE_SNIPPETS_PER_RESULT, SNIPPET } from '../db/sqlite-search';
 
 export interface SearchHit {
   kind: SearchKind;
@@ -24,229 +39,25 @@ export interface SearchPage {
 }
 
 /**
- * Ranking scores at most this many matches (the first found, in index order) besides the entities
- * the query names, so a term that matches half the graph costs no more than a rare one. Deeper
- * pages than this are not served.
- */
-export const RANKED_CANDIDATES = 1000;
-/** `totalCount` stops counting here. */
-export const COUNT_CAP = 10_000;
-/**
- * A word in this many documents or more is too common to weigh: bm25 reads every document of each
- * word it weighs, whatever the LIMIT, for the word's IDF (see docs/performance.md#search).
- * Such a word must still match but adds nothing to the score, and a query of only such words
- * ranks the entities it names first (a name or alias that is the query, then names that start
- * with it), then its other matches in index order, each with score 0. The trade-off: among those
- * other matches, bm25's order (name before body text, short before long) is lost. Equal to
- * COUNT_CAP, so a one-word query found common also has its totalCount.
- */
-export const COMMON_WORD_DOCUMENTS = COUNT_CAP;
-/** At most this many names that start with the query, and as many aliases that are it, rank as named. */
-export const NAME_CANDIDATES = 20;
-const MAX_TERMS = 16;
-/** The longest prefix the index keeps (migrations/sqlite/*_search_one_letter_prefix: `prefix = '1 2 3 4'`). */
-export const INDEXED_PREFIX = 4;
-/**
- * A short last word reads at most this many of the words it begins in search_term_counts to tell
- * whether it is common; past that, FTS5 is asked (a one-letter prefix can begin tens of thousands).
- */
-export const PREFIX_WORDS_READ = 4096;
-/** A longer last word is searched as the indexed words it begins, when they are at most this many. */
-export const MAX_COMPLETIONS = 32;
-/**
- * A last word that begins more indexed words than this is not weighed either, as if common: bm25
- * would count the documents of each, and every FTS5 query (each snippet's) would open each. Such a
- * word is typed half-way; the entities it names still come first.
- */
-export const MAX_WEIGHED_TERMS = 4;
-/**
- * The ranking scan makes every candidate's snippet itself when the candidates are at most this
- * many per result on the page: a snippet made in the scan costs a fraction of what the
- * separate snippet statement pays per row (an FTS5 query each).
- */
-export const INLINE_SNIPPETS_PER_RESULT = 6;
-
-/** Columns kind, ref_id, name, aliases, body: a name match weighs ten times body text. */
-export const BM25 = 'bm25(search_index, 0, 0, 10.0, 6.0, 1.0)';
-export const SNIPPET_OPEN = '**';
-export const SNIPPET_CLOSE = '**';
-export const SNIPPET = `snippet(search_index, -1, '${SNIPPET_OPEN}', '${SNIPPET_CLOSE}', '…', 12)`;
-/** The index's rowid says what a row is (migrations/sqlite/*_search): entity id*4, claim id*4+1, source id*4+2. */
-const ROWID_CLASS = { ENTITY: 0, CLAIM: 1, SOURCE: 2 } as const;
-
-/** SQL text with its positional parameters. */
-interface Query {
-  text: string;
-  params: unknown[];
-}
-/** A template whose Query values are spliced in and whose other values become parameters. */
-function q(strings: TemplateStringsArray, ...values: unknown[]): Query {
-  let text = strings[0]!;
-  const params: unknown[] = [];
-  values.forEach((value, i) => {
-    if (isQuery(value)) {
-      text += value.text;
-      params.push(...value.params);
-    } else {
-      text += '?';
-      params.push(value);
-    }
-    text += strings[i + 1];
-  });
-  return { text, params };
-}
-const isQuery = (value: unknown): value is Query => typeof value === 'object' && value !== null && 'text' in value && 'params' in value;
-const raw = (text: string): Query => ({ text, params: [] });
-const EMPTY = raw('');
-const join = (parts: Query[], separator: string): Query => ({ text: parts.map((p) => p.text).join(separator), params: parts.flatMap((p) => p.params) });
-const run = <T>(db: Db, query: Query) => allRows<T>(db, query.text, query.params);
-
-/**
  * The words of what a person typed: letters and digits only, so quotes, operators (AND, NEAR(, *,
- * -, :) and punctuation are searched for as text, never run as FTS5 syntax. Empty when nothing
- * searchable is left.
+ * -, :, &, |, !) and punctuation are searched for as text, never run as an index's query syntax.
+ * Empty when nothing searchable is left.
  */
 export function searchWords(text: string): string[] {
   return text.normalize('NFKC').match(/[\p{L}\p{N}]+/gu)?.slice(0, MAX_TERMS) ?? [];
 }
 
-/**
- * One word of the query as FTS5 terms, any of which may match it; common when one of them is.
- * `documents`: at most this many documents hold it, when search_term_counts could say.
- */
-interface Word {
-  terms: string[];
-  common: boolean;
-  documents: number | null;
-}
-
-/** FTS5 ANDs phrases side by side, but not a parenthesised group: "ben" ("smith" OR "smithe") is a syntax error. */
-const matchOf = (words: Word[]) => words.map((w) => (w.terms.length === 1 ? w.terms[0] : `(${w.terms.join(' OR ')})`)).join(' AND ');
-/** ASCII letters and digits fold to index terms by plain lowercasing; other letters are FTS5's to fold. */
-const ASCII_WORD = /^[A-Za-z0-9]+$/;
-/** Sorts after any word that begins with what precedes it. */
-const BEYOND = '\u{10FFFF}';
-/** Whether FTS5 finds `term` in COMMON_WORD_DOCUMENTS documents: it walks that many to know. */
-const probe = (term: string) => q`(SELECT rowid FROM search_index WHERE search_index MATCH ${term} LIMIT 1 ${raw(`OFFSET ${COMMON_WORD_DOCUMENTS - 1}`)}) IS NOT NULL`;
-
-/**
- * The query's words as FTS5 terms, each known to be common or not, in one statement. Every word
- * but the last is quoted ("word"); the last is a prefix, for type-ahead, from its first letter.
- * Up to INDEXED_PREFIX letters the prefix index serves it ("w"*, "wo"*). A longer one FTS5 would
- * expand by merging the postings of every word it begins before the first row, so it is searched
- * as those words instead ("words" OR "wordsmith"), looked up in search_term_counts; with none or
- * too many, FTS5 expands it after all. Whether a word is common, and at most how many documents
- * hold it, comes from search_term_counts for ASCII words. A prefix is common when one of its words
- * is, and not when all of them together are in too few documents (read up to PREFIX_WORDS_READ of
- * them); between the two, and for other letters (whose folding is FTS5's), FTS5 is asked.
- */
-function planWords(db: Db, words: string[]): Word[] {
-  const last = words.length - 1;
-  const ctes: Query[] = [];
-  const parts = words.map((w, i) => {
-    const prefix = i === last;
-    const fts = prefix ? `"${w}"*` : `"${w}"`;
-    const word = raw(String(i));
-    if (!ASCII_WORD.test(w)) return q`SELECT ${word} AS word, ${fts} AS term, NULL AS documents, ${probe(fts)} AS common`;
-    const term = w.toLowerCase();
-    if (!prefix) {
-      return q`SELECT ${word} AS word, ${fts} AS term, coalesce((SELECT documents FROM search_term_counts WHERE term = ${term}), 0) AS documents, NULL AS common`;
-    }
-    if (w.length <= INDEXED_PREFIX) {
-      // Past PREFIX_WORDS_READ words the sum is no bound: the documents are not known.
-      const read = raw(String(PREFIX_WORDS_READ));
-      return q`SELECT ${word} AS word, ${fts} AS term, CASE WHEN n < ${read} THEN total END AS documents,
-          CASE WHEN most >= ${raw(String(COMMON_WORD_DOCUMENTS))} THEN 1
-          WHEN total < ${raw(String(COMMON_WORD_DOCUMENTS))} AND n < ${read} THEN 0 ELSE ${probe(fts)} END AS common
-        FROM (SELECT count(*) AS n, coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM (
-          SELECT documents FROM search_term_counts WHERE term >= ${term} AND term < ${term + BEYOND} LIMIT ${read}))`;
-    }
-    const completions = raw(`completions${i}`);
-    ctes.push(q`${completions} AS (SELECT term, documents FROM search_term_counts
-      WHERE term >= ${term} AND term < ${term + BEYOND} ORDER BY term LIMIT ${raw(String(MAX_COMPLETIONS + 1))})`);
-    // Beginning no word, it matches nothing; beginning too many, FTS5 expands it.
-    return q`SELECT ${word} AS word, '"' || term || '"' AS term, documents, NULL AS common FROM ${completions}
-        WHERE (SELECT count(*) FROM ${completions}) <= ${raw(String(MAX_COMPLETIONS))}
-      UNION ALL
-      SELECT ${word}, ${fts}, CASE WHEN n = 0 THEN 0 END, CASE WHEN n = 0 THEN 0 ELSE ${probe(fts)} END
-        FROM (SELECT count(*) AS n FROM ${completions}) WHERE n = 0 OR n > ${raw(String(MAX_COMPLETIONS))}`;
-  });
-  const rows = run<{ word: number; term: string; documents: number | null; common: number | null }>(
-    db,
-    q`${ctes.length > 0 ? q`WITH ${join(ctes, ', ')}` : EMPTY} ${join(parts, ' UNION ALL ')}`,
-  );
-  // In the order of the parts, a word's completions in term order (the order bm25 sums them in).
-  const planned: Word[] = [];
-  for (const row of rows) {
-    const word = (planned[row.word] ??= { terms: [], common: false, documents: 0 });
-    word.terms.push(row.term);
-    word.common ||= row.common === null ? row.documents! >= COMMON_WORD_DOCUMENTS : row.common === 1;
-    word.documents = row.documents === null || word.documents === null ? null : word.documents + row.documents;
-  }
-  return planned;
-}
-
-const ENTITY_KINDS_OF = (kinds: readonly SearchKind[]) => kinds.filter((k) => k !== 'CLAIM' && k !== 'SOURCE');
-const list = (values: readonly string[]) => join(values.map((v) => q`${v}`), ', ');
-
-/** Only index rows of these kinds; the rowid tells claims and sources apart without reading the row. */
-function kindFilter(kinds: readonly SearchKind[] | null | undefined): Query {
-  if (!kinds) return EMPTY;
-  const entityKinds = ENTITY_KINDS_OF(kinds);
-  const classes = [
-    ...(kinds.includes('CLAIM') ? [raw(`rowid % 4 = ${ROWID_CLASS.CLAIM}`)] : []),
-    ...(kinds.includes('SOURCE') ? [raw(`rowid % 4 = ${ROWID_CLASS.SOURCE}`)] : []),
-    ...(entityKinds.length > 0 ? [q`(rowid % 4 = ${raw(String(ROWID_CLASS.ENTITY))} AND kind IN (${list(entityKinds)}))`] : []),
-  ];
-  return q`AND (${join(classes, ' OR ')})`;
+/** The search index of `db`'s engine; a SQLite database opened directly (tests, commands) has FTS5's. */
+export function searchIndexOf(db: Db): SearchIndex {
+  return engineOf(db)?.search ?? sqliteSearch(db);
 }
 
 /**
- * bm25 alone can rank a claim that mentions "Musk" twice above Elon Musk, or an event named
- * "Microsoft's investment…" above Microsoft for "Micro". A name or alias that is the query goes
- * first; then names that start with it, then names with a word that starts with it ("Elon Musk"
- * for "Mu"), the closer to the whole name the better.
+ * A page of matches for what a person typed, best first: every word must match, the last one as a
+ * prefix. The engine's index ranks and pages them (src/db/search.ts); the highlights are read from
+ * the fields it marks, the same way on either engine.
  */
-function nameBonus(query: string) {
-  return q`(CASE
-    WHEN lower(name) = ${query} OR instr(' | ' || lower(aliases) || ' | ', ${` | ${query} | `}) > 0 THEN 100
-    WHEN substr(lower(name), 1, ${query.length}) = ${query} THEN 50 + 10.0 * ${query.length} / length(name)
-    WHEN instr(' ' || lower(name), ${` ${query}`}) > 0 THEN 25 + 10.0 * ${query.length} / length(name)
-    ELSE 0 END)`;
-}
-
-/** The name bonus of an index row. A claim has no name, so its row is not read for one. */
-const indexedNameBonus = (query: string) => q`(CASE WHEN rowid % 4 = ${raw(String(ROWID_CLASS.CLAIM))} THEN 0 ELSE ${nameBonus(query)} END)`;
-
-/**
- * The ids of the entities the query names, found through the name indexes rather than among the
- * first matches, so the name bonus reaches them however common the words: names that are the
- * query or start with it (the first NAME_CANDIDATES in name order, read from the index on
- * lower(name), however short the query) and aliases that are it.
- */
-function namedEntities(query: string) {
-  const limit = raw(String(NAME_CANDIDATES));
-  return q`
-    SELECT id FROM (SELECT id FROM entities WHERE lower(name) >= ${query} AND lower(name) < ${query + BEYOND} ORDER BY lower(name) LIMIT ${limit})
-    UNION ALL
-    SELECT entity_id FROM (SELECT entity_id FROM entity_aliases WHERE lower(alias) = ${query} LIMIT ${limit})`;
-}
-
-/**
- * better-sqlite3 binds a JS number as REAL, and FTS5 ignores a REAL rowid bound next to MATCH
- * (a lone `rowid = ?`, or `IN (?)` with one value, then returns every match): the rowids go in as
- * integer literals. They come from the index itself.
- */
-const rowidList = (rowids: number[]) => raw(rowids.map((r) => String(Math.trunc(r))).join(', '));
-
-/**
- * A page of matches for what a person typed, best first. Two statements when the words are rare:
- * the words, planned; the candidates ranked, with their snippets, and the page cut. Otherwise the
- * ranking considers the entities the query names as well, and a third statement makes the page's
- * snippets (unless nothing is weighed: the first page's come from the ranking scan). A fourth
- * counts the matches when the others could not.
- */
-export function search(
+export async function search(
   db: Db,
   {
     text,
@@ -255,118 +66,22 @@ export function search(
     limit,
     highlights = false,
   }: { text: string; kinds?: readonly SearchKind[] | null; offset: number; limit: number; highlights?: boolean },
-): SearchPage {
+): Promise<SearchPage> {
   const words = searchWords(text);
   if (words.length === 0 || (kinds && kinds.length === 0)) return { hits: [], totalCount: 0, offset, hasNextPage: false };
-  const planned = planWords(db, words);
-  const match = matchOf(planned);
-  const weighed = planned.filter((w) => !w.common && w.terms.length <= MAX_WEIGHED_TERMS);
-  // At most this many documents match: those of the rarest word.
-  const matches = Math.min(...planned.map((w) => w.documents ?? Infinity));
+  const index = searchIndexOf(db);
   // As typed, but for spaces: "Microsoft " names Microsoft as "Microsoft" does.
   const query = text.trim().replace(/\s+/gu, ' ').toLowerCase();
-  const kindsOnly = kindFilter(kinds);
-
-  let ranking: Query;
-  let firstMatches: number;
-  if (weighed.length > 0) {
-    // bm25 weighs the words that are not common; the common ones only have to match.
-    const score = q`-${raw(BM25)} + ${indexedNameBonus(query)}`;
-    const ranked = matchOf(weighed);
-    const mixed = weighed.length < planned.length;
-    const alsoMatching = mixed ? q`AND +rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH ${match})` : EMPTY;
-    firstMatches = RANKED_CANDIDATES;
-    const first = (columns: Query) => q`
-      SELECT rowid, ${score} AS score, ${columns} FROM search_index
-      WHERE search_index MATCH ${ranked} ${alsoMatching} ${kindsOnly} LIMIT ${raw(String(firstMatches))}`;
-    if (matches < firstMatches) {
-      // Every match is a candidate, the named entities among them: one scan. Few enough, and
-      // matched by the same words as the page, it makes their snippets too.
-      const snippets = !mixed && matches <= INLINE_SNIPPETS_PER_RESULT * limit;
-      ranking = q`
-        SELECT rowid AS rowid, score, kind, snippet, count(*) OVER () AS candidates FROM (
-          ${first(raw(snippets ? `kind AS kind, ${SNIPPET} AS snippet` : 'NULL AS kind, NULL AS snippet'))}
-        )
-        ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`;
-    } else {
-      // The named entities are picked out of one scan of the matches (`+rowid`: not one FTS5 query
-      // per entity, each of which would count the words' documents for bm25 again). With a single
-      // max(), the other columns of a group come from its row with the highest score.
-      ranking = q`
-        SELECT rowid AS rowid, max(score) AS score, kind, snippet, count(*) OVER () AS candidates FROM (
-          SELECT * FROM (${first(raw('NULL AS kind, NULL AS snippet'))})
-          UNION ALL
-          SELECT rowid, ${score}, NULL, NULL FROM search_index
-          WHERE search_index MATCH ${ranked} AND +rowid IN (SELECT id * 4 FROM (${namedEntities(query)})) ${alsoMatching} ${kindsOnly}
-        )
-        GROUP BY rowid ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`;
-    }
-  } else {
-    // Nothing to weigh: the named entities first, by their name bonus, then the first matches in
-    // index order, only as many as this page needs; on the first page with their snippets, from
-    // the same scan. The named entities come from the tables (their names start with the query,
-    // so they hold its words), not from one FTS5 query each.
-    const entityKinds = kinds ? ENTITY_KINDS_OF(kinds) : null;
-    firstMatches = Math.min(offset + limit + 1, RANKED_CANDIDATES);
-    ranking = q`
-      SELECT rowid AS rowid, max(score) AS score, kind, snippet, count(*) OVER () AS candidates FROM (
-        SELECT * FROM (
-          SELECT rowid, 0 AS score, ${raw(offset === 0 ? `kind AS kind, ${SNIPPET} AS snippet` : 'NULL AS kind, NULL AS snippet')} FROM search_index
-          WHERE search_index MATCH ${match} ${kindsOnly} LIMIT ${raw(String(firstMatches))}
-        )
-        UNION ALL
-        SELECT search_rowid, ${nameBonus(query)}, kind, NULL FROM entity_search_rows WHERE ref_id IN (${namedEntities(query)})
-        ${entityKinds ? (entityKinds.length > 0 ? q`AND kind IN (${list(entityKinds)})` : raw('AND 0')) : EMPTY}
-      )
-      GROUP BY rowid ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`;
-  }
-  const ranked = run<{ rowid: number; score: number; kind: SearchKind | null; snippet: string | null; candidates: number }>(db, ranking);
-
-  const page = ranked.slice(0, limit);
-  const shown = new Map<number, { kind: SearchKind; snippet: string }>();
-  for (const r of page) if (r.kind !== null && r.snippet !== null) shown.set(r.rowid, { kind: r.kind, snippet: r.snippet });
-  const unshown = page.filter((r) => !shown.has(r.rowid)).map((r) => r.rowid);
-  if (unshown.length > 0) {
-    const rows = run<{ rowid: number; kind: SearchKind; snippet: string }>(
-      db,
-      q`SELECT rowid AS rowid, kind, ${raw(SNIPPET)} AS snippet FROM search_index
-      WHERE search_index MATCH ${match} AND rowid IN (${rowidList(unshown)})`,
-    );
-    for (const row of rows) shown.set(row.rowid, row);
-  }
-  const ranges = highlights
-    ? highlightsOf(db, match, [...shown].map(([rowid, row]) => ({ rowid, ...row })), { open: SNIPPET_OPEN, close: SNIPPET_CLOSE })
-    : null;
-
-  // Past the last row the window count is not there to read: 0 rows at offset 0 means no match.
-  const candidates = ranked[0]?.candidates ?? (offset === 0 ? 0 : undefined);
-  const only = planned.length === 1 ? planned[0]! : null;
-  let totalCount: number;
-  if (candidates !== undefined && candidates < firstMatches) {
-    totalCount = candidates; // every match was a candidate (the named entities are among them)
-  } else if (only?.common && !kinds) {
-    totalCount = COUNT_CAP; // the one word is in at least as many documents
-  } else if (only && only.terms.length === 1 && only.documents !== null && !only.terms[0]!.endsWith('*') && !kinds) {
-    totalCount = Math.min(only.documents, COUNT_CAP); // one indexed word: its documents are its matches
-  } else {
-    const [counted] = run<{ n: number }>(
-      db,
-      q`SELECT count(*) AS n FROM (SELECT 1 FROM search_index WHERE search_index MATCH ${match} ${kindsOnly} LIMIT ${raw(String(COUNT_CAP))})`,
-    );
-    totalCount = counted?.n ?? 0;
-  }
-
+  const page = await index.page({ words, query, kinds, offset, limit, highlights });
+  const ranges = highlights ? await highlightsOf(index, page.hits) : null;
   return {
-    // A row without a snippet no longer matches: deleted or changed since it was ranked.
-    hits: page.flatMap((r) => {
-      const row = shown.get(r.rowid);
-      if (!row) return [];
-      const hit: SearchHit = { kind: row.kind, refId: Math.floor(r.rowid / 4), score: r.score, snippet: row.snippet };
-      if (ranges) hit.highlights = ranges.get(r.rowid) ?? [];
-      return [hit];
+    hits: page.hits.map(({ rowid, kind, score, snippet }) => {
+      const hit: SearchHit = { kind, refId: refIdOf(rowid), score, snippet };
+      if (ranges) hit.highlights = ranges.get(rowid) ?? [];
+      return hit;
     }),
-    totalCount,
+    totalCount: page.totalCount,
     offset,
-    hasNextPage: ranked.length > limit && offset + limit < RANKED_CANDIDATES,
+    hasNextPage: page.more && offset + limit < RANKED_CANDIDATES,
   };
 }

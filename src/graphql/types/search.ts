@@ -2,6 +2,7 @@ import { brandWithType } from '@pothos/core';
 import { type SQLWrapper, sql } from 'drizzle-orm';
 import { SEARCH_KINDS } from '../../../schema/enums';
 import type { Db } from '../../db';
+import { engineOf } from '../../db/engine';
 import { badInput } from '../../domain/errors';
 import { MAX_HIGHLIGHTS, RANKED_CANDIDATES, type SearchHit, type SearchKind, type TextRange as TextRangeShape, search } from '../../model/search';
 import { builder } from '../builder';
@@ -158,9 +159,11 @@ async function loadRows(t: FieldBuilder, hits: SearchHit[], context: Context, in
     } else loads.set(id, { table, selection, key, types: [type], ids });
   }
   const rows = new Map<string, Row>();
+  // Prepared statements with a JSON parameter are SQLite's (better-sqlite3 runs them synchronously).
+  const preparesLoads = engineOf(context.db)?.name !== 'postgres';
   for (const { table, selection, key, types, ids } of loads.values()) {
     const loaded =
-      key === null
+      key === null || !preparesLoads
         ? await (context.db.query[table] as unknown as { findMany: FindMany }).findMany({ ...selection, where: { id: { in: ids } } })
         : preparedLoad(context.db, table, selection, key).all({ ids: JSON.stringify(ids) });
     for (const row of loaded) {
@@ -202,19 +205,19 @@ builder.queryFields((t) => {
         let end = args.before ? Math.min(decodeCursor(args.before, 'before'), RANKED_CANDIDATES) : null;
         const first = args.first ?? (args.last == null ? DEFAULT_PAGE_SIZE : null);
         if (first != null) end = Math.min(end ?? Infinity, start + first);
-        let page: ReturnType<typeof search>;
+        let page: Awaited<ReturnType<typeof search>>;
         if (args.last != null && end === null) {
           // The end is known once the matches are counted: the page from `start` counts them, and
           // is the answer when it reaches the end.
-          page = ask(start, args.last);
+          page = await ask(start, args.last);
           const last = Math.min(page.totalCount, RANKED_CANDIDATES);
           if (page.hasNextPage && last - args.last > start) {
             start = last - args.last;
-            page = ask(start, args.last);
+            page = await ask(start, args.last);
           }
         } else {
           if (args.last != null) start = Math.max(start, end! - args.last);
-          page = ask(start, end! - start);
+          page = await ask(start, end! - start);
         }
         const offset = start;
         const rows = await loadRows(t, page.hits, context, info);

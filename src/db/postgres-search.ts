@@ -1,0 +1,299 @@
+import type { SearchKind } from '../../schema/enums';
+import type { PgDb } from './postgres';
+import {
+  BEYOND,
+  COMMON_WORD_DOCUMENTS,
+  COUNT_CAP,
+  entityKindsOf,
+  HIGHLIGHT_CLOSE,
+  HIGHLIGHT_OPEN,
+  INDEXED_PREFIX,
+  type IndexedHit,
+  type IndexedPage,
+  MAX_COMPLETIONS,
+  MAX_WEIGHED_TERMS,
+  NAME_CANDIDATES,
+  PREFIX_WORDS_READ,
+  RANKED_CANDIDATES,
+  ROWID_CLASS,
+  type SearchIndex,
+  type SearchRequest,
+  SNIPPET_CLOSE,
+  SNIPPET_ELLIPSIS,
+  SNIPPET_OPEN,
+  SNIPPET_TOKENS,
+} from './search';
+import { documentOf, highlight, type Phrase, snippet } from './search-snippets';
+import { foldWord } from './search-tokens';
+
+/**
+ * PostgreSQL's search index: search_documents with its weighted tsvector and GIN index, and
+ * search_term_counts beside it (migrations/postgres/*_search). It follows SQLite's plan
+ * (src/db/sqlite-search.ts) step for step, so both find the same matches and page them alike:
+ * the words planned against the counts (common, or expanded into the words a long last word
+ * begins); when a word is weighed, the first RANKED_CANDIDATES matches in index order (rowid)
+ * and the entities the query names, ranked; otherwise the named entities, then the first matches
+ * in index order. ts_rank stands in for bm25, with the same column weights (name 10, aliases 6,
+ * body 1); the name bonus is SQLite's. Snippets and highlights are made here from the stored text
+ * (src/db/search-snippets.ts), as FTS5 makes them.
+ *
+ * The query is a tsquery built from words we split and fold ourselves, each quoted: what a person
+ * typed is never parsed as tsquery syntax.
+ */
+
+/** ts_rank's weights for D, C, B, A: body, aliases, name, as bm25's 1 : 6 : 10 on SQLite. */
+const RANK_WEIGHTS = '{0, 0.1, 0.6, 1.0}';
+
+/** A tsquery operand: a folded word (letters and digits only) quoted as tsquery input wants it. */
+const lexeme = (term: string) => `'${term.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+interface Word {
+  phrases: Phrase[];
+  common: boolean;
+  documents: number | null;
+}
+
+const tsquery = (words: Word[]) =>
+  words
+    .map((w) => {
+      const terms = w.phrases.map((p) => lexeme(p.term) + (p.prefix ? ':*' : ''));
+      return terms.length === 1 ? terms[0]! : `(${terms.join(' | ')})`;
+    })
+    .join(' & ');
+
+/** SQL text with `$n` parameters, built piece by piece. */
+class Statement {
+  readonly params: unknown[] = [];
+  param(value: unknown, type?: string): string {
+    this.params.push(value);
+    return `$${this.params.length}${type ? `::${type}` : ''}`;
+  }
+}
+
+const ASCII_WORD = /^[A-Za-z0-9]+$/;
+
+async function rows<T>(pg: PgDb, text: string, params: unknown[]): Promise<T[]> {
+  return (await pg.$client.query(text, params)).rows as T[];
+}
+
+/** Whether the index holds COMMON_WORD_DOCUMENTS documents matching `query`: it reads that many to know. */
+const probe = (s: Statement, query: string) =>
+  `((SELECT count(*) FROM (SELECT 1 FROM search_documents WHERE tsv @@ ${s.param(query, 'tsquery')} LIMIT ${COMMON_WORD_DOCUMENTS}) AS probed) >= ${COMMON_WORD_DOCUMENTS})`;
+
+/**
+ * The query's words as index terms, each known to be common or not, in one statement, as
+ * SQLite's planWords decides: an ASCII word by search_term_counts, a last word of up to
+ * INDEXED_PREFIX letters as a prefix (common when the documents its words are in reach the bound),
+ * a longer one as the words it begins when they are at most MAX_COMPLETIONS, other words by asking the index.
+ */
+async function planWords(pg: PgDb, words: string[]): Promise<Word[]> {
+  const s = new Statement();
+  const last = words.length - 1;
+  const parts = words.map((w, i) => {
+    const prefix = i === last;
+    const term = foldWord(w);
+    const own = `${lexeme(term)}${prefix ? ':*' : ''}`;
+    const head = () => `SELECT ${i} AS word, ${s.param(term, 'text')} AS term, ${prefix} AS prefix`;
+    if (!ASCII_WORD.test(w)) return `${head()}, NULL::int AS documents, ${probe(s, own)} AS common`;
+    if (!prefix) {
+      return `${head()}, coalesce((SELECT documents FROM search_term_counts WHERE term = ${s.param(term, 'text')}), 0) AS documents, NULL::boolean AS common`;
+    }
+    const from = s.param(term, 'text');
+    const to = s.param(term + BEYOND, 'text');
+    if (w.length <= INDEXED_PREFIX) {
+      return `${head()}, CASE WHEN n < ${PREFIX_WORDS_READ} THEN total END::int AS documents,
+          CASE WHEN most >= ${COMMON_WORD_DOCUMENTS} THEN TRUE
+          WHEN total < ${COMMON_WORD_DOCUMENTS} AND n < ${PREFIX_WORDS_READ} THEN FALSE ELSE ${probe(s, own)} END AS common
+        FROM (SELECT count(*) AS n, coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM (
+          SELECT documents FROM search_term_counts WHERE term >= ${from} AND term < ${to} LIMIT ${PREFIX_WORDS_READ}) AS read) AS counted`;
+    }
+    // Beginning no word, it matches nothing; beginning too many, it stays a prefix.
+    return `(WITH completions AS (SELECT term, documents FROM search_term_counts
+        WHERE term >= ${from} AND term < ${to} ORDER BY term LIMIT ${MAX_COMPLETIONS + 1})
+      SELECT ${i} AS word, term, FALSE AS prefix, documents, NULL::boolean AS common FROM completions
+        WHERE (SELECT count(*) FROM completions) <= ${MAX_COMPLETIONS}
+      UNION ALL
+      SELECT ${i}, ${s.param(term, 'text')}, TRUE, CASE WHEN n = 0 THEN 0 END, CASE WHEN n = 0 THEN FALSE ELSE ${probe(s, own)} END
+        FROM (SELECT count(*) AS n FROM completions) AS c WHERE n = 0 OR n > ${MAX_COMPLETIONS})`;
+  });
+  const found = await rows<{ word: number; term: string; prefix: boolean; documents: number | null; common: boolean | null }>(
+    pg,
+    // In the order of the parts, a word's completions in term order (as SQLite lists them).
+    parts.map((p) => `(${p})`).join(' UNION ALL '),
+    s.params,
+  );
+  const planned: Word[] = [];
+  for (const row of found) {
+    const word = (planned[row.word] ??= { phrases: [], common: false, documents: 0 });
+    word.phrases.push({ term: row.term, prefix: row.prefix });
+    word.common ||= row.common === null ? row.documents! >= COMMON_WORD_DOCUMENTS : row.common;
+    word.documents = row.documents === null || word.documents === null ? null : word.documents + Number(row.documents);
+  }
+  return planned;
+}
+
+/** Only documents of these kinds. */
+const kindFilter = (s: Statement, kinds: readonly SearchKind[] | null | undefined) => (kinds ? `AND kind = ANY (${s.param(kinds, 'text[]')})` : '');
+
+/** SQLite's name bonus (src/db/sqlite-search.ts nameBonus), in the same terms: lower() of a "C" text folds ASCII only, as SQLite's does. */
+function nameBonus(s: Statement, query: string | null) {
+  if (query === null) return '0::float8';
+  const q = s.param(query, 'text');
+  const length = s.param(query.length, 'int');
+  return `(CASE
+    WHEN lower(name) = ${q} OR instr(' | ' || lower(aliases) || ' | ', ${s.param(` | ${query} | `, 'text')}) > 0 THEN 100
+    WHEN substr(lower(name), 1, ${length}) = ${q} THEN 50 + 10.0 * ${length} / nullif(length(name), 0)
+    WHEN instr(' ' || lower(name), ${s.param(` ${query}`, 'text')}) > 0 THEN 25 + 10.0 * ${length} / nullif(length(name), 0)
+    ELSE 0 END)::float8`;
+}
+
+/** The ids of the entities the query names: names that are it or start with it (the first NAME_CANDIDATES), and aliases that are it. */
+function namedEntities(s: Statement, query: string | null) {
+  if (query === null) return 'SELECT NULL::int AS id WHERE FALSE';
+  return `SELECT id FROM (SELECT id FROM entities WHERE lower(name) >= ${s.param(query, 'text')} AND lower(name) < ${s.param(query + BEYOND, 'text')}
+      ORDER BY lower(name), id LIMIT ${NAME_CANDIDATES}) AS by_name
+    UNION ALL
+    SELECT entity_id FROM (SELECT entity_id FROM entity_aliases WHERE lower(alias) = ${s.param(query, 'text')} ORDER BY id LIMIT ${NAME_CANDIDATES}) AS by_alias`;
+}
+
+interface Ranked {
+  rowid: string;
+  score: number;
+  candidates: number;
+}
+
+async function page(pg: PgDb, { words, query: typed, kinds, offset, limit, highlights }: SearchRequest): Promise<IndexedPage> {
+  if (kinds && kinds.length === 0) return { hits: [], totalCount: 0, more: false };
+  // PostgreSQL's text holds no NUL: a query with one names no entity (no name holds one), as on SQLite.
+  const query = typed.includes('\u0000') ? null : typed;
+  const planned = await planWords(pg, words);
+  if (planned.some((w) => w.phrases.some((p) => p.term === ''))) return { hits: [], totalCount: 0, more: false };
+  const match = tsquery(planned);
+  const weighed = planned.filter((w) => !w.common && w.phrases.length <= MAX_WEIGHED_TERMS);
+  // At most this many documents match: those of the rarest word.
+  const matches = Math.min(...planned.map((w) => w.documents ?? Infinity));
+
+  const s = new Statement();
+  const matching = `tsv @@ ${s.param(match, 'tsquery')} ${kindFilter(s, kinds)}`;
+  let ranking: string;
+  let firstMatches: number;
+  if (weighed.length > 0) {
+    const score = `(ts_rank('${RANK_WEIGHTS}', tsv, ${s.param(tsquery(weighed), 'tsquery')}) + CASE WHEN search_rowid % 4 = ${ROWID_CLASS.CLAIM} THEN 0 ELSE ${nameBonus(s, query)} END)::float8`;
+    firstMatches = RANKED_CANDIDATES;
+    if (matches < firstMatches) {
+      // Every match is a candidate, the named entities among them.
+      ranking = `SELECT search_rowid AS rowid, ${score} AS score, count(*) OVER () AS candidates
+        FROM search_documents WHERE ${matching}`;
+    } else {
+      ranking = `SELECT rowid, max(score) AS score, count(*) OVER () AS candidates FROM (
+          (SELECT search_rowid AS rowid, ${score} AS score FROM search_documents WHERE ${matching} ORDER BY search_rowid LIMIT ${firstMatches})
+          UNION ALL
+          SELECT search_rowid, ${score} FROM search_documents WHERE search_rowid IN (SELECT id::bigint * 4 FROM (${namedEntities(s, query)}) AS named) AND ${matching}
+        ) AS candidates GROUP BY rowid`;
+    }
+  } else {
+    // Nothing to weigh: the named entities first, by their name bonus, then the first matches in index order.
+    const entityKinds = kinds ? entityKindsOf(kinds) : null;
+    firstMatches = Math.min(offset + limit + 1, RANKED_CANDIDATES);
+    ranking = `SELECT rowid, max(score) AS score, count(*) OVER () AS candidates FROM (
+        (SELECT search_rowid AS rowid, 0::float8 AS score FROM search_documents WHERE ${matching} ORDER BY search_rowid LIMIT ${firstMatches})
+        UNION ALL
+        SELECT search_rowid, ${nameBonus(s, query)} FROM entity_search_rows WHERE ref_id IN (${namedEntities(s, query)})
+        ${entityKinds ? `AND kind = ANY (${s.param(entityKinds, 'text[]')})` : ''}
+      ) AS candidates GROUP BY rowid`;
+  }
+  const ranked = await rows<Ranked>(
+    pg,
+    `SELECT rowid, score, candidates::int AS candidates FROM (${ranking}) AS ranked ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`,
+    s.params,
+  );
+
+  const page = ranked.slice(0, limit);
+  const shown = await documents(pg, match, page.map((r) => r.rowid), planned, highlights);
+
+  // Past the last row the window count is not there to read: 0 rows at offset 0 means no match.
+  const candidates = ranked[0]?.candidates ?? (offset === 0 ? 0 : undefined);
+  const only = planned.length === 1 ? planned[0]! : null;
+  let totalCount: number;
+  if (candidates !== undefined && candidates < firstMatches) {
+    totalCount = candidates;
+  } else if (only?.common && !kinds) {
+    totalCount = COUNT_CAP;
+  } else if (only && only.phrases.length === 1 && only.documents !== null && !only.phrases[0]!.prefix && !kinds) {
+    totalCount = Math.min(only.documents, COUNT_CAP);
+  } else {
+    const c = new Statement();
+    const [counted] = await rows<{ n: number }>(
+      pg,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM search_documents WHERE tsv @@ ${c.param(match, 'tsquery')} ${kindFilter(c, kinds)} LIMIT ${COUNT_CAP}) AS matched`,
+      c.params,
+    );
+    totalCount = counted?.n ?? 0;
+  }
+
+  return {
+    // A row no longer there, or no longer matching, was deleted or changed since it was ranked.
+    hits: page.flatMap((r) => {
+      const doc = shown.get(String(r.rowid));
+      return doc ? [{ ...doc, score: r.score }] : [];
+    }),
+    totalCount,
+    more: ranked.length > limit,
+  };
+}
+
+/** The page's documents that still match, with their snippets (and marked columns), made as FTS5 makes them. */
+async function documents(pg: PgDb, match: string, rowids: string[], planned: Word[], highlights: boolean) {
+  const shown = new Map<string, Omit<IndexedHit, 'score'>>();
+  if (rowids.length === 0) return shown;
+  const found = await rows<{ rowid: string; kind: SearchKind; ref_id: number; name: string; aliases: string; body: string }>(
+    pg,
+    'SELECT search_rowid AS rowid, kind, ref_id, name, aliases, body FROM search_documents WHERE search_rowid = ANY ($1::bigint[]) AND tsv @@ $2::tsquery',
+    [rowids, match],
+  );
+  const phrases = planned.flatMap((w) => w.phrases);
+  for (const row of found) {
+    // FTS5's columns: kind, ref_id (not indexed), name, aliases, body.
+    const doc = documentOf([row.kind, String(row.ref_id), row.name, row.aliases, row.body], phrases, (column) => column >= 2);
+    const hit: Omit<IndexedHit, 'score'> = {
+      rowid: Number(row.rowid),
+      kind: row.kind,
+      snippet: snippet(doc, phrases.length, SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_TOKENS),
+    };
+    if (highlights) {
+      hit.marked = {
+        name: row.name,
+        aliases: row.aliases,
+        body: row.body,
+        h_name: highlight(doc, 2, HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE),
+        h_aliases: highlight(doc, 3, HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE),
+        h_body: highlight(doc, 4, HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE),
+      };
+    }
+    shown.set(String(row.rowid), hit);
+  }
+  return shown;
+}
+
+/** Each entity's aliases, in their order (Entity.aliases'). */
+async function aliasLists(pg: PgDb, entityIds: number[]): Promise<Map<number, string[]>> {
+  const lists = new Map<number, string[]>();
+  const found = await rows<{ entity_id: number; alias: string }>(
+    pg,
+    'SELECT entity_id, alias FROM entity_aliases WHERE entity_id = ANY ($1::int[]) ORDER BY entity_id, position, id',
+    [entityIds],
+  );
+  for (const { entity_id: id, alias } of found) {
+    const list = lists.get(id);
+    if (list) list.push(alias);
+    else lists.set(id, [alias]);
+  }
+  return lists;
+}
+
+export function postgresSearch(pg: PgDb): SearchIndex {
+  return {
+    page: (request) => page(pg, request),
+    aliases: (entityIds) => aliasLists(pg, entityIds),
+  };
+}
