@@ -1,10 +1,9 @@
 /**
- * The contract tests that cannot pass on PostgreSQL in this branch, because the feature they use
- * is being built on another branch right now; the PostgreSQL runner skips exactly these (each name
- * is "module > describe … > test", as the runner prints it) and fails when a name here matches no
- * test. The lead empties this list as those branches merge: `CONTRACT_PENDING=run npx vitest run
- * test/postgres.contract.test.ts` runs them too and fails on each one that passes by now.
- * Nothing else is skipped, on either engine.
+ * The contract tests PostgreSQL does not pass yet, each with the reason; the PostgreSQL runner
+ * skips exactly these (each name is "module > describe … > test", as the runner prints it) and
+ * fails when a name here matches no test. `CONTRACT_PENDING=run npx vitest run
+ * test/postgres.contract.test.ts` runs them too and fails on each one that passes by now, so the
+ * list can only shrink. Nothing else is skipped, on either engine.
  */
 const SEARCH = 'search on PostgreSQL ranks with ts_rank, not bm25: the same results, snippets and highlights (test/postgres-search.test.ts), but scores differ and so does the order of results neither engine ranks clearly apart; bm25 computed on PostgreSQL as FTS5 computes it is the next step';
 
