@@ -109,6 +109,7 @@ export async function copySqliteToPostgres(
   { batchRows = COPY_BATCH_ROWS, onTable }: { batchRows?: number; onTable?: (table: string, rows: number, seconds: number) => void } = {},
 ): Promise<CopiedRows> {
   const copied: CopiedRows = {};
+  const fills: (() => Promise<void>)[] = [];
   for (const [table, trigger] of SET_ASIDE) await client.query(`ALTER TABLE ${quote(table)} DISABLE TRIGGER ${quote(trigger)}`);
   for (const name of COPY_ORDER) {
     const started = performance.now();
@@ -139,20 +140,22 @@ export async function copySqliteToPostgres(
     }
     if (batch.length > 0) await send();
     await pending;
-    if (deferred.size > 0) {
+    // Once every table is in: a cyclic reference may point at a later table (entities -> sources).
+    if (deferred.size > 0) fills.push(async () => {
       const cols = [...deferred];
       const fill = source.prepare(`SELECT id, ${cols.map(quote).join(', ')} FROM ${quote(table)} WHERE ${cols.map((c) => `${quote(c)} IS NOT NULL`).join(' OR ')} ORDER BY id`);
       const update = `UPDATE ${quote(table)} t SET ${cols.map((c) => `${quote(c)} = v.${quote(c)}`).join(', ')}
         FROM json_populate_recordset(NULL::${quote(table)}, $1) v WHERE t.id = v.id`;
       const rows = fill.all() as Record<string, unknown>[];
       for (let i = 0; i < rows.length; i += batchRows) await client.query(update, [JSON.stringify(rows.slice(i, i + batchRows))]);
-    }
+    });
     if (await hasIdentity(client, table)) {
       await client.query(`SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce((SELECT max(id) FROM ${quote(table)}), 0) + 1, false)`, [table]);
     }
     copied[table] = count;
     onTable?.(table, count, (performance.now() - started) / 1000);
   }
+  for (const fill of fills) await fill();
   for (const [table, trigger] of SET_ASIDE) await client.query(`ALTER TABLE ${quote(table)} ENABLE TRIGGER ${quote(trigger)}`);
   // Delivered at the caller's COMMIT (not at all on ROLLBACK): every process forgets what it cached.
   await client.query(CHANGE_FEED_RESET);
