@@ -3,6 +3,7 @@ import { getTableName } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import * as pgTables from '../../schema/pg/tables';
+import { CHANGES_CHANNEL, CHANGES_RESET } from './postgres-change-feed';
 
 /**
  * Copying a SQLite database's rows into PostgreSQL, ids kept, fast enough for the benchmark's
@@ -17,8 +18,8 @@ import * as pgTables from '../../schema/pg/tables';
  *   the SQLite database's triggers derived them by the same rules and under the same ids (an
  *   entity's relationships page by relationship_ends.id, so its ids make the cursors). The
  *   PostgreSQL triggers that would derive them again row by row (DERIVING_TRIGGERS) are set
- *   aside for the copy and put back before it ends; every other trigger and every foreign key
- *   stays on.
+ *   aside for the copy and put back before it ends, as are the cache tags' (CACHE_TRIGGERS: the
+ *   copy sends the change feed's reset instead); every foreign key stays on.
  * - The references that make a cycle are filled in once both ends exist, then every identity is
  *   moved past the largest id copied.
  *
@@ -53,6 +54,31 @@ const DERIVING_TRIGGERS = [
   ['citations', 'citations_support_insert'],
 ] as const;
 
+/**
+ * The triggers that tag each written row in cache_changes (migrations/postgres/*_cache_changes).
+ * Left on, a million-claim copy would write a tag row per row copied (about 7 million inserts,
+ * pruned as they go) to tell running processes what they can learn in one word: everything
+ * changed. So they are set aside like DERIVING_TRIGGERS, and the copy sends the change feed's
+ * reset notification instead (CHANGE_FEED_RESET), delivered when the caller commits.
+ */
+const CACHE_TRIGGERS = [
+  ['entities', 'entities_cache'],
+  ['entity_aliases', 'entity_aliases_cache'],
+  ['sources', 'sources_cache'],
+  ['event_participants', 'event_participants_cache'],
+  ['relationships', 'relationships_cache'],
+  ['claims', 'claims_cache'],
+  ['claim_subjects', 'claim_subjects_cache'],
+  ['claim_contradictions', 'claim_contradictions_cache'],
+  ['relationship_claims', 'relationship_claims_cache'],
+  ['citations', 'citations_cache'],
+] as const;
+
+/** What a write that bypassed the cache triggers tells every process (src/db/postgres-change-feed.ts). */
+export const CHANGE_FEED_RESET = `NOTIFY ${CHANGES_CHANNEL}, '${CHANGES_RESET}'`;
+
+const SET_ASIDE = [...DERIVING_TRIGGERS, ...CACHE_TRIGGERS];
+
 export type CopiedRows = Record<string, number>;
 
 /** Column names and types of a PostgreSQL table, in order. */
@@ -83,7 +109,8 @@ export async function copySqliteToPostgres(
   { batchRows = COPY_BATCH_ROWS, onTable }: { batchRows?: number; onTable?: (table: string, rows: number, seconds: number) => void } = {},
 ): Promise<CopiedRows> {
   const copied: CopiedRows = {};
-  for (const [table, trigger] of DERIVING_TRIGGERS) await client.query(`ALTER TABLE ${quote(table)} DISABLE TRIGGER ${quote(trigger)}`);
+  const fills: (() => Promise<void>)[] = [];
+  for (const [table, trigger] of SET_ASIDE) await client.query(`ALTER TABLE ${quote(table)} DISABLE TRIGGER ${quote(trigger)}`);
   for (const name of COPY_ORDER) {
     const started = performance.now();
     const table = getTableName(pgTables[name] as PgTable);
@@ -113,21 +140,25 @@ export async function copySqliteToPostgres(
     }
     if (batch.length > 0) await send();
     await pending;
-    if (deferred.size > 0) {
+    // Once every table is in: a cyclic reference may point at a later table (entities -> sources).
+    if (deferred.size > 0) fills.push(async () => {
       const cols = [...deferred];
       const fill = source.prepare(`SELECT id, ${cols.map(quote).join(', ')} FROM ${quote(table)} WHERE ${cols.map((c) => `${quote(c)} IS NOT NULL`).join(' OR ')} ORDER BY id`);
       const update = `UPDATE ${quote(table)} t SET ${cols.map((c) => `${quote(c)} = v.${quote(c)}`).join(', ')}
         FROM json_populate_recordset(NULL::${quote(table)}, $1) v WHERE t.id = v.id`;
       const rows = fill.all() as Record<string, unknown>[];
       for (let i = 0; i < rows.length; i += batchRows) await client.query(update, [JSON.stringify(rows.slice(i, i + batchRows))]);
-    }
+    });
     if (await hasIdentity(client, table)) {
       await client.query(`SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce((SELECT max(id) FROM ${quote(table)}), 0) + 1, false)`, [table]);
     }
     copied[table] = count;
     onTable?.(table, count, (performance.now() - started) / 1000);
   }
-  for (const [table, trigger] of DERIVING_TRIGGERS) await client.query(`ALTER TABLE ${quote(table)} ENABLE TRIGGER ${quote(trigger)}`);
+  for (const fill of fills) await fill();
+  for (const [table, trigger] of SET_ASIDE) await client.query(`ALTER TABLE ${quote(table)} ENABLE TRIGGER ${quote(trigger)}`);
+  // Delivered at the caller's COMMIT (not at all on ROLLBACK): every process forgets what it cached.
+  await client.query(CHANGE_FEED_RESET);
   return copied;
 }
 

@@ -9,6 +9,7 @@ import * as sqliteTables from '../../schema/tables';
 import { fromPackageRoot } from '../package-root';
 import { deadlineLogger, DeadlinePool } from './postgres-deadline';
 import type { Db } from '.';
+import { prepareReads } from './postgres-prepared';
 import { bindReadsWithoutNul } from './postgres-text';
 
 export const POSTGRES_MIGRATIONS_FOLDER = fromPackageRoot('migrations', 'postgres');
@@ -39,6 +40,7 @@ export function openPostgres(url: string, onQuery?: (sql: string, params: unknow
   // pool discards it and the next query opens another.
   pool.on('error', () => {});
   bindReadsWithoutNul(pool);
+  prepareReads(pool);
   return drizzle({ client: pool, relations: pgRelations, logger: deadlineLogger(onQuery) }) as PgDb;
 }
 

@@ -142,18 +142,24 @@ function ordered(value: unknown, sets: readonly SelectionSetNode[], fragments: F
       break;
     }
   }
-  let changed = !inOrder;
-  const values = new Map<string, unknown>();
+  // Copied only when a key moved or a value inside changed (an answer's objects are mostly in
+  // order already): no allocation for an object left as it is.
+  let out: Record<string, unknown> | undefined = inOrder ? undefined : {};
   for (const [key, nodes] of fields) {
     if (!(key in object)) continue;
     const child = ordered(object[key], subSelectionsOf(nodes), fragments);
-    if (child !== object[key]) changed = true;
-    values.set(key, child);
+    if (out === undefined && child !== object[key]) {
+      // In order up to here: the keys before this one, as they are.
+      out = {};
+      for (const before of fields.keys()) {
+        if (before === key) break;
+        if (before in object) out[before] = object[before];
+      }
+    }
+    if (out !== undefined) out[key] = child;
   }
-  if (!changed) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, child] of values) out[key] = child;
+  if (out === undefined) return value;
   // Keys no selection names (none expected): kept, after the rest.
-  for (const key of keys) if (!values.has(key)) out[key] = object[key];
+  for (const key of keys) if (!(key in out)) out[key] = object[key];
   return out;
 }

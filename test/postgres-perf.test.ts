@@ -1,0 +1,89 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres, migratePostgres } from '../src/db/postgres';
+import { copySqliteToPostgres } from '../src/db/postgres-load';
+import { PREPARED_STATEMENTS_MAX, statementName } from '../src/db/postgres-prepared';
+import { createTestApp } from './support/app';
+import { type PostgresCluster, startPostgres } from './support/postgres';
+
+/**
+ * What the PostgreSQL read path's speed rests on (docs/postgres.md, Performance): the bulk load
+ * leaves cache_changes alone and tells running processes to forget everything instead, and reads
+ * run as named prepared statements, one name per text, within a bound.
+ */
+let cluster: PostgresCluster;
+beforeAll(async () => {
+  cluster = await startPostgres();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('bulk load on PostgreSQL', () => {
+  it('writes no cache_changes rows and sends the change feed reset when it commits', async () => {
+    const url = await cluster.createDatabase();
+    const db = openPostgres(url);
+    await migratePostgres(db);
+    await db.$client.end();
+    const listener = new pg.Client({ connectionString: url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query('LISTEN claimgraph_changes');
+    const source = createTestApp().db as unknown as { $client: Parameters<typeof copySqliteToPostgres>[0] };
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      const copied = await copySqliteToPostgres(source.$client, client);
+      expect(copied.claims).toBeGreaterThan(0);
+      await client.query('COMMIT');
+      const { rows } = await client.query<{ n: number }>('SELECT CAST(count(*) AS integer) AS n FROM cache_changes');
+      expect(rows[0]!.n).toBe(0);
+      await expect.poll(() => heard, { timeout: 5000 }).toEqual(['reset']);
+      // The triggers are back on: an ordinary write tags its rows again.
+      await client.query(`UPDATE claims SET text = text || '.' WHERE id = (SELECT min(id) FROM claims)`);
+      const after = await client.query<{ n: number }>('SELECT CAST(count(*) AS integer) AS n FROM cache_changes');
+      expect(after.rows[0]!.n).toBeGreaterThan(0);
+    } finally {
+      await client.end();
+      await listener.end();
+    }
+  });
+});
+
+describe('named prepared statements', () => {
+  it('answers reads through the pool as before, on every connection', async () => {
+    const url = await cluster.createDatabase();
+    const db = openPostgres(url);
+    try {
+      await migratePostgres(db);
+      const text = 'select $1::int + 1 as n /* pool-test */';
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => db.$client.query({ text }, [i])));
+      expect(answers.map((a) => a.rows[0].n)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      // Each pooled connection that ran it holds it under its name (it fails without prepareReads).
+      const held = await db.$client.connect();
+      try {
+        const { rows } = await held.query<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE statement = $1', [text]);
+        expect(rows.map((r) => r.name)).toEqual([statementName(text)]);
+      } finally {
+        held.release();
+      }
+    } finally {
+      await db.$client.end();
+    }
+  });
+
+  it('names each read text once, leaves writes unnamed, and stops naming past the bound', () => {
+    const read = 'select "d0"."id" from "claims" as "d0" where "d0"."id" = $1 /* prepared-test */';
+    const name = statementName(read);
+    expect(name).toMatch(/^claimgraph_\d+$/);
+    expect(statementName(read)).toBe(name);
+    expect(statementName(' WITH x AS (SELECT 1) SELECT * FROM x /* prepared-test */')).not.toBe(name);
+    expect(statementName('insert into claims (text) values ($1)')).toBeUndefined();
+    for (let i = 0; i < PREPARED_STATEMENTS_MAX; i++) statementName(`select ${i} /* prepared-test fill */`);
+    expect(statementName('select 1 /* past the bound */')).toBeUndefined();
+    expect(statementName(read)).toBe(name);
+  });
+
+});
