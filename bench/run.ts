@@ -442,20 +442,6 @@ function writeResults(results: Record<string, unknown>) {
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
-/**
- * Mutations on PostgreSQL need the async write path, built on another branch. Until it is merged,
- * a write that fails on PostgreSQL is reported as skipped; once it is, set this to true and a
- * failing write stops the run like any other wrong answer.
- */
-const POSTGRES_WRITES_MERGED = false;
-/** Read workloads whose PostgreSQL implementation comes from other branches: skipped (and said so) while they fail. */
-const POSTGRES_PENDING: Record<string, string> = {
-  'search-rare': 'search on PostgreSQL not merged yet',
-  'search-common': 'search on PostgreSQL not merged yet',
-  'path-reachable': 'path on PostgreSQL not merged yet',
-  'path-unreachable': 'path on PostgreSQL not merged yet',
-};
-
 const fig = (f: Figures) => ({ rps: Math.round(f.rps), p50Ms: f.p50, p99Ms: f.p99 });
 const cell = (f: Figures | null | undefined) => (f ? `${Math.round(f.rps)} / ${f.p50} / ${f.p99}` : '–');
 
@@ -520,8 +506,7 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
     for (const w of workloads) {
       if (w.writes) {
         const written = await post(app.url, body(w.name, params[w.name]![0]!));
-        if (written.errors && !POSTGRES_WRITES_MERGED) skipped.push({ name: w.name, skipped: 'writes on PostgreSQL not merged yet' });
-        else if (written.errors) throw new Error(`${w.name}: claimgraph refused it on PostgreSQL: ${JSON.stringify(written.errors).slice(0, 500)}`);
+        if (written.errors) throw new Error(`${w.name}: claimgraph refused it on PostgreSQL: ${JSON.stringify(written.errors).slice(0, 500)}`);
         else runnable.push({ name: w.name, floor: false, agrees: true });
         continue;
       }
@@ -542,8 +527,8 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
         }
       }
       if (failed !== null) {
-        if (!(w.name in POSTGRES_PENDING)) log(`${w.name}: claimgraph fails on PostgreSQL: ${failed}`);
-        skipped.push({ name: w.name, skipped: POSTGRES_PENDING[w.name] ?? `claimgraph fails on PostgreSQL: ${failed}` });
+        log(`${w.name}: claimgraph fails on PostgreSQL: ${failed}`);
+        skipped.push({ name: w.name, skipped: `claimgraph fails on PostgreSQL: ${failed}` });
         continue;
       }
       runnable.push({ name: w.name, floor, agrees });
