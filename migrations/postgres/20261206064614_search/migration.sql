@@ -223,7 +223,9 @@ END $$;
 --> statement-breakpoint
 -- A text's words as a tsvector, by position. A word is indexed as its first 500 characters (a
 -- lexeme holds at most 2,047 bytes: src/db/search-tokens.ts MAX_TERM_CHARS); positions stop at 16,383.
-CREATE FUNCTION search_vector(t text) RETURNS tsvector LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+-- Its search_path is fixed: pg_restore fills search_documents with an empty one, and the generated
+-- column calls this function, which calls search_fold.
+CREATE FUNCTION search_vector(t text) RETURNS tsvector LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path FROM CURRENT AS $$
 BEGIN
   RETURN coalesce((
     SELECT string_agg('''' || left(word, 500) || ''':' || least(n, 16383), ' ')::tsvector
