@@ -17,10 +17,12 @@ import { post, type RunningServer, startServer } from './support/server';
  * The throwaway cluster runs with fsync off (test/support/postgres.ts). That loses nothing here:
  * a process crash (even PostgreSQL's, as in (b)) leaves the written WAL in the kernel's page
  * cache; only an operating-system crash or a power cut would lose it, which no test here makes.
- * The cluster also runs with synchronous_commit off, which *would* lose the last commits in (b)
- * (a commit is acknowledged before its WAL is written out of PostgreSQL's own buffers, which an
- * immediate stop throws away), so each database here sets it back on, as a production server has
- * it: with it off, (b) loses acknowledged writes.
+ * The cluster also runs with synchronous_commit off, which can lose the last commits in (b): a
+ * commit is acknowledged before its WAL leaves PostgreSQL's own buffers (the WAL writer writes
+ * them within 3 × wal_writer_delay), and an immediate stop throws those buffers away. So each
+ * database here sets it back on, as a production server has it. (With it off and the WAL writer
+ * slowed to wal_writer_delay = 10s, (b) fails: an acknowledged write is gone after the restart.
+ * At the default 200 ms, runs here did not catch the window.)
  */
 
 const TOKEN = 'pg-durability-token-0123456789';
