@@ -1,0 +1,528 @@
+/**
+ * PostgreSQL's half of "no query plan scans a whole table" (test/query-plans.test.ts is SQLite's).
+ * A generated graph is loaded into a throwaway cluster and ANALYZEd; the hot GraphQL operations
+ * run in-process against it. Two nets catch every statement:
+ *
+ * - the engine's onQuery hook (the drizzle logger) captures each statement the API sends, with
+ *   its parameters, and the test runs `EXPLAIN (FORMAT JSON)` on it;
+ * - auto_explain, loaded into every connection of the database (session_preload_libraries) with
+ *   `log_nested_statements` and its output sent to the client as notices, reports the plan each
+ *   statement actually ran with, including the statements PostgreSQL runs for us: the derived-data
+ *   and cache_changes triggers' PL/pgSQL bodies and the foreign-key checks and cascades.
+ *
+ * No plan may read one of the big tables (BIG_TABLES) with a Seq Scan, and with Seq Scans
+ * disabled (`enable_seqscan = off`) no plan may read any table with one: there, a Seq Scan means
+ * no index serves the statement. A finding wants an index (a PostgreSQL migration) or a different
+ * query; a Seq Scan that is the planner's right choice is listed in KNOWN with why.
+ * `QUERY_PLANS=1 npx vitest run test/postgres-query-plans.test.ts` prints every statement with its plan.
+ * Search is left out here: its PostgreSQL implementation is being built on another branch.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app';
+import { migrateDatabase, openDatabase } from '../src/db';
+import { openPostgresEngine, type PostgresEngine } from '../src/db/postgres-engine';
+import { copySqliteToPostgres } from '../src/db/postgres-load';
+import { ENTITY_TYPE_BY_KIND } from '../src/domain/ids';
+import { generateGraph } from '../src/model/generate';
+import { NEIGHBORHOOD_CAP } from '../src/model/graph';
+import { globalId, silentLogger, TEST_TOKEN } from './support/app';
+import { type PostgresCluster, startPostgres } from './support/postgres';
+
+/**
+ * Large enough that the planner prefers an index to reading a big table whole (half of SQLite's
+ * plan graph: the plans are the same, and the load stays a few seconds).
+ */
+const GRAPH = { entities: 10_000, relationships: 30_000, claims: 20_000, sources: 1_000, seed: 5, minCitations: 1, maxCitations: 3 };
+
+/** The tables that grow with the graph: no plan may read one of them whole. */
+const BIG_TABLES = new Set(['claims', 'citations', 'claim_subjects', 'relationships', 'relationship_ends', 'entities']);
+
+interface Statement {
+  sql: string;
+  params: unknown[];
+}
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Filter?: string;
+  Plans?: PlanNode[];
+}
+
+let cluster: PostgresCluster;
+let engine: PostgresEngine;
+let explainer: pg.Client;
+let yoga: ReturnType<typeof createApp>;
+let recording: Statement[] | null = null;
+/** auto_explain's plans, as notices from the app's connections: [query text, plan]. */
+let ran: { sql: string; plan: PlanNode }[] | null = null;
+const v: Record<string, string> = {};
+
+const cursorAt = (id: number) => Buffer.from(`DC:N:${id}`).toString('base64');
+
+beforeAll(async () => {
+  cluster = await startPostgres();
+  const url = await cluster.createDatabase({ name: 'plans' });
+  // The statistics are the test's own ANALYZE's: autovacuum would analyze the freshly loaded
+  // tables again from a random sample, and a plan close to a tie would flip from run to run.
+  await cluster.query('ALTER SYSTEM SET autovacuum = off');
+  await cluster.query('SELECT pg_reload_conf()');
+  // Generated in SQLite (generateGraph is SQLite code), copied with its ids.
+  const staging = openDatabase({ path: ':memory:' });
+  migrateDatabase(staging);
+  generateGraph(staging, GRAPH);
+  pickParameters(staging.$client);
+  const loading = await openPostgresEngine(url);
+  const client = await loading.pg.$client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('TRUNCATE entities, sources, claims, relationships, idempotency_keys, cache_changes CASCADE');
+    await copySqliteToPostgres(staging.$client, client);
+    await client.query('COMMIT');
+    // Statistics from every row, not a random sample (300 × the target rows, more than any table
+    // holds here), and every page marked all-visible: the same graph gets the same statistics and
+    // costs, so the same plans, run after run.
+    await client.query('SET default_statistics_target = 1000');
+    await client.query('VACUUM (FREEZE, ANALYZE)');
+  } finally {
+    client.release();
+    await loading.close();
+    staging.$client.close();
+  }
+  for (const setting of [
+    "session_preload_libraries = 'auto_explain'",
+    'auto_explain.log_min_duration = 0',
+    'auto_explain.log_nested_statements = on',
+    "auto_explain.log_format = 'json'",
+    "auto_explain.log_level = 'notice'",
+  ]) {
+    await cluster.query(`ALTER DATABASE plans SET ${setting}`);
+  }
+  explainer = new pg.Client({ connectionString: url });
+  await explainer.connect();
+  await explainer.query('SET auto_explain.log_min_duration = -1');
+  engine = await openPostgresEngine(url, { onQuery: (sql, params) => recording?.push({ sql, params }) });
+  // Every connection the app takes (the one that migrated included) reports its plans to `ran`.
+  const listening = new WeakSet<pg.PoolClient>();
+  engine.pg.$client.on('acquire', (connection: pg.PoolClient) => {
+    if (listening.has(connection)) return;
+    listening.add(connection);
+    connection.on('notice', (notice: { message?: string }) => {
+      const at = notice.message?.indexOf('plan:\n') ?? -1;
+      if (!ran || at < 0) return;
+      const { 'Query Text': sql, Plan: plan } = JSON.parse(notice.message!.slice(at + 'plan:\n'.length)) as { 'Query Text': string; Plan: PlanNode };
+      ran.push({ sql, plan });
+    });
+  });
+  yoga = createApp({ db: engine.db, logger: silentLogger, apiToken: TEST_TOKEN, responseCache: false });
+}, 120_000);
+
+afterAll(async () => {
+  await explainer?.end();
+  await engine?.close();
+  await cluster?.stop();
+});
+
+/** The operations' parameters, picked from the generated graph (the same ids on both engines). */
+function pickParameters(c: import('better-sqlite3').Database) {
+  const num = (sql: string, ...params: unknown[]) => c.prepare(sql).pluck().get(...params) as number;
+  const entity = (id: number) => globalId(ENTITY_TYPE_BY_KIND[c.prepare('SELECT kind FROM entities WHERE id = ?').pluck().get(id) as keyof typeof ENTITY_TYPE_BY_KIND], id);
+  const hub = num('SELECT entity_id FROM relationship_ends GROUP BY entity_id ORDER BY count(*) DESC, entity_id LIMIT 1');
+  const ordinary = num('SELECT entity_id FROM relationship_ends GROUP BY entity_id HAVING count(*) BETWEEN 4 AND 8 ORDER BY entity_id LIMIT 1');
+  const twoHops = num(
+    `SELECT b.other_id FROM relationship_ends a JOIN relationship_ends b ON b.entity_id = a.other_id
+     WHERE a.entity_id = ? AND b.other_id <> a.entity_id ORDER BY b.id LIMIT 1`,
+    ordinary,
+  );
+  const isolated = num(
+    `SELECT id FROM entities e WHERE NOT EXISTS (SELECT 1 FROM relationship_ends r WHERE r.entity_id = e.id)
+       AND NOT EXISTS (SELECT 1 FROM event_participants p WHERE p.entity_id = e.id OR p.event_id = e.id)
+     ORDER BY id DESC LIMIT 1`,
+  );
+  const hubSource = num("SELECT source_id FROM citations WHERE stance = 'SUPPORTS' GROUP BY source_id ORDER BY count(*) DESC, source_id LIMIT 1");
+  Object.assign(v, {
+    hub: entity(hub),
+    ordinary: entity(ordinary),
+    twoHops: entity(twoHops),
+    isolated: entity(isolated),
+    hubSource: globalId('Source', hubSource),
+    source: globalId('Source', num('SELECT id FROM sources ORDER BY id DESC LIMIT 1')),
+    claim: globalId('Claim', num('SELECT claim_id FROM claim_contradictions ORDER BY id LIMIT 1')),
+    event: globalId('Event', num('SELECT event_id FROM event_participants GROUP BY event_id ORDER BY count(*) DESC, event_id LIMIT 1')),
+    deepCursor: cursorAt(Math.floor(num('SELECT max(id) FROM claims') * 0.9)),
+    personName: c.prepare("SELECT name FROM entities WHERE kind = 'PERSON' ORDER BY id DESC LIMIT 1").pluck().get() as string,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading plans
+
+const nodesOf = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodesOf)];
+
+/**
+ * What is wrong with one plan: each Seq Scan of a big table; in the plan without Seq Scans
+ * (`anyTable`), each Seq Scan of any table, since there it means no index serves the statement.
+ */
+const problemsOf = (plan: PlanNode, { anyTable = false } = {}) =>
+  nodesOf(plan)
+    .filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] && (anyTable || BIG_TABLES.has(n['Relation Name'])))
+    .map((n) => `Seq Scan on ${n['Relation Name']}${n.Filter ? ` (filter ${n.Filter})` : ''}`);
+
+/** Statements a plan exists for (not BEGIN, SET, COMMIT, SAVEPOINT…). */
+const PLANNED = /^\s*(?:\(?\s*select|insert|update|delete|with)\b/i;
+
+/** The statement's plan: the planner's own choice, or (`indexesOnly`) the best it can do without a Seq Scan. */
+async function explain(s: Statement, { indexesOnly = false } = {}): Promise<PlanNode> {
+  await explainer.query(`SET enable_seqscan = ${indexesOnly ? 'off' : 'on'}`);
+  const { rows } = await explainer.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params);
+  return rows[0]!['QUERY PLAN'][0].Plan;
+}
+
+/**
+ * Seq Scans the planner chose although an index serves the statement (its plan without Seq Scans
+ * has none on a big table), each with why that choice is right or what would change it. These
+ * apply to the planner's own plan only: the pass without Seq Scans admits none, except those marked
+ * `noIndexServes` (a query to change, not a plan to accept). A `noIndexServes` finding that stops
+ * occurring fails the test, so the list shrinks as they are fixed; the others are cost choices
+ * close to a tie on this graph, which a change of statistics or costs may tip either way.
+ */
+const KNOWN: { operation: RegExp; problem: RegExp; why: string; noIndexServes?: true }[] = [
+  {
+    operation: /^entity\(name:\)$/,
+    problem: /^Seq Scan on entities \(filter \(\(lower\(name\)/,
+    noIndexServes: true,
+    why:
+      "needs a change in src/graphql/types/entity.ts, not an index: `lower(name) = lower($1) OR id IN (SELECT … FROM entity_aliases …)` is one OR of an indexed expression and a hashed subplan, which PostgreSQL cannot split into two index scans (SQLite's MULTI-INDEX OR does); entities_name_lower_idx and entity_aliases_alias_lower_idx exist. `id IN (SELECT id FROM entities WHERE lower(name) = lower($1) UNION ALL SELECT entity_id FROM entity_aliases WHERE lower(alias) = lower($1))` uses both",
+  },
+  {
+    operation: /^claims: totalCount of an unfiltered connection$/,
+    problem: /^Seq Scan on claims$/,
+    why:
+      "PostgreSQL counts a whole table by reading it (MVCC: no page count as SQLite's b-tree has); an Index Only Scan of claims_pkey, which the pass without Seq Scans takes, reads as much. Only a maintained counter would avoid it; the request's deadline bounds it",
+  },
+  {
+    operation: /^claims\(about:\) a hub$/,
+    problem: /^Seq Scan on claims$/,
+    why:
+      "the count of the hub's claims (`claims.id IN (SELECT claim_id FROM claim_subjects WHERE entity_id = $1)`) joins so many claims that one pass over claims with a hash join costs less than a claims_pkey lookup per claim (the pass without Seq Scans takes the index); its page of claims goes through the indexes",
+  },
+  {
+    operation: /^where: claims about a hub with a SUPPORTS citation/,
+    problem: /^Seq Scan on citations \(filter \(stance = 'SUPPORTS'/,
+    why:
+      "the hub is in so many claims that one pass over the SUPPORTS citations with a hash join costs less than a lookup per claim through citations_claim_stance_idx (the pass without Seq Scans shows it serves the statement); an ordinary entity's go through the index",
+  },
+  {
+    operation: /^neighborhood: depth 2/,
+    problem: /^Seq Scan on entities \(filter \(id = ANY/,
+    why:
+      `the ${NEIGHBORHOOD_CAP.entities} entities of a full neighborhood (NEIGHBORHOOD_CAP) are a fortieth of this test graph, where reading it whole is cheaper; on a graph of a million entities the planner takes entities_pkey, which the indexes-only pass shows serves it`,
+  },
+];
+
+const printPlan = (plan: PlanNode, depth = 1): string =>
+  [
+    `${'  '.repeat(depth)}${plan['Node Type']}${plan['Relation Name'] ? ` on ${plan['Relation Name']}` : ''}${plan['Index Name'] ? ` using ${plan['Index Name']}` : ''}${plan.Filter ? ` filter ${plan.Filter}` : ''}`,
+    ...(plan.Plans ?? []).map((p) => printPlan(p, depth + 1)),
+  ].join('\n');
+
+/**
+ * Every statement of the operation EXPLAINed twice (the planner's own plan, KNOWN findings
+ * aside; and the plan with Seq Scans disabled, which must have none on any table: else no index
+ * can serve the statement), and every plan auto_explain reported (as run; triggers included): the failures.
+ */
+async function report(operation: string, statements: Statement[], executed: { sql: string; plan: PlanNode }[]): Promise<string[]> {
+  const failures: string[] = [];
+  const seen = new Set<number>();
+  const check = (how: string, sql: string, params: unknown[], plan: PlanNode, { strict = false } = {}) => {
+    if (process.env.QUERY_PLANS) console.info(`\n[${operation}] (${how}) ${sql}\n${JSON.stringify(params).slice(0, 300)}\n${printPlan(plan)}`);
+    const problems = problemsOf(plan, { anyTable: strict }).filter((p) => {
+      const known = KNOWN.findIndex((k) => (!strict || k.noIndexServes) && k.operation.test(operation) && k.problem.test(p));
+      if (known >= 0) seen.add(known);
+      return known < 0;
+    });
+    if (problems.length > 0) {
+      failures.push(`${operation} (${how})\n  ${problems.join('\n  ')}\n  SQL: ${sql}\n  params: ${JSON.stringify(params).slice(0, 500)}\n  plan:\n${printPlan(plan)}`);
+    }
+  };
+  for (const s of statements.filter((st) => PLANNED.test(st.sql))) {
+    check('EXPLAIN', s.sql, s.params, await explain(s));
+    check('EXPLAIN without Seq Scans: no index serves it', s.sql, s.params, await explain(s, { indexesOnly: true }), { strict: true });
+  }
+  for (const { sql, plan } of executed) check('as run, auto_explain', sql, [], plan);
+  KNOWN.forEach((k, i) => {
+    if (k.noIndexServes && k.operation.test(operation) && !seen.has(i)) failures.push(`${operation}: KNOWN[${i}] no longer occurs; remove it from KNOWN (${k.why})`);
+  });
+  return failures;
+}
+
+async function run<T>(operation: string, query: string, variables: Record<string, unknown> = {}, write = false) {
+  const statements: Statement[] = [];
+  const executed: { sql: string; plan: PlanNode }[] = [];
+  recording = statements;
+  ran = executed;
+  let body: { data?: T; errors?: unknown[] };
+  try {
+    const response = await yoga.fetch('http://claimgraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(write ? { authorization: `Bearer ${TEST_TOKEN}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    body = (await response.json()) as typeof body;
+  } finally {
+    recording = null;
+    ran = null;
+  }
+  expect(body.errors, `${operation}: ${JSON.stringify(body.errors)}`).toBeUndefined();
+  expect(statements.filter((s) => PLANNED.test(s.sql)).length, `${operation} sent no SQL`).toBeGreaterThan(0);
+  return { data: body.data as T, failures: await report(operation, statements, executed), statements, executed };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operations (SQLite's list, test/query-plans.test.ts, without search)
+
+const NESTED = `query($id: ID!) { node(id: $id) { ... on Source { title
+  claims(stance: SUPPORTS, first: 20) { totalCount nodes { id text about { id name
+    relationships(first: 5) { totalCount nodes { id predicate object { id name } } } } } } } } }`;
+
+const READS: [string, string, () => Record<string, unknown>][] = [
+  ['node: a claim', 'query($id: ID!) { node(id: $id) { id ... on Claim { text kind support claimant { id name } } } }', () => ({ id: v.claim })],
+  ['node: a source', 'query($id: ID!) { node(id: $id) { id ... on Source { title publisher { name } } } }', () => ({ id: v.hubSource })],
+  ['node: an entity', 'query($id: ID!) { node(id: $id) { id ... on Entity { name aliases } } }', () => ({ id: v.hub })],
+  ['nodes: a batch', 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', () => ({ ids: [v.claim, v.hub, v.hubSource, v.ordinary] })],
+  ['source → claims(SUPPORTS) → about → relationships → object, on the busiest source', NESTED, () => ({ id: v.hubSource })],
+  ['source → claims(SUPPORTS) → about → relationships → object, on a small source', NESTED, () => ({ id: v.source })],
+  [
+    'sources → claims → about → relationships, from the root',
+    '{ sources(first: 3) { nodes { title claims(first: 20) { nodes { text about { name relationships(first: 5) { nodes { predicate object { name } } } } } } } } }',
+    () => ({}),
+  ],
+  ['claims: the first page', '{ claims(first: 20) { nodes { id text } pageInfo { hasNextPage endCursor } } }', () => ({})],
+  ['claims: a page at 90%', 'query($after: String) { claims(first: 20, after: $after) { nodes { id text } pageInfo { hasNextPage endCursor } } }', () => ({ after: v.deepCursor })],
+  ['claims: totalCount of an unfiltered connection', '{ claims(first: 5) { totalCount } }', () => ({})],
+  ['sources: totalCount (no WHERE, so SQLite counts b-tree pages)', '{ sources(first: 1) { totalCount } }', () => ({})],
+  ['relationships: totalCount of an unfiltered connection', '{ relationships(first: 1) { totalCount } }', () => ({})],
+  ['claims(about:) a hub', 'query($e: ID!) { claims(about: $e, first: 20) { totalCount nodes { id } } }', () => ({ e: v.hub })],
+  ['claims(claimant:) a hub', 'query($e: ID!) { claims(claimant: $e, first: 20) { totalCount nodes { id } } }', () => ({ e: v.hub })],
+  ['claims(support: [UNSUPPORTED])', '{ claims(support: [UNSUPPORTED], first: 20) { totalCount nodes { id support } } }', () => ({})],
+  ['entities(kind:, nameContains:)', '{ entities(kind: [PERSON], nameContains: "ad", first: 20) { totalCount nodes { id name } pageInfo { endCursor } } }', () => ({})],
+  ['entities(kind:) second page', 'query($after: String) { entities(kind: [ORGANIZATION], first: 20, after: $after) { nodes { id name } } }', () => ({})],
+  ['entities: the first page', '{ entities(first: 20) { nodes { id name } } }', () => ({})],
+  ['entities: totalCount of an unfiltered connection', '{ entities(first: 1) { totalCount } }', () => ({})],
+  ['entities(nameContains without a kind)', '{ entities(nameContains: "ada", first: 20) { nodes { id name } } }', () => ({})],
+  ['events: the timeline', '{ events(first: 20) { totalCount nodes { id name startDate } } }', () => ({})],
+  [
+    'events(from:, to:, involving:) a hub',
+    'query($e: ID!) { events(from: "2000", to: "2020-06", involving: $e, first: 20) { totalCount nodes { id name startDate } } }',
+    () => ({ e: v.hub }),
+  ],
+  ['events(from:, to:)', '{ events(from: "2000", to: "2020-06", first: 20) { totalCount nodes { id name } } }', () => ({})],
+  ['entity(name:)', 'query($n: String!) { entity(name: $n) { id name } }', () => ({ n: v.personName })],
+  [
+    'Entity.relationships(asOf:, predicate:, direction:) of a hub',
+    'query($e: ID!) { node(id: $e) { ... on Entity { relationships(asOf: "2010", predicate: ["invested_in", "acquired"], direction: OUTGOING, first: 10) { totalCount nodes { id predicate object { name } } } } } }',
+    () => ({ e: v.hub }),
+  ],
+  [
+    'Entity.relationships (both directions) of a hub',
+    'query($e: ID!) { node(id: $e) { ... on Entity { relationships(first: 10) { totalCount nodes { id subject { name } object { name } } } } } }',
+    () => ({ e: v.hub }),
+  ],
+  [
+    'Entity.events and claimsMade of a hub',
+    'query($e: ID!) { node(id: $e) { ... on Entity { events(first: 10) { totalCount edges { role node { name } } } claimsMade(first: 10) { totalCount nodes { id } } } } }',
+    () => ({ e: v.hub }),
+  ],
+  [
+    'Entity.claimsAbout of a hub',
+    'query($e: ID!) { node(id: $e) { ... on Entity { claimsAbout(support: [SUPPORTED], first: 10) { totalCount nodes { id } } } } }',
+    () => ({ e: v.hub }),
+  ],
+  [
+    'Event.participants',
+    'query($e: ID!) { node(id: $e) { ... on Event { participants(first: 10) { totalCount edges { role node { name } } } } } }',
+    () => ({ e: v.event }),
+  ],
+  [
+    'Source.statedClaims and claims(REFUTES) of the busiest source',
+    'query($s: ID!) { node(id: $s) { ... on Source { statedClaims(first: 10) { totalCount nodes { id } } claims(stance: REFUTES, first: 10) { totalCount nodes { id } } } } }',
+    () => ({ s: v.hubSource }),
+  ],
+  [
+    'Claim: citations, contradictions, about, appearsIn',
+    'query($c: ID!) { node(id: $c) { ... on Claim { citations(stance: [SUPPORTS, REFUTES]) { stance source { title } } contradicts { id } about { name } appearsIn { title } } } }',
+    () => ({ c: v.claim }),
+  ],
+  ['relationships(predicate:)', '{ relationships(predicate: ["sued"], first: 20) { totalCount nodes { id claims { id } } } }', () => ({})],
+  [
+    'where: claims about a hub with a SUPPORTS citation from a NEWS source, grouped by support',
+    'query($e: ID!) { node(id: $e) { ... on Entity { claimsAbout(first: 10, where: { citations: { some: { stance: { eq: SUPPORTS }, source: { kind: { eq: NEWS } } } } }) { totalCount nodes { id } groupBy(field: SUPPORT) { key count } } } } }',
+    () => ({ e: v.hub }),
+  ],
+  [
+    'where: claims about a hub, at least two distinct supporting sources, newest first',
+    'query($e: ID!) { node(id: $e) { ... on Entity { claimsAbout(first: 10, orderBy: [CREATED_AT_DESC], where: { citations: { count: { where: { stance: { eq: SUPPORTS } }, distinct: SOURCE, gte: 2 } } }) { totalCount nodes { id } } } } }',
+    () => ({ e: v.hub }),
+  ],
+  [
+    'where: claims by a standing and a claimant, counted by kind',
+    'query($e: ID!) { claims(first: 20, where: { support: { in: [SUPPORTED, CONTESTED] }, claimant: { id: { eq: $e } } }) { totalCount nodes { id } groupBy(field: KIND) { key count } } }',
+    () => ({ e: v.hub }),
+  ],
+  [
+    'where: a hub\'s relationships by predicate and date, ordered by start',
+    'query($e: ID!) { node(id: $e) { ... on Entity { relationships(first: 10, orderBy: [VALID_FROM_ASC], where: { predicate: { in: ["invested_in", "acquired"] }, validFrom: { gte: "2000" } }) { totalCount nodes { id } groupBy(field: PREDICATE) { key count } } } } }',
+    () => ({ e: v.hub }),
+  ],
+  [
+    'where: the busiest source\'s citations by stance, and its supported claims of one kind',
+    'query($s: ID!) { node(id: $s) { ... on Source { citations(first: 10, stance: [SUPPORTS], where: { quote: { isNull: false } }) { totalCount groupBy(field: STANCE) { key count } } claims(first: 10, where: { kind: { eq: FACT } }) { totalCount nodes { id } } } } }',
+    () => ({ s: v.hubSource }),
+  ],
+  [
+    'where: entities by name prefix and kind',
+    '{ entities(first: 20, where: { kind: { eq: PERSON }, name: { startsWith: "a" } }) { totalCount nodes { id name } } }',
+    () => ({}),
+  ],
+  [
+    'path: two connected entities',
+    'query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxDepth: 4) { length steps { description via { id } } } }',
+    () => ({ a: v.ordinary, b: v.twoHops }),
+  ],
+  [
+    'path: through a hub',
+    'query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxDepth: 4) { length steps { description } } }',
+    () => ({ a: v.hub, b: v.twoHops }),
+  ],
+  [
+    'path: a pair that is not connected',
+    'query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxDepth: 4) { length } }',
+    () => ({ a: v.hub, b: v.isolated }),
+  ],
+  [
+    'neighborhood: depth 2 of a hub',
+    'query($e: ID!) { neighborhood(of: $e, depth: 2) { truncated entities { id name } relationships { id predicate } } }',
+    () => ({ e: v.hub }),
+  ],
+  [
+    'neighborhood: depth 2 of an ordinary entity',
+    'query($e: ID!) { neighborhood(of: $e, depth: 2) { truncated entities { id name } relationships { id predicate } } }',
+    () => ({ e: v.ordinary }),
+  ],
+];
+
+
+describe('PostgreSQL query plans (ANALYZEd generated graph)', () => {
+  it('picks its parameters from the generated graph', () => {
+    for (const [name, value] of Object.entries(v)) expect(value, name).toBeTruthy();
+  });
+
+  it('auto_explain reports the plans the statements ran with, triggers included', async () => {
+    const { executed } = await run('node: a claim (auto_explain check)', 'query($id: ID!) { node(id: $id) { id } }', { id: v.claim });
+    expect(executed.length, 'no plan came back as a notice: is auto_explain loaded?').toBeGreaterThan(0);
+  });
+
+  for (const [operation, query, variables] of READS) {
+    it(`${operation}: no Seq Scan of a big table`, async () => {
+      let vars = variables();
+      if (operation === 'entities(kind:) second page') {
+        const first = await run<{ entities: { pageInfo: { endCursor: string } } }>('first page', '{ entities(kind: [ORGANIZATION], first: 20) { pageInfo { endCursor } nodes { id } } }');
+        vars = { after: first.data.entities.pageInfo.endCursor };
+      }
+      const { failures } = await run(operation, query, vars);
+      expect(failures.length, failures.join('\n\n')).toBe(0);
+    });
+  }
+
+  it('every mutation: its statements, its triggers, its foreign-key checks and cascades', async () => {
+    const failures: string[] = [];
+    const nested = new Set<string>();
+    const mutate = async <T>(operation: string, query: string, variables: Record<string, unknown>) => {
+      const result = await run<T>(operation, query, variables, true);
+      failures.push(...result.failures);
+      const sent = new Set(result.statements.map((s) => s.sql.trim()));
+      for (const e of result.executed) if (!sent.has(e.sql.trim())) nested.add(e.sql.trim());
+      return result.data;
+    };
+    type Created<K extends string, F extends string> = Record<K, Record<F, { id: string }>>;
+    const org = await mutate<Created<'createEntity', 'entity'>>(
+      'createEntity',
+      'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id name aliases } } }',
+      { i: { kind: 'ORGANIZATION', name: 'Plan Check Labs', aliases: ['PCL'], description: 'Made by the query-plan test.' } },
+    );
+    const orgId = org.createEntity.entity.id;
+    await mutate(
+      'updateEntity',
+      'mutation($i: UpdateEntityInput!) { updateEntity(input: $i) { entity { id name aliases description } } }',
+      { i: { id: orgId, name: 'Plan Check Laboratories', aliases: ['PCL', 'Plan Check'], legalForm: 'cooperative' } },
+    );
+    const source = await mutate<Created<'createSource', 'source'>>(
+      'createSource',
+      'mutation($i: CreateSourceInput!) { createSource(input: $i) { source { id title publisher { name } } } }',
+      { i: { kind: 'NEWS', title: 'A review of Plan Check Labs', publisherId: v.hub, publishedOn: '2024-05', clientMutationId: 'plan-source' } },
+    );
+    const sourceId = source.createSource.source.id;
+    const claim = await mutate<Created<'createClaim', 'claim'>>(
+      'createClaim',
+      `mutation($i: CreateClaimInput!) { createClaim(input: $i) { claim {
+        id support claimant { name } appearsIn { title } about { name } citations { id stance source { title } } contradicts { id } } } }`,
+      {
+        i: {
+          text: 'Plan Check Labs invested heavily in its hub partner around 2020.',
+          kind: 'FACT',
+          claimantId: v.hub,
+          attribution: 'REPORTED',
+          appearsInId: v.hubSource,
+          aboutIds: [orgId, v.hub],
+          citations: [
+            { sourceId, stance: 'SUPPORTS', locator: 'p. 1', quote: 'It invested.' },
+            { sourceId: v.hubSource, stance: 'REFUTES' },
+          ],
+          contradictsIds: [v.claim],
+          validFrom: '2020',
+          clientMutationId: 'plan-claim',
+        },
+      },
+    );
+    const claimId = claim.createClaim.claim.id;
+    const cited = await mutate<Created<'addCitation', 'citation'>>(
+      'addCitation',
+      'mutation($i: AddCitationInput!) { addCitation(input: $i) { citation { id stance } claim { id support } } }',
+      { i: { claimId, sourceId: v.hubSource, stance: 'MENTIONS', locator: 'p. 9' } },
+    );
+    await mutate(
+      'removeCitation',
+      'mutation($i: RemoveCitationInput!) { removeCitation(input: $i) { deletedId claim { id support } } }',
+      { i: { id: cited.addCitation.citation.id } },
+    );
+    await mutate(
+      'createRelationship',
+      'mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { relationship { id label subject { name } object { name } claims { id } } } }',
+      { i: { subjectId: orgId, predicate: 'partner_of', objectId: v.hub, validFrom: '2021', claimIds: [claimId] } },
+    );
+    await mutate(
+      'addEventParticipant',
+      'mutation($i: AddEventParticipantInput!) { addEventParticipant(input: $i) { event { id participants(first: 5) { totalCount edges { role } } } participant { name } } }',
+      { i: { eventId: v.event, entityId: orgId, role: 'witness' } },
+    );
+    // A retry of a keyed write: answered from idempotency_keys.
+    await mutate(
+      'createSource (a retry)',
+      'mutation($i: CreateSourceInput!) { createSource(input: $i) { source { id } } }',
+      { i: { kind: 'NEWS', title: 'A review of Plan Check Labs', publisherId: v.hub, publishedOn: '2024-05', clientMutationId: 'plan-source' } },
+    );
+    const ghost = await mutate<Created<'createEntity', 'entity'>>(
+      'createEntity (to delete)',
+      'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id } } }',
+      { i: { kind: 'EVENT', name: 'Plan Check Ghost Summit 2030', status: 'PROPOSED', startDate: '2030' } },
+    );
+    // Its foreign-key checks: every table that may point at an entity, looked up by the deleted id.
+    await mutate('deleteEntity', 'mutation($id: ID!) { deleteEntity(input: { id: $id }) { deletedId } }', { id: ghost.createEntity.entity.id });
+    if (process.env.QUERY_PLANS) console.info(`statements PostgreSQL ran for the mutations (triggers, foreign keys):\n${[...nested].join('\n')}`);
+    // The triggers did run, and were planned: the derived-data and cache_changes bodies.
+    expect([...nested].some((s) => /relationship_ends/i.test(s)), 'a relationship_ends trigger statement').toBe(true);
+    expect([...nested].some((s) => /cache_changes/i.test(s)), 'a cache_changes trigger statement').toBe(true);
+    expect(failures.length, failures.join('\n\n')).toBe(0);
+  });
+});
