@@ -304,7 +304,10 @@ END $$;
 --> statement-breakpoint
 CREATE TRIGGER entities_search_insert AFTER INSERT ON entities FOR EACH ROW EXECUTE FUNCTION entities_search();
 --> statement-breakpoint
-CREATE TRIGGER entities_search_update AFTER UPDATE OF kind, name, description ON entities FOR EACH ROW EXECUTE FUNCTION entities_search();
+-- Only a change reindexes: an update that writes the same values takes no lock on the word counts.
+CREATE TRIGGER entities_search_update AFTER UPDATE OF kind, name, description ON entities FOR EACH ROW
+  WHEN (OLD.kind IS DISTINCT FROM NEW.kind OR OLD.name IS DISTINCT FROM NEW.name OR OLD.description IS DISTINCT FROM NEW.description)
+  EXECUTE FUNCTION entities_search();
 --> statement-breakpoint
 CREATE TRIGGER entities_search_delete AFTER DELETE ON entities FOR EACH ROW EXECUTE FUNCTION entities_search();
 --> statement-breakpoint
@@ -321,7 +324,7 @@ END $$;
 --> statement-breakpoint
 CREATE TRIGGER entity_aliases_search_insert AFTER INSERT ON entity_aliases FOR EACH ROW EXECUTE FUNCTION entity_aliases_search();
 --> statement-breakpoint
-CREATE TRIGGER entity_aliases_search_update AFTER UPDATE ON entity_aliases FOR EACH ROW EXECUTE FUNCTION entity_aliases_search();
+CREATE TRIGGER entity_aliases_search_update AFTER UPDATE ON entity_aliases FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION entity_aliases_search();
 --> statement-breakpoint
 CREATE TRIGGER entity_aliases_search_delete AFTER DELETE ON entity_aliases FOR EACH ROW EXECUTE FUNCTION entity_aliases_search();
 --> statement-breakpoint
@@ -339,7 +342,7 @@ END $$;
 --> statement-breakpoint
 CREATE TRIGGER claims_search_insert AFTER INSERT ON claims FOR EACH ROW EXECUTE FUNCTION claims_search();
 --> statement-breakpoint
-CREATE TRIGGER claims_search_update AFTER UPDATE OF text ON claims FOR EACH ROW EXECUTE FUNCTION claims_search();
+CREATE TRIGGER claims_search_update AFTER UPDATE OF text ON claims FOR EACH ROW WHEN (OLD.text IS DISTINCT FROM NEW.text) EXECUTE FUNCTION claims_search();
 --> statement-breakpoint
 CREATE TRIGGER claims_search_delete AFTER DELETE ON claims FOR EACH ROW EXECUTE FUNCTION claims_search();
 --> statement-breakpoint
@@ -357,7 +360,7 @@ END $$;
 --> statement-breakpoint
 CREATE TRIGGER sources_search_insert AFTER INSERT ON sources FOR EACH ROW EXECUTE FUNCTION sources_search();
 --> statement-breakpoint
-CREATE TRIGGER sources_search_update AFTER UPDATE OF title, label ON sources FOR EACH ROW EXECUTE FUNCTION sources_search();
+CREATE TRIGGER sources_search_update AFTER UPDATE OF title, label ON sources FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.label IS DISTINCT FROM NEW.label) EXECUTE FUNCTION sources_search();
 --> statement-breakpoint
 CREATE TRIGGER sources_search_delete AFTER DELETE ON sources FOR EACH ROW EXECUTE FUNCTION sources_search();
 --> statement-breakpoint
