@@ -66,7 +66,7 @@ export function runContract(engine: EngineName, app: AppFactory & { closeAll?():
           await fn(context);
           passed = true;
         } catch {
-          // Expected: the feature is not on PostgreSQL in this branch yet.
+          // Expected: the feature is not on PostgreSQL yet (see pending-on-postgres.ts).
         }
         if (passed) throw new Error(`"${full}" passes on PostgreSQL now: take it out of test/contract/pending-on-postgres.ts`);
       },
