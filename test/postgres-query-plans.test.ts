@@ -189,13 +189,6 @@ async function explain(s: Statement, { indexesOnly = false } = {}): Promise<Plan
  */
 const KNOWN: { operation: RegExp; problem: RegExp; why: string; noIndexServes?: true }[] = [
   {
-    operation: /^entity\(name:\)$/,
-    problem: /^Seq Scan on entities \(filter \(\(lower\(name\)/,
-    noIndexServes: true,
-    why:
-      "needs a change in src/graphql/types/entity.ts, not an index: `lower(name) = lower($1) OR id IN (SELECT … FROM entity_aliases …)` is one OR of an indexed expression and a hashed subplan, which PostgreSQL cannot split into two index scans (SQLite's MULTI-INDEX OR does); entities_name_lower_idx and entity_aliases_alias_lower_idx exist. `id IN (SELECT id FROM entities WHERE lower(name) = lower($1) UNION ALL SELECT entity_id FROM entity_aliases WHERE lower(alias) = lower($1))` uses both",
-  },
-  {
     operation: /^claims: totalCount of an unfiltered connection$/,
     problem: /^Seq Scan on claims$/,
     why:

@@ -300,7 +300,9 @@ builder.queryFields((t) => ({
         query({
           where: {
             RAW: (e) =>
-              sql`lower(${e.name}) = lower(${name}) OR ${e.id} IN (SELECT ${entityAliases.entityId} FROM ${entityAliases} WHERE lower(${entityAliases.alias}) = lower(${name}))`,
+              // Two lookups, each through its lower() index: PostgreSQL cannot split an OR of the two
+              // into index scans and reads every entity (SQLite's MULTI-INDEX OR could).
+              sql`${e.id} IN (SELECT ${entitiesTable.id} FROM ${entitiesTable} WHERE lower(${entitiesTable.name}) = lower(${name}) UNION ALL SELECT ${entityAliases.entityId} FROM ${entityAliases} WHERE lower(${entityAliases.alias}) = lower(${name}))`,
           },
           orderBy: (e) => [sql`lower(${e.name}) = lower(${name}) DESC`, e.id],
         }),
