@@ -28,6 +28,7 @@ import { generateGraph } from '../src/model/generate';
 import { NEIGHBORHOOD_CAP } from '../src/model/graph';
 import { globalId, silentLogger, TEST_TOKEN } from './support/app';
 import { type PostgresCluster, startPostgres } from './support/postgres';
+import { isSearch, planReads } from './support/plan-reads';
 
 /**
  * Large enough that the planner prefers an index to reading a big table whole (half of SQLite's
@@ -273,137 +274,9 @@ async function run<T>(operation: string, query: string, variables: Record<string
 }
 
 // ---------------------------------------------------------------------------------------------
-// The operations (SQLite's list, test/query-plans.test.ts, without search)
+// The operations (test/support/plan-reads.ts, without search)
 
-const NESTED = `query($id: ID!) { node(id: $id) { ... on Source { title
-  claims(stance: SUPPORTS, first: 20) { totalCount nodes { id text about { id name
-    relationships(first: 5) { totalCount nodes { id predicate object { id name } } } } } } } } }`;
-
-const READS: [string, string, () => Record<string, unknown>][] = [
-  ['node: a claim', 'query($id: ID!) { node(id: $id) { id ... on Claim { text kind support claimant { id name } } } }', () => ({ id: v.claim })],
-  ['node: a source', 'query($id: ID!) { node(id: $id) { id ... on Source { title publisher { name } } } }', () => ({ id: v.hubSource })],
-  ['node: an entity', 'query($id: ID!) { node(id: $id) { id ... on Entity { name aliases } } }', () => ({ id: v.hub })],
-  ['nodes: a batch', 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', () => ({ ids: [v.claim, v.hub, v.hubSource, v.ordinary] })],
-  ['source → claims(SUPPORTS) → about → relationships → object, on the busiest source', NESTED, () => ({ id: v.hubSource })],
-  ['source → claims(SUPPORTS) → about → relationships → object, on a small source', NESTED, () => ({ id: v.source })],
-  [
-    'sources → claims → about → relationships, from the root',
-    '{ sources(first: 3) { nodes { title claims(first: 20) { nodes { text about { name relationships(first: 5) { nodes { predicate object { name } } } } } } } } }',
-    () => ({}),
-  ],
-  ['claims: the first page', '{ claims(first: 20) { nodes { id text } pageInfo { hasNextPage endCursor } } }', () => ({})],
-  ['claims: a page at 90%', 'query($after: String) { claims(first: 20, after: $after) { nodes { id text } pageInfo { hasNextPage endCursor } } }', () => ({ after: v.deepCursor })],
-  ['claims: totalCount of an unfiltered connection', '{ claims(first: 5) { totalCount } }', () => ({})],
-  ['sources: totalCount (no WHERE, so SQLite counts b-tree pages)', '{ sources(first: 1) { totalCount } }', () => ({})],
-  ['relationships: totalCount of an unfiltered connection', '{ relationships(first: 1) { totalCount } }', () => ({})],
-  ['claims(about:) a hub', 'query($e: ID!) { claims(about: $e, first: 20) { totalCount nodes { id } } }', () => ({ e: v.hub })],
-  ['claims(claimant:) a hub', 'query($e: ID!) { claims(claimant: $e, first: 20) { totalCount nodes { id } } }', () => ({ e: v.hub })],
-  ['claims(support: [UNSUPPORTED])', '{ claims(support: [UNSUPPORTED], first: 20) { totalCount nodes { id support } } }', () => ({})],
-  ['entities(kind:, nameContains:)', '{ entities(kind: [PERSON], nameContains: "ad", first: 20) { totalCount nodes { id name } pageInfo { endCursor } } }', () => ({})],
-  ['entities(kind:) second page', 'query($after: String) { entities(kind: [ORGANIZATION], first: 20, after: $after) { nodes { id name } } }', () => ({})],
-  ['entities: the first page', '{ entities(first: 20) { nodes { id name } } }', () => ({})],
-  ['entities: totalCount of an unfiltered connection', '{ entities(first: 1) { totalCount } }', () => ({})],
-  ['entities(nameContains without a kind)', '{ entities(nameContains: "ada", first: 20) { nodes { id name } } }', () => ({})],
-  ['events: the timeline', '{ events(first: 20) { totalCount nodes { id name startDate } } }', () => ({})],
-  [
-    'events(from:, to:, involving:) a hub',
-    'query($e: ID!) { events(from: "2000", to: "2020-06", involving: $e, first: 20) { totalCount nodes { id name startDate } } }',
-    () => ({ e: v.hub }),
-  ],
-  ['events(from:, to:)', '{ events(from: "2000", to: "2020-06", first: 20) { totalCount nodes { id name } } }', () => ({})],
-  ['entity(name:)', 'query($n: String!) { entity(name: $n) { id name } }', () => ({ n: v.personName })],
-  [
-    'Entity.relationships(asOf:, predicate:, direction:) of a hub',
-    'query($e: ID!) { node(id: $e) { ... on Entity { relationships(asOf: "2010", predicate: ["invested_in", "acquired"], direction: OUTGOING, first: 10) { totalCount nodes { id predicate object { name } } } } } }',
-    () => ({ e: v.hub }),
-  ],
-  [
-    'Entity.relationships (both directions) of a hub',
-    'query($e: ID!) { node(id: $e) { ... on Entity { relationships(first: 10) { totalCount nodes { id subject { name } object { name } } } } } }',
-    () => ({ e: v.hub }),
-  ],
-  [
-    'Entity.events and claimsMade of a hub',
-    'query($e: ID!) { node(id: $e) { ... on Entity { events(first: 10) { totalCount edges { role node { name } } } claimsMade(first: 10) { totalCount nodes { id } } } } }',
-    () => ({ e: v.hub }),
-  ],
-  [
-    'Entity.claimsAbout of a hub',
-    'query($e: ID!) { node(id: $e) { ... on Entity { claimsAbout(support: [SUPPORTED], first: 10) { totalCount nodes { id } } } } }',
-    () => ({ e: v.hub }),
-  ],
-  [
-    'Event.participants',
-    'query($e: ID!) { node(id: $e) { ... on Event { participants(first: 10) { totalCount edges { role node { name } } } } } }',
-    () => ({ e: v.event }),
-  ],
-  [
-    'Source.statedClaims and claims(REFUTES) of the busiest source',
-    'query($s: ID!) { node(id: $s) { ... on Source { statedClaims(first: 10) { totalCount nodes { id } } claims(stance: REFUTES, first: 10) { totalCount nodes { id } } } } }',
-    () => ({ s: v.hubSource }),
-  ],
-  [
-    'Claim: citations, contradictions, about, appearsIn',
-    'query($c: ID!) { node(id: $c) { ... on Claim { citations(stance: [SUPPORTS, REFUTES]) { stance source { title } } contradicts { id } about { name } appearsIn { title } } } }',
-    () => ({ c: v.claim }),
-  ],
-  ['relationships(predicate:)', '{ relationships(predicate: ["sued"], first: 20) { totalCount nodes { id claims { id } } } }', () => ({})],
-  [
-    'where: claims about a hub with a SUPPORTS citation from a NEWS source, grouped by support',
-    'query($e: ID!) { node(id: $e) { ... on Entity { claimsAbout(first: 10, where: { citations: { some: { stance: { eq: SUPPORTS }, source: { kind: { eq: NEWS } } } } }) { totalCount nodes { id } groupBy(field: SUPPORT) { key count } } } } }',
-    () => ({ e: v.hub }),
-  ],
-  [
-    'where: claims about a hub, at least two distinct supporting sources, newest first',
-    'query($e: ID!) { node(id: $e) { ... on Entity { claimsAbout(first: 10, orderBy: [CREATED_AT_DESC], where: { citations: { count: { where: { stance: { eq: SUPPORTS } }, distinct: SOURCE, gte: 2 } } }) { totalCount nodes { id } } } } }',
-    () => ({ e: v.hub }),
-  ],
-  [
-    'where: claims by a standing and a claimant, counted by kind',
-    'query($e: ID!) { claims(first: 20, where: { support: { in: [SUPPORTED, CONTESTED] }, claimant: { id: { eq: $e } } }) { totalCount nodes { id } groupBy(field: KIND) { key count } } }',
-    () => ({ e: v.hub }),
-  ],
-  [
-    'where: a hub\'s relationships by predicate and date, ordered by start',
-    'query($e: ID!) { node(id: $e) { ... on Entity { relationships(first: 10, orderBy: [VALID_FROM_ASC], where: { predicate: { in: ["invested_in", "acquired"] }, validFrom: { gte: "2000" } }) { totalCount nodes { id } groupBy(field: PREDICATE) { key count } } } } }',
-    () => ({ e: v.hub }),
-  ],
-  [
-    'where: the busiest source\'s citations by stance, and its supported claims of one kind',
-    'query($s: ID!) { node(id: $s) { ... on Source { citations(first: 10, stance: [SUPPORTS], where: { quote: { isNull: false } }) { totalCount groupBy(field: STANCE) { key count } } claims(first: 10, where: { kind: { eq: FACT } }) { totalCount nodes { id } } } } }',
-    () => ({ s: v.hubSource }),
-  ],
-  [
-    'where: entities by name prefix and kind',
-    '{ entities(first: 20, where: { kind: { eq: PERSON }, name: { startsWith: "a" } }) { totalCount nodes { id name } } }',
-    () => ({}),
-  ],
-  [
-    'path: two connected entities',
-    'query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxDepth: 4) { length steps { description via { id } } } }',
-    () => ({ a: v.ordinary, b: v.twoHops }),
-  ],
-  [
-    'path: through a hub',
-    'query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxDepth: 4) { length steps { description } } }',
-    () => ({ a: v.hub, b: v.twoHops }),
-  ],
-  [
-    'path: a pair that is not connected',
-    'query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxDepth: 4) { length } }',
-    () => ({ a: v.hub, b: v.isolated }),
-  ],
-  [
-    'neighborhood: depth 2 of a hub',
-    'query($e: ID!) { neighborhood(of: $e, depth: 2) { truncated entities { id name } relationships { id predicate } } }',
-    () => ({ e: v.hub }),
-  ],
-  [
-    'neighborhood: depth 2 of an ordinary entity',
-    'query($e: ID!) { neighborhood(of: $e, depth: 2) { truncated entities { id name } relationships { id predicate } } }',
-    () => ({ e: v.ordinary }),
-  ],
-];
+const READS = planReads(v).filter((read) => !isSearch(read));
 
 
 describe('PostgreSQL query plans (ANALYZEd generated graph)', () => {
