@@ -6,9 +6,9 @@ import * as pgTables from '../../schema/pg/tables';
 import { CHANGES_CHANNEL, CHANGES_RESET } from './postgres-change-feed';
 
 /**
- * Copying a SQLite database's rows into PostgreSQL, ids kept, fast enough for the benchmark's
- * million claims (bulkLoadPostgres in ./postgres.ts inserts through drizzle with the triggers on,
- * which suits a seed but not millions of rows). Plain node-postgres: no COPY package is needed.
+ * Copying a SQLite database's rows into PostgreSQL, ids kept: how the seed (staged in SQLite by
+ * the import) reaches PostgreSQL, and fast enough for the benchmark's million claims. Plain
+ * node-postgres: no COPY package is needed.
  *
  * - Each table is streamed from SQLite in key order and sent as JSON, COPY_BATCH_ROWS rows per
  *   statement (`INSERT … SELECT … FROM json_populate_recordset(…)`: one parameter per statement,
@@ -188,6 +188,22 @@ export async function copySqliteToPostgres(
   // Delivered at the caller's COMMIT (not at all on ROLLBACK): every process forgets what it cached.
   await client.query(CHANGE_FEED_RESET);
   return copied;
+}
+
+/** copySqliteToPostgres in a transaction of its own, on a connection of `pg`'s pool. */
+export async function loadSqliteIntoPostgres(pool: pg.Pool, source: BetterSqlite3.Database): Promise<CopiedRows> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const copied = await copySqliteToPostgres(source, client);
+    await client.query('COMMIT');
+    return copied;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /**

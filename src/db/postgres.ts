@@ -1,11 +1,7 @@
-import { getTableColumns, getTableName, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import type { PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { relations as pgRelations } from '../../schema/pg/relations';
-import * as pgTables from '../../schema/pg/tables';
-import * as sqliteTables from '../../schema/tables';
 import { fromPackageRoot } from '../package-root';
 import { deadlineLogger, DeadlinePool } from './postgres-deadline';
 import type { Db } from '.';
@@ -86,79 +82,5 @@ export async function migratePostgres(db: PgDb): Promise<void> {
  */
 export function asApiDb(db: PgDb): Db {
   return db as unknown as Db;
-}
-
-/** Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement. */
-const BULK_ROWS = 500;
-
-/**
- * Tables in the order their rows may be inserted: each after those it references, except for the
- * references that make a cycle (entities -> sources -> entities, entities -> entities), which are
- * filled in once both sides exist (CYCLIC_COLUMNS). relationship_ends is absent: the triggers
- * derive it, as they derive claims.support from citations.
- */
-const LOAD_ORDER = [
-  'entities',
-  'entityAliases',
-  'sources',
-  'eventParticipants',
-  'relationships',
-  'claims',
-  'claimSubjects',
-  'claimContradictions',
-  'relationshipClaims',
-  'citations',
-  'idempotencyKeys',
-] as const satisfies readonly (keyof typeof pgTables & keyof typeof sqliteTables)[];
-
-const CYCLIC_COLUMNS = { entities: ['developerId', 'wikidataSourceId'] } as const;
-
-type LoadedTable = (typeof LOAD_ORDER)[number];
-export type TableRows = Partial<Record<LoadedTable, Record<string, unknown>[]>>;
-
-/**
- * Reads every table a load writes from a SQLite database, each in id order: the bridge that lets
- * PostgreSQL be seeded (and imported into) through the existing import code, which checks and
- * writes a document into SQLite, until import itself runs on either engine.
- */
-export function readSqliteTables(db: Db): TableRows {
-  const out: TableRows = {};
-  for (const name of LOAD_ORDER) {
-    const table = sqliteTables[name];
-    const columns = getTableColumns(table);
-    const order = 'id' in columns ? sql`id` : sql`rowid`;
-    out[name] = db.select().from(table).orderBy(order).all() as Record<string, unknown>[];
-  }
-  return out;
-}
-
-/**
- * Loads rows into an empty PostgreSQL database in one transaction, ids kept, with the triggers on:
- * relationship_ends and claims.support come out as the triggers derive them. Then moves each
- * identity past the largest id loaded, so later inserts do not collide.
- */
-export async function bulkLoadPostgres(db: PgDb, rows: TableRows): Promise<void> {
-  await db.transaction(async (tx) => {
-    for (const name of LOAD_ORDER) {
-      const table = pgTables[name] as PgTable;
-      const deferred: readonly string[] = name in CYCLIC_COLUMNS ? CYCLIC_COLUMNS[name as keyof typeof CYCLIC_COLUMNS] : [];
-      const all = (rows[name] ?? []).map((row) => (deferred.length ? { ...row, ...Object.fromEntries(deferred.map((c) => [c, null])) } : row));
-      for (let i = 0; i < all.length; i += BULK_ROWS) await tx.insert(table).values(all.slice(i, i + BULK_ROWS) as never);
-    }
-    for (const [name, columns] of Object.entries(CYCLIC_COLUMNS) as [LoadedTable, readonly string[]][]) {
-      const table = pgTables[name] as PgTable;
-      for (const row of rows[name] ?? []) {
-        const set = Object.fromEntries(columns.filter((c) => row[c] != null).map((c) => [c, row[c]]));
-        if (Object.keys(set).length > 0) await tx.update(table).set(set as never).where(sql`id = ${row.id}`);
-      }
-    }
-    for (const name of [...LOAD_ORDER, 'relationshipEnds'] as const) {
-      const table = pgTables[name] as PgTable;
-      if (!('id' in getTableColumns(table))) continue;
-      await tx.execute(
-        sql`SELECT setval(pg_get_serial_sequence(${getTableName(table)}, 'id'), coalesce((SELECT max(id) FROM ${table}), 0) + 1, false)`,
-      );
-    }
-  });
 }
 

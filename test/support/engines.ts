@@ -6,8 +6,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app';
 import { type Db, migrateDatabase, openDatabase } from '../../src/db';
 import type { EngineName } from '../../src/db/engine';
-import { bulkLoadPostgres, readSqliteTables } from '../../src/db/postgres';
 import { openPostgresEngine, type PostgresEngine } from '../../src/db/postgres-engine';
+import { loadSqliteIntoPostgres } from '../../src/db/postgres-load';
 import { createTestApp, seededFile, silentLogger, type TestApp } from './app';
 import { type PostgresCluster, startPostgres } from './postgres';
 
@@ -185,7 +185,7 @@ export function usePostgresApps({ twin = true }: { twin?: boolean } = {}): AppFa
       const engine = await openPostgresEngine(await cluster.createDatabase({ name }));
       const source = openDatabase({ path: files[kind] });
       try {
-        await bulkLoadPostgres(engine.pg, readSqliteTables(source));
+        await loadSqliteIntoPostgres(engine.pg.$client, source.$client);
         // Statistics for the planner, as a long-running server would have: copies inherit them.
         await engine.pg.$client.query('VACUUM ANALYZE');
       } finally {
@@ -215,7 +215,7 @@ export function usePostgresApps({ twin = true }: { twin?: boolean } = {}): AppFa
       options.build(staging);
       const loading = await openPostgresEngine(url);
       try {
-        await bulkLoadPostgres(loading.pg, readSqliteTables(staging));
+        await loadSqliteIntoPostgres(loading.pg.$client, staging.$client);
       } finally {
         staging.$client.close();
         await loading.close();
