@@ -30,6 +30,7 @@ import { type Answered, requestLogLine, useRequestRecords } from './http/request
 import { Metrics, type MetricsOptions, useMetrics } from './http/metrics';
 import { useTracing } from './http/tracing';
 import { fieldsSettleOutOfOrder, useFieldOrder } from './graphql/field-order';
+import { type CompiledReads, useCompiledReads } from './graphql/compiled-reads';
 import { truncate } from './log';
 
 /**
@@ -81,6 +82,11 @@ export interface AppOptions {
   metrics?: boolean | MetricsOptions;
   /** Spans of requests, their phases and SQL statements (src/http/tracing.ts); default off. */
   tracerProvider?: TracerProvider;
+  /**
+   * Plain reads answered by compiled plans instead of the executor (src/graphql/compiled-reads.ts);
+   * default 'on'. 'verify' also runs the executor and fails a request whose answers differ (tests).
+   */
+  compiledReads?: CompiledReads;
 }
 
 const GRAPHQL_ENDPOINT = '/graphql';
@@ -100,6 +106,7 @@ export function createApp({
   requestLog = true,
   metrics: metricsOptions = false,
   tracerProvider,
+  compiledReads = 'on',
 }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   const log: YogaLogger = logger ?? createLogger('info');
@@ -200,6 +207,9 @@ export function createApp({
       useErrorCodes(),
       // Before the response cache, so an answer kept in memory carries its cost too.
       useQueryBudget(LIMITS.maxNodes),
+      // Before the deadline and the response cache, which wrap its execution: its statements run
+      // inside the request's deadline, and the cache sees its answers as it sees the executor's.
+      useCompiledReads(db, compiledReads),
       // After the budget (refused before a slot is taken), before the deadline: each run has its own.
       useLiveQueries(db, {
         max: liveQueries.max ?? DEFAULT_LIVE_QUERY_MAX,

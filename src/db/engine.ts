@@ -58,6 +58,12 @@ export interface Engine {
   /** The rows of a statement written with drizzle's `sql`, as objects keyed by column name. */
   rows<T extends Record<string, unknown>>(statement: SQL): Promise<T[]>;
   /**
+   * The rows of a statement in the engine's own SQL text and placeholders (`?` on SQLite, `$1` on
+   * PostgreSQL), kept compiled or prepared by its text: for hot reads that write their own SQL
+   * (src/graphql/compiled-reads.ts), where building it through drizzle would cost more than running it.
+   */
+  query<T extends Record<string, unknown>>(text: string, params: unknown[]): Promise<T[]>;
+  /**
    * Runs `work` in one write transaction and commits it, or rolls all of it back when `work`
    * throws. `tx` is the database to write (and read what the transaction wrote) through; other
    * requests meanwhile read only what is committed. A unique key that a concurrent write took is

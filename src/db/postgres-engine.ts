@@ -1,5 +1,6 @@
 import type { SQL } from 'drizzle-orm';
 import type pg from 'pg';
+import { checkDeadline } from '../deadline';
 import { type Engine, registerEngine } from './engine';
 import { PostgresChangeFeed } from './postgres-change-feed';
 import { asApiDb, migratePostgres, openPostgres, type PgDb, POSTGRES_CONNECT_TIMEOUT_MS } from './postgres';
@@ -42,6 +43,12 @@ export async function openPostgresEngine(url: string, options: { onQuery?: (sql:
     async rows<T extends Record<string, unknown>>(statement: SQL) {
       const result = await pg.execute(statement);
       return (result as unknown as { rows: T[] }).rows;
+    },
+    async query<T extends Record<string, unknown>>(text: string, params: unknown[]) {
+      // drizzle's logger checks the deadline before its statements and reports them (deadlineLogger); these skip drizzle.
+      checkDeadline();
+      options.onQuery?.(text, params);
+      return (await pg.$client.query<T>({ text }, params)).rows;
     },
     transaction: (work, options) => postgresTransaction(pg, work, options),
     changeFeed: () => (feed ??= new PostgresChangeFeed({ connectionString: url })),

@@ -1,5 +1,5 @@
 import type { SQL } from 'drizzle-orm';
-import type { Db } from '.';
+import { allRows, type Db } from '.';
 import { type Engine, registerEngine, serveUnregisteredWith } from './engine';
 import { ChangeFeed } from './sqlite-change-feed';
 import { sqliteSearch } from './sqlite-search';
@@ -17,6 +17,7 @@ export function sqliteEngine(db: Db): Engine {
       db.$client.prepare('SELECT 1').get();
     },
     rows: async <T extends Record<string, unknown>>(statement: SQL) => db.all<T>(statement),
+    query: async <T extends Record<string, unknown>>(text: string, params: unknown[]) => allRows<T>(db, text, params),
     transaction: (work) => sqliteTransaction(db, work),
     changeFeed: () => new ChangeFeed(db),
     search: sqliteSearch(db),

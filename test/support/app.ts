@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionResult } from 'graphql';
 import { createApp } from '../../src/app';
+import { inVerifyingRun } from '../../src/graphql/compiled-reads';
 import { migrateDatabase, openDatabase, type Db } from '../../src/db';
 import { loadSeed } from '../../src/model/seed';
 
@@ -82,9 +83,9 @@ function freshFile(seed: boolean): string {
  */
 export function createTestApp({ seed = true, db: given, apiToken }: { seed?: boolean; db?: Db; apiToken?: string } = {}): TestApp {
   const queries: string[] = [];
-  const db = given ?? openDatabase({ path: freshFile(seed), onQuery: (sql) => queries.push(sql) });
+  const db = given ?? openDatabase({ path: freshFile(seed), onQuery: (sql) => inVerifyingRun() || queries.push(sql) });
   queries.length = 0;
-  const yoga = createApp({ db, logger: silentLogger, apiToken });
+  const yoga = createApp({ db, logger: silentLogger, apiToken, compiledReads: 'verify' });
   const auth: Record<string, string> = apiToken ? { authorization: `Bearer ${apiToken}` } : {};
   const fetch = async (path: string, init?: RequestInit): Promise<Response> => yoga.fetch(`http://claimgraph.test${path}`, init as never);
   const app: TestApp = {

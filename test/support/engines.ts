@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app';
+import { inVerifyingRun } from '../../src/graphql/compiled-reads';
 import { type Db, migrateDatabase, openDatabase } from '../../src/db';
 import type { EngineName } from '../../src/db/engine';
 import { openPostgresEngine, type PostgresEngine } from '../../src/db/postgres-engine';
@@ -83,9 +84,9 @@ export function numberedParameters(text: string): string {
 async function postgresApp(url: string, { apiToken, responseCache }: EngineAppOptions, twin?: EngineTestApp): Promise<EngineTestApp> {
   const queries: string[] = [];
   let counting = false;
-  const engine: PostgresEngine = await openPostgresEngine(url, { onQuery: (sql) => counting && queries.push(sql) });
+  const engine: PostgresEngine = await openPostgresEngine(url, { onQuery: (sql) => counting && !inVerifyingRun() && queries.push(sql) });
   counting = true;
-  const yoga = createApp({ db: engine.db, logger: silentLogger, apiToken, ...(responseCache === undefined ? {} : { responseCache }) });
+  const yoga = createApp({ db: engine.db, logger: silentLogger, apiToken, compiledReads: 'verify', ...(responseCache === undefined ? {} : { responseCache }) });
   const auth: Record<string, string> = apiToken ? { authorization: `Bearer ${apiToken}` } : {};
   const fetch = async (path: string, init?: RequestInit): Promise<Response> => {
     const own = () => yoga.fetch(`http://claimgraph.test${path}`, init as never) as Promise<Response>;
