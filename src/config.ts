@@ -56,6 +56,8 @@ const schema = z.object({
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Answer repeated reads from memory until the database changes. */
   RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
+  /** Answer plain reads with compiled plans instead of the GraphQL executor (src/graphql/compiled-reads.ts). */
+  COMPILED_READS: z.enum(['on', 'off']).default('on'),
   /**
    * How long a stopping process may take to finish requests in flight and write its last log
    * lines before it exits regardless (closing whatever is still open).

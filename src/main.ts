@@ -92,6 +92,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, engine: Engi
     logger: log,
     apiToken: config.API_TOKEN,
     responseCache: config.RESPONSE_CACHE === 'on' ? { maxBytes: config.RESPONSE_CACHE_MB * 2 ** 20 } : false,
+    compiledReads: config.COMPILED_READS,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     droppedLogLines: processLog.dropped,
     httpCacheControl: config.HTTP_CACHE_CONTROL,
