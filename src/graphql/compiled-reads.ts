@@ -300,6 +300,9 @@ class Planner {
   }
 
   pagePlan(paging: Paging, field: GraphQLField<unknown, unknown>, nodes: FieldNode[]): PagePlan {
+    // An argument the plan does not take (a filter, an ordering, `last`) leaves the operation to the executor.
+    const taken = (name: string) => name === 'first' || name === 'after' || name in paging.args;
+    if (nodes.some((n) => n.arguments?.some((a) => !taken(a.name.value)))) throw new Unplannable();
     const connection = getNamedType(field.type) as GraphQLObjectType;
     const page: PagePlan = { paging, field, node: nodes[0]!, typename: connection.name, fields: [], children: [], rows: false, count: false };
     this.pages.push(page);
@@ -503,10 +506,9 @@ function argumentsOf(run: Run, field: GraphQLField<unknown, unknown>, node: Fiel
 
 const select = (plan: ObjectPlan, alias: string) => [...plan.columns].map((c) => `${alias}."${c}" AS "${c}"`).join(', ');
 
-async function loadRows(run: Run, plan: ObjectPlan, ids: readonly number[], kind?: string): Promise<Map<number, Row>> {
+async function loadRows(run: Run, plan: ObjectPlan, ids: readonly number[]): Promise<Map<number, Row>> {
   if (ids.length === 0) return new Map();
-  const where = `${run.reader.inIds('t.id')}${kind ? ' AND t.kind = ?' : ''}`;
-  const found = await run.reader.rows(`SELECT ${select(plan, 't')} FROM "${SQL_TABLE[plan.table]}" t WHERE ${where}`, kind ? [run.reader.ids(ids), kind] : [run.reader.ids(ids)]);
+  const found = await run.reader.rows(`SELECT ${select(plan, 't')} FROM "${SQL_TABLE[plan.table]}" t WHERE ${run.reader.inIds('t.id')}`, [run.reader.ids(ids)]);
   return new Map(found.map((row) => [row.id as number, row]));
 }
 
@@ -725,20 +727,28 @@ async function runPlan(plan: Plan, run: Run): Promise<Record<string, unknown>> {
         const decoded = typeof id === 'object' && id !== null ? (id as { typename: string; id: string }) : safeDecode(id);
         return { type: decoded.typename, id: Number(decoded.id) };
       });
-      const byType = new Map<string, number[]>();
-      for (const { type, id } of wanted) byType.set(type, [...(byType.get(type) ?? []), id]);
-      const shown = new Map<string, Map<number, unknown>>();
+      // One load per table, whatever the types asked: entities of every kind are materialized
+      // together, so each field under them is one statement for all of them.
+      const byTable = new Map<TableKey, number[]>();
+      for (const { type, id } of wanted) {
+        const table = TABLE_OF[type];
+        if (!table) throw new Unplannable();
+        byTable.set(table, [...(byTable.get(table) ?? []), id]);
+      }
+      const shown = new Map<TableKey, Map<number, { type: string; object: unknown }>>();
       await Promise.all(
-        [...byType].map(async ([type, ids]) => {
-          const table = TABLE_OF[type];
-          if (!table) throw new Unplannable();
+        [...byTable].map(async ([table, ids]) => {
           const child = root.children.get(table)!;
-          const found = await loadRows(run, child, [...new Set(ids)], ENTITY_KIND_BY_TYPE.get(type));
+          const found = await loadRows(run, child, [...new Set(ids)]);
           const objects = await materialize(run, child, [...found.values()]);
-          shown.set(type, new Map([...found.keys()].map((id, i) => [id, objects[i]])));
+          shown.set(table, new Map([...found.values()].map((row, i) => [row.id as number, { type: typeOf(child, row), object: objects[i] }])));
         }),
       );
-      const answer = wanted.map(({ type, id }) => shown.get(type)!.get(id) ?? null);
+      // An entity's id names its kind: an entity of another kind is not the one asked for.
+      const answer = wanted.map(({ type, id }) => {
+        const found = shown.get(TABLE_OF[type]!)!.get(id);
+        return found && found.type === type ? found.object : null;
+      });
       return root.many ? answer : answer[0];
     }),
   );

@@ -1,5 +1,6 @@
 import badInput from './bad-input';
 import budget from './budget';
+import compiled from './compiled';
 import type { ContractModule } from './contract';
 import docsExamples from './docs-examples';
 import exploration from './exploration';
@@ -15,5 +16,5 @@ import statements from './statements';
  * The modules of the shared contract suite, in two halves that run as separate files (so in
  * parallel): the hostile run alone takes as long as all the rest.
  */
-export const CONTRACT_MODULES: readonly ContractModule[] = [readApi, statements, filters, exploration, provenance, formats, docsExamples, badInput, budget, protection];
+export const CONTRACT_MODULES: readonly ContractModule[] = [readApi, statements, compiled, filters, exploration, provenance, formats, docsExamples, badInput, budget, protection];
 export const HOSTILE_MODULES: readonly ContractModule[] = [hostile];

@@ -47,10 +47,14 @@ export type AppFactory = (options?: EngineAppOptions) => Promise<EngineTestApp>;
 export const createSqliteTestApp: AppFactory = async ({ responseCache, build, ...options } = {}) => {
   if (responseCache === false) throw new Error('createSqliteTestApp: createTestApp keeps the response cache on');
   if (!build) return asEngineApp(createTestApp(options));
-  const db = openDatabase({ path: ':memory:' });
+  // Its statements are counted once built, as createTestApp counts those of the databases it opens.
+  let counted: string[] | undefined;
+  const db = openDatabase({ path: ':memory:', onQuery: (sql) => counted && !inVerifyingRun() && counted.push(sql) });
   migrateDatabase(db);
   build(db);
-  return asEngineApp(createTestApp({ db, apiToken: options.apiToken }));
+  const app = createTestApp({ db, apiToken: options.apiToken });
+  counted = app.queries;
+  return asEngineApp(app);
 };
 
 function asEngineApp(app: TestApp, afterClose?: () => void): EngineTestApp {

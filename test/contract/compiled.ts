@@ -1,0 +1,132 @@
+import { parse } from 'graphql';
+import { beforeAll, describe, expect } from 'vitest';
+import { WORKLOADS } from '../../bench/workloads';
+import { planOf } from '../../src/graphql/compiled-reads';
+import { schema } from '../../src/graphql/schema';
+import { generateGraph } from '../../src/model/generate';
+import type { EngineTestApp } from '../support/engines';
+import type { ContractModule } from './contract';
+
+const workload = (name: string) => WORKLOADS.find((w) => w.name === name)!.query;
+const planned = (query: string) => planOf(schema, parse(query), undefined) !== null;
+const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
+const cursor = (id: number) => Buffer.from(`DC:N:${id}`).toString('base64');
+
+/**
+ * Compiled reads (src/graphql/compiled-reads.ts). Every app of the contract suite runs with
+ * compiledReads 'verify': each compiled answer is also computed by the executor, and a request
+ * whose two answers differ in any byte (or in the id ranges they declare to the response cache)
+ * fails. So every query of the suite, the hostile runs included, compares the two paths; these
+ * tests make sure the plain reads really are compiled, over a graph with hubs, deep pages and
+ * every entity kind, and that they stay a fixed number of statements.
+ */
+export default {
+  name: 'compiled reads',
+  register({ app: makeApp, it }) {
+    let app: EngineTestApp;
+    beforeAll(async () => {
+      app = await makeApp({
+        build: (db) => generateGraph(db, { entities: 400, relationships: 1500, claims: 1200, sources: 30, seed: 11, minCitations: 0, maxCitations: 3 }),
+      });
+    });
+
+    /** Runs `query` and returns its data and how many statements answered it. */
+    async function read<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}) {
+      app.resetQueries();
+      const res = await app.gql<T>(query, variables);
+      expect(res.errors).toBeUndefined();
+      return { data: res.data!, statements: app.queries.length };
+    }
+
+    describe('what is compiled', () => {
+      it('plans the benchmark’s plain reads and leaves search, paths and filters to the executor', () => {
+        for (const name of ['lookup', 'nested', 'page-first', 'page-deep']) expect(planned(workload(name)), name).toBe(true);
+        for (const name of ['search-common', 'path-reachable', 'filtered']) expect(planned(workload(name)), name).toBe(false);
+        expect(planned('{ entity(name: "x") { id } }')).toBe(false);
+        expect(planned('query($s: Boolean!) { claims { nodes { text @include(if: $s) } } }')).toBe(false);
+        expect(planned('mutation { deleteClaim(input: { id: "x" }) { deletedId } }')).toBe(false);
+      });
+    });
+
+    describe('the benchmark’s reads, both ways', () => {
+      it.each([[1], [7], [19]])('answers the nested read of source %s in the same statements however many rows it shows', async (source) => {
+        const { data, statements } = await read<{ node: { claims: { nodes: { about: unknown[] }[] } } }>(workload('nested'), { id: gid('Source', source) });
+        expect(data.node.claims.nodes.length).toBeGreaterThan(0);
+        // The source, its page of claims, what they are about, those entities' relationships, and their objects.
+        expect(statements).toBeLessThanOrEqual(5);
+      });
+
+      it('answers lookups of every claim kind with their claimant, and a null for a missing row', async () => {
+        for (const id of [1, 2, 500, 1200]) {
+          const { data, statements } = await read<{ node: { text: string } }>(workload('lookup'), { id: gid('Claim', id) });
+          expect(data.node.text.length).toBeGreaterThan(0);
+          expect(statements).toBeLessThanOrEqual(2);
+        }
+        expect((await read(workload('lookup'), { id: gid('Claim', 999_999) })).data).toEqual({ node: null });
+      });
+
+      it('pages claims at the start, deep, and past the end', async () => {
+        const first = await read<{ claims: { nodes: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(workload('page-first'), {});
+        expect(first.data.claims.nodes).toHaveLength(20);
+        expect(first.statements).toBe(1);
+        const deep = await read<{ claims: { nodes: unknown[]; pageInfo: { hasNextPage: boolean } } }>(workload('page-deep'), { after: cursor(1100) });
+        expect(deep.data.claims.nodes).toHaveLength(20);
+        const last = await read<{ claims: { nodes: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(workload('page-deep'), { after: cursor(1195) });
+        expect(last.data.claims.pageInfo).toEqual({ hasNextPage: false, endCursor: expect.any(String) });
+        const beyond = await read<{ claims: { nodes: unknown[]; pageInfo: { endCursor: string | null } } }>(workload('page-deep'), { after: cursor(5000) });
+        expect(beyond.data.claims).toEqual({ nodes: [], pageInfo: { hasNextPage: false, endCursor: null } });
+      });
+    });
+
+    describe('shapes beyond the benchmark', () => {
+      it('answers an entity page with fragments, aliases, counts, edges and both directions of its relationships', async () => {
+        const hubs = await read<{ relationships: { nodes: { subject: { id: string } }[] } }>('{ relationships(first: 100) { nodes { subject { id } } } }');
+        const ids = [...new Set(hubs.data.relationships.nodes.map((r) => r.subject.id))].slice(0, 12);
+        const query = `query($ids: [ID!]!) {
+          nodes(ids: $ids) {
+            __typename id
+            ... on Entity { name kind aliases description createdAt
+              out: relationships(direction: OUTGOING, first: 3) { totalCount edges { cursor node { predicate label validFrom object { __typename id name } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+              all: relationships { totalCount nodes { subject { name } } }
+              claimsAbout(first: 2) { totalCount nodes { text support claimant { name } appearsIn { title publisher { name } } } }
+              claimsMade(first: 2) { nodes { kind attribution validFrom validTo } }
+            }
+            ... on Person { occupation }
+            ... on Organization { foundedOn legalForm }
+            ... on Product { developer { name } releasedOn }
+          }
+        }`;
+        const few = await read<{ nodes: unknown[] }>(query, { ids: ids.slice(0, 2) });
+        const many = await read<{ nodes: unknown[] }>(query, { ids });
+        expect(many.data.nodes).toHaveLength(ids.length);
+        expect(many.statements).toBe(few.statements);
+      });
+
+      it('answers a source’s cited and stated claims and its citations, each page after a cursor too', async () => {
+        const query = `query($id: ID!, $after: String) {
+          node(id: $id) { ... on Source { title kind url label publishedOn
+            supports: claims(first: 3, after: $after) { totalCount edges { cursor node { text } } pageInfo { hasPreviousPage endCursor } }
+            refutes: claims(stance: REFUTES) { totalCount nodes { text } }
+            statedClaims(first: 2) { nodes { slug } }
+            citations(first: 2) { nodes { stance claim { text } source { title } } }
+          } }
+        }`;
+        const start = await read<{ node: { supports: { pageInfo: { endCursor: string | null } } } }>(query, { id: gid('Source', 3) });
+        const next = await read<{ node: { supports: { pageInfo: { hasPreviousPage: boolean } } } }>(query, { id: gid('Source', 3), after: start.data.node.supports.pageInfo.endCursor });
+        expect(next.data.node.supports.pageInfo.hasPreviousPage).toBe(true);
+        expect(next.statements).toBe(start.statements);
+      });
+    });
+
+    describe('what stays the executor’s', () => {
+      it('refuses a malformed id, a forged cursor and a page too large with the executor’s own errors', async () => {
+        const bad = await app.gql(workload('lookup'), { id: 'not-an-id' });
+        expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        const forged = await app.gql(workload('page-deep'), { after: Buffer.from('DC:N:1.5').toString('base64') });
+        expect(forged.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        const large = await app.gql('{ claims(first: 101) { nodes { id } } }');
+        expect(large.errors?.[0]?.message).toMatch(/at most 100/);
+      });
+    });
+  },
+} satisfies ContractModule;
