@@ -19,6 +19,7 @@ export interface StorageFault {
 
 const DISK_FULL = 'The database disk is full; nothing was written. Retry once space has been freed on the server.';
 const DISK_FAILED = 'The database disk failed to read or write; nothing was written. Retry later; the server log says more.';
+const DAMAGED = 'The database found damaged data on its disk; nothing was written. Retry later: the server log says where, for whoever runs the database to repair it.';
 
 /**
  * PostgreSQL's SQLSTATEs (or classes: the first two characters) that say its storage failed, in
@@ -29,10 +30,7 @@ export const POSTGRES_STORAGE_FAULTS: readonly { match: string; message: string 
   { match: '53100', message: DISK_FULL },
   // 58000 system_error, 58030 io_error, 58P01 undefined_file, 58P02 duplicate_file.
   { match: '58', message: DISK_FAILED },
-  {
-    match: 'XX001',
-    message: 'The database found damaged data on its disk; nothing was written. Retry later: the server log says where, for whoever runs the database to repair it.',
-  },
+  { match: 'XX001', message: DAMAGED },
   {
     match: 'XX002',
     message: 'The database found a damaged index on its disk; nothing was written. Retry later: the server log says which, for whoever runs the database to rebuild it (REINDEX).',
@@ -42,7 +40,7 @@ export const POSTGRES_STORAGE_FAULTS: readonly { match: string; message: string 
 
 /**
  * The storage fault in `error` on either engine: SQLite's codes for a disk that is full, failing,
- * read-only or gone (the extended codes, SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED, …, share
+ * read-only or gone, or for damaged data (the extended codes, SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED, …, share
  * their primary code's prefix), or one of POSTGRES_STORAGE_FAULTS.
  */
 export function storageFault(error: unknown): StorageFault | undefined {
@@ -59,6 +57,8 @@ function sqliteStorageFault(code: string): StorageFault | undefined {
   if (code.startsWith('SQLITE_IOERR')) return { code, message: DISK_FAILED };
   if (code.startsWith('SQLITE_READONLY')) return { code, message: 'The database has become read-only; nothing was written. Retry once the server can write its file again.' };
   if (code.startsWith('SQLITE_CANTOPEN')) return { code, message: 'The database file cannot be opened; nothing was written. Retry later; the server log says more.' };
+  // A page damaged since start-up checked the file (SQLITE_CORRUPT_INDEX, …), as PostgreSQL's XX001.
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return { code, message: DAMAGED };
   return undefined;
 }
 
