@@ -40,8 +40,8 @@ export const POSTGRES_STORAGE_FAULTS: readonly { match: string; message: string 
 
 /**
  * The storage fault in `error` on either engine: SQLite's codes for a disk that is full, failing,
- * read-only or gone, or for damaged data (the extended codes, SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED, …, share
- * their primary code's prefix), or one of POSTGRES_STORAGE_FAULTS.
+ * read-only or gone, or for damaged data (the extended codes, SQLITE_IOERR_WRITE,
+ * SQLITE_READONLY_DBMOVED, …, share their primary code's prefix), or one of POSTGRES_STORAGE_FAULTS.
  */
 export function storageFault(error: unknown): StorageFault | undefined {
   const code = sqliteCode(error);
