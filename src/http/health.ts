@@ -8,6 +8,9 @@ import { jsonResponse } from './json';
 /** What /health adds on PostgreSQL: which engine, and the server's version once it has answered. */
 type ServerFields = { engine?: 'postgresql'; serverVersion?: string };
 
+/** The fields of /health's answer that only a server engine gives (SQLite's answer has none of them). */
+export const SERVER_ENGINE_FIELDS: readonly (keyof ServerFields)[] = ['engine', 'serverVersion'];
+
 /**
  * `GET /health`: 200 `{"status":"ok"}` while the database answers and takes writes; 503
  * `{"status":"degraded"}` after a storage fault (a full or failing disk, a read-only database,
