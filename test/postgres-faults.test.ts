@@ -1,12 +1,18 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app';
+import { DEGRADED_FOR_MS, FAULT_RETRY_AFTER_MS, storageFault } from '../src/db/faults';
 import { openPostgresEngine, type PostgresEngine } from '../src/db/postgres-engine';
 import { CONNECTION_RETRY_AFTER_MS, isRetryable, postgresCode, postgresError } from '../src/db/postgres-errors';
 import { currentDeadline } from '../src/deadline';
 import { seedPostgresIfEmpty } from '../src/model/seed-postgres';
-import { createTestApp, globalId, silentLogger } from './support/app';
+import { createTestApp, globalId, silentLogger, TEST_TOKEN } from './support/app';
 import { freePort, type PostgresCluster, startPostgres } from './support/postgres';
 import { post, startServer } from './support/server';
 
@@ -26,6 +32,7 @@ const ENTITIES = `{ entities(first: 3) { totalCount nodes { name } } }`;
 
 let cluster: PostgresCluster;
 let url: string;
+const STORAGE_DATABASES = ['faults_raised', 'faults_tablespace'] as const;
 
 beforeAll(async () => {
   cluster = await startPostgres();
@@ -33,6 +40,8 @@ beforeAll(async () => {
   const engine = await openPostgresEngine(url);
   await seedPostgresIfEmpty(engine);
   await engine.close();
+  // Copies for the storage faults, which change the schema (a trigger, a table's tablespace).
+  for (const name of STORAGE_DATABASES) await cluster.createDatabase({ name, template: 'faults' });
 });
 afterAll(async () => {
   await cluster?.stop();
@@ -312,6 +321,168 @@ describe('losing the database', () => {
       cluster.resume();
       await held.release();
       await engine.close();
+    }
+  });
+});
+
+describe('storage faults on PostgreSQL, and /health', () => {
+  const CREATE = 'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id } } }';
+
+  /** An app that takes writes over the copy `name`, with its warnings kept. */
+  async function writable(name: (typeof STORAGE_DATABASES)[number]) {
+    const engine = await openPostgresEngine(url.replace(/\/faults$/, `/${name}`));
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_fields: unknown, message?: unknown) => warnings.push(String(message)) };
+    const yoga = createApp({ db: engine.db, logger, apiToken: TEST_TOKEN, responseCache: false });
+    const gql = async (query: string, variables?: object): Promise<Answer> => {
+      const response = await yoga.fetch('http://claimgraph.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${TEST_TOKEN}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, ...((await response.json()) as object) };
+    };
+    const health = async () => {
+      const response = await yoga.fetch('http://claimgraph.test/health');
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const create = (name: string, description?: string) => gql(CREATE, { i: { kind: 'ORGANIZATION', name, description } });
+    return { engine, gql, health, create, warnings };
+  }
+
+  const version = async () => (await cluster.query<{ server_version: string }>('SHOW server_version'))[0]!.server_version.split(' ')[0];
+
+  it('takes disk full, I/O errors, damaged data and a read-only database for storage faults, in the texts the client gets', async () => {
+    const raise = async (condition: string) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return await client.query(`DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '${condition}'; END $$`).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      } finally {
+        await client.end();
+      }
+    };
+    const cases: [condition: string, sqlstate: string, text: RegExp][] = [
+      ['disk_full', '53100', /disk is full/],
+      ['io_error', '58030', /disk failed to read or write/],
+      ['undefined_file', '58P01', /disk failed to read or write/],
+      ['data_corrupted', 'XX001', /damaged data/],
+      ['index_corrupted', 'XX002', /damaged index.*REINDEX/],
+      ['read_only_sql_transaction', '25006', /read-only/],
+    ];
+    for (const [condition, sqlstate, text] of cases) {
+      const error = await raise(condition);
+      const fault = storageFault(error);
+      expect(fault, condition).toEqual({ code: sqlstate, message: expect.stringMatching(text) });
+      expect(postgresError(error)?.extensions, condition).toEqual({ code: 'UNAVAILABLE', retryAfterMs: FAULT_RETRY_AFTER_MS });
+      expect(postgresError(error)?.message, condition).toBe(fault!.message);
+    }
+    // Out of memory, out of connections, a lock held: UNAVAILABLE, but the storage is fine.
+    for (const condition of ['out_of_memory', 'too_many_connections', 'lock_not_available', 'serialization_failure']) {
+      const error = await raise(condition);
+      expect(postgresError(error)?.extensions.code, condition).toBe('UNAVAILABLE');
+      expect(storageFault(error), condition).toBeUndefined();
+    }
+  });
+
+  it('says degraded with the code after a write meets a full disk (a trigger raising 53100), until a write succeeds or the time passes', async () => {
+    const { engine, gql, health, create, warnings } = await writable('faults_raised');
+    const serverVersion = await version();
+    await engine.pg.$client.query(`
+      CREATE FUNCTION disk_is_full() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$;
+      CREATE TRIGGER disk_is_full BEFORE INSERT ON entities FOR EACH ROW EXECUTE FUNCTION disk_is_full()`);
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      expect(await health()).toEqual({ status: 200, body: { status: 'ok', engine: 'postgresql', serverVersion } });
+      const refused = await create('Kept out');
+      expectUnavailable(refused);
+      expect(refused.errors![0]!.message).toMatch(/disk is full; nothing was written/);
+      expect(refused.errors![0]!.extensions.retryAfterMs).toBe(FAULT_RETRY_AFTER_MS);
+      expect(warnings).toContain('storage fault 53100');
+      const degraded = await health();
+      expect(degraded.status).toBe(503);
+      expect(degraded.body).toEqual({
+        status: 'degraded',
+        reason: expect.stringMatching(/^53100: The database disk is full/),
+        since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        engine: 'postgresql',
+        serverVersion,
+      });
+      // Reads go on.
+      expect((await gql(ENTITIES)).errors).toBeUndefined();
+      // Nothing written for DEGRADED_FOR_MS: healthy again, so a load balancer sends traffic to find out.
+      vi.advanceTimersByTime(DEGRADED_FOR_MS - 1);
+      expect((await health()).status).toBe(503);
+      vi.advanceTimersByTime(1);
+      expect((await health()).status).toBe(200);
+
+      expectUnavailable(await create('Kept out again'));
+      expect((await health()).body.status).toBe('degraded');
+      await engine.pg.$client.query('DROP TRIGGER disk_is_full ON entities');
+      expect((await create('Room again')).errors).toBeUndefined();
+      expect(await health()).toEqual({ status: 200, body: { status: 'ok', engine: 'postgresql', serverVersion } });
+    } finally {
+      vi.useRealTimers();
+      await engine.close();
+    }
+  });
+
+  /** A tiny tmpfs the cluster's user may write, where this process may mount one (root with the capability, as in CI here). */
+  const tmpfs = (sizeKb: number): string | undefined => {
+    const dir = mkdtempSync(join(tmpdir(), 'claimgraph-pg-tmpfs-'));
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k,mode=0700`, 'tmpfs', dir]).status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      return undefined;
+    }
+    return dir;
+  };
+  const probe = tmpfs(64);
+  if (probe) spawnSync('umount', [probe]);
+
+  it.runIf(probe !== undefined)('says degraded when a table lives on a disk that really runs out of space (53100), and ok once there is room', async () => {
+    const dir = tmpfs(1024)!;
+    const owner = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+    if (owner.status === 0) chownSync(dir, Number(owner.stdout.trim()), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()));
+    await cluster.query(`CREATE TABLESPACE tiny LOCATION '${dir}'`);
+    const { engine, gql, health, create } = await writable('faults_tablespace');
+    const filler = join(dir, 'filler');
+    try {
+      await engine.pg.$client.query('ALTER TABLE entities SET TABLESPACE tiny');
+      expect((await create('While there was room')).errors).toBeUndefined();
+      const fd = openSync(filler, 'w');
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(4096, 1));
+      } catch (error) {
+        expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      } finally {
+        closeSync(fd);
+      }
+      let refused: Answer | undefined;
+      for (let i = 0; i < 200 && !refused; i++) {
+        const answer = await create(`Filling ${i}`, randomBytes(3000).toString('base64'));
+        if (answer.errors) refused = answer;
+      }
+      expectUnavailable(refused!);
+      expect(refused!.errors![0]!.message).toMatch(/disk is full/);
+      const degraded = await health();
+      expect(degraded.status).toBe(503);
+      expect(degraded.body).toMatchObject({ status: 'degraded', reason: expect.stringMatching(/^53100: /), engine: 'postgresql' });
+      expect((await gql(ENTITIES)).errors).toBeUndefined();
+
+      rmSync(filler);
+      expect((await create('After the cleanup')).errors).toBeUndefined();
+      expect((await health()).body).toMatchObject({ status: 'ok', engine: 'postgresql' });
+    } finally {
+      rmSync(filler, { force: true });
+      await engine.close();
+      await cluster.query('DROP DATABASE faults_tablespace');
+      await cluster.query('DROP TABLESPACE tiny');
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,10 +1,11 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
+import type { Db } from '.';
 
 /** How often a file-backed connection checks that its database file is still the one it opened. */
 export const FILE_CHECK_INTERVAL_MS = 1000;
-/** After a write fails for want of disk (or of a working one), how long /health reports degraded unless a write succeeds first. */
+/** After a request meets a storage fault (a full or failing disk, a read-only database), how long /health reports degraded unless a write succeeds first. */
 export const DEGRADED_FOR_MS = 30_000;
 /** What a client is told to wait before retrying a write the disk refused, or any request once the file is lost. */
 export const FAULT_RETRY_AFTER_MS = 5000;
@@ -16,17 +17,48 @@ export interface StorageFault {
   message: string;
 }
 
+const DISK_FULL = 'The database disk is full; nothing was written. Retry once space has been freed on the server.';
+const DISK_FAILED = 'The database disk failed to read or write; nothing was written. Retry later; the server log says more.';
+const DAMAGED = 'The database found damaged data on its disk; nothing was written. Retry later: the server log says where, for whoever runs the database to repair it.';
+
 /**
- * SQLite's codes for a disk that is full, failing, read-only or gone. The extended codes
- * (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED, …) share their primary code's prefix.
+ * PostgreSQL's SQLSTATEs (or classes: the first two characters) that say its storage failed, in
+ * SQLite's words where the meaning is the same. src/db/postgres-errors.ts answers them with these
+ * texts; storageFault() finds them for /health.
+ */
+export const POSTGRES_STORAGE_FAULTS: readonly { match: string; message: string }[] = [
+  { match: '53100', message: DISK_FULL },
+  // 58000 system_error, 58030 io_error, 58P01 undefined_file, 58P02 duplicate_file.
+  { match: '58', message: DISK_FAILED },
+  { match: 'XX001', message: DAMAGED },
+  {
+    match: 'XX002',
+    message: 'The database found a damaged index on its disk; nothing was written. Retry later: the server log says which, for whoever runs the database to rebuild it (REINDEX).',
+  },
+  { match: '25006', message: 'The database is read-only (a standby, or writes are switched off); nothing was written. Retry once it takes writes again.' },
+];
+
+/**
+ * The storage fault in `error` on either engine: SQLite's codes for a disk that is full, failing,
+ * read-only or gone, or for damaged data (the extended codes, SQLITE_IOERR_WRITE,
+ * SQLITE_READONLY_DBMOVED, …, share their primary code's prefix), or one of POSTGRES_STORAGE_FAULTS.
  */
 export function storageFault(error: unknown): StorageFault | undefined {
   const code = sqliteCode(error);
-  if (!code) return undefined;
-  if (code === 'SQLITE_FULL') return { code, message: 'The database disk is full; nothing was written. Retry once space has been freed on the server.' };
-  if (code.startsWith('SQLITE_IOERR')) return { code, message: 'The database disk failed to read or write; nothing was written. Retry later; the server log says more.' };
+  if (code) return sqliteStorageFault(code);
+  const state = sqlstate(error);
+  if (!state) return undefined;
+  const fault = POSTGRES_STORAGE_FAULTS.find((f) => f.match === state) ?? POSTGRES_STORAGE_FAULTS.find((f) => f.match === state.slice(0, 2));
+  return fault && { code: state, message: fault.message };
+}
+
+function sqliteStorageFault(code: string): StorageFault | undefined {
+  if (code === 'SQLITE_FULL') return { code, message: DISK_FULL };
+  if (code.startsWith('SQLITE_IOERR')) return { code, message: DISK_FAILED };
   if (code.startsWith('SQLITE_READONLY')) return { code, message: 'The database has become read-only; nothing was written. Retry once the server can write its file again.' };
   if (code.startsWith('SQLITE_CANTOPEN')) return { code, message: 'The database file cannot be opened; nothing was written. Retry later; the server log says more.' };
+  // A page damaged since start-up checked the file (SQLITE_CORRUPT_INDEX, …), as PostgreSQL's XX001.
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return { code, message: DAMAGED };
   return undefined;
 }
 
@@ -42,9 +74,18 @@ export function sqliteCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The SQLSTATE of a PostgreSQL error (a code with a severity, as node-postgres reports it) in `error` or the errors it wraps. */
+function sqlstate(error: unknown): string | undefined {
+  for (let at = error, depth = 0; at && typeof at === 'object' && depth < 5; at = (at as { cause?: unknown }).cause, depth++) {
+    const { code, severity } = at as { code?: unknown; severity?: unknown };
+    if (typeof code === 'string' && typeof severity === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
 export type DatabaseHealth =
   | { status: 'ok' }
-  /** Reads are served; writes have been failing (disk full, I/O error, read-only). */
+  /** Reads are served; requests have been meeting storage faults (disk full, I/O error, read-only, damaged data). */
   | { status: 'degraded'; reason: string; since: string }
   /** The file was deleted or replaced under the server: nothing is served from it any more. */
   | { status: 'unavailable'; reason: string; since: string };
@@ -55,7 +96,6 @@ interface Watch {
   ino: number;
   checkedAt: number;
   lost?: { reason: string; since: string };
-  degraded?: { reason: string; since: string; at: number };
   onLost: Set<(reason: string) => void>;
 }
 
@@ -116,34 +156,49 @@ export function onDatabaseLost(client: Database.Database, listener: (reason: str
   return () => watch.onLost.delete(listener);
 }
 
-/** Records a storage fault a write met: /health reports degraded until a write succeeds or DEGRADED_FOR_MS pass. */
-export function noteStorageFault(client: Database.Database, fault: StorageFault): void {
-  const watch = watchOf(client);
-  watch.degraded = { reason: `${fault.code}: ${fault.message}`, since: watch.degraded?.since ?? new Date().toISOString(), at: performance.now() };
+/**
+ * A database the API reads, on either engine: its `db`, or the `db.$client` it holds (SQLite's
+ * connection, PostgreSQL's pool), which is what its state is kept by.
+ */
+export type DatabaseRef = { readonly $client: object } | Db['$client'];
+
+const keyOf = (database: DatabaseRef): Db['$client'] => ('$client' in database ? database.$client : database) as Db['$client'];
+
+/** Since when, and why, each database's storage has been failing, and when it last did (performance.now()). */
+const degradedBy = new WeakMap<object, { reason: string; since: string; at: number }>();
+
+/**
+ * Records a storage fault (storageFault()) a request met on `database`, on either engine: /health
+ * reports degraded until a write succeeds or DEGRADED_FOR_MS pass.
+ */
+export function noteStorageFault(database: DatabaseRef, fault: StorageFault): void {
+  const key = keyOf(database);
+  const now = performance.now();
+  const ongoing = degradedBy.get(key);
+  const since = ongoing && now - ongoing.at < DEGRADED_FOR_MS ? ongoing.since : new Date().toISOString();
+  degradedBy.set(key, { reason: `${fault.code}: ${fault.message}`, since, at: now });
 }
 
-/** A write committed: the storage works again. */
-export function noteWriteSucceeded(client: Database.Database): void {
-  const watch = watches.get(client);
-  if (watch) watch.degraded = undefined;
+/** A write committed on `database`: its storage works again. */
+export function noteWriteSucceeded(database: DatabaseRef): void {
+  degradedBy.delete(keyOf(database));
 }
 
-/** What /health says. Lost outranks degraded; degraded lapses DEGRADED_FOR_MS after the last fault. */
-export function databaseHealth(client: Database.Database): DatabaseHealth {
-  const watch = watches.get(client);
-  if (!watch) return { status: 'ok' };
-  databaseLost(client, FILE_CHECK_INTERVAL_MS);
-  if (watch.lost) return { status: 'unavailable', ...watch.lost };
-  if (watch.degraded && performance.now() - watch.degraded.at >= DEGRADED_FOR_MS) watch.degraded = undefined;
-  if (watch.degraded) return { status: 'degraded', reason: watch.degraded.reason, since: watch.degraded.since };
+/**
+ * What /health says of `database`, on either engine. Lost (a SQLite file deleted or replaced)
+ * outranks degraded; degraded lapses DEGRADED_FOR_MS after the last fault.
+ */
+export function databaseHealth(database: DatabaseRef): DatabaseHealth {
+  const key = keyOf(database);
+  const watch = watches.get(key);
+  if (watch) {
+    databaseLost(key, FILE_CHECK_INTERVAL_MS);
+    if (watch.lost) return { status: 'unavailable', ...watch.lost };
+  }
+  const degraded = degradedBy.get(key);
+  if (degraded && performance.now() - degraded.at >= DEGRADED_FOR_MS) degradedBy.delete(key);
+  else if (degraded) return { status: 'degraded', reason: degraded.reason, since: degraded.since };
   return { status: 'ok' };
-}
-
-/** ':memory:' connections have no file to watch but can still fail (a full temp disk): their state lives here. */
-function watchOf(client: Database.Database): Watch {
-  let watch = watches.get(client);
-  if (!watch) watches.set(client, (watch = { path: '', dev: -1, ino: -1, checkedAt: Infinity, onLost: new Set() }));
-  return watch;
 }
 
 export class UnwritableDatabaseError extends Error {}

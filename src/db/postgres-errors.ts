@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { DUPLICATE_ROW, type ErrorCode, UserError } from '../domain/errors';
-import { FAULT_RETRY_AFTER_MS } from './faults';
+import { FAULT_RETRY_AFTER_MS, POSTGRES_STORAGE_FAULTS } from './faults';
 import { LOCK_RETRY_AFTER_MS } from './write-lock';
 
 /**
@@ -76,11 +76,10 @@ const RULES: readonly Rule[] = [
   { match: '40001', code: 'UNAVAILABLE', message: 'Other requests kept changing the same rows at once; nothing was written. Retry the same request.', retryAfterMs: LOCK_RETRY_AFTER_MS },
   { match: '40P01', code: 'UNAVAILABLE', message: 'Other requests kept changing the same rows at once; nothing was written. Retry the same request.', retryAfterMs: LOCK_RETRY_AFTER_MS },
   { match: '55P03', code: 'UNAVAILABLE', message: 'Another process holds the database; nothing was written. Retry the same request later.', retryAfterMs: LOCK_RETRY_AFTER_MS },
-  { match: '53100', code: 'UNAVAILABLE', message: 'The database disk is full; nothing was written. Retry once space has been freed on the server.', retryAfterMs: FAULT_RETRY_AFTER_MS },
+  // Disk full, I/O errors, damaged data, read-only: also what /health reports degraded (src/db/faults.ts).
+  ...POSTGRES_STORAGE_FAULTS.map(({ match, message }): Rule => ({ match, code: 'UNAVAILABLE', message, retryAfterMs: FAULT_RETRY_AFTER_MS })),
   { match: '53300', code: 'UNAVAILABLE', message: 'The database has no connection to spare (too many clients). Retry the same request later.', retryAfterMs: CONNECTION_RETRY_AFTER_MS },
   { match: '53', code: 'UNAVAILABLE', message: 'The database ran short of resources (memory or disk); nothing was written. Retry later; the server log says more.', retryAfterMs: FAULT_RETRY_AFTER_MS },
-  { match: '58', code: 'UNAVAILABLE', message: 'The database disk failed to read or write; nothing was written. Retry later; the server log says more.', retryAfterMs: FAULT_RETRY_AFTER_MS },
-  { match: '25006', code: 'UNAVAILABLE', message: 'The database is read-only (a standby, or writes are switched off); nothing was written. Retry once it takes writes again.', retryAfterMs: FAULT_RETRY_AFTER_MS },
   { match: '57P01', code: 'UNAVAILABLE', message: CONNECTION_LOST, retryAfterMs: CONNECTION_RETRY_AFTER_MS },
   { match: '57P02', code: 'UNAVAILABLE', message: CONNECTION_LOST, retryAfterMs: CONNECTION_RETRY_AFTER_MS },
   { match: '57P03', code: 'UNAVAILABLE', message: 'The database is starting up or shutting down. Retry the same request after retryAfterMs.', retryAfterMs: CONNECTION_RETRY_AFTER_MS },

@@ -1,6 +1,7 @@
 import { conflict, DUPLICATE_ROW, unavailable } from '../domain/errors';
 import type { Db } from '.';
 import type { TransactionOptions } from './engine';
+import { noteWriteSucceeded } from './faults';
 import { asApiDb, type PgDb } from './postgres';
 import { isRetryable, postgresCode } from './postgres-errors';
 
@@ -32,7 +33,10 @@ export async function postgresTransaction<T>(pg: PgDb, work: (tx: Db) => Promise
   const isolationLevel = options.isolation ?? 'read committed';
   for (let attempt = 1; ; attempt++) {
     try {
-      return await pg.transaction(async (tx) => work(asApiDb(tx as unknown as PgDb)), { isolationLevel });
+      const result = await pg.transaction(async (tx) => work(asApiDb(tx as unknown as PgDb)), { isolationLevel });
+      // As on SQLite (src/db/write-lock.ts): a committed write ends what /health reports degraded.
+      noteWriteSucceeded(pg);
+      return result;
     } catch (error) {
       const state = postgresCode(error);
       if (!state || !(isRetryable(error) || RECHECKED.has(state))) throw error;

@@ -1,15 +1,24 @@
+import { sql } from 'drizzle-orm';
 import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, onDatabaseLost } from '../db';
 import { engineOf } from '../db/engine';
 import { unavailable } from '../domain/errors';
 import { jsonResponse } from './json';
 
+/** What /health adds on PostgreSQL: which engine, and the server's version once it has answered. */
+type ServerFields = { engine?: 'postgresql'; serverVersion?: string };
+
+/** The fields of /health's answer that only a server engine gives (SQLite's answer has none of them). */
+export const SERVER_ENGINE_FIELDS: readonly (keyof ServerFields)[] = ['engine', 'serverVersion'];
+
 /**
  * `GET /health`: 200 `{"status":"ok"}` while the database answers and takes writes; 503
- * `{"status":"degraded"}` while writes fail for want of disk (see databaseHealth), and 503
- * `{"status":"unavailable"}` once the database file is gone or replaced, or does not answer.
- * Once the file is lost, every GraphQL request is refused too (the response cache included): the
- * process serves nothing from a database it no longer shares with the next start.
+ * `{"status":"degraded"}` after a storage fault (a full or failing disk, a read-only database,
+ * damaged data: see databaseHealth), on either engine, and 503 `{"status":"unavailable"}` once the
+ * database file is gone or replaced, or the database does not answer. On PostgreSQL it also says
+ * `engine` and `serverVersion`. Once the file is lost, every GraphQL request is refused too (the
+ * response cache included): the process serves nothing from a database it no longer shares with
+ * the next start.
  */
 export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => number): Plugin {
   onDatabaseLost(db.$client, (reason) =>
@@ -28,9 +37,10 @@ export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => numbe
         endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
         return;
       }
-      let health: DatabaseHealth = databaseHealth(db.$client);
+      let health: DatabaseHealth = databaseHealth(db);
       const logs = droppedLogLines ? { droppedLogLines: droppedLogLines() } : {};
-      const answer = () => endResponse(jsonResponse(fetchAPI, { ...health, ...logs }, health.status === 'ok' ? 200 : 503));
+      let server: ServerFields = {};
+      const answer = () => endResponse(jsonResponse(fetchAPI, { ...health, ...logs, ...server }, health.status === 'ok' ? 200 : 503));
       const noAnswer = (error: unknown): DatabaseHealth => ({
         status: 'unavailable',
         reason: `the database does not answer (${(error as Error).message})`,
@@ -39,13 +49,21 @@ export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => numbe
       // A server engine (PostgreSQL) is asked over the network; SQLite, in this thread, as before.
       const engine = engineOf(db);
       if (engine && engine.name !== 'sqlite') {
-        return engine.ping().then(
-          () => answer(),
-          (error: unknown) => {
-            health = noAnswer(error);
-            answer();
-          },
-        );
+        server = { engine: 'postgresql' };
+        return engine
+          .ping()
+          .then(() => engine.rows<{ server_version: string }>(sql`SHOW server_version`))
+          .then(
+            ([row]) => {
+              // "16.4 (Debian 16.4-1.pgdg120+1)": the version, without the packager's note.
+              server = { engine: 'postgresql', serverVersion: row?.server_version.split(' ')[0] };
+              answer();
+            },
+            (error: unknown) => {
+              health = noAnswer(error);
+              answer();
+            },
+          );
       }
       if (health.status !== 'unavailable') {
         try {

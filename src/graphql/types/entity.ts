@@ -13,6 +13,7 @@ import { builder } from '../builder';
 import { exploreArgs, type ExploreArgs, type NodeSet, orderQuery, whereOn, whereThrough } from '../filters';
 import { countedConnection, pagedQuery, relatedPage, rows } from '../connections';
 import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, type EntityTypeName, rowIdOf } from '../../domain/ids';
+import { foldCase } from '../../domain/text';
 import { Claim, ClaimConnection } from './claim';
 import { Relationship, RelationshipConnection } from './relationship';
 import { DirectionEnum, EntityKindEnum, EventStatusEnum, PartialDate, SupportStatusEnum } from './scalars';
@@ -293,20 +294,25 @@ builder.queryFields((t) => ({
     type: Entity,
     nullable: true,
     description:
-      'The entity with this exact name or alias, ignoring case. A name match wins over an alias match; among equals, the oldest entity. Null when none matches.',
+      'The entity with this exact name or alias, ignoring the case of ASCII letters (A-Z): "MUSK" finds "Musk", but "éclair" does not find "Éclair". A name match wins over an alias match; among equals, the oldest entity. Null when none matches.',
     args: { name: t.arg.string({ required: true, description: 'A name or alias, e.g. "Musk".' }) },
-    resolve: (query, _root, { name }, { db }) =>
-      db.query.entities.findFirst(
+    resolve: (query, _root, { name }, { db }) => {
+      // Folded here, not by lower() in SQL: on PostgreSQL that folds a parameter by the database's
+      // collation (all of Unicode) and a COLLATE "C" column by ASCII only, so a name beyond ASCII
+      // was not found even as stored.
+      const folded = foldCase(name);
+      return db.query.entities.findFirst(
         query({
           where: {
             RAW: (e) =>
               // Two lookups, each through its lower() index: PostgreSQL cannot split an OR of the two
               // into index scans and reads every entity (SQLite's MULTI-INDEX OR could).
-              sql`${e.id} IN (SELECT ${entitiesTable.id} FROM ${entitiesTable} WHERE lower(${entitiesTable.name}) = lower(${name}) UNION ALL SELECT ${entityAliases.entityId} FROM ${entityAliases} WHERE lower(${entityAliases.alias}) = lower(${name}))`,
+              sql`${e.id} IN (SELECT ${entitiesTable.id} FROM ${entitiesTable} WHERE lower(${entitiesTable.name}) = ${folded} UNION ALL SELECT ${entityAliases.entityId} FROM ${entityAliases} WHERE lower(${entityAliases.alias}) = ${folded})`,
           },
-          orderBy: (e) => [sql`lower(${e.name}) = lower(${name}) DESC`, e.id],
+          orderBy: (e) => [sql`lower(${e.name}) = ${folded} DESC`, e.id],
         }),
-      ),
+      );
+    },
   }),
   entities: t.drizzleConnection(
     {
