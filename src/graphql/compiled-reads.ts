@@ -11,6 +11,8 @@ import {
   getNullableType,
   getOperationAST,
   getVariableValues,
+  type GraphQLError,
+  locatedError,
   print,
   type GraphQLField,
   type GraphQLLeafType,
@@ -713,9 +715,15 @@ async function loadPages(run: Run, page: PagePlan, parentIds: readonly number[])
   return answers;
 }
 
-async function runPlan(plan: Plan, run: Run): Promise<Record<string, unknown>> {
-  const data: Record<string, unknown> = {};
-  const answers = await Promise.all(
+/**
+ * The answer of every root field. A root whose statement failed (the database lost, the deadline
+ * passed) answers null with its error at its path, as the executor answers a failed root field
+ * (whose nested rows the drizzle plugin reads in the root's statement); a non-null root failing
+ * nulls the whole data. It is not run again through the executor: that would run the statement
+ * that failed a second time.
+ */
+async function runPlan(plan: Plan, run: Run): Promise<ExecutionResult> {
+  const settled = await Promise.allSettled(
     plan.roots.map(async (root) => {
       if (root.kind === 'typename') return 'Query';
       if (root.kind === 'page') return (await loadPages(run, root.page, [0])).get(0);
@@ -723,8 +731,7 @@ async function runPlan(plan: Plan, run: Run): Promise<Record<string, unknown>> {
       const given = (root.many ? args.ids : [args.id]) as unknown[];
       if (!Array.isArray(given) || given.length > MAX_NODE_IDS) throw new Unplannable();
       const wanted = given.map((id) => {
-        // Already decoded by the ID argument's parser when it came through globalID; otherwise decode it here.
-        const decoded = typeof id === 'object' && id !== null ? (id as { typename: string; id: string }) : safeDecode(id);
+        const decoded = safeDecode(id);
         return { type: decoded.typename, id: Number(decoded.id) };
       });
       // One load per table, whatever the types asked: entities of every kind are materialized
@@ -752,8 +759,20 @@ async function runPlan(plan: Plan, run: Run): Promise<Record<string, unknown>> {
       return root.many ? answer : answer[0];
     }),
   );
-  plan.roots.forEach((root, i) => (data[root.key] = answers[i]));
-  return data;
+  if (settled.some((outcome) => outcome.status === 'rejected' && outcome.reason instanceof Unplannable)) throw new Unplannable();
+  const data: Record<string, unknown> = {};
+  const errors: GraphQLError[] = [];
+  let nulled = false;
+  plan.roots.forEach((root, i) => {
+    const outcome = settled[i]!;
+    if (outcome.status === 'fulfilled') data[root.key] = outcome.value;
+    else {
+      errors.push(locatedError(outcome.reason, root.kind === 'typename' ? [] : [root.kind === 'node' ? root.node : root.page.node], [root.key]));
+      data[root.key] = null;
+      if (root.kind !== 'typename' && isNonNullType(root.kind === 'node' ? root.field.type : root.page.field.type)) nulled = true;
+    }
+  });
+  return errors.length === 0 ? { data } : { data: nulled ? null : data, errors };
 }
 
 function safeDecode(id: unknown): { typename: string; id: string } {
@@ -767,8 +786,8 @@ function safeDecode(id: unknown): { typename: string; id: string } {
 
 /**
  * The answer of a planned operation, or undefined when the executor must give it: the operation
- * is not planned, its variables do not coerce, an argument is out of what the plan takes, or a
- * statement failed (the executor then meets the same failure and answers it as it does).
+ * is not planned, its variables do not coerce, or an argument is out of what the plan takes (the
+ * executor then refuses it with its own error). A failed statement is the answer's error (runPlan).
  */
 export async function compiledAnswer(args: ExecutionArgs, db: Db): Promise<ExecutionResult | undefined> {
   const plan = planOf(args.schema, args.document, args.operationName);
@@ -778,9 +797,10 @@ export async function compiledAnswer(args: ExecutionArgs, db: Db): Promise<Execu
   try {
     const run: Run = { reader: readerOf(db), variables: coerced.coerced, context: args.contextValue as CacheContext, pageArgs: new Map() };
     for (const page of plan.pages) run.pageArgs.set(page, pageArgsOf(run, page));
-    return { data: await runPlan(plan, run) };
-  } catch {
-    return undefined;
+    return await runPlan(plan, run);
+  } catch (error) {
+    if (error instanceof Unplannable) return undefined;
+    throw error;
   }
 }
 
@@ -808,7 +828,8 @@ export function useCompiledReads(db: Db, mode: CompiledReads): Plugin {
           return executeFn(execution);
         }
         inOrderAlready(compiled);
-        if (mode === 'verify') {
+        // A failed statement is not run again to compare: the executor would meet the fault anew.
+        if (mode === 'verify' && !compiled.errors) {
           const shadow: CacheContext = { ...context, cacheDeps: new Set(), cacheRanges: [] };
           const executed = (await shadowRuns.run(true, () => executeFn({ ...execution, contextValue: shadow }))) as ExecutionResult;
           // As the executor builds it (in the order its fields settle) or as useFieldOrder puts it.
