@@ -119,14 +119,16 @@ function aliases(sql: string): Map<string, Set<string>> {
 
 /**
  * A connection's page read in key order with nothing filtered: the scan stops after `first + 1`
- * rows (LIMIT, no sort), so it reads a page, not the table. Only the outer loop qualifies.
+ * rows (LIMIT, no sort), so it reads a page, not the table. Only the outer loop qualifies. As
+ * drizzle writes it (`from "claims" as "d0" order by "d0"."id" asc`) or compiled reads do
+ * (`FROM "claims" p ORDER BY p.id`).
  */
 const PAGE_IN_KEY_ORDER =
-  /\sfrom "(\w+)" as "(\w+)"(?: where \(*(?:1|TRUE)\)*)? order by "\2"\."\w+" (?:asc|desc)(?:, "\2"\."\w+" (?:asc|desc))* limit \?$/;
+  /\sfrom "(\w+)" (?:as )?"?(\w+)"?(?: where \(*(?:1|TRUE)\)*)? order by "?\2"?\."?\w+"?(?: asc| desc)?(?:, "?\2"?\."?\w+"?(?: asc| desc)?)* limit \?$/i;
 
 function isPageInKeyOrder(s: Statement, row: PlanRow, plan: PlanRow[], name: string): boolean {
   if (row.parent !== 0 || plan.some((r) => r.parent === 0 && r.id !== row.id && /^(SEARCH|SCAN|USE TEMP)/.test(r.detail))) return false;
-  const tail = s.sql.slice(s.sql.lastIndexOf(' from "'));
+  const tail = s.sql.slice(s.sql.toLowerCase().lastIndexOf(' from "'));
   const m = PAGE_IN_KEY_ORDER.exec(tail);
   return m?.[2] === name;
 }

@@ -426,9 +426,10 @@ function hasDirectives(document: DocumentNode): boolean {
 /** Statements as each engine runs them: `?` placeholders; SQLite's `json_each` or PostgreSQL's arrays for lists of ids. */
 interface Reader {
   rows(text: string, params: unknown[]): Promise<Row[]>;
-  /** `column IN <the ids>` */
-  inIds(column: string): string;
-  ids(ids: readonly number[]): unknown;
+  /** The rows of `table` with these ids: `columns` is the select list over alias t. */
+  byIds(table: string, columns: string, ids: readonly number[]): Promise<Row[]>;
+  /** count(*) as a number (PostgreSQL counts in bigint, which node-postgres reads as a string). */
+  count: string;
   /**
    * The rows of `inner` (which names its parent `@parent`, before any other parameter) for each
    * parent, in the parents' order and then by the `order` column, each with `__parent`.
@@ -442,8 +443,8 @@ function readerOf(db: Db): Reader {
     const rows = (text: string, params: unknown[]) => engine.query(text, params);
     return {
       rows,
-      inIds: (column) => `${column} IN (SELECT value FROM json_each(?))`,
-      ids: (ids) => JSON.stringify(ids),
+      byIds: (table, columns, ids) => rows(`SELECT ${columns} FROM "${table}" t WHERE t.id IN (SELECT value FROM json_each(?))`, [JSON.stringify(ids)]),
+      count: 'count(*)',
       // One statement for every parent: each parent's rows as a JSON array of arrays (SQLite has no
       // LATERAL), read in their order as the drizzle plugin reads its nested rows.
       async perParent(parents, inner, params, order, columns) {
@@ -470,8 +471,11 @@ function readerOf(db: Db): Reader {
   };
   return {
     rows,
-    inIds: (column) => `${column} = ANY(?::int[])`,
-    ids: (ids) => ids,
+    // Each id looked up through the primary key: given the ids as one array, the planner may
+    // rather read the whole table (LIMIT 1 keeps the lookup a subquery of its own).
+    byIds: (table, columns, ids) =>
+      rows(`SELECT x.* FROM unnest(?::int[]) AS q(id) CROSS JOIN LATERAL (SELECT ${columns} FROM "${table}" t WHERE t.id = q.id LIMIT 1) x`, [ids]),
+    count: 'CAST(count(*) AS integer)',
     // One statement for every parent: a round trip each would cost more than the statement.
     perParent: (parents, inner, params, order) =>
       rows(
@@ -510,7 +514,7 @@ const select = (plan: ObjectPlan, alias: string) => [...plan.columns].map((c) =>
 
 async function loadRows(run: Run, plan: ObjectPlan, ids: readonly number[]): Promise<Map<number, Row>> {
   if (ids.length === 0) return new Map();
-  const found = await run.reader.rows(`SELECT ${select(plan, 't')} FROM "${SQL_TABLE[plan.table]}" t WHERE ${run.reader.inIds('t.id')}`, [run.reader.ids(ids)]);
+  const found = await run.reader.byIds(SQL_TABLE[plan.table], select(plan, 't'), ids);
   return new Map(found.map((row) => [row.id as number, row]));
 }
 
@@ -573,18 +577,26 @@ async function loadField(run: Run, field: FieldPlan, parents: readonly Row[]): P
   }
   const parentIds = [...new Set(parents.map((p) => p.id as number))];
   if (field.kind === 'aliases') {
-    const found = await reader.rows(`SELECT a.entity_id AS "__parent", a.alias AS alias FROM entity_aliases a WHERE ${reader.inIds('a.entity_id')} ORDER BY a.entity_id, a.position`, [reader.ids(parentIds)]);
+    const found = await reader.perParent(
+      parentIds,
+      `SELECT a.alias AS alias FROM entity_aliases a WHERE a.entity_id = @parent ORDER BY a.position LIMIT ${MAX_ITEMS.entityAliases}`,
+      [],
+      null,
+      ['alias'],
+    );
     return groupBy(found, (row) => row.alias);
   }
   if (field.kind === 'about') {
-    const found = await reader.rows(
-      `SELECT s.claim_id AS "__parent", ${select(field.child, 't')} FROM claim_subjects s JOIN entities t ON t.id = s.entity_id WHERE ${reader.inIds('s.claim_id')} ORDER BY s.claim_id, t.id`,
-      [reader.ids(parentIds)],
+    const columns = [...field.child.columns];
+    const found = await reader.perParent(
+      parentIds,
+      `SELECT ${select(field.child, 't')} FROM claim_subjects s JOIN entities t ON t.id = s.entity_id WHERE s.claim_id = @parent ORDER BY t.id LIMIT ${MAX_ITEMS.claimAbout}`,
+      [],
+      'id',
+      columns,
     );
     const shown = await materialize(run, field.child, found);
-    const grouped = groupBy(found.map((row, i) => ({ __parent: row.__parent, shown: shown[i] })), (row) => row.shown);
-    for (const [parent, list] of grouped) grouped.set(parent, (list as unknown[]).slice(0, MAX_ITEMS.claimAbout));
-    return grouped;
+    return groupBy(found.map((row, i) => ({ __parent: row.__parent, shown: shown[i] })), (row) => row.shown);
   }
   if (field.kind === 'page') return loadPages(run, field.page, parentIds);
   throw new Unplannable();
@@ -645,13 +657,14 @@ async function loadPages(run: Run, page: PagePlan, parentIds: readonly number[])
   const pageSql = `SELECT ${[`p.${paging.order} AS "__cursor"`, ...[...columns].map((c) => `${node}."${c}" AS "${c}"`)].join(', ')} FROM "${paging.paged}" p${join}${
     pageConditions.length ? ` WHERE ${pageConditions.join(' AND ')}` : ''
   } ORDER BY p.${paging.order} LIMIT ?`;
-  const countSql = `SELECT CAST(count(*) AS integer) AS "count" FROM "${paging.paged}" p${own.length ? ` WHERE ${own.join(' AND ')}` : ''}`;
+  // An unfiltered table counted as `SELECT count(*) FROM t`, which SQLite answers from its b-tree pages.
+  const countSql = own.length ? `SELECT ${reader.count} AS "count" FROM "${paging.paged}" p WHERE ${own.join(' AND ')}` : `SELECT ${reader.count} FROM "${paging.paged}"`;
   const [pageRows, counts] = await Promise.all([
     !page.rows ? Promise.resolve([]) : root ? reader.rows(pageSql, pageParams) : reader.perParent(parentIds, pageSql, pageParams, '__cursor', pageColumns),
     !page.count ? Promise.resolve([]) : root ? reader.rows(countSql, params) : reader.perParent(parentIds, countSql, params, null, ['count']),
   ]);
   const byParent = root ? new Map([[0, pageRows]]) : (groupBy(pageRows, (row) => row) as Map<number, Row[]>);
-  const countOf = root ? new Map([[0, counts[0]?.count]]) : new Map(counts.map((row) => [row.__parent as number, row.count]));
+  const countOf = root ? new Map([[0, counts[0] && Object.values(counts[0])[0]]]) : new Map(counts.map((row) => [row.__parent as number, row.count]));
   if (paging.declares && page.rows) {
     const found = byParent.get(0) ?? [];
     dependsOnRange(run.context, paging.declares, after, found.length > first ? (found.at(-1)!.__cursor as number) : null);
