@@ -211,7 +211,8 @@ const rawBody = (name: string, p: Params) => JSON.stringify({ w: name, p });
 
 async function post(url: string, body: string) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body });
-  return (await res.json()) as { data?: unknown; errors?: unknown };
+  // `error`: a raw floor's answer to what it cannot answer.
+  return (await res.json()) as { data?: unknown; errors?: unknown; error?: string };
 }
 
 interface Figures {
@@ -412,10 +413,15 @@ async function zipfRun(engine: 'sqlite' | 'postgres', path: string, env: Record<
     let floorMissing: string | null = null;
     for (let i = 0; i < ZIPF_SAMPLE; i++) {
       const r = sample();
-      if (r.shape === 'write') continue;
+      if (r.shape === 'write') {
+        // A write is not compared (each side's claim is its own), but the floor must make it.
+        const floor: Awaited<ReturnType<typeof post>> | null = floorUrl && floorMissing === null ? await post(floorUrl, rawBody(r.w, r.p)) : null;
+        if (floor?.error !== undefined) floorMissing = `${r.w}: ${floor.error}`;
+        continue;
+      }
       reads++;
-      const asked: Promise<{ data?: unknown; error?: string }> | null = floorUrl && floorMissing === null ? post(floorUrl, rawBody(r.w, r.p)) : null;
-      type Answer = { data?: unknown; errors?: unknown; error?: string };
+      type Answer = Awaited<ReturnType<typeof post>>;
+      const asked: Promise<Answer> | null = floorUrl && floorMissing === null ? post(floorUrl, rawBody(r.w, r.p)) : null;
       const [ours, cached, floor]: [Answer, Answer, Answer | null] = await Promise.all([post(off.url, gqlBody(r.w, r.p)), post(on.url, gqlBody(r.w, r.p)), asked]);
       if (ours.errors) {
         errors++;
@@ -655,7 +661,9 @@ const cell = (f: Figures | null | undefined) => (f ? `${Math.round(f.rps)} / ${f
 async function postgresMain(path: string, params: Record<string, Params[]>) {
   const { benchCluster, BENCH_PG_SETTINGS } = await import('./postgres');
   const { installPostgraphile, POSTGRAPHILE_COMMAND, POSTGRAPHILE_FIRST_PAGE, SHARED_SHAPES, LOOKUP_SOURCE, cursorMaker } = await import('./postgraphile');
-  installPostgraphile(log);
+  // PostGraphile only when a shape it shares is timed (not for `--only zipf`, say).
+  const sharedShapes = SHARED_SHAPES.filter((s) => timed(s.name) || timed(s.workload));
+  if (sharedShapes.length > 0) installPostgraphile(log);
   const cluster = await benchCluster(args['pg-data'] ?? join(DATA, 'pg'), path, JSON.stringify({ size, options }), log);
   log(
     `PostgreSQL runs with fsync, synchronous_commit and full_page_writes off (reads are measured; the data is reloaded from the SQLite file if lost): ${Object.entries(BENCH_PG_SETTINGS)
@@ -690,15 +698,18 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
   try {
     const app = await startServer(SERVER, env, /"url":"(http:\/\/[^"]+\/graphql)"/, 1);
     servers.push(app);
-    const cachedApp = await startServer(SERVER, { ...env, RESPONSE_CACHE: 'on' }, /"url":"(http:\/\/[^"]+\/graphql)"/, 1);
+    const cachedApp = await startServer(SERVER, withMetrics({ ...env, RESPONSE_CACHE: 'on' }), /"url":"(http:\/\/[^"]+\/graphql)"/, 1);
     servers.push(cachedApp);
     const raw = await startServer(['bench/raw-floor-postgres.ts'], { DATABASE_URL: cluster.url, PORT: '0' }, /raw floor listening on (\d+)/, 1).then((s) => ({ ...s, url: `http://127.0.0.1:${s.url}/raw` }));
     servers.push(raw);
-    const pgl = await startServer(POSTGRAPHILE_COMMAND, { DATABASE_URL: cluster.url, PORT: '0', POOL_SIZE: '10' }, /postgraphile listening on (\d+)/, 1).then((s) => ({
-      ...s,
-      url: `http://127.0.0.1:${s.url}/graphql`,
-    }));
-    servers.push(pgl);
+    const pgl =
+      sharedShapes.length > 0
+        ? await startServer(POSTGRAPHILE_COMMAND, { DATABASE_URL: cluster.url, PORT: '0', POOL_SIZE: '10' }, /postgraphile listening on (\d+)/, 1).then((s) => ({
+            ...s,
+            url: `http://127.0.0.1:${s.url}/graphql`,
+          }))
+        : null;
+    if (pgl) servers.push(pgl);
 
     // What runs, and whether each side's answers agree, before anything is timed.
     const skipped: { name: string; skipped: string }[] = [];
@@ -737,15 +748,18 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
     for (const s of skipped) log(`${s.name}: skipped: ${s.skipped}`);
 
     // PostGraphile: the same data for the same parameters, in each side's own form.
-    const first = await post(pgl.url, JSON.stringify({ query: POSTGRAPHILE_FIRST_PAGE, variables: { after: null } }));
-    if (first.errors) throw new Error(`PostGraphile's first page: ${JSON.stringify(first.errors).slice(0, 500)}`);
-    const pageCursor = cursorMaker(first.data as Parameters<typeof cursorMaker>[0]);
+    let pageCursor = (_after: number) => '';
+    if (pgl) {
+      const first = await post(pgl.url, JSON.stringify({ query: POSTGRAPHILE_FIRST_PAGE, variables: { after: null } }));
+      if (first.errors) throw new Error(`PostGraphile's first page: ${JSON.stringify(first.errors).slice(0, 500)}`);
+      pageCursor = cursorMaker(first.data as Parameters<typeof cursorMaker>[0]);
+    }
     const pglBody = (shape: (typeof SHARED_SHAPES)[number], p: Params) => JSON.stringify({ query: shape.postgraphile, variables: shape.postgraphileVariables(p, pageCursor) });
     const sameData: Record<string, boolean> = {};
-    for (const shape of SHARED_SHAPES) {
+    for (const shape of pgl ? SHARED_SHAPES : []) {
       let same = true;
       for (const p of params[shape.workload]!.slice(0, 10)) {
-        const [ours, theirs] = await Promise.all([post(app.url, body(shape.workload, p)), post(pgl.url, pglBody(shape, p))]);
+        const [ours, theirs] = await Promise.all([post(app.url, body(shape.workload, p)), post(pgl!.url, pglBody(shape, p))]);
         const a = ours.data ? shape.fromClaimgraph(ours.data as Parameters<typeof shape.fromClaimgraph>[0]) : ours.errors;
         const b = theirs.data ? shape.fromPostgraphile(theirs.data as Parameters<typeof shape.fromPostgraphile>[0]) : theirs.errors;
         if (!isDeepStrictEqual(a, b)) {
@@ -770,17 +784,20 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
       log(`${r.name}: ${ours.rps.toFixed(0)} rps (raw floor ${floor ? floor.rps.toFixed(0) : '–'})`);
     }
     const shared: { shape: string; claimgraph: Figures; cached: Figures; floor: Figures | null; postgraphile: Figures; same: boolean }[] = [];
-    for (const shape of SHARED_SHAPES.filter((s) => timed(s.name) || timed(s.workload))) {
+    for (const shape of pgl ? sharedShapes : []) {
       const row = rows.find((r) => r.name === shape.workload);
       if (!row) continue;
       const nextCached = cycle(params[shape.workload]!);
-      const cached = await drive(cachedApp.url, () => body(shape.workload, nextCached()));
+      const cached = await drive(cachedApp.url, () => body(shape.workload, nextCached()), warmup, duration, { metrics: true });
       const nextPgl = cycle(params[shape.workload]!);
-      const postgraphile = await drive(pgl.url, () => pglBody(shape, nextPgl()));
+      const postgraphile = await drive(pgl!.url, () => pglBody(shape, nextPgl()));
       shared.push({ shape: shape.name, claimgraph: row.ours, cached, floor: row.floor, postgraphile, same: sameData[shape.name]! });
       log(`${shape.name}: claimgraph ${row.ours.rps.toFixed(0)} rps, cache on ${cached.rps.toFixed(0)}, PostGraphile ${postgraphile.rps.toFixed(0)}`);
     }
-    const memory = { claimgraph: peakMemory(app.child), claimgraphCached: peakMemory(cachedApp.child), postgraphile: peakMemory(pgl.child) };
+    const memory = { claimgraph: peakMemory(app.child), claimgraphCached: peakMemory(cachedApp.child), postgraphile: pgl ? peakMemory(pgl.child) : [] };
+    // PostGraphile cannot express search, path or the relation filter: the Zipf mix is claimgraph's
+    // and the raw floor's only, with WORKERS as on SQLite.
+    const zipfResult = timed('zipf') ? await zipfRun('postgres', path, { ...env, WORKERS: String(workers) }, workers, raw.url) : null;
 
     const results = {
       engine: 'postgres',
@@ -808,11 +825,12 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
       postgraphile: shared.map((s) => ({
         shape: s.shape,
         claimgraph: fig(s.claimgraph),
-        claimgraphResponseCache: fig(s.cached),
+        claimgraphResponseCache: { ...fig(s.cached), cacheHitRate: s.cached.hitRate === undefined || s.cached.hitRate === null ? null : Number(s.cached.hitRate.toFixed(4)) },
         rawFloor: s.floor ? fig(s.floor) : null,
         postgraphile: fig(s.postgraphile),
         sameData: s.same,
       })),
+      zipf: zipfResult,
     };
     writeResults({ ...previousResults(), postgres: results });
     log('');
@@ -823,10 +841,11 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
     }
     for (const s of skipped) log(`| ${s.name} | skipped: ${s.skipped} | | | | | |`);
     log('');
-    log('| shape (rps / p50 ms / p99 ms) | claimgraph | claimgraph, response cache on | raw floor | PostGraphile 5 | same data |');
-    log('| --- | ---: | ---: | ---: | ---: | --- |');
-    for (const s of shared) log(`| ${s.shape} | ${cell(s.claimgraph)} | ${cell(s.cached)} | ${cell(s.floor)} | ${cell(s.postgraphile)} | ${s.same ? 'ok' : 'mismatch'} |`);
+    log('| shape (rps / p50 ms / p99 ms) | claimgraph | claimgraph, response cache on | cache hit rate | raw floor | PostGraphile 5 | same data |');
+    log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const s of shared) log(`| ${s.shape} | ${cell(s.claimgraph)} | ${cell(s.cached)} | ${percent(s.cached.hitRate)} | ${cell(s.floor)} | ${cell(s.postgraphile)} | ${s.same ? 'ok' : 'mismatch'} |`);
     log('');
+    if (zipfResult) printZipf(zipfResult);
     log(
       `PostgreSQL (fsync off); ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ${size} graph (${options.claims.toLocaleString('en')} claims, loaded into PostgreSQL in ${cluster.loadedSeconds.toFixed(0)} s${cluster.loadSeconds === null ? ' by an earlier run' : ''}); yoga floor ${yoga.rps.toFixed(0)} rps; peak RSS claimgraph ${memory.claimgraph.join(', ')} MB, with the cache ${memory.claimgraphCached.join(', ')} MB, PostGraphile ${memory.postgraphile.join(', ')} MB`,
     );
