@@ -223,6 +223,10 @@ interface Figures {
   hitRate?: number | null;
   /** Answers that were not answers: failed connections, timeouts, non-2xx, and (from /metrics) answers with errors. */
   errors?: number;
+  /** The errors by kind: `connection`, `non-2xx`, and the contract codes /metrics counted. */
+  errorCodes?: Record<string, number>;
+  /** From /metrics, by GraphQL operation: requests answered and their mean time in the server (ms). */
+  operations?: Record<string, { requests: number; meanMs: number }>;
 }
 
 /** What a server's /metrics has counted so far (summed over its workers). */
@@ -230,18 +234,32 @@ interface Counted {
   hits: number;
   misses: number;
   errors: number;
+  codes: Record<string, number>;
+  /** By operation: requests answered and the seconds they took in all. */
+  operations: Record<string, { count: number; seconds: number }>;
 }
 
 /** The response cache's outcomes and the answers' error codes, from the server's /metrics. */
 async function counted(url: string): Promise<Counted> {
   const res = await fetch(url.replace(/\/graphql$/, '/metrics'), { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   if (!res.ok) throw new Error(`${url}: /metrics answered ${res.status}`);
-  const found: Counted = { hits: 0, misses: 0, errors: 0 };
+  const found: Counted = { hits: 0, misses: 0, errors: 0, codes: {}, operations: {} };
   for (const line of (await res.text()).split('\n')) {
+    const timed = /^claimgraph_request_duration_seconds_(sum|count)\{operation="([^"]*)"\} (\S+)$/.exec(line);
+    if (timed) {
+      const op = (found.operations[timed[2]!] ??= { count: 0, seconds: 0 });
+      if (timed[1] === 'sum') op.seconds += Number(timed[3]);
+      else op.count += Number(timed[3]);
+      continue;
+    }
     const m = /^(claimgraph_response_cache_total|claimgraph_errors_total)\{([^}]*)\} (\S+)$/.exec(line);
     if (!m) continue;
     const value = Number(m[3]);
-    if (m[1] === 'claimgraph_errors_total') found.errors += value;
+    if (m[1] === 'claimgraph_errors_total') {
+      found.errors += value;
+      const code = /code="([^"]*)"/.exec(m[2]!)?.[1] ?? '?';
+      found.codes[code] = (found.codes[code] ?? 0) + value;
+    }
     else if (m[2]!.includes('outcome="hit"')) found.hits += value;
     else if (m[2]!.includes('outcome="miss"')) found.misses += value;
   }
@@ -271,12 +289,24 @@ async function drive(url: string, body: () => string, warmupSeconds = warmup, se
     const after = options.metrics ? await counted(url) : null;
     if ((r.errors || r.non2xx) && !options.countErrors) throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
     const looked = before && after ? after.hits - before.hits + (after.misses - before.misses) : 0;
+    const codes: Record<string, number> = {};
+    if (r.errors) codes.connection = r.errors;
+    if (r.non2xx) codes['non-2xx'] = r.non2xx;
+    for (const [code, n] of Object.entries(after?.codes ?? {})) if (n - (before?.codes[code] ?? 0) > 0) codes[code] = n - (before?.codes[code] ?? 0);
     runs.push({
       rps: r.requests.average,
       p50: r.latency.p50,
       p99: r.latency.p99,
       hitRate: before && after && looked > 0 ? (after.hits - before.hits) / looked : null,
       errors: r.errors + r.non2xx + (before && after ? after.errors - before.errors : 0),
+      errorCodes: codes,
+      operations: Object.fromEntries(
+        Object.entries(after?.operations ?? {}).flatMap(([name, op]) => {
+          const requests = op.count - (before?.operations[name]?.count ?? 0);
+          const seconds = op.seconds - (before?.operations[name]?.seconds ?? 0);
+          return requests > 0 ? [[name, { requests, meanMs: Number(((seconds / requests) * 1000).toFixed(2)) }]] : [];
+        }),
+      ),
     });
   }
   const median = (k: 'rps' | 'p50' | 'p99') => runs.map((f) => f[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
@@ -285,9 +315,23 @@ async function drive(url: string, body: () => string, warmupSeconds = warmup, se
     rps: median('rps'),
     p50: median('p50'),
     p99: median('p99'),
-    ...(options.metrics ? { hitRate: rates.length > 0 ? rates[Math.floor(rates.length / 2)]! : null } : {}),
+    // The middle run's split by operation (the run whose rps is the median).
+    ...(options.metrics
+      ? {
+          hitRate: rates.length > 0 ? rates[Math.floor(rates.length / 2)]! : null,
+          operations: [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!.operations,
+        }
+      : {}),
     // Every run's: one error is one too many to hide behind a median.
-    ...(options.metrics || options.countErrors ? { errors: runs.reduce((sum, f) => sum + f.errors, 0) } : {}),
+    ...(options.metrics || options.countErrors
+      ? {
+          errors: runs.reduce((sum, f) => sum + f.errors, 0),
+          errorCodes: runs.reduce<Record<string, number>>((all, f) => {
+            for (const [code, n] of Object.entries(f.errorCodes)) all[code] = (all[code] ?? 0) + n;
+            return all;
+          }, {}),
+        }
+      : {}),
   };
 }
 
@@ -374,7 +418,13 @@ const zipfFig = (f: Figures) => ({
   p99Ms: f.p99,
   cacheHitRate: f.hitRate === undefined || f.hitRate === null ? null : Number(f.hitRate.toFixed(4)),
   errors: f.errors ?? 0,
+  errorCodes: f.errorCodes ?? {},
+  operations: f.operations ?? null,
 });
+
+/** Errors as printed: the count, and by kind when there are any. */
+const errorCell = (errors: number, codes: Record<string, number>) =>
+  errors === 0 ? '0' : `${errors} (${Object.entries(codes).map(([code, n]) => `${code} ${n}`).join(', ')})`;
 
 /** The first requests of the Zipf sequence whose answers are compared before it is timed. */
 const ZIPF_SAMPLE = 300;
@@ -452,15 +502,15 @@ async function zipfRun(engine: 'sqlite' | 'postgres', path: string, env: Record<
       };
     };
     const claimgraph = await drive(off.url, sequence(gqlBody), warmup, duration, { metrics: true, countErrors: true });
-    log(`Zipf, cache off: ${claimgraph.rps.toFixed(0)} rps, p99 ${claimgraph.p99} ms, ${claimgraph.errors} errors`);
+    log(`Zipf, cache off: ${claimgraph.rps.toFixed(0)} rps, p99 ${claimgraph.p99} ms, errors ${errorCell(claimgraph.errors!, claimgraph.errorCodes!)}`);
     off.child.kill('SIGTERM');
     // Warmed for longer, as the mix is: the cache fills with the sequence's popular answers.
     const cached = await drive(on.url, sequence(gqlBody), Math.max(warmup, 10), duration, { metrics: true, countErrors: true });
-    log(`Zipf, cache on: ${cached.rps.toFixed(0)} rps, p99 ${cached.p99} ms, hit rate ${percent(cached.hitRate)}, ${cached.errors} errors`);
+    log(`Zipf, cache on: ${cached.rps.toFixed(0)} rps, p99 ${cached.p99} ms, hit rate ${percent(cached.hitRate)}, errors ${errorCell(cached.errors!, cached.errorCodes!)}`);
     const peakRssMb = peakMemory(on.child);
     on.child.kill('SIGTERM');
     const floor = floorOk ? await drive(floorUrl, sequence(rawBody), warmup, duration, { countErrors: true }) : null;
-    if (floor) log(`Zipf, raw floor: ${floor.rps.toFixed(0)} rps, p99 ${floor.p99} ms, ${floor.errors} errors`);
+    if (floor) log(`Zipf, raw floor: ${floor.rps.toFixed(0)} rps, p99 ${floor.p99} ms, errors ${errorCell(floor.errors!, floor.errorCodes!)}`);
     return {
       engine,
       s: zipfS,
@@ -491,11 +541,23 @@ function printZipf(z: ZipfResult) {
   );
   log('| Zipf mix | rps | p50 ms | p99 ms | cache hit rate | errors |');
   log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  const row = (name: string, f: ReturnType<typeof zipfFig> | null) => f && log(`| ${name} | ${f.rps} | ${f.p50Ms} | ${f.p99Ms} | ${percent(f.cacheHitRate)} | ${f.errors} |`);
+  const row = (name: string, f: ReturnType<typeof zipfFig> | null) =>
+    f && log(`| ${name} | ${f.rps} | ${f.p50Ms} | ${f.p99Ms} | ${percent(f.cacheHitRate)} | ${errorCell(f.errors, f.errorCodes)} |`);
   row('claimgraph, response cache off', z.claimgraph);
   row('claimgraph, response cache on', z.claimgraphResponseCache);
   if (z.rawFloor) row('raw floor', z.rawFloor);
   else log(`| raw floor | ${z.sample.noFloor} | | | | |`);
+  log('');
+  const split = (name: string, f: ReturnType<typeof zipfFig>) =>
+    f.operations &&
+    log(
+      `${name}, mean ms in the server by operation (requests): ${Object.entries(f.operations)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([op, o]) => `${op || '(none)'} ${o.meanMs} (${o.requests})`)
+        .join(', ')}`,
+    );
+  split('cache off', z.claimgraph);
+  split('cache on', z.claimgraphResponseCache);
   log('');
 }
 
@@ -847,7 +909,7 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
     log('');
     if (zipfResult) printZipf(zipfResult);
     log(
-      `PostgreSQL (fsync off); ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ${size} graph (${options.claims.toLocaleString('en')} claims, loaded into PostgreSQL in ${cluster.loadedSeconds.toFixed(0)} s${cluster.loadSeconds === null ? ' by an earlier run' : ''}); yoga floor ${yoga.rps.toFixed(0)} rps; peak RSS claimgraph ${memory.claimgraph.join(', ')} MB, with the cache ${memory.claimgraphCached.join(', ')} MB, PostGraphile ${memory.postgraphile.join(', ')} MB`,
+      `PostgreSQL (fsync off); ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ${size} graph (${options.claims.toLocaleString('en')} claims, loaded into PostgreSQL in ${cluster.loadedSeconds.toFixed(0)} s${cluster.loadSeconds === null ? ' by an earlier run' : ''}); yoga floor ${yoga.rps.toFixed(0)} rps; peak RSS claimgraph ${memory.claimgraph.join(', ')} MB, with the cache ${memory.claimgraphCached.join(', ')} MB, PostGraphile ${memory.postgraphile.join(', ') || '–'} MB`,
     );
     log('wrote bench/results.json (its "postgres" entry)');
   } finally {
