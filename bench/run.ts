@@ -552,8 +552,10 @@ function printZipf(z: ZipfResult) {
     f.operations &&
     log(
       `${name}, mean ms in the server by operation (requests): ${Object.entries(f.operations)
+        // '' is the /metrics scrapes themselves.
+        .filter(([op]) => op !== '')
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([op, o]) => `${op || '(none)'} ${o.meanMs} (${o.requests})`)
+        .map(([op, o]) => `${op} ${o.meanMs} (${o.requests})`)
         .join(', ')}`,
     );
   split('cache off', z.claimgraph);
