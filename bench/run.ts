@@ -301,7 +301,9 @@ async function drive(url: string, body: () => string, warmupSeconds = warmup, se
       errors: r.errors + r.non2xx + (before && after ? after.errors - before.errors : 0),
       errorCodes: codes,
       operations: Object.fromEntries(
+        // '' (no operation) is the /metrics scrapes themselves.
         Object.entries(after?.operations ?? {}).flatMap(([name, op]) => {
+          if (name === '') return [];
           const requests = op.count - (before?.operations[name]?.count ?? 0);
           const seconds = op.seconds - (before?.operations[name]?.seconds ?? 0);
           return requests > 0 ? [[name, { requests, meanMs: Number(((seconds / requests) * 1000).toFixed(2)) }]] : [];
@@ -552,8 +554,6 @@ function printZipf(z: ZipfResult) {
     f.operations &&
     log(
       `${name}, mean ms in the server by operation (requests): ${Object.entries(f.operations)
-        // '' is the /metrics scrapes themselves.
-        .filter(([op]) => op !== '')
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([op, o]) => `${op} ${o.meanMs} (${o.requests})`)
         .join(', ')}`,
