@@ -245,11 +245,11 @@ async function counted(url: string): Promise<Counted> {
   if (!res.ok) throw new Error(`${url}: /metrics answered ${res.status}`);
   const found: Counted = { hits: 0, misses: 0, errors: 0, codes: {}, operations: {} };
   for (const line of (await res.text()).split('\n')) {
-    const timed = /^claimgraph_request_duration_seconds_(sum|count)\{operation="([^"]*)"\} (\S+)$/.exec(line);
-    if (timed) {
-      const op = (found.operations[timed[2]!] ??= { count: 0, seconds: 0 });
-      if (timed[1] === 'sum') op.seconds += Number(timed[3]);
-      else op.count += Number(timed[3]);
+    const took = /^claimgraph_request_duration_seconds_(sum|count)\{operation="([^"]*)"\} (\S+)$/.exec(line);
+    if (took) {
+      const op = (found.operations[took[2]!] ??= { count: 0, seconds: 0 });
+      if (took[1] === 'sum') op.seconds += Number(took[3]);
+      else op.count += Number(took[3]);
       continue;
     }
     const m = /^(claimgraph_response_cache_total|claimgraph_errors_total)\{([^}]*)\} (\S+)$/.exec(line);
@@ -259,8 +259,7 @@ async function counted(url: string): Promise<Counted> {
       found.errors += value;
       const code = /code="([^"]*)"/.exec(m[2]!)?.[1] ?? '?';
       found.codes[code] = (found.codes[code] ?? 0) + value;
-    }
-    else if (m[2]!.includes('outcome="hit"')) found.hits += value;
+    } else if (m[2]!.includes('outcome="hit"')) found.hits += value;
     else if (m[2]!.includes('outcome="miss"')) found.misses += value;
   }
   return found;
