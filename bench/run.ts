@@ -225,8 +225,8 @@ interface Figures {
   errors?: number;
   /** The errors by kind: `connection`, `non-2xx`, and the contract codes /metrics counted. */
   errorCodes?: Record<string, number>;
-  /** From /metrics, by GraphQL operation: requests answered and their mean time in the server (ms). */
-  operations?: Record<string, { requests: number; meanMs: number }>;
+  /** From /metrics, by GraphQL operation: requests answered, their mean time in the server (ms), and the cache's hit rate. */
+  operations?: Record<string, { requests: number; meanMs: number; hitRate: number | null }>;
 }
 
 /** What a server's /metrics has counted so far (summed over its workers). */
@@ -235,8 +235,8 @@ interface Counted {
   misses: number;
   errors: number;
   codes: Record<string, number>;
-  /** By operation: requests answered and the seconds they took in all. */
-  operations: Record<string, { count: number; seconds: number }>;
+  /** By operation: requests answered, the seconds they took in all, and the response cache's outcomes. */
+  operations: Record<string, { count: number; seconds: number; hits: number; misses: number }>;
 }
 
 /** The response cache's outcomes and the answers' error codes, from the server's /metrics. */
@@ -247,9 +247,15 @@ async function counted(url: string): Promise<Counted> {
   for (const line of (await res.text()).split('\n')) {
     const took = /^claimgraph_request_duration_seconds_(sum|count)\{operation="([^"]*)"\} (\S+)$/.exec(line);
     if (took) {
-      const op = (found.operations[took[2]!] ??= { count: 0, seconds: 0 });
+      const op = (found.operations[took[2]!] ??= { count: 0, seconds: 0, hits: 0, misses: 0 });
       if (took[1] === 'sum') op.seconds += Number(took[3]);
       else op.count += Number(took[3]);
+      continue;
+    }
+    const answered = /^claimgraph_requests_total\{(?=[^}]*operation="([^"]*)")(?=[^}]*cache="(hit|miss)")[^}]*\} (\S+)$/.exec(line);
+    if (answered) {
+      const op = (found.operations[answered[1]!] ??= { count: 0, seconds: 0, hits: 0, misses: 0 });
+      op[answered[2] === 'hit' ? 'hits' : 'misses'] += Number(answered[3]);
       continue;
     }
     const m = /^(claimgraph_response_cache_total|claimgraph_errors_total)\{([^}]*)\} (\S+)$/.exec(line);
@@ -303,9 +309,13 @@ async function drive(url: string, body: () => string, warmupSeconds = warmup, se
         // '' (no operation) is the /metrics scrapes themselves.
         Object.entries(after?.operations ?? {}).flatMap(([name, op]) => {
           if (name === '') return [];
-          const requests = op.count - (before?.operations[name]?.count ?? 0);
-          const seconds = op.seconds - (before?.operations[name]?.seconds ?? 0);
-          return requests > 0 ? [[name, { requests, meanMs: Number(((seconds / requests) * 1000).toFixed(2)) }]] : [];
+          const was = before?.operations[name];
+          const requests = op.count - (was?.count ?? 0);
+          const seconds = op.seconds - (was?.seconds ?? 0);
+          const hits = op.hits - (was?.hits ?? 0);
+          const looked = hits + op.misses - (was?.misses ?? 0);
+          const hitRate = looked > 0 ? Number((hits / looked).toFixed(4)) : null;
+          return requests > 0 ? [[name, { requests, meanMs: Number(((seconds / requests) * 1000).toFixed(2)), hitRate }]] : [];
         }),
       ),
     });
@@ -552,9 +562,9 @@ function printZipf(z: ZipfResult) {
   const split = (name: string, f: ReturnType<typeof zipfFig>) =>
     f.operations &&
     log(
-      `${name}, mean ms in the server by operation (requests): ${Object.entries(f.operations)
+      `${name}, by operation: mean ms in the server (requests${name.endsWith('on') ? ', hit rate' : ''}): ${Object.entries(f.operations)
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([op, o]) => `${op} ${o.meanMs} (${o.requests})`)
+        .map(([op, o]) => `${op} ${o.meanMs} (${o.requests}${o.hitRate === null ? '' : `, ${percent(o.hitRate)}`})`)
         .join(', ')}`,
     );
   split('cache off', z.claimgraph);
