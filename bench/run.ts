@@ -761,7 +761,7 @@ async function postgresMain(path: string, params: Record<string, Params[]>) {
     sqlPerRequest[w.name] = statements / n;
   }
   await counted.close();
-  // One process each: claimgraph refuses WORKERS > 1 on PostgreSQL until the writes branch lands.
+  // One process each, as PostGraphile runs (the Zipf mix below runs `workers`).
   const env = { DATABASE_URL: cluster.url, PORT: '0', HOST: '127.0.0.1', WORKERS: '1', API_TOKEN: TOKEN, LOG_LEVEL: 'info', RESPONSE_CACHE: 'off' };
   const servers: Server[] = [];
   const stop = () => {
