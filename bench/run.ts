@@ -43,6 +43,9 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     // The Zipf mix's skew (bench/zipf.ts): the k-th most popular value is asked with weight 1/k^s.
     'zipf-s': { type: 'string', default: '1' },
+    // Seconds the Zipf mix warms the server with the response cache on before measuring it: the
+    // longer, the more of the popular answers its cache holds (the hit rate printed says how many).
+    'zipf-warmup': { type: 'string', default: '10' },
     // Seconds of the varied workload (every request a new cache key) on a fresh server, whose
     // peak RSS per process is reported.
     'varied-seconds': { type: 'string', default: '30' },
@@ -74,6 +77,8 @@ const timed = (name: string) => !only || only.includes(name);
 const TOKEN = 'bench-token-0123456789abcdef';
 const zipfS = Number(args['zipf-s']);
 if (!(zipfS >= 0)) throw new Error(`--zipf-s: a number ≥ 0 (0 is uniform), not "${args['zipf-s']}"`);
+const zipfWarmup = Number(args['zipf-warmup']);
+if (!(zipfWarmup > 0)) throw new Error(`--zipf-warmup: seconds, more than 0, not "${args['zipf-warmup']}"`);
 /**
  * A server with the response cache on also serves /metrics, whose response-cache counters give
  * the hit rate printed beside its figures (the Zipf mix's servers serve it with the cache off
@@ -516,7 +521,7 @@ async function zipfRun(engine: 'sqlite' | 'postgres', path: string, env: Record<
     log(`Zipf, cache off: ${claimgraph.rps.toFixed(0)} rps, p99 ${claimgraph.p99} ms, errors ${errorCell(claimgraph.errors!, claimgraph.errorCodes!)}`);
     off.child.kill('SIGTERM');
     // Warmed for longer, as the mix is: the cache fills with the sequence's popular answers.
-    const cached = await drive(on.url, sequence(gqlBody), Math.max(warmup, 10), duration, { metrics: true, countErrors: true });
+    const cached = await drive(on.url, sequence(gqlBody), Math.max(warmup, zipfWarmup), duration, { metrics: true, countErrors: true });
     log(`Zipf, cache on: ${cached.rps.toFixed(0)} rps, p99 ${cached.p99} ms, hit rate ${percent(cached.hitRate)}, errors ${errorCell(cached.errors!, cached.errorCodes!)}`);
     const peakRssMb = peakMemory(on.child);
     on.child.kill('SIGTERM');
@@ -531,6 +536,7 @@ async function zipfRun(engine: 'sqlite' | 'postgres', path: string, env: Record<
       distinctReadsIn10k: distinct,
       workers: workerCount,
       responseCacheMb: Number(process.env.RESPONSE_CACHE_MB ?? 32),
+      cachedWarmupSeconds: Math.max(warmup, zipfWarmup),
       sample: { reads, errors, cacheAgrees, floorAgrees: floorOk ? floorAgrees : null, noFloor: floorOk ? null : (floorMissing ?? 'none on this engine') },
       claimgraph: zipfFig(claimgraph),
       claimgraphResponseCache: zipfFig(cached),
