@@ -161,18 +161,11 @@ const HOSTILE = [
 ];
 
 describe('answers', () => {
-  it('find the same results with the same snippets and highlights, the clear best first', async () => {
+  it('give the same pages, scores included, to the bit', async () => {
     for (const [q, args] of QUERIES) {
       const { lite, pg: onPg } = await both(q, args);
-      expect(onPg.totalCount, q).toBe(lite.totalCount);
-      expect(onPg.pageInfo.hasNextPage, q).toBe(lite.pageInfo.hasNextPage);
-      expect(onPg.edges.length, q).toBe(lite.edges.length);
-      // A page that holds every match holds the same ones.
-      if (!lite.pageInfo.hasNextPage) expect(byId(onPg.edges), q).toEqual(byId(lite.edges));
-      // Names that are the query or start with it rank first on both (a bonus of 50 or more), the best the same.
-      const named = (edges: Edge[]) => byId(edges.filter((e) => e.score >= 50));
-      expect(named(onPg.edges), q).toEqual(named(lite.edges));
-      if ((lite.edges[0]?.score ?? 0) >= 50) expect(onPg.edges[0]!.node.id, q).toBe(lite.edges[0]!.node.id);
+      expect(lite.edges.length + lite.totalCount, q).toBeGreaterThanOrEqual(q === 'zzzqqq' ? 0 : 1);
+      expect(onPg, q).toEqual(lite);
     }
   });
 
@@ -203,9 +196,8 @@ describe('answers', () => {
   it('treat hostile text as words to find, never as syntax', async () => {
     for (const q of HOSTILE) {
       const { lite, pg: onPg } = await both(q, { first: 10 });
-      expect(onPg.totalCount, JSON.stringify(q)).toBe(lite.totalCount);
-      if (!lite.pageInfo.hasNextPage) expect(byId(onPg.edges), JSON.stringify(q)).toEqual(byId(lite.edges));
-      expect((await find(onPostgres, q, { last: 2 })).edges.length, JSON.stringify(q)).toBe((await find(sqlite.gql, q, { last: 2 })).edges.length);
+      expect(onPg, JSON.stringify(q)).toEqual(lite);
+      expect(await find(onPostgres, q, { last: 2 }), JSON.stringify(q)).toEqual(await find(sqlite.gql, q, { last: 2 }));
     }
     for (const variables of [{ q: 'M'.repeat(10_000) }, { q: 'openai', after: 'nope' }, { q: 'openai', last: 3, before: 'nope' }]) {
       const lite = await sqlite.gql(SEARCH, variables);

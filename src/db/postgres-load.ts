@@ -90,7 +90,7 @@ const SEARCH_TRIGGERS = [
   ['search_documents', 'search_documents_count'],
 ] as const;
 
-/** The search index and its word counts made anew from the tables, as the migration first fills them. */
+/** The search index, its word counts and its totals made anew from the tables, as the migrations first fill them. */
 const REBUILD_SEARCH = [
   'DELETE FROM search_documents',
   `INSERT INTO search_documents (search_rowid, kind, ref_id, name, aliases, body)
@@ -102,6 +102,10 @@ const REBUILD_SEARCH = [
   'DELETE FROM search_term_counts',
   `INSERT INTO search_term_counts (term, documents)
     SELECT term, count(*) FROM search_documents, unnest(tsvector_to_array(tsv)) AS term GROUP BY term`,
+  // What bm25 reads besides (migrations/postgres/*_search_bm25): the documents and their words in all, as one row.
+  'DELETE FROM search_totals',
+  `INSERT INTO search_totals (documents, tokens)
+    SELECT count(*), coalesce(sum(search_tokens(tsv, name, aliases, body)), 0) FROM search_documents`,
 ];
 
 const SET_ASIDE = [...DERIVING_TRIGGERS, ...CACHE_TRIGGERS, ...SEARCH_TRIGGERS];

@@ -25,24 +25,39 @@ import {
 } from './search';
 import { documentOf, highlight, type Phrase, snippet } from './search-snippets';
 import { foldWord } from './search-tokens';
+import { BM25 } from './sqlite-search';
 
 /**
  * PostgreSQL's search index: search_documents with its weighted tsvector and GIN index, and
- * search_term_counts beside it (migrations/postgres/*_search). It follows SQLite's plan
- * (src/db/sqlite-search.ts) step for step, so both find the same matches and page them alike:
- * the words planned against the counts (common, or expanded into the words a long last word
- * begins); when a word is weighed, the first RANKED_CANDIDATES matches in index order (rowid)
- * and the entities the query names, ranked; otherwise the named entities, then the first matches
- * in index order. ts_rank stands in for bm25, with the same column weights (name 10, aliases 6,
- * body 1); the name bonus is SQLite's. Snippets and highlights are made here from the stored text
- * (src/db/search-snippets.ts), as FTS5 makes them.
+ * search_term_counts and search_totals beside it (migrations/postgres/*_search, *_search_bm25). It
+ * follows SQLite's plan (src/db/sqlite-search.ts) step for step, so both find the same matches and
+ * page them alike: the words planned against the counts (common, or expanded into the words a long
+ * last word begins); when a word is weighed, the first RANKED_CANDIDATES matches in index order
+ * (rowid) and the entities the query names, ranked; otherwise the named entities, then the first
+ * matches in index order. Ranking is FTS5's bm25, computed here as FTS5 computes it (`bm25Score`),
+ * to the last bit, with SQLite's name bonus added the same way, so scores and order are SQLite's.
+ * Snippets and highlights are made here from the stored text (src/db/search-snippets.ts), as FTS5
+ * makes them.
  *
  * The query is a tsquery built from words we split and fold ourselves, each quoted: what a person
  * typed is never parsed as tsquery syntax.
  */
 
-/** ts_rank's weights for D, C, B, A: body, aliases, name, as bm25's 1 : 6 : 10 on SQLite. */
-const RANK_WEIGHTS = '{0, 0.1, 0.6, 1.0}';
+/**
+ * bm25's weight of each indexed column (name, aliases, body), read from SQLite's BM25 so the two
+ * never part; the tsvector weighs them A, B and C.
+ */
+const COLUMN_WEIGHTS = (() => {
+  // bm25(search_index, kind, ref_id, name, aliases, body)
+  const [, , name, aliases, body] = BM25.slice(BM25.indexOf(',') + 1, BM25.lastIndexOf(')')).split(',').map(Number);
+  return { A: name!, B: aliases!, C: body! };
+})();
+/** FTS5's bm25 constants (ext/fts5/fts5_aux.c), as PostgreSQL doubles. */
+const K1 = "'1.2'::float8";
+const B = "'0.75'::float8";
+/** A tsvector keeps at most this many positions of a lexeme, and none past MAX_POSITION. */
+const MAX_POSITIONS = 256;
+const MAX_POSITION = 16383;
 
 /** A tsquery operand: a folded word (letters and digits only) quoted as tsquery input wants it. */
 const lexeme = (term: string) => `'${term.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
@@ -135,16 +150,20 @@ async function planWords(pg: PgDb, words: string[]): Promise<Word[]> {
 /** Only documents of these kinds. */
 const kindFilter = (s: Statement, kinds: readonly SearchKind[] | null | undefined) => (kinds ? `AND kind = ANY (${s.param(kinds, 'text[]')})` : '');
 
-/** SQLite's name bonus (src/db/sqlite-search.ts nameBonus), in the same terms: lower() of a "C" text folds ASCII only, as SQLite's does. */
+/**
+ * SQLite's name bonus (src/db/sqlite-search.ts nameBonus), in the same terms and the same double
+ * arithmetic (SQLite's 10.0 is a double; PostgreSQL's would be numeric): lower() of a "C" text
+ * folds ASCII only, as SQLite's does.
+ */
 function nameBonus(s: Statement, query: string | null) {
   if (query === null) return '0::float8';
   const q = s.param(query, 'text');
-  const length = s.param(query.length, 'int');
+  const length = s.param(query.length, 'float8');
   return `(CASE
-    WHEN lower(name) = ${q} OR instr(' | ' || lower(aliases) || ' | ', ${s.param(` | ${query} | `, 'text')}) > 0 THEN 100
-    WHEN substr(lower(name), 1, ${length}) = ${q} THEN 50 + 10.0 * ${length} / nullif(length(name), 0)
-    WHEN instr(' ' || lower(name), ${s.param(` ${query}`, 'text')}) > 0 THEN 25 + 10.0 * ${length} / nullif(length(name), 0)
-    ELSE 0 END)::float8`;
+    WHEN lower(name) = ${q} OR instr(' | ' || lower(aliases) || ' | ', ${s.param(` | ${query} | `, 'text')}) > 0 THEN 100::float8
+    WHEN substr(lower(name), 1, ${s.param(query.length, 'int')}) = ${q} THEN 50::float8 + 10::float8 * ${length} / nullif(length(name), 0)::float8
+    WHEN instr(' ' || lower(name), ${s.param(` ${query}`, 'text')}) > 0 THEN 25::float8 + 10::float8 * ${length} / nullif(length(name), 0)::float8
+    ELSE 0::float8 END)`;
 }
 
 /** The ids of the entities the query names: names that are it or start with it (the first NAME_CANDIDATES), and aliases that are it. */
@@ -160,6 +179,58 @@ interface Ranked {
   rowid: string;
   score: number;
   candidates: number;
+}
+
+/**
+ * FTS5's bm25 (ext/fts5/fts5_aux.c) of a document `d` of search_documents for `phrases` (the
+ * weighed words' terms, in the order FTS5 numbers them), in the same double arithmetic, operation
+ * for operation, so the score is SQLite's to the bit (PostgreSQL's ln() is the C library's log(),
+ * as FTS5's is). `stats` is a CTE's body: the average document length and each phrase's IDF,
+ * read in the ranking statement's snapshot as FTS5 reads them in its transaction; `from` joins
+ * the document's length and each phrase's weighted frequency (`f`) to `d`; `score` sums the phrases.
+ *
+ *   idf = log((N - hits + 0.5) / (hits + 0.5)), 1e-6 when not above 0
+ *   score = Σ idf * (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl))
+ *
+ * N and the words in all come from search_totals; a word's documents (hits) from
+ * search_term_counts, a prefix's from the index. D and f come from the tsvector: each position is
+ * one word of the document, weighted by its column, unless the tsvector dropped positions (see
+ * the migration), when they are counted in the text.
+ */
+function bm25(s: Statement, phrases: Phrase[]) {
+  const hits = phrases.map((p) =>
+    p.prefix
+      ? `(SELECT count(*) FROM search_documents WHERE tsv @@ ${s.param(`${lexeme(p.term)}:*`, 'tsquery')})`
+      : `coalesce((SELECT documents FROM search_term_counts WHERE term = ${s.param(p.term, 'text')}), 0)`,
+  );
+  const idf = (h: string) => `(SELECT CASE WHEN x > 0 THEN x ELSE '1e-6'::float8 END FROM (
+      SELECT CASE WHEN t.documents >= n THEN ln(((t.documents - n)::float8 + '0.5'::float8) / (n::float8 + '0.5'::float8)) END AS x
+      FROM (SELECT ${h} AS n) AS hits) AS idf)`;
+  const stats = `SELECT CASE WHEN t.documents > 0 THEN t.tokens::float8 / t.documents::float8 END AS avgdl
+      ${hits.map((h, i) => `, ${idf(h)} AS idf${i}`).join('')}
+    FROM (SELECT coalesce(sum(documents), 0) AS documents, coalesce(sum(tokens), 0) AS tokens FROM search_totals) AS t`;
+
+  const terms = phrases.map((p) => ({ term: s.param(p.term, 'text'), prefix: p.prefix }));
+  const matches = ({ term, prefix }: (typeof terms)[number]) => (prefix ? `starts_with(u.lexeme, ${term})` : `u.lexeme = ${term} COLLATE "C"`);
+  // Whole-number weights: the frequency is exact whatever the order FTS5 adds them in.
+  const weighted = Object.entries(COLUMN_WEIGHTS)
+    .map(([label, weight]) => `${weight} * cardinality(array_positions(u.weights, '${label}'))`)
+    .join(' + ');
+  const recounted = (i: number) =>
+    `(SELECT ${COLUMN_WEIGHTS.A} * f[1] + ${COLUMN_WEIGHTS.B} * f[2] + ${COLUMN_WEIGHTS.C} * f[3] FROM search_frequency(d.name, d.aliases, d.body, ${terms[i]!.term}, ${terms[i]!.prefix}) AS f)`;
+  const from = `CROSS JOIN LATERAL (
+      SELECT sum(cardinality(u.positions)) AS tokens,
+        bool_and(cardinality(u.positions) < ${MAX_POSITIONS} AND u.positions[cardinality(u.positions)] < ${MAX_POSITION}) AS whole
+        ${terms.map((t, i) => `, sum(CASE WHEN ${matches(t)} THEN ${weighted} END) AS f${i}`).join('')}
+      FROM unnest(d.tsv) AS u) AS v
+    CROSS JOIN LATERAL (SELECT
+      (CASE WHEN v.whole IS FALSE THEN search_tokens(d.tsv, d.name, d.aliases, d.body) ELSE coalesce(v.tokens, 0) END)::float8 AS dl
+      ${terms.map((_, i) => `, (CASE WHEN v.whole IS FALSE THEN ${recounted(i)} ELSE coalesce(v.f${i}, 0) END)::float8 AS f${i}`).join('')}
+    ) AS r`;
+  const one = (i: number) =>
+    `stats.idf${i} * ((r.f${i} * (${K1} + '1.0'::float8)) / (r.f${i} + ${K1} * (('1'::float8 - ${B}) + ${B} * r.dl / stats.avgdl)))`;
+  const score = `(0::float8${phrases.map((_, i) => ` + ${one(i)}`).join('')})`;
+  return { stats, from, score };
 }
 
 async function page(pg: PgDb, { words, query: typed, kinds, offset, limit, highlights }: SearchRequest): Promise<IndexedPage> {
@@ -178,18 +249,23 @@ async function page(pg: PgDb, { words, query: typed, kinds, offset, limit, highl
   let ranking: string;
   let firstMatches: number;
   if (weighed.length > 0) {
-    const score = `(ts_rank('${RANK_WEIGHTS}', tsv, ${s.param(tsquery(weighed), 'tsquery')}) + CASE WHEN search_rowid % 4 = ${ROWID_CLASS.CLAIM} THEN 0 ELSE ${nameBonus(s, query)} END)::float8`;
+    // bm25 weighs the words that are not common; the common ones only have to match.
+    const rank = bm25(s, weighed.flatMap((w) => w.phrases));
+    const scored = (documents: string) => `WITH stats AS MATERIALIZED (${rank.stats})
+      SELECT d.search_rowid AS rowid,
+        ${rank.score} + CASE WHEN d.search_rowid % 4 = ${ROWID_CLASS.CLAIM} THEN 0::float8 ELSE ${nameBonus(s, query)} END AS score,
+        count(*) OVER () AS candidates
+      FROM ${documents} CROSS JOIN stats ${rank.from}`;
     firstMatches = RANKED_CANDIDATES;
     if (matches < firstMatches) {
       // Every match is a candidate, the named entities among them.
-      ranking = `SELECT search_rowid AS rowid, ${score} AS score, count(*) OVER () AS candidates
-        FROM search_documents WHERE ${matching}`;
+      ranking = scored(`(SELECT * FROM search_documents WHERE ${matching}) AS d`);
     } else {
-      ranking = `SELECT rowid, max(score) AS score, count(*) OVER () AS candidates FROM (
-          (SELECT search_rowid AS rowid, ${score} AS score FROM search_documents WHERE ${matching} ORDER BY search_rowid LIMIT ${firstMatches})
-          UNION ALL
-          SELECT search_rowid, ${score} FROM search_documents WHERE search_rowid IN (SELECT id::bigint * 4 FROM (${namedEntities(s, query)}) AS named) AND ${matching}
-        ) AS candidates GROUP BY rowid`;
+      ranking = scored(`(
+          (SELECT search_rowid FROM search_documents WHERE ${matching} ORDER BY search_rowid LIMIT ${firstMatches})
+          UNION
+          SELECT search_rowid FROM search_documents WHERE search_rowid IN (SELECT id::bigint * 4 FROM (${namedEntities(s, query)}) AS named) AND ${matching}
+        ) AS c JOIN search_documents AS d ON d.search_rowid = c.search_rowid`);
     }
   } else {
     // Nothing to weigh: the named entities first, by their name bonus, then the first matches in index order.
