@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { SearchKind } from '../../schema/enums';
 import type { PgDb } from './postgres';
 import {
@@ -87,8 +88,13 @@ class Statement {
 
 const ASCII_WORD = /^[A-Za-z0-9]+$/;
 
+/**
+ * Runs a statement through drizzle, as every other read does: its logger checks the request's
+ * deadline first and tells the statement to whoever counts them (the plan tests).
+ */
 async function rows<T>(pg: PgDb, text: string, params: unknown[]): Promise<T[]> {
-  return (await pg.$client.query(text, params)).rows as T[];
+  const chunks = text.split(/\$(\d+)/).map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql.param(params[Number(part) - 1])));
+  return ((await pg.execute(sql.join(chunks))) as unknown as { rows: T[] }).rows;
 }
 
 /** Whether the index holds COMMON_WORD_DOCUMENTS documents matching `query`: it reads that many to know. */
@@ -175,10 +181,22 @@ function namedEntities(s: Statement, query: string | null) {
     SELECT entity_id FROM (SELECT entity_id FROM entity_aliases WHERE lower(alias) = ${s.param(query, 'text')} ORDER BY id LIMIT ${NAME_CANDIDATES}) AS by_alias`;
 }
 
-interface Ranked {
+/** A ranked row, with its document as the same snapshot holds it (null fields: no longer there). */
+interface Ranked extends Partial<Document> {
   rowid: string;
   score: number;
   candidates: number;
+  /** Whether the document matches the whole query. */
+  matching: boolean | null;
+}
+
+/** A document's stored fields, as its snippet and highlights are made from. */
+interface Document {
+  kind: SearchKind;
+  ref_id: number;
+  name: string;
+  aliases: string;
+  body: string;
 }
 
 /**
@@ -278,14 +296,19 @@ async function page(pg: PgDb, { words, query: typed, kinds, offset, limit, highl
         ${entityKinds ? `AND kind = ANY (${s.param(entityKinds, 'text[]')})` : ''}
       ) AS candidates GROUP BY rowid`;
   }
+  // The page's documents come with it, from the same snapshot: one statement for ranking and text.
   const ranked = await rows<Ranked>(
     pg,
-    `SELECT rowid, score, candidates::int AS candidates FROM (${ranking}) AS ranked ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}`,
+    `SELECT ranked.rowid, ranked.score, ranked.candidates::int AS candidates,
+        d.kind, d.ref_id, d.name, d.aliases, d.body, d.tsv @@ ${s.param(match, 'tsquery')} AS matching
+      FROM (SELECT rowid, score, candidates FROM (${ranking}) AS ranked ORDER BY score DESC, rowid LIMIT ${limit + 1} OFFSET ${offset}) AS ranked
+      LEFT JOIN search_documents AS d ON d.search_rowid = ranked.rowid
+      ORDER BY ranked.score DESC, ranked.rowid`,
     s.params,
   );
 
   const page = ranked.slice(0, limit);
-  const shown = await documents(pg, match, page.map((r) => r.rowid), planned, highlights);
+  const shown = documents(page, planned, highlights);
 
   // Past the last row the window count is not there to read: 0 rows at offset 0 means no match.
   const candidates = ranked[0]?.candidates ?? (offset === 0 ? 0 : undefined);
@@ -318,29 +341,25 @@ async function page(pg: PgDb, { words, query: typed, kinds, offset, limit, highl
   };
 }
 
-/** The page's documents that still match, with their snippets (and marked columns), made as FTS5 makes them. */
-async function documents(pg: PgDb, match: string, rowids: string[], planned: Word[], highlights: boolean) {
+/** The page's documents that match, with their snippets (and marked columns), made as FTS5 makes them. */
+function documents(page: Ranked[], planned: Word[], highlights: boolean) {
   const shown = new Map<string, Omit<IndexedHit, 'score'>>();
-  if (rowids.length === 0) return shown;
-  const found = await rows<{ rowid: string; kind: SearchKind; ref_id: number; name: string; aliases: string; body: string }>(
-    pg,
-    'SELECT search_rowid AS rowid, kind, ref_id, name, aliases, body FROM search_documents WHERE search_rowid = ANY ($1::bigint[]) AND tsv @@ $2::tsquery',
-    [rowids, match],
-  );
   const phrases = planned.flatMap((w) => w.phrases);
-  for (const row of found) {
+  for (const row of page) {
+    if (!row.matching) continue;
+    const { kind, ref_id, name, aliases, body } = row as Ranked & Document;
     // FTS5's columns: kind, ref_id (not indexed), name, aliases, body.
-    const doc = documentOf([row.kind, String(row.ref_id), row.name, row.aliases, row.body], phrases, (column) => column >= 2);
+    const doc = documentOf([kind, String(ref_id), name, aliases, body], phrases, (column) => column >= 2);
     const hit: Omit<IndexedHit, 'score'> = {
       rowid: Number(row.rowid),
-      kind: row.kind,
+      kind,
       snippet: snippet(doc, phrases.length, SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_TOKENS),
     };
     if (highlights) {
       hit.marked = {
-        name: row.name,
-        aliases: row.aliases,
-        body: row.body,
+        name,
+        aliases,
+        body,
         h_name: highlight(doc, 2, HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE),
         h_aliases: highlight(doc, 3, HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE),
         h_body: highlight(doc, 4, HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE),
