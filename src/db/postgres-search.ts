@@ -221,12 +221,13 @@ function bm25(s: Statement, phrases: Phrase[]) {
       ? `(SELECT count(*) FROM search_documents WHERE tsv @@ ${s.param(`${lexeme(p.term)}:*`, 'tsquery')})`
       : `coalesce((SELECT documents FROM search_term_counts WHERE term = ${s.param(p.term, 'text')}), 0)`,
   );
-  const idf = (h: string) => `(SELECT CASE WHEN x > 0 THEN x ELSE '1e-6'::float8 END FROM (
-      SELECT CASE WHEN t.documents >= n THEN ln(((t.documents - n)::float8 + '0.5'::float8) / (n::float8 + '0.5'::float8)) END AS x
-      FROM (SELECT ${h} AS n) AS hits) AS idf)`;
+  // Each count once (OFFSET 0: not pulled up into every use of it).
+  const idf = (i: number) => `(SELECT CASE WHEN x > 0 THEN x ELSE '1e-6'::float8 END FROM (
+      SELECT CASE WHEN t.documents >= h${i}.n THEN ln(((t.documents - h${i}.n)::float8 + '0.5'::float8) / (h${i}.n::float8 + '0.5'::float8)) END AS x) AS idf)`;
   const stats = `SELECT CASE WHEN t.documents > 0 THEN t.tokens::float8 / t.documents::float8 END AS avgdl
-      ${hits.map((h, i) => `, ${idf(h)} AS idf${i}`).join('')}
-    FROM (SELECT coalesce(sum(documents), 0) AS documents, coalesce(sum(tokens), 0) AS tokens FROM search_totals) AS t`;
+      ${hits.map((_, i) => `, ${idf(i)} AS idf${i}`).join('')}
+    FROM (SELECT coalesce(sum(documents), 0) AS documents, coalesce(sum(tokens), 0) AS tokens FROM search_totals) AS t
+    ${hits.map((h, i) => `CROSS JOIN LATERAL (SELECT ${h} AS n OFFSET 0) AS h${i}`).join(' ')}`;
 
   const terms = phrases.map((p) => ({ term: s.param(p.term, 'text'), prefix: p.prefix }));
   const matches = ({ term, prefix }: (typeof terms)[number]) => (prefix ? `starts_with(u.lexeme, ${term})` : `u.lexeme = ${term} COLLATE "C"`);
@@ -279,11 +280,12 @@ async function page(pg: PgDb, { words, query: typed, kinds, offset, limit, highl
       // Every match is a candidate, the named entities among them.
       ranking = scored(`(SELECT * FROM search_documents WHERE ${matching}) AS d`);
     } else {
-      ranking = scored(`(
-          (SELECT search_rowid FROM search_documents WHERE ${matching} ORDER BY search_rowid LIMIT ${firstMatches})
-          UNION
-          SELECT search_rowid FROM search_documents WHERE search_rowid IN (SELECT id::bigint * 4 FROM (${namedEntities(s, query)}) AS named) AND ${matching}
-        ) AS c JOIN search_documents AS d ON d.search_rowid = c.search_rowid`);
+      // The named entities are mostly among the first matches already: each document once.
+      ranking = scored(`(SELECT DISTINCT ON (search_rowid) * FROM (
+          (SELECT * FROM search_documents WHERE ${matching} ORDER BY search_rowid LIMIT ${firstMatches})
+          UNION ALL
+          SELECT * FROM search_documents WHERE search_rowid IN (SELECT id::bigint * 4 FROM (${namedEntities(s, query)}) AS named) AND ${matching}
+        ) AS candidates ORDER BY search_rowid) AS d`);
     }
   } else {
     // Nothing to weigh: the named entities first, by their name bonus, then the first matches in index order.
