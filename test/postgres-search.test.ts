@@ -303,6 +303,40 @@ describe('the index on PostgreSQL', () => {
     expect(await miscounted()).toEqual([]);
   });
 
+  it("keeps bm25's totals without making writers wait on each other, folding as they go", async () => {
+    const [source] = await pgRows<{ id: number }>('SELECT id FROM sources ORDER BY id LIMIT 1');
+    const recounted = async () =>
+      (await pgRows('SELECT count(*)::int AS documents, coalesce(sum(search_tokens(tsv, name, aliases, body)), 0)::int AS tokens FROM search_documents'))[0];
+    const totals = async () => (await pgRows('SELECT sum(documents)::int AS documents, sum(tokens)::int AS tokens FROM search_totals'))[0];
+    // Two transactions each write 200 claims (so each folds the log once at least) with no word in
+    // common (each word's count is a row both would wait on), each holding its rows until both are done.
+    const [first, second] = [await pg.$client.connect(), await pg.$client.connect()];
+    try {
+      for (const client of [first, second]) await client.query("BEGIN; SET LOCAL lock_timeout = '5s'");
+      const write = (client: typeof first, word: string) =>
+        client.query(
+          `INSERT INTO claims (slug, text, kind, attribution, appears_in_id)
+           SELECT 'fold-${word}-' || i, '${word}' || i, 'FACT', 'DIRECT', $1 FROM generate_series(1, 200) AS i`,
+          [source!.id],
+        );
+      await write(first, 'alpha');
+      // The second's fold meets the rows the first's fold holds: it skips them instead of waiting
+      // (lock_timeout would fail it).
+      await write(second, 'beta').catch(async (error) => {
+        throw new Error(`the second writer waited on the first: ${error}`);
+      });
+      await second.query('COMMIT');
+      await first.query('COMMIT');
+    } finally {
+      first.release();
+      second.release();
+    }
+    expect(Number((await pgRows('SELECT count(*) AS n FROM search_totals'))[0]!.n)).toBeLessThan(200);
+    expect(await totals()).toEqual(await recounted());
+    await pgRows("DELETE FROM claims WHERE slug LIKE 'fold-%'");
+    expect(await totals()).toEqual(await recounted());
+  });
+
   // Last: it adds ten thousand claims to both databases.
   it('stops weighing a word at its 10,000th document, as SQLite does, and pages it alike', async () => {
     const [source] = await pgRows<{ id: number }>('SELECT id FROM sources ORDER BY id LIMIT 1');
