@@ -35,7 +35,7 @@ import { BM25 } from './sqlite-search';
  * page them alike: the words planned against the counts (common, or expanded into the words a long
  * last word begins); when a word is weighed, the first RANKED_CANDIDATES matches in index order
  * (rowid) and the entities the query names, ranked; otherwise the named entities, then the first
- * matches in index order. Ranking is FTS5's bm25, computed here as FTS5 computes it (`bm25Score`),
+ * matches in index order. Ranking is FTS5's bm25, computed here as FTS5 computes it (`bm25` below),
  * to the last bit, with SQLite's name bonus added the same way, so scores and order are SQLite's.
  * Snippets and highlights are made here from the stored text (src/db/search-snippets.ts), as FTS5
  * makes them.
