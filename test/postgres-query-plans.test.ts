@@ -184,7 +184,7 @@ const problemsOf = (plan: PlanNode, { anyTable = false } = {}) =>
     .map((n) => `Seq Scan on ${n['Relation Name']}${n.Filter ? ` (filter ${n.Filter})` : ''}`);
 
 /** Statements a plan exists for (not BEGIN, SET, COMMIT, SAVEPOINT…). */
-const PLANNED = /^\s*(?:\(?\s*select|insert|update|delete|with)\b/i;
+const PLANNED = /^\s*(?:\/\*.*?\*\/\s*)?(?:\(?\s*select|insert|update|delete|with)\b/i;
 
 /** The statement's plan: the planner's own choice, or (`indexesOnly`) the best it can do without a Seq Scan. */
 async function explain(s: Statement, { indexesOnly = false } = {}): Promise<PlanNode> {

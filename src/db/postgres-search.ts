@@ -90,11 +90,15 @@ const ASCII_WORD = /^[A-Za-z0-9]+$/;
 
 /**
  * Runs a statement through drizzle, as every other read does: its logger checks the request's
- * deadline first and tells the statement to whoever counts them (the plan tests).
+ * deadline first and tells the statement to whoever counts them (the plan tests). Not as a named
+ * prepared statement (src/db/postgres-prepared.ts names texts that begin with SELECT or WITH):
+ * a search's best plan depends on its words (how many documents a tsquery matches), which a
+ * generic plan cannot see, and its texts, one per shape of query, would use up the names' bound.
  */
+const UNNAMED = '/* search: planned for its words */ ';
 async function rows<T>(pg: PgDb, text: string, params: unknown[]): Promise<T[]> {
   const chunks = text.split(/\$(\d+)/).map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql.param(params[Number(part) - 1])));
-  return ((await pg.execute(sql.join(chunks))) as unknown as { rows: T[] }).rows;
+  return ((await pg.execute(sql.join([sql.raw(UNNAMED), ...chunks]))) as unknown as { rows: T[] }).rows;
 }
 
 /** Whether the index holds COMMON_WORD_DOCUMENTS documents matching `query`: it reads that many to know. */
