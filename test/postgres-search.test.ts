@@ -126,7 +126,7 @@ describe('words', () => {
 
   it('are counted per document as on SQLite, after seeding', async () => {
     const lite = sqlite.db.all<{ term: string; documents: number }>(sql`SELECT term, documents FROM search_term_counts ORDER BY term`);
-    const counted = await pgRows<{ term: string; documents: number }>('SELECT term, documents FROM search_term_counts ORDER BY term');
+    const counted = await pgRows<{ term: string; documents: number }>('SELECT term, documents FROM search_term_documents ORDER BY term');
     expect(lite.length).toBeGreaterThan(300);
     expect(counted).toEqual(lite);
   });
@@ -265,11 +265,11 @@ describe('bm25', () => {
 describe('the index on PostgreSQL', () => {
   /** Words the counts hold that the index does not, or with another count, and the reverse. */
   const miscounted = () =>
-    pgRows(`(SELECT term, documents FROM search_term_counts
+    pgRows(`(SELECT term, documents FROM search_term_documents
         EXCEPT SELECT term, count(*)::int FROM search_documents, unnest(tsvector_to_array(tsv)) AS term GROUP BY term)
       UNION ALL
       (SELECT term, count(*)::int FROM search_documents, unnest(tsvector_to_array(tsv)) AS term GROUP BY term
-        EXCEPT SELECT term, documents FROM search_term_counts)`);
+        EXCEPT SELECT term, documents FROM search_term_documents)`);
   const hits = async (text: string) => (await search(engine.db, { text, offset: 0, limit: 10, highlights: true })).hits;
 
   it('follows writes made with plain SQL, counts included', async () => {
@@ -304,29 +304,31 @@ describe('the index on PostgreSQL', () => {
     await pgRows('DELETE FROM claims WHERE id = $1', [claim!.id]);
     await pgRows('DELETE FROM entities WHERE id = $1', [entity!.id]);
     expect(await hits('quarblex')).toEqual([]);
-    expect(await pgRows(`SELECT term FROM search_term_counts WHERE term IN ('quarblex', 'zyxquonic', 'zorblatix')`)).toEqual([]);
+    expect(await pgRows(`SELECT term FROM search_term_documents WHERE term IN ('quarblex', 'zyxquonic', 'zorblatix')`)).toEqual([]);
     expect(await miscounted()).toEqual([]);
   });
 
-  it("keeps bm25's totals without making writers wait on each other, folding as they go", async () => {
+  it("keeps word counts and bm25's totals without making writers wait on each other, folding as they go", async () => {
     const [source] = await pgRows<{ id: number }>('SELECT id FROM sources ORDER BY id LIMIT 1');
     const recounted = async () =>
       (await pgRows('SELECT count(*)::int AS documents, coalesce(sum(search_tokens(tsv, name, aliases, body)), 0)::int AS tokens FROM search_documents'))[0];
     const totals = async () => (await pgRows('SELECT sum(documents)::int AS documents, sum(tokens)::int AS tokens FROM search_totals'))[0];
-    // Two transactions each write 200 claims (so each folds the log once at least) with no word in
-    // common (each word's count is a row both would wait on), each holding its rows until both are done.
+    const changes = async () => Number((await pgRows('SELECT count(*) AS n FROM search_term_changes'))[0]!.n);
+    // Two transactions each write 500 claims that share two words ("fold", "shared"), each
+    // holding its rows until both are done: each crosses a fold of the word counts (every 1,024
+    // changes) and of the totals (every 128).
     const [first, second] = [await pg.$client.connect(), await pg.$client.connect()];
     try {
       for (const client of [first, second]) await client.query("BEGIN; SET LOCAL lock_timeout = '5s'");
       const write = (client: typeof first, word: string) =>
         client.query(
           `INSERT INTO claims (slug, text, kind, attribution, appears_in_id)
-           SELECT 'fold-${word}-' || i, '${word}' || i, 'FACT', 'DIRECT', $1 FROM generate_series(1, 200) AS i`,
+           SELECT 'fold-${word}-' || i, 'Fold shared ${word}' || i, 'FACT', 'DIRECT', $1 FROM generate_series(1, 500) AS i`,
           [source!.id],
         );
       await write(first, 'alpha');
-      // The second's fold meets the rows the first's fold holds: it skips them instead of waiting
-      // (lock_timeout would fail it).
+      // The second writes the words the first holds changes of, and meets the fold the first
+      // holds: it neither waits (lock_timeout would fail it) nor folds what it cannot lock.
       await write(second, 'beta').catch(async (error) => {
         throw new Error(`the second writer waited on the first: ${error}`);
       });
@@ -336,10 +338,17 @@ describe('the index on PostgreSQL', () => {
       first.release();
       second.release();
     }
-    expect(Number((await pgRows('SELECT count(*) AS n FROM search_totals'))[0]!.n)).toBeLessThan(200);
+    expect(await changes()).toBeLessThan(3000);
+    expect(Number((await pgRows('SELECT count(*) AS n FROM search_totals'))[0]!.n)).toBeLessThan(1000);
+    expect(await miscounted()).toEqual([]);
     expect(await totals()).toEqual(await recounted());
+    // A later write folds what both left.
     await pgRows("DELETE FROM claims WHERE slug LIKE 'fold-%'");
+    expect(await changes()).toBeLessThan(1024);
+    expect(await miscounted()).toEqual([]);
     expect(await totals()).toEqual(await recounted());
+    expect(await pgRows("SELECT term FROM search_term_documents WHERE term IN ('alpha1', 'beta500')")).toEqual([]);
+    expect(await pgRows('SELECT term FROM search_term_counts WHERE documents <= 0')).toEqual([]);
   });
 
   // Last: it adds ten thousand claims to both databases.

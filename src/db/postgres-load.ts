@@ -100,6 +100,7 @@ const REBUILD_SEARCH = [
   `INSERT INTO search_documents (search_rowid, kind, ref_id, name, aliases, body)
     SELECT id::bigint * 4 + 2, 'SOURCE', id, title, '', coalesce(label, '') FROM sources`,
   'DELETE FROM search_term_counts',
+  'DELETE FROM search_term_changes',
   `INSERT INTO search_term_counts (term, documents)
     SELECT term, count(*) FROM search_documents, unnest(tsvector_to_array(tsv)) AS term GROUP BY term`,
   // What bm25 reads besides (migrations/postgres/*_search_bm25): the documents and their words in all, as one row.

@@ -30,7 +30,9 @@ import { BM25 } from './sqlite-search';
 
 /**
  * PostgreSQL's search index: search_documents with its weighted tsvector and GIN index, and
- * search_term_counts and search_totals beside it (migrations/postgres/*_search, *_search_bm25). It
+ * beside it each word's count of documents (search_term_documents: search_term_counts and the
+ * changes not folded into it yet) and search_totals (migrations/postgres/*_search, *_search_bm25,
+ * *_search_term_changes). It
  * follows SQLite's plan (src/db/sqlite-search.ts) step for step, so both find the same matches and
  * page them alike: the words planned against the counts (common, or expanded into the words a long
  * last word begins); when a word is weighed, the first RANKED_CANDIDATES matches in index order
@@ -107,9 +109,10 @@ const probe = (s: Statement, query: string) =>
 
 /**
  * The query's words as index terms, each known to be common or not, in one statement, as
- * SQLite's planWords decides: an ASCII word by search_term_counts, a last word of up to
- * INDEXED_PREFIX letters as a prefix (common when the documents its words are in reach the bound),
- * a longer one as the words it begins when they are at most MAX_COMPLETIONS, other words by asking the index.
+ * SQLite's planWords decides: an ASCII word by its count of documents (search_term_documents), a
+ * last word of up to INDEXED_PREFIX letters as a prefix (common when the documents its words are
+ * in reach the bound), a longer one as the words it begins when they are at most MAX_COMPLETIONS,
+ * other words by asking the index.
  */
 async function planWords(pg: PgDb, words: string[]): Promise<Word[]> {
   const s = new Statement();
@@ -121,7 +124,7 @@ async function planWords(pg: PgDb, words: string[]): Promise<Word[]> {
     const head = () => `SELECT ${i} AS word, ${s.param(term, 'text')} AS term, ${prefix} AS prefix`;
     if (!ASCII_WORD.test(w)) return `${head()}, NULL::int AS documents, ${probe(s, own)} AS common`;
     if (!prefix) {
-      return `${head()}, coalesce((SELECT documents FROM search_term_counts WHERE term = ${s.param(term, 'text')}), 0) AS documents, NULL::boolean AS common`;
+      return `${head()}, coalesce((SELECT documents FROM search_term_documents WHERE term = ${s.param(term, 'text')}), 0) AS documents, NULL::boolean AS common`;
     }
     const from = s.param(term, 'text');
     const to = s.param(term + BEYOND, 'text');
@@ -130,10 +133,10 @@ async function planWords(pg: PgDb, words: string[]): Promise<Word[]> {
           CASE WHEN most >= ${COMMON_WORD_DOCUMENTS} THEN TRUE
           WHEN total < ${COMMON_WORD_DOCUMENTS} AND n < ${PREFIX_WORDS_READ} THEN FALSE ELSE ${probe(s, own)} END AS common
         FROM (SELECT count(*) AS n, coalesce(max(documents), 0) AS most, coalesce(sum(documents), 0) AS total FROM (
-          SELECT documents FROM search_term_counts WHERE term >= ${from} AND term < ${to} LIMIT ${PREFIX_WORDS_READ}) AS read) AS counted`;
+          SELECT documents FROM search_term_documents WHERE term >= ${from} AND term < ${to} ORDER BY term LIMIT ${PREFIX_WORDS_READ}) AS read) AS counted`;
     }
     // Beginning no word, it matches nothing; beginning too many, it stays a prefix.
-    return `(WITH completions AS (SELECT term, documents FROM search_term_counts
+    return `(WITH completions AS (SELECT term, documents FROM search_term_documents
         WHERE term >= ${from} AND term < ${to} ORDER BY term LIMIT ${MAX_COMPLETIONS + 1})
       SELECT ${i} AS word, term, FALSE AS prefix, documents, NULL::boolean AS common FROM completions
         WHERE (SELECT count(*) FROM completions) <= ${MAX_COMPLETIONS}
@@ -215,7 +218,7 @@ interface Document {
  *   score = Σ idf * (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl))
  *
  * N and the words in all come from search_totals; a word's documents (hits) from
- * search_term_counts, a prefix's from the index. D and f come from the tsvector: each position is
+ * search_term_documents, a prefix's from the index. D and f come from the tsvector: each position is
  * one word of the document, weighted by its column, unless the tsvector dropped positions (see
  * the migration), when they are counted in the text.
  */
@@ -223,7 +226,7 @@ function bm25(s: Statement, phrases: Phrase[]) {
   const hits = phrases.map((p) =>
     p.prefix
       ? `(SELECT count(*) FROM search_documents WHERE tsv @@ ${s.param(`${lexeme(p.term)}:*`, 'tsquery')})`
-      : `coalesce((SELECT documents FROM search_term_counts WHERE term = ${s.param(p.term, 'text')}), 0)`,
+      : `coalesce((SELECT documents FROM search_term_documents WHERE term = ${s.param(p.term, 'text')}), 0)`,
   );
   // Each count once (OFFSET 0: not pulled up into every use of it).
   const idf = (i: number) => `(SELECT CASE WHEN x > 0 THEN x ELSE '1e-6'::float8 END FROM (
