@@ -78,9 +78,11 @@ const CACHE_TRIGGERS = [
 export const CHANGE_FEED_RESET = `NOTIFY ${CHANGES_CHANNEL}, '${CHANGES_RESET}'`;
 
 /**
- * The triggers that keep the search index (migrations/postgres/*_search). Row by row, each insert
- * bumps the count of every word it holds, so a big copy slows down as it goes (20,000 claims took
- * 97 s); the copy sets them aside and rebuilds the index in a few statements (REBUILD_SEARCH).
+ * The triggers that keep the search index (migrations/postgres/*_search, *_search_bm25,
+ * *_search_term_changes). Row by row, each insert appends a change per word it holds and folds
+ * them now and then, so a big copy in one transaction slows down as it goes (20,000 claims took
+ * 36 s, 97 s when each word's count row was updated in place); the copy sets them aside and
+ * rebuilds the index in a few statements (REBUILD_SEARCH).
  */
 const SEARCH_TRIGGERS = [
   ['entities', 'entities_search_insert'],
