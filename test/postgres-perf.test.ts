@@ -56,7 +56,9 @@ describe('bulk load and the search index', () => {
   it('rebuilds the index and its word counts as the row-by-row triggers would have kept them', async () => {
     const snapshot = async (client: pg.ClientBase) => ({
       documents: (await client.query('SELECT search_rowid, kind, ref_id, name, aliases, body, tsv::text FROM search_documents ORDER BY search_rowid')).rows,
-      counts: (await client.query('SELECT term, documents FROM search_term_counts ORDER BY term')).rows,
+      counts: (await client.query('SELECT term, documents FROM search_term_documents ORDER BY term')).rows,
+      // What bm25 reads: the documents and their words in all, however many rows of changes hold them.
+      totals: (await client.query('SELECT sum(documents)::int AS documents, sum(tokens)::int AS tokens FROM search_totals')).rows,
     });
     const source = createTestApp().db.$client;
     const copied = async (setAside: boolean) => {
@@ -88,6 +90,8 @@ describe('bulk load and the search index', () => {
     const loaded = await copied(true);
     expect(loaded.documents.length).toBeGreaterThan(50);
     expect(loaded.counts.length).toBeGreaterThan(100);
+    expect(loaded.totals).toEqual([{ documents: loaded.documents.length, tokens: expect.any(Number) }]);
+    expect(loaded.totals[0].tokens).toBeGreaterThan(loaded.documents.length);
     // Both: the trigger-kept counts match what the rebuild counted, word for word.
     expect(await copied(false)).toEqual(loaded);
     // And the index is in use: the trigger on search_documents counts again after the load.
@@ -101,9 +105,9 @@ describe('bulk load and the search index', () => {
       await client.query('BEGIN');
       await copySqliteToPostgres(source as never, client);
       await client.query('COMMIT');
-      const before = (await client.query<{ documents: number }>(`SELECT documents FROM search_term_counts WHERE term = 'musk'`)).rows[0]!.documents;
+      const before = (await client.query<{ documents: number }>(`SELECT documents FROM search_term_documents WHERE term = 'musk'`)).rows[0]!.documents;
       await client.query(`UPDATE claims SET text = text || ' Musk' WHERE id = (SELECT min(id) FROM claims WHERE text NOT ILIKE '%musk%')`);
-      const after = (await client.query<{ documents: number }>(`SELECT documents FROM search_term_counts WHERE term = 'musk'`)).rows[0]!.documents;
+      const after = (await client.query<{ documents: number }>(`SELECT documents FROM search_term_documents WHERE term = 'musk'`)).rows[0]!.documents;
       expect(after).toBe(before + 1);
     } finally {
       await client.end();

@@ -78,9 +78,11 @@ const CACHE_TRIGGERS = [
 export const CHANGE_FEED_RESET = `NOTIFY ${CHANGES_CHANNEL}, '${CHANGES_RESET}'`;
 
 /**
- * The triggers that keep the search index (migrations/postgres/*_search). Row by row, each insert
- * bumps the count of every word it holds, so a big copy slows down as it goes (20,000 claims took
- * 97 s); the copy sets them aside and rebuilds the index in a few statements (REBUILD_SEARCH).
+ * The triggers that keep the search index (migrations/postgres/*_search, *_search_bm25,
+ * *_search_term_changes). Row by row, each insert appends a change per word it holds and folds
+ * them now and then, so a big copy in one transaction slows down as it goes (20,000 claims took
+ * 36 s, 97 s when each word's count row was updated in place); the copy sets them aside and
+ * rebuilds the index in a few statements (REBUILD_SEARCH).
  */
 const SEARCH_TRIGGERS = [
   ['entities', 'entities_search_insert'],
@@ -90,7 +92,7 @@ const SEARCH_TRIGGERS = [
   ['search_documents', 'search_documents_count'],
 ] as const;
 
-/** The search index and its word counts made anew from the tables, as the migration first fills them. */
+/** The search index, its word counts and its totals made anew from the tables, as the migrations first fill them. */
 const REBUILD_SEARCH = [
   'DELETE FROM search_documents',
   `INSERT INTO search_documents (search_rowid, kind, ref_id, name, aliases, body)
@@ -100,8 +102,13 @@ const REBUILD_SEARCH = [
   `INSERT INTO search_documents (search_rowid, kind, ref_id, name, aliases, body)
     SELECT id::bigint * 4 + 2, 'SOURCE', id, title, '', coalesce(label, '') FROM sources`,
   'DELETE FROM search_term_counts',
+  'DELETE FROM search_term_changes',
   `INSERT INTO search_term_counts (term, documents)
     SELECT term, count(*) FROM search_documents, unnest(tsvector_to_array(tsv)) AS term GROUP BY term`,
+  // What bm25 reads besides (migrations/postgres/*_search_bm25): the documents and their words in all, as one row.
+  'DELETE FROM search_totals',
+  `INSERT INTO search_totals (documents, tokens)
+    SELECT count(*), coalesce(sum(search_tokens(tsv, name, aliases, body)), 0) FROM search_documents`,
 ];
 
 const SET_ASIDE = [...DERIVING_TRIGGERS, ...CACHE_TRIGGERS, ...SEARCH_TRIGGERS];
