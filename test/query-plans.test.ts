@@ -124,7 +124,7 @@ function aliases(sql: string): Map<string, Set<string>> {
  * (`FROM "claims" p ORDER BY p.id`).
  */
 const PAGE_IN_KEY_ORDER =
-  /\sfrom "(\w+)" (?:as )?"?(\w+)"?(?: where \(*(?:1|TRUE)\)*)? order by "?\2"?\."?\w+"?(?: asc| desc)?(?:, "?\2"?\."?\w+"?(?: asc| desc)?)* limit \?$/i;
+  /\sfrom "(\w+)" (?:as )?"?(\w+)"?(?: where \(*(?:1|TRUE)\)*)? order by "?\2"?\."?\w+"?(?: asc| desc)?(?:, "?\2"?\."?\w+"?(?: asc| desc)?)* limit (?:\?|\d+)$/i;
 
 function isPageInKeyOrder(s: Statement, row: PlanRow, plan: PlanRow[], name: string): boolean {
   if (row.parent !== 0 || plan.some((r) => r.parent === 0 && r.id !== row.id && /^(SEARCH|SCAN|USE TEMP)/.test(r.detail))) return false;

@@ -48,7 +48,8 @@ import { inOrderAlready, inSelectionOrder } from './field-order';
  * answer's objects in the order the query asks. Anything else (filters, orderings, search, paths,
  * `groupBy`, directives, mutations) is left to the executor, and so is any request whose arguments
  * the plan cannot take as they are (a malformed id or cursor, a page too large): the executor
- * then refuses it with its own error, so errors are the executor's alone.
+ * then refuses it with its own error. A statement that fails fails its root field, as in the
+ * executor (runPlan).
  *
  * Why: on the benchmark's nested read most of the time went to per-field resolution (promises,
  * paths, the drizzle plugin's selection work), not to SQL. What each field answers is the

@@ -139,11 +139,28 @@ async function postgresApp(url: string, { apiToken, responseCache }: EngineAppOp
 /** Streams (live queries, subscriptions) are not compared: they do not end. */
 const STREAMED = /event-stream|multipart/;
 
-/** JSON with every object's keys sorted: equal texts, equal values. */
+/** A timestamp each engine takes from its own clock (createdAt, updatedAt of what a test wrote). */
+const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** A cursor of an ordering by a timestamp holds one: base64 of text with a stamp in it. */
+const STAMPED_CURSOR = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
+
+/**
+ * JSON with every object's keys sorted: equal texts, equal values. Timestamps, and the cursors that
+ * carry them, are the engines' own clocks and are not compared. An answer with no data is compared
+ * by being refused: when two fields fail, each engine reports the one that fails first, which the
+ * engines order differently (each engine's run still has to refuse with a contract code: hostile.ts).
+ */
 function canonical(text: string): string {
-  return JSON.stringify(JSON.parse(text), (_key, value: unknown) =>
-    value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value,
-  );
+  const parsed = JSON.parse(text) as { data?: unknown; errors?: unknown[] };
+  if (parsed && typeof parsed === 'object' && parsed.data === null && Array.isArray(parsed.errors) && parsed.errors.length > 0) return '{"refused":true}';
+  return JSON.stringify(parsed, (_key, value: unknown) => {
+    if (typeof value === 'string') {
+      if (STAMP.test(value)) return '<stamp>';
+      if (/^[A-Za-z0-9+/]{12,}={0,2}$/.test(value) && STAMPED_CURSOR.test(Buffer.from(value, 'base64').toString('utf8'))) return '<stamped cursor>';
+      return value;
+    }
+    return value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value;
+  });
 }
 
 /**
