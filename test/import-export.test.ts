@@ -104,7 +104,7 @@ describe('import', () => {
         '$.entities["Bad Key"]: not a valid slug: a slug is lowercase letters and digits joined by single hyphens',
         '$.entities.ada.name: must not be empty',
         '$.entities.ada.foundedOn: only ORGANIZATION entities have "foundedOn"',
-        '$.entities.ada.aliases[1]: this alias (ignoring case) is listed twice',
+        '$.entities.ada.aliases[1]: this alias, ignoring the case of ASCII letters (A-Z), is listed twice',
         '$.entities.expo.status: an event needs a status',
         '$.entities.expo.endDate: ends before startDate',
         '$.claims.c1.validFrom: a PartialDate is "YYYY", "YYYY-MM" or "YYYY-MM-DD" naming a real date',

@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { dependsOnRange } from '../cache';
 import { selectRows } from '../db/engine';
 import { encodeGlobalID } from '../domain/ids';
+import { FOLDED_CASE } from '../domain/text';
 import { compileWhere, FILTER_LIMITS, FILTER_TYPES, type FilterType, groupKey, MAX_GROUPS, orderTerms, readsColumns, rowKnownById, typesRead } from '../model/filter-language';
 import type { FieldSpec } from '../model/filter-types';
 import { builder, type Context } from './builder';
@@ -55,15 +56,15 @@ const IDFilter = builder.inputType('IDFilter', {
 });
 
 const StringFilter = builder.inputType('StringFilter', {
-  description: `Conditions on text. eq/ne/in/notIn compare exactly; contains and startsWith ignore case. Values are at most ${FILTER_LIMITS.textLength} characters.`,
+  description: `Conditions on text. eq/ne/in/notIn compare exactly; contains and startsWith ignore ${FOLDED_CASE}: "é" does not match "É". Values are at most ${FILTER_LIMITS.textLength} characters.`,
   fields: (t) => ({
     eq: t.string({ description: 'Equals this text exactly.' }),
     ne: t.string({ description: 'Differs from this text (a missing value differs too).' }),
     in: t.stringList({ description: `Equals one of these (${IN}).` }),
     notIn: t.stringList({ description: `Equals none of these (${IN}); a missing value qualifies.` }),
     isNull: t.boolean({ description: 'true: the value is missing; false: it is present.' }),
-    contains: t.string({ description: 'Contains this text, ignoring case.' }),
-    startsWith: t.string({ description: 'Starts with this text, ignoring case.' }),
+    contains: t.string({ description: `Contains this text, ignoring ${FOLDED_CASE}.` }),
+    startsWith: t.string({ description: `Starts with this text, ignoring ${FOLDED_CASE}.` }),
   }),
 });
 

@@ -3,6 +3,7 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 import { ATTRIBUTIONS, BASIS_KINDS, CLAIM_KINDS, ENTITY_KINDS, EVENT_STATUSES, SOURCE_KINDS, STANCES } from '../../schema/enums';
 import { intervalEnd, isPartialDate } from '../domain/partial-date';
+import { FOLDED_CASE, foldCase } from '../domain/text';
 import { MAX_ITEMS } from './list-caps';
 import { claimRef, entityRef, plainString, type Ref, sourceRef, textRule } from './writes/common';
 
@@ -297,8 +298,8 @@ export const kindNote = (field: string, description: string) => (ALL_KIND_FIELDS
 export const ENTITY_FIELDS = {
   name: described(text(MAX_LENGTH.name), 'The name it is best known by.'),
   aliases: described(
-    uniqueList(text(MAX_LENGTH.alias), MAX_ITEMS.entityAliases, (alias) => alias.toLowerCase(), 'this alias (ignoring case)'),
-    'Other names it is known by, in order; two that differ only in case are repeats.',
+    uniqueList(text(MAX_LENGTH.alias), MAX_ITEMS.entityAliases, foldCase, `this alias, ignoring ${FOLDED_CASE},`),
+    `Other names it is known by, in order; two that differ only in ${FOLDED_CASE} are repeats ("AB" and "ab" are; "Å" and "å" are not).`,
   ).optional(),
   description: described(text(MAX_LENGTH.description), 'A short description.').optional(),
   wikidataId: described(wikidataId, 'The matching Wikidata item, e.g. "Q317521".').optional(),

@@ -3,6 +3,7 @@ import { WITHIN_DEADLINE } from '../db';
 import { badInput } from '../domain/errors';
 import { decodeGlobalID, rowIdOf } from '../domain/ids';
 import { intervalEnd, isPartialDate } from '../domain/partial-date';
+import { foldCase } from '../domain/text';
 import { col, FILTER_TYPES, type FilterType, type ManyRelation, type OneRelation, type TypeSpec } from './filter-types';
 
 /**
@@ -175,11 +176,16 @@ function scalarCondition(spec: TypeSpec, name: string, row: Row, value: unknown,
         break;
       case 'text':
         condition = equality(target, op, operand, at, checkText);
-        if (op === 'contains') condition = sql`instr(lower(${target}), lower(${checkText(operand, at)})) > 0`;
-        // A range on lower(...) rather than LIKE, which an index on lower(name) serves.
+        // The operand is folded here (foldCase), not by lower() in SQL: PostgreSQL's lower() of a
+        // parameter folds all of Unicode, of a COLLATE "C" column ASCII only, as SQLite's does.
+        if (op === 'contains') condition = sql`instr(lower(${target}), ${foldCase(checkText(operand, at))}) > 0`;
+        // A range on lower(...) rather than LIKE, which an index on lower(name) serves. Its end is
+        // joined in SQL, not in JS: given both ends as plain values, SQLite's planner (after ANALYZE)
+        // takes that range for a kind's prefix and sorts every match, where it now reads the kind's
+        // names in order (test/query-plans.test.ts).
         if (op === 'startsWith') {
-          const prefix = checkText(operand, at);
-          condition = sql`lower(${target}) >= lower(${prefix}) AND lower(${target}) < lower(${prefix}) || ${LAST_CODE_POINT}`;
+          const prefix = foldCase(checkText(operand, at));
+          condition = sql`lower(${target}) >= ${prefix} AND lower(${target}) < ${prefix} || ${LAST_CODE_POINT}`;
         }
         break;
       case 'date':

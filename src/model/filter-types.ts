@@ -11,6 +11,7 @@ import {
   SUPPORT_STATUSES,
 } from '../../schema/enums';
 import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES } from '../domain/ids';
+import { FOLDED_CASE } from '../domain/text';
 
 /**
  * What each type of the graph can be filtered, ordered and grouped by: declared once here, from
@@ -157,7 +158,7 @@ export const FILTER_TYPES: Record<FilterType, TypeSpec> = {
     tag: 'Claim',
     fields: {
       id: id(['Claim'], 'claim'),
-      text: text('text', 'The assertion (`contains`/`startsWith` ignore case).'),
+      text: text('text', `The assertion; \`contains\`/\`startsWith\` ignore ${FOLDED_CASE}.`),
       kind: enumField('kind', 'ClaimKind', CLAIM_KINDS, 'Fact, position, opinion or anecdote.'),
       attribution: enumField('attribution', 'Attribution', ATTRIBUTIONS, 'DIRECT or REPORTED.'),
       support: enumField('support', 'SupportStatus', SUPPORT_STATUSES, 'Its standing, derived from its citations.'),
@@ -225,7 +226,7 @@ export const FILTER_TYPES: Record<FilterType, TypeSpec> = {
     fields: {
       id: id(ENTITY_TYPE_NAMES, 'entity'),
       kind: enumField('kind', 'EntityKind', ENTITY_KINDS, 'What sort of entity it is.'),
-      name: text('name', 'Its name (`contains`/`startsWith` ignore case).'),
+      name: text('name', `Its name; \`contains\`/\`startsWith\` ignore ${FOLDED_CASE}.`),
       description: text('description', 'Its description.', true),
       wikidataId: text('wikidata_id', 'Its Wikidata item, e.g. "Q317521".', true),
       ...timestamps,

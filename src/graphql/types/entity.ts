@@ -13,7 +13,7 @@ import { builder } from '../builder';
 import { exploreArgs, type ExploreArgs, type NodeSet, orderQuery, whereOn, whereThrough } from '../filters';
 import { countedConnection, pagedQuery, relatedPage, rows } from '../connections';
 import { ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES, type EntityTypeName, rowIdOf } from '../../domain/ids';
-import { foldCase } from '../../domain/text';
+import { FOLDED_CASE, foldCase } from '../../domain/text';
 import { Claim, ClaimConnection } from './claim';
 import { Relationship, RelationshipConnection } from './relationship';
 import { DirectionEnum, EntityKindEnum, EventStatusEnum, PartialDate, SupportStatusEnum } from './scalars';
@@ -294,7 +294,7 @@ builder.queryFields((t) => ({
     type: Entity,
     nullable: true,
     description:
-      'The entity with this exact name or alias, ignoring the case of ASCII letters (A-Z): "MUSK" finds "Musk", but "éclair" does not find "Éclair". A name match wins over an alias match; among equals, the oldest entity. Null when none matches.',
+      `The entity with this exact name or alias, ignoring ${FOLDED_CASE}: "MUSK" finds "Musk", but "éclair" does not find "Éclair". A name match wins over an alias match; among equals, the oldest entity. Null when none matches.`,
     args: { name: t.arg.string({ required: true, description: 'A name or alias, e.g. "Musk".' }) },
     resolve: (query, _root, { name }, { db }) => {
       // Folded here, not by lower() in SQL: on PostgreSQL that folds a parameter by the database's
@@ -317,10 +317,10 @@ builder.queryFields((t) => ({
   entities: t.drizzleConnection(
     {
       type: Entity,
-      description: 'Entities by name (then id). Filter by `kind` and by a case-insensitive `nameContains`.',
+      description: 'Entities by name (then id). Filter by `kind` and by `nameContains`.',
       args: {
         kind: t.arg({ type: [EntityKindEnum], required: false, description: 'Only these kinds.' }),
-        nameContains: t.arg.string({ required: false, description: 'Only names containing this text, ignoring case.' }),
+        nameContains: t.arg.string({ required: false, description: `Only names containing this text, ignoring ${FOLDED_CASE}: "é" does not match "É".` }),
         ...exploreArgs(t.arg, 'Entity'),
       },
       extensions: { nodeSet: ALL_ENTITIES },
@@ -369,7 +369,8 @@ export const EventConnection = countedConnection('EventConnection', Event, 'A pa
 function entityConditions(e: SQL, args: { kind?: readonly string[] | null; nameContains?: string | null } & ExploreArgs) {
   const conditions = [];
   if (args.kind) conditions.push(inList(sql`${e}.kind`, args.kind));
-  if (args.nameContains) conditions.push(sql`instr(lower(${e}.name), lower(${args.nameContains})) > 0`);
+  // Folded in JS as entity(name:) is: PostgreSQL's lower() of a parameter folds more than of a name.
+  if (args.nameContains) conditions.push(sql`instr(lower(${e}.name), ${foldCase(args.nameContains)}) > 0`);
   const where = whereOn('Entity', args, e);
   if (where) conditions.push(where);
   return conditions;
