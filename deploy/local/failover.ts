@@ -36,8 +36,12 @@ interface Answer {
 export interface FailoverRound {
   killed: string;
   promoted: string;
-  /** Seconds from the first write refused after the kill to the next one acknowledged. */
+  /** The longest time no write was acknowledged, from the last before the kill to the first by the new primary. */
   writesRefusedSeconds: number;
+  /** Write requests that failed (refused, cut, timed out) in that time; each was sent again with its key. */
+  writeAttemptsFailed: number;
+  /** Reads that failed in that time. */
+  readsFailed: number;
   /** Seconds from the kill until Patroni named another leader. */
   promotedAfterSeconds: number;
 }
@@ -132,12 +136,18 @@ export async function runFailoverTest(state: ClusterState, options: { rounds: nu
   };
   const streams = [...Array.from({ length: WRITERS }, writer), ...Array.from({ length: READERS }, reader)];
 
-  const refusedSince = (since: number) => {
-    const first = failures.find((failure) => failure.kind === 'write' && failure.at >= since)?.at;
-    if (first === undefined) return 0;
-    const next = acks.find((at) => at > first);
-    return next === undefined ? Number.NaN : (next - first) / 1000;
+  // The longest stretch without an acknowledged write between `from` and `to` (acks are in time order).
+  const noAckSeconds = (from: number, to: number) => {
+    let last = acks.filter((at) => at <= from).at(-1) ?? from;
+    let longest = 0;
+    for (const at of acks) {
+      if (at <= from || at > to) continue;
+      longest = Math.max(longest, at - last);
+      last = at;
+    }
+    return longest / 1000;
   };
+  const failedBetween = (kind: 'read' | 'write', from: number, to: number) => failures.filter((failure) => failure.kind === kind && failure.at >= from && failure.at <= to).length;
 
   const rounds: FailoverRound[] = [];
   let apiNodeKilled: FailoverReport['apiNodeKilled'] | undefined;
@@ -155,7 +165,15 @@ export async function runFailoverTest(state: ClusterState, options: { rounds: nu
       }, 120_000, 200);
       const promotedAfterSeconds = (Date.now() - killedAt) / 1000;
       await waitFor('a write acknowledged by the new primary', () => acks.some((at) => at > killedAt + promotedAfterSeconds * 1000), 60_000, 100);
-      rounds.push({ killed: leader.name, promoted: promoted.name, promotedAfterSeconds, writesRefusedSeconds: refusedSince(killedAt) });
+      const resumedAt = acks.find((at) => at > killedAt + promotedAfterSeconds * 1000)!;
+      rounds.push({
+        killed: leader.name,
+        promoted: promoted.name,
+        promotedAfterSeconds,
+        writesRefusedSeconds: noAckSeconds(killedAt, resumedAt),
+        writeAttemptsFailed: failedBetween('write', killedAt, resumedAt),
+        readsFailed: failedBetween('read', killedAt, resumedAt),
+      });
       say(`round ${round}: ${promoted.name} promoted after ${promotedAfterSeconds.toFixed(1)} s; writes refused for ${rounds.at(-1)!.writesRefusedSeconds.toFixed(1)} s; restarting ${leader.name}`);
       startPostgresNode(state, leader);
       await waitFor(`${leader.name} to rejoin as a standby`, () => healthy(state), 180_000, 500);
@@ -221,7 +239,7 @@ export async function runFailoverTest(state: ClusterState, options: { rounds: nu
     replicaRestarted: replicaRestarted ?? { node: 'none found', writtenWhileDown: 0, caughtUpSeconds: Number.NaN },
     passed: false,
   };
-  report.passed = report.lost === 0 && report.duplicated === 0 && rounds.length === options.rounds && rounds.every((round) => Number.isFinite(round.writesRefusedSeconds));
+  report.passed = report.lost === 0 && report.duplicated === 0 && rounds.length === options.rounds && rounds.every((round) => round.writesRefusedSeconds > 0);
   printReport(report, say);
   return report;
 }
@@ -244,7 +262,9 @@ function printReport(report: FailoverReport, say: (line: string) => void) {
   say(`writes lost:            ${report.lost}`);
   say(`writes duplicated:      ${report.duplicated}`);
   report.rounds.forEach((round, i) =>
-    say(`failover ${i + 1}:             ${round.killed} killed, ${round.promoted} promoted after ${round.promotedAfterSeconds.toFixed(1)} s, writes refused for ${round.writesRefusedSeconds.toFixed(1)} s`),
+    say(
+      `failover ${i + 1}:             ${round.killed} killed, ${round.promoted} promoted after ${round.promotedAfterSeconds.toFixed(1)} s; no write acknowledged for ${round.writesRefusedSeconds.toFixed(1)} s (${round.writeAttemptsFailed} attempts refused and sent again); ${round.readsFailed} reads failed`,
+    ),
   );
   say(`reads answered:         ${report.readsAnswered}`);
   say(`reads failed:           ${report.readsFailed}`);

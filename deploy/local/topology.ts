@@ -25,7 +25,7 @@ export const MAX_REPLICA_LAG = '16MB';
 export const POSTGRES_NODES = 3;
 export const DEFAULT_API_NODES = 3;
 /** What HAProxy asks each API node before sending it requests. */
-export const API_READY_PATH = '/health';
+export const API_READY_PATH = '/health/ready';
 
 export interface PostgresNode {
   name: string;

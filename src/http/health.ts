@@ -2,6 +2,7 @@ import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, onDatabaseLost } from '../db';
 import { engineOf } from '../db/engine';
 import { unavailable } from '../domain/errors';
+import { databaseRoles, probe } from './health-probes';
 import { jsonResponse } from './json';
 
 /**
@@ -17,6 +18,12 @@ export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => numbe
   );
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
+      // /health/live and /health/ready: the load balancer's questions (src/http/health-probes.ts).
+      if (url.pathname.startsWith('/health/') && (request.method === 'GET' || request.method === 'HEAD')) {
+        return probe(url.pathname, db).then((found) => {
+          if (found) endResponse(jsonResponse(fetchAPI, found.body, found.status));
+        });
+      }
       if (url.pathname !== '/health') {
         const lost = databaseLost(db.$client, FILE_CHECK_INTERVAL_MS);
         if (!lost || (request.method === 'GET' && request.headers.get('accept')?.includes('text/html'))) return;
@@ -30,7 +37,7 @@ export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => numbe
       }
       let health: DatabaseHealth = databaseHealth(db.$client);
       const logs = droppedLogLines ? { droppedLogLines: droppedLogLines() } : {};
-      const answer = () => endResponse(jsonResponse(fetchAPI, { ...health, ...logs }, health.status === 'ok' ? 200 : 503));
+      const answer = (roles: object = {}) => endResponse(jsonResponse(fetchAPI, { ...health, ...logs, ...roles }, health.status === 'ok' ? 200 : 503));
       const noAnswer = (error: unknown): DatabaseHealth => ({
         status: 'unavailable',
         reason: `the database does not answer (${(error as Error).message})`,
@@ -40,7 +47,7 @@ export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => numbe
       const engine = engineOf(db);
       if (engine && engine.name !== 'sqlite') {
         return engine.ping().then(
-          () => answer(),
+          () => databaseRoles(db).then(answer),
           (error: unknown) => {
             health = noAnswer(error);
             answer();
