@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config';
 import { type PostgresCluster, startPostgres } from './support/postgres';
 import { type PostgresStandby, startStandby } from './support/postgres-standby';
 import { post, type RunningServer, startServer } from './support/server';
@@ -115,5 +116,13 @@ describe('an API node reading from a replica', () => {
     } finally {
       standby.resume();
     }
+  });
+});
+
+describe('DATABASE_READ_URL', () => {
+  it('needs DATABASE_URL, where writes go, and says so', () => {
+    expect(() => loadConfig({ DATABASE_READ_URL: 'postgres://claimgraph@127.0.0.1:5001/claimgraph' })).toThrow(/DATABASE_READ_URL is set but DATABASE_URL is not/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://a@h/d', DATABASE_READ_URL: 'mysql://a@h/d' })).toThrow(/DATABASE_READ_URL must be a PostgreSQL URL/);
+    expect(loadConfig({ DATABASE_URL: 'postgres://a@h/d', DATABASE_READ_URL: 'postgres://a@h:5001/d' })).toMatchObject({ DATABASE_READ_URL: 'postgres://a@h:5001/d', REPLICA_WAIT_MS: 500 });
   });
 });

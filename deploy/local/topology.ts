@@ -222,7 +222,9 @@ export async function up(dir: string, apiNodes = DEFAULT_API_NODES, say: (line: 
     nodes: Array.from({ length: POSTGRES_NODES }, (_, i) => {
       const name = `pg${i + 1}`;
       const nodeDir = join(dir, name);
-      return { name, pgPort: take(), restPort: take(), dir: nodeDir, dataDir: join(nodeDir, 'data'), config: join(nodeDir, 'patroni.yml'), nosync: i === POSTGRES_NODES - 1 };
+      // Any standby may be the synchronous one: after a failover the other standby takes that role
+      // at once, so acknowledged writes are on two machines again before the old primary is back.
+      return { name, pgPort: take(), restPort: take(), dir: nodeDir, dataDir: join(nodeDir, 'data'), config: join(nodeDir, 'patroni.yml'), nosync: false };
     }),
     haproxy: { writePort: take(), readPort: take(), httpPort: take(), statsPort: take(), config: join(dir, 'haproxy.cfg') },
     api: Array.from({ length: apiNodes }, (_, i) => ({ name: `api${i + 1}`, port: take() })),
