@@ -81,7 +81,7 @@ export async function openPostgresEngine(
     // A token past what the change feed has told this process: look now, so that the response
     // cache and the path index have dropped what the write changed before the request reads.
     async catchUp(token) {
-      if (routing && token > routing.required()) await (engine.changeFeed() as PostgresChangeFeed).settle();
+      if (routing && token > routing.heardUpTo) await (engine.changeFeed() as PostgresChangeFeed).settle();
     },
     readsFromReplicas: routing !== undefined,
     async rows<T extends Record<string, unknown>>(statement: SQL) {

@@ -164,6 +164,11 @@ export class RoutingPool extends DeadlinePool {
     this.replicas.on('error', () => {});
   }
 
+  /** The primary's WAL position when the change feed last looked: every commit this process has heard of is at or before it. */
+  get heardUpTo(): Lsn {
+    return this.floor;
+  }
+
   /** Raises the floor: the change feed saw the primary at `lsn`. */
   raiseFloor(lsn: Lsn): void {
     if (lsn > this.floor) this.floor = lsn;

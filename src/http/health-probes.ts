@@ -38,12 +38,17 @@ export async function probe(pathname: string, db: Db): Promise<Probe | undefined
   }
 }
 
-/** /health's `database` field on PostgreSQL: the role DATABASE_URL reaches, and the replicas' lag; nothing on SQLite. */
+/**
+ * /health's `database` field on PostgreSQL when reads go to replicas (DATABASE_READ_URL): the role
+ * DATABASE_URL reaches, and the replica's lag. Without replicas it appears only when DATABASE_URL
+ * reaches a standby, where every write fails; otherwise /health answers as on SQLite.
+ */
 export async function databaseRoles(db: Db): Promise<{ database?: EngineReport }> {
   const engine = engineOf(db);
   if (engine.name !== 'postgres') return {};
   try {
-    return { database: await (engine as PostgresEngine).report() };
+    const report = await (engine as PostgresEngine).report();
+    return (engine as PostgresEngine).readsFromReplicas || report.role !== 'primary' ? { database: report } : {};
   } catch {
     return {};
   }
