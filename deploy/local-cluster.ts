@@ -1,9 +1,11 @@
+import { runBench } from './local/bench';
 import { runFailoverTest } from './local/failover';
 import { apiUrl, DEFAULT_API_NODES, DEFAULT_CLUSTER_DIR, down, members, readState, up } from './local/topology';
 
-const USAGE = `usage: deploy/local-cluster up [--api N] | test [--rounds N] | status | down
+const USAGE = `usage: deploy/local-cluster up [--api N] | test [--rounds N] | bench [--seconds S] [--cache on|off] | status | down
   up      etcd, three PostgreSQL nodes under Patroni, HAProxy and N API nodes (default ${DEFAULT_API_NODES}), on loopback
   test    the failover test, on the running cluster (or on one it starts, and stops after)
+  bench   read throughput through HAProxy with 1, 2, … API nodes, and their CPU per request
   status  Patroni's members and the addresses
   down    stops everything and removes CLUSTER_DIR
 CLUSTER_DIR (now ${process.env.CLUSTER_DIR || DEFAULT_CLUSTER_DIR}) holds configuration, data and logs.`;
@@ -37,6 +39,20 @@ async function main(): Promise<number> {
         state ??= await up(dir, DEFAULT_API_NODES);
         const result = await runFailoverTest(state, { rounds: option(args, '--rounds', 2) });
         return result.passed ? 0 : 1;
+      } finally {
+        if (!running) down(dir);
+      }
+    }
+    case 'bench': {
+      const running = readState(dir);
+      let state = running;
+      try {
+        state ??= await up(dir, DEFAULT_API_NODES);
+        const at = args.indexOf('--cache');
+        const cache = at < 0 ? 'off' : args[at + 1];
+        if (cache !== 'on' && cache !== 'off') throw new Error('--cache takes on or off');
+        await runBench(state, { seconds: option(args, '--seconds', 10), cache });
+        return 0;
       } finally {
         if (!running) down(dir);
       }
