@@ -2,6 +2,11 @@ import { z } from 'zod';
 
 /** How long a request may run before it is stopped (src/deadline.ts). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+/**
+ * How long a read may wait for a replica to replay what it must see (a consistency token, or a
+ * write the process has heard of) before it is sent to the primary instead (src/db/postgres-replicas.ts).
+ */
+export const DEFAULT_REPLICA_WAIT_MS = 500;
 /** Megabytes of answers the response cache keeps per process (src/cache/). */
 export const DEFAULT_RESPONSE_CACHE_MB = 32;
 /** The most @live queries a server process keeps open at once (src/graphql/live.ts). */
@@ -44,6 +49,18 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\/\S+$/, 'DATABASE_URL must be a PostgreSQL URL such as postgres://claimgraph@127.0.0.1:5432/claimgraph (or unset, for SQLite)')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /**
+   * postgres://… of the replicas (e.g. HAProxy's port that sends connections to healthy standbys):
+   * reads go there, writes to DATABASE_URL's primary, and a client reads its own writes
+   * (docs/cluster.md). Unset: everything goes to DATABASE_URL.
+   */
+  DATABASE_READ_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'DATABASE_READ_URL must be a PostgreSQL URL such as postgres://claimgraph@127.0.0.1:5001/claimgraph (or unset, to read from DATABASE_URL)')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** How long a read waits for a replica to catch up with what it must see before it goes to the primary. */
+  REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_REPLICA_WAIT_MS),
   API_TOKEN: z
     .string()
     .min(16, 'API_TOKEN must be at least 16 characters')
@@ -129,6 +146,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (parsed.data.CORS_CREDENTIALS === 'on' && parsed.data.CORS_ORIGINS === '*') {
     throw new ConfigError('Invalid configuration: CORS_CREDENTIALS: on needs CORS_ORIGINS to list the origins allowed; with * every site could send credentials');
+  }
+  if (parsed.data.DATABASE_READ_URL && !parsed.data.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration: DATABASE_READ_URL is set but DATABASE_URL is not: set DATABASE_URL to the primary (writes go there), or unset DATABASE_READ_URL');
   }
   if (parsed.data.METRICS_TOKEN && parsed.data.METRICS === 'off') {
     throw new ConfigError('Invalid configuration: METRICS_TOKEN is set but METRICS is off: set METRICS=on to serve /metrics, or unset METRICS_TOKEN');

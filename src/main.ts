@@ -7,6 +7,7 @@ import { createApp } from './app';
 import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
 import { CorruptDatabaseError, createDatabaseFolder, type Db, openCheckedDatabase, openDatabase, UnwritableDatabaseError } from './db';
 import { unavailable } from './domain/errors';
+import { withConsistencyTokens } from './http/consistency';
 import { clusterMetricsOptions, serveClusterMetrics } from './http/metrics';
 import { loadTrustedDocuments, ManifestError } from './http/persisted-queries';
 import { otlpTracerProvider } from './http/tracing';
@@ -35,13 +36,17 @@ function prepareDatabase(config: Config, log: Logger): Db {
  * Opens, migrates and (when empty) seeds the PostgreSQL database DATABASE_URL names. Its modules
  * (and node-postgres) load only then: a SQLite server's start-up does not pay for them.
  */
-async function preparePostgres(url: string, log: Logger): Promise<Engine> {
+/** Where reads go when DATABASE_READ_URL names replicas (src/db/postgres-replicas.ts). */
+const readReplicas = (config: Config) => (config.DATABASE_READ_URL ? { url: config.DATABASE_READ_URL, waitMs: config.REPLICA_WAIT_MS } : undefined);
+
+async function preparePostgres(config: Config, log: Logger): Promise<Engine> {
+  const url = config.DATABASE_URL!;
   const [{ openPostgresEngine }, { seedPostgresIfEmpty }, { whilePreparing }] = await Promise.all([
     import('./db/postgres-engine'),
     import('./model/seed-postgres'),
     import('./db/postgres'),
   ]);
-  const engine = await openPostgresEngine(url);
+  const engine = await openPostgresEngine(url, { replicas: readReplicas(config) });
   try {
     // Under the lock migrations take too: a second server starting at once waits, then finds it seeded.
     const seeded = await whilePreparing(engine.pg, () => seedPostgresIfEmpty(engine));
@@ -54,9 +59,9 @@ async function preparePostgres(url: string, log: Logger): Promise<Engine> {
 }
 
 /** A worker's PostgreSQL engine: the primary has migrated and seeded the database already. */
-async function openPostgresWorker(url: string): Promise<Engine> {
+async function openPostgresWorker(config: Config): Promise<Engine> {
   const { openPostgresEngine } = await import('./db/postgres-engine');
-  return openPostgresEngine(url);
+  return openPostgresEngine(config.DATABASE_URL!, { replicas: readReplicas(config) });
 }
 
 /** What a request that arrives while the process stops is told to wait before sending it again. */
@@ -105,7 +110,8 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, engine: Engi
     tracerProvider,
   });
   let stopping = false;
-  const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : yoga(request, response)));
+  const handle = withConsistencyTokens(engine, yoga);
+  const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : handle(request, response)));
   server.on('error', (error: NodeJS.ErrnoException) => {
     void engine.close();
     fail(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`);
@@ -167,7 +173,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, engine: Engi
  */
 function supervise(config: Config, processLog: ProcessLog, log: Logger) {
   if (config.DATABASE_URL) {
-    preparePostgres(config.DATABASE_URL, log)
+    preparePostgres(config, log)
       .then((engine) => engine.close())
       .then(
         () => superviseWorkers(config, processLog, log),
@@ -232,7 +238,7 @@ function start() {
   if (config.DATABASE_URL) {
     if (cluster.isPrimary && !config.API_TOKEN) log.warn('API_TOKEN is not set: every write is refused until it is');
     const worker = cluster.isWorker;
-    (worker ? openPostgresWorker(config.DATABASE_URL) : preparePostgres(config.DATABASE_URL, log)).then(
+    (worker ? openPostgresWorker(config) : preparePostgres(config, log)).then(
       (engine) => serve(config, processLog, worker ? log.child({ worker: cluster.worker?.id }) : log, engine, trustedDocuments),
       (error: Error) => fail(`cannot use the PostgreSQL database: ${describePostgresFailure(error, config.DATABASE_URL!)}`),
     );

@@ -47,7 +47,7 @@ describe('CORS', () => {
     expect(read.headers.get('access-control-allow-origin')).toBe('https://other.example');
     expect(read.headers.get('access-control-allow-credentials')).toBeNull();
     // A page may read the validator and the request's id; a cached answer is kept apart per origin.
-    expect(read.headers.get('access-control-expose-headers')).toBe('ETag, X-Request-Id');
+    expect(read.headers.get('access-control-expose-headers')).toBe('ETag, X-Request-Id, X-Consistency-Token');
     expect(read.headers.get('vary')).toMatch(/Origin/);
   });
 

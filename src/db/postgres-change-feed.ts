@@ -23,7 +23,7 @@ export const RECONNECT_MAX_MS = 5000;
  */
 const LOOK = `
   WITH s AS (SELECT pg_current_snapshot() AS now, $1::text::pg_snapshot AS last)
-  SELECT s.now::text AS snapshot,
+  SELECT s.now::text AS snapshot, pg_current_wal_lsn()::text AS lsn,
     (SELECT max(id) FROM cache_changes)::text AS newest,
     (SELECT min(id) FROM cache_changes)::text AS oldest,
     s.last IS NOT NULL AND EXISTS (SELECT 1 FROM pg_snapshot_xip(s.last) AS x(xid) WHERE pg_visible_in_snapshot(x.xid, s.now)) AS finished,
@@ -35,6 +35,8 @@ const LOOK = `
 
 interface Look {
   snapshot: string;
+  /** The primary's WAL position at the look: every commit it reports is at or before it. */
+  lsn: string;
   newest: string | null;
   oldest: string | null;
   finished: boolean;
@@ -79,7 +81,14 @@ export class PostgresChangeFeed implements ChangeFeed {
   /** A listener's error while reports were handed over outside poll(): thrown by the next poll(). */
   private failed: unknown;
 
-  constructor(private readonly config: pg.ClientConfig) {
+  /**
+   * `seen`, when given, is told the primary's WAL position at each look, before the listeners
+   * hear what it found: reads from replicas then wait for that position (src/db/postgres-replicas.ts).
+   */
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly seen?: (lsn: string) => void,
+  ) {
     void this.connect();
   }
 
@@ -179,6 +188,7 @@ export class PostgresChangeFeed implements ChangeFeed {
       // Closed (or given up on) meanwhile.
       if (client !== this.client) return void client.end().catch(() => {});
       this.last = first;
+      this.seen?.(first.lsn);
       this.state = 'connected';
       this.delay = RECONNECT_FIRST_MS;
       // Anything may have changed while nobody listened.
@@ -237,6 +247,7 @@ export class PostgresChangeFeed implements ChangeFeed {
 
   private take(now: Read) {
     const last = this.last!;
+    this.seen?.(now.lsn);
     // Rows may have been pruned before they were read: ids past the last look's newest are gone,
     // or a prune ran while a transaction that was running at the last look committed since.
     const pruned = now.oldest > last.newest + 1 || (now.oldest > last.oldest && now.finished);

@@ -6,6 +6,7 @@ import { fromPackageRoot } from '../package-root';
 import { deadlineLogger, DeadlinePool } from './postgres-deadline';
 import type { Db } from '.';
 import { prepareReads } from './postgres-prepared';
+import { onPrimaryOnly, RoutingPool } from './postgres-replicas';
 import { bindReadsWithoutNul } from './postgres-text';
 
 export const POSTGRES_MIGRATIONS_FOLDER = fromPackageRoot('migrations', 'postgres');
@@ -30,8 +31,16 @@ export function isPostgresUrl(url: string | undefined): url is string {
  */
 export const POSTGRES_CONNECT_TIMEOUT_MS = 5000;
 
-export function openPostgres(url: string, onQuery?: (sql: string, params: unknown[]) => void): PgDb {
-  const pool = new DeadlinePool({ connectionString: url, max: POSTGRES_POOL_SIZE, connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS, keepAlive: true });
+/** Where reads go when they may be answered by replicas (src/db/postgres-replicas.ts). */
+export interface ReadReplicas {
+  url: string;
+  /** How long a read waits for a replica to replay what it must see before going to the primary. */
+  waitMs: number;
+}
+
+export function openPostgres(url: string, onQuery?: (sql: string, params: unknown[]) => void, replicas?: ReadReplicas): PgDb {
+  const config = (connectionString: string) => ({ connectionString, max: POSTGRES_POOL_SIZE, connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS, keepAlive: true });
+  const pool = replicas ? new RoutingPool(config(url), config(replicas.url), replicas.waitMs) : new DeadlinePool(config(url));
   // An idle connection the server drops (restart, failover) must not take the process down: the
   // pool discards it and the next query opens another.
   pool.on('error', () => {});
@@ -54,7 +63,7 @@ export async function whilePreparing<T>(db: PgDb, work: () => Promise<T>): Promi
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PREPARE_LOCK_KEY]);
     try {
-      return await work();
+      return await onPrimaryOnly(work);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [PREPARE_LOCK_KEY]);
     }

@@ -1,4 +1,5 @@
 import type { CORSOptions } from 'graphql-yoga';
+import { CONSISTENCY_HEADER } from './consistency';
 
 export interface CorsSettings {
   /** `*`: any origin, never with credentials; or the origins allowed. */
@@ -9,8 +10,8 @@ export interface CorsSettings {
   maxAgeSeconds: number;
 }
 
-/** The request headers a browser may send cross-origin: the token, the JSON body, revalidation, and its own request id. */
-const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-None-Match', 'X-Request-Id'];
+/** The request headers a browser may send cross-origin: the token, the JSON body, revalidation, its own request id, and a write's consistency token. */
+const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-None-Match', 'X-Request-Id', CONSISTENCY_HEADER];
 
 /**
  * yoga's CORS options from ours. yoga's default reflects every origin with credentials; here `*`
@@ -25,7 +26,8 @@ export function corsOptions({ origins, credentials, maxAgeSeconds }: CorsSetting
     allowedHeaders: ALLOWED_HEADERS,
     // A page may read the validator of what it fetched (e.g. to send If-None-Match itself), and
     // the request's id, to quote when it reports a problem (src/http/request-log.ts).
-    exposedHeaders: ['ETag', 'X-Request-Id'],
+    // and a write's consistency token, to send with the reads that must see it (src/http/consistency.ts).
+    exposedHeaders: ['ETag', 'X-Request-Id', CONSISTENCY_HEADER],
     maxAge: maxAgeSeconds,
   };
 }

@@ -3,6 +3,7 @@ import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { type DatabaseHealth, databaseHealth, databaseLost, type Db, FAULT_RETRY_AFTER_MS, FILE_CHECK_INTERVAL_MS, onDatabaseLost } from '../db';
 import { engineOf } from '../db/engine';
 import { unavailable } from '../domain/errors';
+import { databaseRoles, probe } from './health-probes';
 import { jsonResponse } from './json';
 
 /** What /health adds on PostgreSQL: which engine, and the server's version once it has answered. */
@@ -26,6 +27,12 @@ export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => numbe
   );
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
+      // /health/live and /health/ready: the load balancer's questions (src/http/health-probes.ts).
+      if (url.pathname.startsWith('/health/') && (request.method === 'GET' || request.method === 'HEAD')) {
+        return probe(url.pathname, db).then((found) => {
+          if (found) endResponse(jsonResponse(fetchAPI, found.body, found.status));
+        });
+      }
       if (url.pathname !== '/health') {
         const lost = databaseLost(db.$client, FILE_CHECK_INTERVAL_MS);
         if (!lost || (request.method === 'GET' && request.headers.get('accept')?.includes('text/html'))) return;
@@ -40,7 +47,7 @@ export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => numbe
       let health: DatabaseHealth = databaseHealth(db);
       const logs = droppedLogLines ? { droppedLogLines: droppedLogLines() } : {};
       let server: ServerFields = {};
-      const answer = () => endResponse(jsonResponse(fetchAPI, { ...health, ...logs, ...server }, health.status === 'ok' ? 200 : 503));
+      const answer = (roles: object = {}) => endResponse(jsonResponse(fetchAPI, { ...health, ...logs, ...server, ...roles }, health.status === 'ok' ? 200 : 503));
       const noAnswer = (error: unknown): DatabaseHealth => ({
         status: 'unavailable',
         reason: `the database does not answer (${(error as Error).message})`,
@@ -54,10 +61,10 @@ export function useHealth(db: Db, log: YogaLogger, droppedLogLines?: () => numbe
           .ping()
           .then(() => engine.rows<{ server_version: string }>(sql`SHOW server_version`))
           .then(
-            ([row]) => {
+            async ([row]) => {
               // "16.4 (Debian 16.4-1.pgdg120+1)": the version, without the packager's note.
               server = { engine: 'postgresql', serverVersion: row?.server_version.split(' ')[0] };
-              answer();
+              answer(await databaseRoles(db));
             },
             (error: unknown) => {
               health = noAnswer(error);
