@@ -147,12 +147,17 @@ const STAMPED_CURSOR = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
 /**
  * JSON with every object's keys sorted: equal texts, equal values. Timestamps, and the cursors that
  * carry them, are the engines' own clocks and are not compared. An answer with no data is compared
- * by being refused: when two fields fail, each engine reports the one that fails first, which the
- * engines order differently (each engine's run still has to refuse with a contract code: hostile.ts).
+ * by being refused, and errors beside data by their codes: when two fields (or two items of a list)
+ * fail, each engine reports the one that fails first, which the engines order differently (each
+ * engine's run still has to refuse with a contract code: hostile.ts).
  */
 function canonical(text: string): string {
-  const parsed = JSON.parse(text) as { data?: unknown; errors?: unknown[] };
-  if (parsed && typeof parsed === 'object' && parsed.data === null && Array.isArray(parsed.errors) && parsed.errors.length > 0) return '{"refused":true}';
+  let parsed = JSON.parse(text) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+  if (parsed && typeof parsed === 'object' && Array.isArray(parsed.errors) && parsed.errors.length > 0) {
+    if (parsed.data === null) return '{"refused":true}';
+    // The same failure in a list of many items is met first at another item on each engine.
+    parsed = { ...parsed, errors: [...new Set(parsed.errors.map((e) => e.extensions?.code))].sort().map((code) => ({ extensions: { code } })) };
+  }
   return JSON.stringify(parsed, (_key, value: unknown) => {
     if (typeof value === 'string') {
       if (STAMP.test(value)) return '<stamp>';

@@ -2,8 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { findPostgresBin, freePort, type PostgresCluster, TEST_ROLE } from './postgres';
+import { findPostgresBin, freePort, type PostgresCluster, queryOn, TEST_ROLE } from './postgres';
 
 /**
  * A hot standby of a throwaway cluster (test/support/postgres.ts), streaming from it: copied with
@@ -49,15 +48,7 @@ export async function startStandby(primary: PostgresCluster): Promise<PostgresSt
   start();
   let running = true;
   const url = (database: string) => `postgres://${TEST_ROLE}@127.0.0.1:${port}/${database}`;
-  const query = async <T extends Record<string, unknown>>(text: string, params: unknown[] = [], database = 'postgres') => {
-    const client = new pg.Client({ connectionString: url(database) });
-    await client.connect();
-    try {
-      return (await client.query<T>(text, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const query = queryOn(url);
   return {
     port,
     url,

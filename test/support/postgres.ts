@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+// A TCP port nothing listens on right now: the cluster script's own.
+import { freePort } from '../../deploy/local/processes';
 
 /**
  * Throwaway PostgreSQL clusters for tests: `initdb` into a fresh temporary folder, `pg_ctl start` on
@@ -53,17 +54,20 @@ export function findPostgresBin(): string | undefined {
   return majors.length > 0 ? join(DEBIAN_ROOT, String(majors[0]), 'bin') : undefined;
 }
 
-/** A TCP port nothing listens on right now (the kernel's pick); a race with other processes is possible but rare. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+
+export { freePort };
+
+/** A statement on a database of a cluster, over a connection of its own (closed after it). */
+export function queryOn(urlOf: (database: string) => string) {
+  return async <T extends Record<string, unknown>>(text: string, params: unknown[] = [], database = 'postgres') => {
+    const client = new pg.Client({ connectionString: urlOf(database) });
+    await client.connect();
+    try {
+      return (await client.query<T>(text, params)).rows;
+    } finally {
+      await client.end();
+    }
+  };
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
@@ -106,15 +110,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
   let running = true;
   const url = `postgres://${TEST_ROLE}@127.0.0.1:${port}/postgres`;
   let made = 0;
-  const query = async <T extends Record<string, unknown>>(text: string, params: unknown[] = [], database = 'postgres') => {
-    const client = new pg.Client({ connectionString: `postgres://${TEST_ROLE}@127.0.0.1:${port}/${database}` });
-    await client.connect();
-    try {
-      return (await client.query<T>(text, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const query = queryOn((database) => `postgres://${TEST_ROLE}@127.0.0.1:${port}/${database}`);
   return {
     query,
     halt(mode = 'fast') {
