@@ -438,7 +438,14 @@ interface Reader {
   perParent(parents: readonly number[], inner: string, params: unknown[], order: string | null, columns: readonly string[]): Promise<Row[]>;
 }
 
+const readers = new WeakMap<Db, Reader>();
 function readerOf(db: Db): Reader {
+  let reader = readers.get(db);
+  if (!reader) readers.set(db, (reader = newReader(db)));
+  return reader;
+}
+
+function newReader(db: Db): Reader {
   const engine = engineOf(db);
   if (engine.name === 'sqlite') {
     const rows = (text: string, params: unknown[]) => engine.query(text, params);
@@ -467,7 +474,11 @@ function readerOf(db: Db): Reader {
   const texts = new Map<string, string>();
   const rows = (text: string, params: unknown[]) => {
     let native = texts.get(text);
-    if (native === undefined) texts.set(text, (native = numbered(text)));
+    if (native === undefined) {
+      // Bounded: clients choose the shapes, and so the texts.
+      if (texts.size >= 1000) texts.clear();
+      texts.set(text, (native = numbered(text)));
+    }
     return engine.query(native, params);
   };
   return {
