@@ -9,15 +9,15 @@ import { inOrderAlready, inSelectionOrder } from './field-order';
 export { planOf } from './compiled/plan';
 
 /**
- * Compiled reads: an operation whose every field is one of the plain reads below (node lookups,
- * columns, links to one row, bounded lists and pages by id) is answered without the GraphQL
+ * Compiled reads: an operation whose every field is one of the plain reads compiled/plan.ts lists
+ * (node lookups, columns, links to one row, bounded lists and pages by id) is answered without the GraphQL
  * executor. It is planned once per parsed document: each field of the plan is one batched
  * statement for all the rows above it (never one per row), whose rows are put straight into the
  * answer's objects in the order the query asks. Anything else (filters, orderings, search, paths,
  * `groupBy`, directives, mutations) is left to the executor, and so is any request whose arguments
  * the plan cannot take as they are (a malformed id or cursor, a page too large): the executor
  * then refuses it with its own error. A statement that fails fails its root field, as in the
- * executor (runPlan).
+ * executor (runPlan in compiled/run.ts).
  *
  * Why: on the benchmark's nested read most of the time went to per-field resolution (promises,
  * paths, the drizzle plugin's selection work), not to SQL. What each field answers is the
