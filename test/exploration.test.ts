@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase, openDatabase, type Db } from '../src/db';
 import { bulkLoad } from '../src/db/bulk';
-import { decodeGlobalID } from '../src/domain/ids';
 import { lastBuild } from '../src/model/adjacency';
 import { type GenerateReport, generateGraph, random } from '../src/model/generate';
 import { BUDGET, type Link, NEIGHBORHOOD_CAP, type PathResult, shortestPath, type Step } from '../src/model/graph';
@@ -13,15 +12,6 @@ import { COMMON_WORD_DOCUMENTS, COUNT_CAP, INDEXED_PREFIX, search } from '../src
 import { loadSeed } from '../src/model/seed';
 import { createTestApp, globalId, TEST_TOKEN, type TestApp } from './support/app';
 
-type Hit = { score: number; snippet: string; cursor: string; node: { __typename: string; name?: string; text?: string; title?: string } };
-type SearchPage = { search: { totalCount: number; edges: Hit[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
-const SEARCH = `query($q: String!, $kinds: [SearchKind!], $first: Int, $after: String) {
-  search(query: $q, kinds: $kinds, first: $first, after: $after) {
-    totalCount
-    edges { score snippet cursor node { __typename ... on Entity { name } ... on Claim { text } ... on Source { title } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
 const PATH = `query($from: ID!, $to: ID!, $maxDepth: Int) {
   path(from: $from, to: $to, maxDepth: $maxDepth) {
     length

@@ -7,14 +7,12 @@ import Database from 'better-sqlite3';
 import { parse as parseCsv } from 'csv-parse/sync';
 import Graph from 'graphology';
 import { parse as parseGraphml } from 'graphology-graphml';
-import jsonld from 'jsonld';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '../src/domain/ids';
 import { CSV_TABLES, csvHeaders } from '../src/model/csv';
-import { CONTEXT, MAX_LINKED_RELATIONSHIPS, VOCAB } from '../src/model/jsonld';
+import { VOCAB } from '../src/model/jsonld';
 import { createTestApp, seededFile } from './support/app';
-import { expectLossless, quads, SCHEMA } from './support/jsonld';
-import { HOSTILE_IDS } from './support/hostile';
+import { expectLossless, SCHEMA } from './support/jsonld';
 import { runCli } from './support/server';
 
 

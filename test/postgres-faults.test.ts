@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app';
 import { DEGRADED_FOR_MS, FAULT_RETRY_AFTER_MS, storageFault } from '../src/db/faults';
-import { openPostgresEngine, type PostgresEngine } from '../src/db/postgres-engine';
+import { openPostgresEngine } from '../src/db/postgres-engine';
 import { CONNECTION_RETRY_AFTER_MS, isRetryable, postgresCode, postgresError } from '../src/db/postgres-errors';
 import { currentDeadline } from '../src/deadline';
 import { seedPostgresIfEmpty } from '../src/model/seed-postgres';

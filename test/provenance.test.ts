@@ -1,32 +1,13 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NO_BASIS_NOTE } from '../src/model/fields';
 import { ImportError, importDocument } from '../src/model/import';
-import { createTestApp, TEST_TOKEN, type TestApp } from './support/app';
+import { createTestApp } from './support/app';
 
 /*
  * Issue 15, the parts that are SQLite's own: importing a document (import writes through SQLite;
  * PostgreSQL is seeded through it) and the SQLite migration that added the bases. What the API
  * answers about bases is in the shared contract suite (test/contract/provenance.ts).
  */
-
-let app: TestApp;
-beforeAll(() => {
-  app = createTestApp({ apiToken: TEST_TOKEN });
-});
-
-type Basis = { kind: string; note: string | null; quote: string | null; claims: { slug: string }[] };
-type Rel = { slug: string; basis: Basis; claims: { slug: string }[] };
-
-const RELATIONSHIPS = `nodes { slug claims { slug } basis { kind note quote claims { slug } } }`;
-
-/** The relationships the article implies but never states. */
-const INFERRED_RELATIONSHIPS = [
-  'microsoft-partner-of-openai',
-  'elon-musk-co-founded-openai',
-  'openai-develops-gpt-4',
-  'xai-develops-grok',
-  'xai-competes-with-openai',
-];
 
 describe('imports take a basis', () => {
   it('an older document imports: contradicts become INFERRED with a note, a relationship with claims STATED', () => {

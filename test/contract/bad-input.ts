@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect } from 'vitest';
 import { MAX_CURSOR_LENGTH } from '../../src/graphql/connection-limits';
 import { MAX_JSON_DEPTH } from '../../src/model/json';
-import { createTestApp, TEST_TOKEN, type TestApp } from '../support/app';
+import { TEST_TOKEN } from '../support/app';
 import { snapshotOf } from '../support/snapshot';
 
 import type { EngineTestApp } from '../support/engines';

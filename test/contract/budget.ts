@@ -7,7 +7,7 @@ import { PLAYGROUND_TABS } from '../../src/graphql/playground';
 import { schema } from '../../src/graphql/schema';
 import { FORMAT, parseImportDocument } from '../../src/model/import-format';
 import { MAX_ITEMS } from '../../src/model/list-caps';
-import { createTestApp, globalId, type TestApp, TEST_TOKEN } from '../support/app';
+import { globalId, TEST_TOKEN } from '../support/app';
 
 import type { EngineTestApp } from '../support/engines';
 import type { ContractModule } from './contract';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect } from 'vitest';
 import { schema } from '../../src/graphql/schema';
-import { createTestApp, type TestApp, TEST_TOKEN } from '../support/app';
+import { TEST_TOKEN } from '../support/app';
 import { random, randomOperation, type Random } from '../support/hostile';
 
 import type { EngineTestApp } from '../support/engines';

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect } from 'vitest';
 import { LIMITS } from '../../src/app';
 import { PLAYGROUND_TABS } from '../../src/graphql/playground';
-import { createTestApp, type TestApp } from '../support/app';
 
 import type { EngineTestApp } from '../support/engines';
 import type { ContractModule } from './contract';

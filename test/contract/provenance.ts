@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect } from 'vitest';
 import { NO_BASIS_NOTE } from '../../src/model/fields';
-import { ImportError, importDocument } from '../../src/model/import';
-import { createTestApp, TEST_TOKEN, type TestApp } from '../support/app';
+import { TEST_TOKEN } from '../support/app';
 
 import type { EngineTestApp } from '../support/engines';
 import type { ContractModule } from './contract';

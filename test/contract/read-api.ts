@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect } from 'vitest';
-import { createTestApp, globalId, type TestApp } from '../support/app';
+import { globalId } from '../support/app';
 
 import type { EngineTestApp } from '../support/engines';
 import type { ContractModule } from './contract';

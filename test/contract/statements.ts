@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app';
 
 import type { EngineTestApp } from '../support/engines';
 import type { ContractModule } from './contract';
