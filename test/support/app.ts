@@ -88,6 +88,11 @@ export function createTestApp({ seed = true, db: given, apiToken }: { seed?: boo
   const yoga = createApp({ db, logger: silentLogger, apiToken, compiledReads: 'verify' });
   const auth: Record<string, string> = apiToken ? { authorization: `Bearer ${apiToken}` } : {};
   const fetch = async (path: string, init?: RequestInit): Promise<Response> => yoga.fetch(`http://claimgraph.test${path}`, init as never);
+  return testAppOver(db, queries, auth, fetch);
+}
+
+/** The TestApp calls over a database, the list its statements go to, an Authorization header and a fetch. */
+export function testAppOver(db: Db, queries: string[], auth: Record<string, string>, fetch: TestApp['fetch']): TestApp {
   const app: TestApp = {
     db,
     auth,

@@ -1,7 +1,6 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app';
 import { inVerifyingRun } from '../../src/graphql/compiled-reads';
@@ -10,7 +9,7 @@ import { type Db, migrateDatabase, openDatabase } from '../../src/db';
 import type { EngineName } from '../../src/db/engine';
 import { openPostgresEngine, type PostgresEngine } from '../../src/db/postgres-engine';
 import { loadSqliteIntoPostgres } from '../../src/db/postgres-load';
-import { createTestApp, seededFile, silentLogger, type TestApp } from './app';
+import { createTestApp, seededFile, silentLogger, type TestApp, testAppOver } from './app';
 import { type PostgresCluster, startPostgres } from './postgres';
 
 /**
@@ -105,24 +104,8 @@ async function postgresApp(url: string, { apiToken, responseCache }: EngineAppOp
   };
   let closed = false;
   const app: EngineTestApp = {
+    ...testAppOver(engine.db, queries, auth, fetch),
     engine: 'postgres',
-    db: engine.db,
-    auth,
-    queries,
-    resetQueries: () => {
-      queries.length = 0;
-    },
-    fetch,
-    async gql(query, variables, headers = {}) {
-      const response = await fetch('/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as ExecutionResult<never>;
-      return { ...body, status: response.status };
-    },
-    mutate: (query, variables) => app.gql(query, variables, auth),
     async sql<T extends Record<string, unknown>>(text: string, ...params: unknown[]) {
       await twin?.sql(text, ...params);
       return (await engine.pg.$client.query<T>(numberedParameters(text), params)).rows;
