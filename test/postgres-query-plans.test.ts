@@ -27,7 +27,7 @@ import { generateGraph } from '../src/model/generate';
 import { NEIGHBORHOOD_CAP } from '../src/model/graph';
 import { globalId, silentLogger, TEST_TOKEN } from './support/app';
 import { type PostgresCluster, startPostgres } from './support/postgres';
-import { planReads } from './support/plan-reads';
+import { planReads, planWrites } from './support/plan-reads';
 
 /**
  * Large enough that the planner prefers an index to reading a big table whole (half of SQLite's
@@ -335,80 +335,7 @@ describe('PostgreSQL query plans (ANALYZEd generated graph)', () => {
       for (const e of result.executed) if (!sent.has(e.sql.trim())) nested.add(e.sql.trim());
       return result.data;
     };
-    type Created<K extends string, F extends string> = Record<K, Record<F, { id: string }>>;
-    const org = await mutate<Created<'createEntity', 'entity'>>(
-      'createEntity',
-      'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id name aliases } } }',
-      { i: { kind: 'ORGANIZATION', name: 'Plan Check Labs', aliases: ['PCL'], description: 'Made by the query-plan test.' } },
-    );
-    const orgId = org.createEntity.entity.id;
-    await mutate(
-      'updateEntity',
-      'mutation($i: UpdateEntityInput!) { updateEntity(input: $i) { entity { id name aliases description } } }',
-      { i: { id: orgId, name: 'Plan Check Laboratories', aliases: ['PCL', 'Plan Check'], legalForm: 'cooperative' } },
-    );
-    const source = await mutate<Created<'createSource', 'source'>>(
-      'createSource',
-      'mutation($i: CreateSourceInput!) { createSource(input: $i) { source { id title publisher { name } } } }',
-      { i: { kind: 'NEWS', title: 'A review of Plan Check Labs', publisherId: v.hub, publishedOn: '2024-05', clientMutationId: 'plan-source' } },
-    );
-    const sourceId = source.createSource.source.id;
-    const claim = await mutate<Created<'createClaim', 'claim'>>(
-      'createClaim',
-      `mutation($i: CreateClaimInput!) { createClaim(input: $i) { claim {
-        id support claimant { name } appearsIn { title } about { name } citations { id stance source { title } } contradicts { id } } } }`,
-      {
-        i: {
-          text: 'Plan Check Labs invested heavily in its hub partner around 2020.',
-          kind: 'FACT',
-          claimantId: v.hub,
-          attribution: 'REPORTED',
-          appearsInId: v.hubSource,
-          aboutIds: [orgId, v.hub],
-          citations: [
-            { sourceId, stance: 'SUPPORTS', locator: 'p. 1', quote: 'It invested.' },
-            { sourceId: v.hubSource, stance: 'REFUTES' },
-          ],
-          contradictsIds: [v.claim],
-          validFrom: '2020',
-          clientMutationId: 'plan-claim',
-        },
-      },
-    );
-    const claimId = claim.createClaim.claim.id;
-    const cited = await mutate<Created<'addCitation', 'citation'>>(
-      'addCitation',
-      'mutation($i: AddCitationInput!) { addCitation(input: $i) { citation { id stance } claim { id support } } }',
-      { i: { claimId, sourceId: v.hubSource, stance: 'MENTIONS', locator: 'p. 9' } },
-    );
-    await mutate(
-      'removeCitation',
-      'mutation($i: RemoveCitationInput!) { removeCitation(input: $i) { deletedId claim { id support } } }',
-      { i: { id: cited.addCitation.citation.id } },
-    );
-    await mutate(
-      'createRelationship',
-      'mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { relationship { id label subject { name } object { name } claims { id } } } }',
-      { i: { subjectId: orgId, predicate: 'partner_of', objectId: v.hub, validFrom: '2021', claimIds: [claimId] } },
-    );
-    await mutate(
-      'addEventParticipant',
-      'mutation($i: AddEventParticipantInput!) { addEventParticipant(input: $i) { event { id participants(first: 5) { totalCount edges { role } } } participant { name } } }',
-      { i: { eventId: v.event, entityId: orgId, role: 'witness' } },
-    );
-    // A retry of a keyed write: answered from idempotency_keys.
-    await mutate(
-      'createSource (a retry)',
-      'mutation($i: CreateSourceInput!) { createSource(input: $i) { source { id } } }',
-      { i: { kind: 'NEWS', title: 'A review of Plan Check Labs', publisherId: v.hub, publishedOn: '2024-05', clientMutationId: 'plan-source' } },
-    );
-    const ghost = await mutate<Created<'createEntity', 'entity'>>(
-      'createEntity (to delete)',
-      'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id } } }',
-      { i: { kind: 'EVENT', name: 'Plan Check Ghost Summit 2030', status: 'PROPOSED', startDate: '2030' } },
-    );
-    // Its foreign-key checks: every table that may point at an entity, looked up by the deleted id.
-    await mutate('deleteEntity', 'mutation($id: ID!) { deleteEntity(input: { id: $id }) { deletedId } }', { id: ghost.createEntity.entity.id });
+    await planWrites(mutate, v);
     if (process.env.QUERY_PLANS) console.info(`statements PostgreSQL ran for the mutations (triggers, foreign keys):\n${[...nested].join('\n')}`);
     // The triggers did run, and were planned: the derived-data and cache_changes bodies.
     expect([...nested].some((s) => /relationship_ends/i.test(s)), 'a relationship_ends trigger statement').toBe(true);

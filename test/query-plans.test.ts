@@ -14,7 +14,7 @@ import { ENTITY_TYPE_BY_KIND } from '../src/domain/ids';
 import { generateGraph } from '../src/model/generate';
 import { RANKED_CANDIDATES } from '../src/model/search';
 import { createTestApp, globalId, TEST_TOKEN, type TestApp } from './support/app';
-import { planReads } from './support/plan-reads';
+import { planReads, planWrites } from './support/plan-reads';
 
 /** Large enough that hubs hold thousands of links and a missing index changes the plan. */
 const GRAPH = { entities: 20_000, relationships: 60_000, claims: 40_000, sources: 2_000, seed: 5, minCitations: 1, maxCitations: 3 };
@@ -345,72 +345,7 @@ describe('with statistics (ANALYZE)', () => {
       failures.push(...report(operation, statements, { requireKnown: true }));
       return data;
     };
-    type Created<K extends string, F extends string> = Record<K, Record<F, { id: string }>>;
-    const org = await mutate<Created<'createEntity', 'entity'>>(
-      'createEntity',
-      'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id name aliases } } }',
-      { i: { kind: 'ORGANIZATION', name: 'Plan Check Labs', aliases: ['PCL'], description: 'Made by the query-plan test.' } },
-    );
-    const orgId = org.createEntity.entity.id;
-    await mutate(
-      'updateEntity',
-      'mutation($i: UpdateEntityInput!) { updateEntity(input: $i) { entity { id name aliases description } } }',
-      { i: { id: orgId, name: 'Plan Check Laboratories', aliases: ['PCL', 'Plan Check'], legalForm: 'cooperative' } },
-    );
-    const source = await mutate<Created<'createSource', 'source'>>(
-      'createSource',
-      'mutation($i: CreateSourceInput!) { createSource(input: $i) { source { id title publisher { name } } } }',
-      { i: { kind: 'NEWS', title: 'A review of Plan Check Labs', publisherId: v.hub, publishedOn: '2024-05' } },
-    );
-    const sourceId = source.createSource.source.id;
-    const claim = await mutate<Created<'createClaim', 'claim'>>(
-      'createClaim',
-      `mutation($i: CreateClaimInput!) { createClaim(input: $i) { claim {
-        id support claimant { name } appearsIn { title } about { name } citations { id stance source { title } } contradicts { id } } } }`,
-      {
-        i: {
-          text: 'Plan Check Labs invested heavily in its hub partner around 2020.',
-          kind: 'FACT',
-          claimantId: v.hub,
-          attribution: 'REPORTED',
-          appearsInId: v.hubSource,
-          aboutIds: [orgId, v.hub],
-          citations: [
-            { sourceId, stance: 'SUPPORTS', locator: 'p. 1', quote: 'It invested.' },
-            { sourceId: v.hubSource, stance: 'REFUTES' },
-          ],
-          contradictsIds: [v.claim],
-          validFrom: '2020',
-        },
-      },
-    );
-    const claimId = claim.createClaim.claim.id;
-    const cited = await mutate<Created<'addCitation', 'citation'>>(
-      'addCitation',
-      'mutation($i: AddCitationInput!) { addCitation(input: $i) { citation { id stance } claim { id support } } }',
-      { i: { claimId, sourceId: v.hubSource, stance: 'MENTIONS', locator: 'p. 9' } },
-    );
-    await mutate(
-      'removeCitation',
-      'mutation($i: RemoveCitationInput!) { removeCitation(input: $i) { deletedId claim { id support } } }',
-      { i: { id: cited.addCitation.citation.id } },
-    );
-    await mutate(
-      'createRelationship',
-      'mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { relationship { id label subject { name } object { name } claims { id } } } }',
-      { i: { subjectId: orgId, predicate: 'partner_of', objectId: v.hub, validFrom: '2021', claimIds: [claimId] } },
-    );
-    await mutate(
-      'addEventParticipant',
-      'mutation($i: AddEventParticipantInput!) { addEventParticipant(input: $i) { event { id participants(first: 5) { totalCount edges { role } } } participant { name } } }',
-      { i: { eventId: v.event, entityId: orgId, role: 'witness' } },
-    );
-    const ghost = await mutate<Created<'createEntity', 'entity'>>(
-      'createEntity (to delete)',
-      'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id } } }',
-      { i: { kind: 'EVENT', name: 'Plan Check Ghost Summit 2030', status: 'PROPOSED', startDate: '2030' } },
-    );
-    await mutate('deleteEntity', 'mutation($id: ID!) { deleteEntity(input: { id: $id }) { deletedId } }', { id: ghost.createEntity.entity.id });
+    await planWrites(mutate, v);
     expect(failures.length, failures.join('\n\n')).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The read operations whose every statement both plan tests (test/query-plans.test.ts on SQLite,
+ * The read operations (and, below, the writes) whose every statement both plan tests (test/query-plans.test.ts on SQLite,
  * test/postgres-query-plans.test.ts on PostgreSQL) check, one list for both engines. `v` holds
  * the parameters each test picks from its generated graph; it is read when an operation runs.
  */
@@ -189,3 +189,87 @@ export function planReads(v: Readonly<Record<string, string>>): PlanRead[] {
 
 /** Search's statements are engine-specific: FTS5 on SQLite, a GIN index on PostgreSQL. */
 export const isSearch = ([operation]: PlanRead) => operation.startsWith('search:');
+
+/** How a plan test runs one write: its name (for the report), its text and variables; resolves to its data. */
+export type PlanMutate = <T>(operation: string, query: string, variables: Record<string, unknown>) => Promise<T>;
+
+/**
+ * The writes whose every statement both plan tests check: every mutation, a keyed write and its
+ * retry (answered from idempotency_keys), and an entity deleted with its foreign-key checks.
+ */
+export async function planWrites(mutate: PlanMutate, v: Readonly<Record<string, string>>): Promise<void> {
+  type Created<K extends string, F extends string> = Record<K, Record<F, { id: string }>>;
+  const org = await mutate<Created<'createEntity', 'entity'>>(
+    'createEntity',
+    'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id name aliases } } }',
+    { i: { kind: 'ORGANIZATION', name: 'Plan Check Labs', aliases: ['PCL'], description: 'Made by the query-plan test.' } },
+  );
+  const orgId = org.createEntity.entity.id;
+  await mutate(
+    'updateEntity',
+    'mutation($i: UpdateEntityInput!) { updateEntity(input: $i) { entity { id name aliases description } } }',
+    { i: { id: orgId, name: 'Plan Check Laboratories', aliases: ['PCL', 'Plan Check'], legalForm: 'cooperative' } },
+  );
+  const source = await mutate<Created<'createSource', 'source'>>(
+    'createSource',
+    'mutation($i: CreateSourceInput!) { createSource(input: $i) { source { id title publisher { name } } } }',
+    { i: { kind: 'NEWS', title: 'A review of Plan Check Labs', publisherId: v.hub, publishedOn: '2024-05', clientMutationId: 'plan-source' } },
+  );
+  const sourceId = source.createSource.source.id;
+  const claim = await mutate<Created<'createClaim', 'claim'>>(
+    'createClaim',
+    `mutation($i: CreateClaimInput!) { createClaim(input: $i) { claim {
+      id support claimant { name } appearsIn { title } about { name } citations { id stance source { title } } contradicts { id } } } }`,
+    {
+      i: {
+        text: 'Plan Check Labs invested heavily in its hub partner around 2020.',
+        kind: 'FACT',
+        claimantId: v.hub,
+        attribution: 'REPORTED',
+        appearsInId: v.hubSource,
+        aboutIds: [orgId, v.hub],
+        citations: [
+          { sourceId, stance: 'SUPPORTS', locator: 'p. 1', quote: 'It invested.' },
+          { sourceId: v.hubSource, stance: 'REFUTES' },
+        ],
+        contradictsIds: [v.claim],
+        validFrom: '2020',
+        clientMutationId: 'plan-claim',
+      },
+    },
+  );
+  const claimId = claim.createClaim.claim.id;
+  const cited = await mutate<Created<'addCitation', 'citation'>>(
+    'addCitation',
+    'mutation($i: AddCitationInput!) { addCitation(input: $i) { citation { id stance } claim { id support } } }',
+    { i: { claimId, sourceId: v.hubSource, stance: 'MENTIONS', locator: 'p. 9' } },
+  );
+  await mutate(
+    'removeCitation',
+    'mutation($i: RemoveCitationInput!) { removeCitation(input: $i) { deletedId claim { id support } } }',
+    { i: { id: cited.addCitation.citation.id } },
+  );
+  await mutate(
+    'createRelationship',
+    'mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { relationship { id label subject { name } object { name } claims { id } } } }',
+    { i: { subjectId: orgId, predicate: 'partner_of', objectId: v.hub, validFrom: '2021', claimIds: [claimId] } },
+  );
+  await mutate(
+    'addEventParticipant',
+    'mutation($i: AddEventParticipantInput!) { addEventParticipant(input: $i) { event { id participants(first: 5) { totalCount edges { role } } } participant { name } } }',
+    { i: { eventId: v.event, entityId: orgId, role: 'witness' } },
+  );
+  // A retry of a keyed write: answered from idempotency_keys.
+  await mutate(
+    'createSource (a retry)',
+    'mutation($i: CreateSourceInput!) { createSource(input: $i) { source { id } } }',
+    { i: { kind: 'NEWS', title: 'A review of Plan Check Labs', publisherId: v.hub, publishedOn: '2024-05', clientMutationId: 'plan-source' } },
+  );
+  const ghost = await mutate<Created<'createEntity', 'entity'>>(
+    'createEntity (to delete)',
+    'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id } } }',
+    { i: { kind: 'EVENT', name: 'Plan Check Ghost Summit 2030', status: 'PROPOSED', startDate: '2030' } },
+  );
+  // Its foreign-key checks: every table that may point at an entity, looked up by the deleted id.
+  await mutate('deleteEntity', 'mutation($id: ID!) { deleteEntity(input: { id: $id }) { deletedId } }', { id: ghost.createEntity.entity.id });
+}
