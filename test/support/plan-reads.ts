@@ -1,6 +1,7 @@
 /**
- * The read operations (and, below, the writes) whose every statement both plan tests (test/query-plans.test.ts on SQLite,
- * test/postgres-query-plans.test.ts on PostgreSQL) check, one list for both engines. `v` holds
+ * The read operations (and, below, the writes) whose every statement both plan tests
+ * (test/query-plans.test.ts on SQLite, test/postgres-query-plans.test.ts on PostgreSQL) check,
+ * one list for both engines. `v` holds
  * the parameters each test picks from its generated graph; it is read when an operation runs.
  */
 export type PlanRead = [operation: string, query: string, variables: () => Record<string, unknown>];
