@@ -61,13 +61,18 @@ describe('bulk load and the search index', () => {
       totals: (await client.query('SELECT sum(documents)::int AS documents, sum(tokens)::int AS tokens FROM search_totals')).rows,
     });
     const source = createTestApp().db.$client;
-    const copied = async (setAside: boolean) => {
+    /** A client of a new database, migrated. */
+    const migratedDatabase = async () => {
       const url = await cluster.createDatabase();
       const db = openPostgres(url);
       await migratePostgres(db);
       await db.$client.end();
       const client = new pg.Client({ connectionString: url });
       await client.connect();
+      return client;
+    };
+    const copied = async (setAside: boolean) => {
+      const client = await migratedDatabase();
       try {
         await client.query('BEGIN');
         if (setAside) await copySqliteToPostgres(source as never, client);
@@ -95,12 +100,7 @@ describe('bulk load and the search index', () => {
     // Both: the trigger-kept counts match what the rebuild counted, word for word.
     expect(await copied(false)).toEqual(loaded);
     // And the index is in use: the trigger on search_documents counts again after the load.
-    const url = await cluster.createDatabase();
-    const db = openPostgres(url);
-    await migratePostgres(db);
-    await db.$client.end();
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
+    const client = await migratedDatabase();
     try {
       await client.query('BEGIN');
       await copySqliteToPostgres(source as never, client);
