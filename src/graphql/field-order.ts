@@ -120,6 +120,27 @@ function fragmentsOf(document: DocumentNode): Fragments {
  * key of a fragment that does not apply is simply absent from the object.
  */
 type Collected = Map<string, FieldNode[]>;
+
+const conditionalSets = new WeakMap<SelectionSetNode, boolean>();
+/** Whether the selections hold a fragment with a type condition (at their own level, through fragments). */
+function conditional(sets: readonly SelectionSetNode[], fragments: Fragments): boolean {
+  const single = sets.length === 1 ? sets[0]! : undefined;
+  const known = single && conditionalSets.get(single);
+  if (known !== undefined) return known;
+  const visited = new Set<string>();
+  const has = (set: SelectionSetNode): boolean =>
+    set.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return false;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return selection.typeCondition !== undefined || has(selection.selectionSet);
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment || visited.has(fragment.name.value)) return false;
+      visited.add(fragment.name.value);
+      return true;
+    });
+  const found = sets.some(has);
+  if (single) conditionalSets.set(single, found);
+  return found;
+}
 const collectedBySet = new WeakMap<SelectionSetNode, Map<string, Collected>>();
 
 function collect(sets: readonly SelectionSetNode[], { fragments, schema }: Walk, runtime: GraphQLObjectType | undefined): Collected {
@@ -183,7 +204,8 @@ function ordered(value: unknown, sets: readonly SelectionSetNode[], walk: Walk):
     return copy ?? value;
   }
   const object = value as Record<string, unknown>;
-  const fields = collect(sets, walk, runtimeTypeOf(object, walk.schema));
+  // An object's type matters only where a fragment has a type condition: no id is decoded otherwise.
+  const fields = collect(sets, walk, conditional(sets, walk.fragments) ? runtimeTypeOf(object, walk.schema) : undefined);
   const keys = Object.keys(object);
   let inOrder = true;
   let at = 0;
