@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 
 /** Whether this process runs as root: PostgreSQL (and so Patroni) then runs as Debian's `postgres` user. */
 export const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
@@ -39,7 +40,11 @@ export async function freePorts(count: number): Promise<number[]> {
 export function startDaemon(command: string, args: string[], options: { log: string; env?: NodeJS.ProcessEnv; cwd?: string; asPostgres?: boolean }): number {
   const out = openSync(options.log, 'a');
   const [file, argv] = options.asPostgres && isRoot() ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args]] : [command, args];
-  const child = spawn(file, argv, { detached: true, stdio: ['ignore', out, out], env: options.env ?? process.env, cwd: options.cwd });
+  // Switched to `postgres`, it starts in its log's folder (its own): the caller's folder may be
+  // one `postgres` cannot enter (a checkout under a 0700 folder), and pg_ctl, which Patroni runs,
+  // refuses to start where it cannot read its current directory.
+  const cwd = options.cwd ?? (options.asPostgres ? dirname(options.log) : undefined);
+  const child = spawn(file, argv, { detached: true, stdio: ['ignore', out, out], env: options.env ?? process.env, cwd });
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   return child.pid;
