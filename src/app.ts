@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import type { TracerProvider } from '@opentelemetry/api';
 import { createLogger, createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { writeAccessChecker } from './auth';
-import { useChangeAwareResponseCache } from './cache';
+import { changeAwareResponseCache } from './cache';
 import { DEFAULT_CORS_MAX_AGE_S, DEFAULT_HTTP_CACHE_CONTROL, DEFAULT_LIVE_QUERY_MAX, DEFAULT_LIVE_QUERY_THROTTLE_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
 import { type Db, FAULT_RETRY_AFTER_MS, type StatementObserver, timeStatements, LOCK_RETRY_AFTER_MS, noteStorageFault, sqliteCode, storageFault } from './db';
 import { postgresCode, postgresError } from './db/postgres-errors';
@@ -13,7 +13,7 @@ import './db/sqlite-engine';
 import { useDeadline } from './deadline';
 import { UserError, unavailable } from './domain/errors';
 import type { Context } from './graphql/builder';
-import { NODE_LIMIT, useQueryBudget } from './graphql/budget';
+import { NODE_LIMIT, QueryBudget, useQueryBudget } from './graphql/budget';
 import { MAX_NODE_IDS } from './graphql/connection-limits';
 import { useLiveQueries } from './graphql/live';
 import { schema } from './graphql/schema';
@@ -30,7 +30,8 @@ import { type Answered, requestLogLine, useRequestRecords } from './http/request
 import { Metrics, type MetricsOptions, useMetrics } from './http/metrics';
 import { useTracing } from './http/tracing';
 import { fieldsSettleOutOfOrder, useFieldOrder } from './graphql/field-order';
-import { type CompiledReads, useCompiledReads } from './graphql/compiled-reads';
+import { type CompiledReads, PreparedReads, useCompiledReads } from './graphql/compiled-reads';
+import { useFastReads } from './http/fast-reads';
 import { truncate } from './log';
 
 /**
@@ -87,6 +88,11 @@ export interface AppOptions {
    * default 'on'. 'verify' also runs the executor and fails a request whose answers differ (tests).
    */
   compiledReads?: CompiledReads;
+  /**
+   * Repeated plain reads answered before the GraphQL pipeline (src/http/fast-reads.ts); default on.
+   * Off with traces, whose spans follow the pipeline's phases, and with trusted documents.
+   */
+  fastReads?: boolean;
 }
 
 const GRAPHQL_ENDPOINT = '/graphql';
@@ -107,6 +113,7 @@ export function createApp({
   metrics: metricsOptions = false,
   tracerProvider,
   compiledReads = 'on',
+  fastReads = true,
 }: AppOptions) {
   const writeAccess = writeAccessChecker(apiToken);
   const log: YogaLogger = logger ?? createLogger('info');
@@ -130,6 +137,9 @@ export function createApp({
   const [onlyObserver] = statementObservers;
   if (statementObservers.length === 1) timeStatements(db, onlyObserver!);
   if (statementObservers.length > 1) timeStatements(db, (...args) => statementObservers.forEach((observe) => observe(...args)));
+  const budget = new QueryBudget(LIMITS.maxNodes);
+  const cache = responseCache ? changeAwareResponseCache(db, responseCache === true ? undefined : responseCache.maxBytes) : undefined;
+  const prepared = fastReads && !tracerProvider && !trustedDocuments ? new PreparedReads() : undefined;
   return createYoga<{}, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
@@ -206,10 +216,10 @@ export function createApp({
       }),
       useErrorCodes(),
       // Before the response cache, so an answer kept in memory carries its cost too.
-      useQueryBudget(LIMITS.maxNodes),
+      useQueryBudget(budget),
       // Before the deadline and the response cache, which wrap its execution: its statements run
       // inside the request's deadline, and the cache sees its answers as it sees the executor's.
-      useCompiledReads(db, compiledReads),
+      useCompiledReads(db, compiledReads, prepared),
       // After the budget (refused before a slot is taken), before the deadline: each run has its own.
       useLiveQueries(db, {
         max: liveQueries.max ?? DEFAULT_LIVE_QUERY_MAX,
@@ -222,7 +232,11 @@ export function createApp({
       useDeadline(requestTimeoutMs),
       // Before the response cache, which keeps the answer's text: see field-order.ts.
       ...(fieldsSettleOutOfOrder(db) ? [useFieldOrder()] : []),
-      ...(responseCache ? [useChangeAwareResponseCache(db, responseCache === true ? undefined : responseCache.maxBytes)] : []),
+      ...(cache ? [cache.plugin] : []),
+      // Last: its first hook runs once every other plugin's has seen the request.
+      ...(prepared
+        ? [useFastReads({ db, schema, mode: compiledReads, prepared, budget, cache, graphqlEndpoint: GRAPHQL_ENDPOINT, requestTimeoutMs, maxBodyBytes: LIMITS.maxBodyBytes })]
+        : []),
     ],
   });
 }

@@ -84,14 +84,12 @@ export function currentDeadline(): Deadline | undefined {
  * ends the process). Fields stopped by a check fail one by one instead, each at once.
  */
 export function useDeadline(ms: number): Plugin {
-  const arrived = new WeakMap<Request, number>();
   return {
     onRequest({ request }) {
       arrived.set(request, performance.now());
     },
     onExecute({ args, executeFn, setExecuteFn }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const deadline = new Deadline(ms, ((request && arrived.get(request)) ?? performance.now()) + ms, request?.signal);
+      const deadline = requestDeadline(ms, (args.contextValue as { request?: Request }).request);
       setExecuteFn((executionArgs) => current.run(deadline, () => executeFn(executionArgs)));
       return {
         onExecuteDone({ setResult }) {
@@ -100,4 +98,12 @@ export function useDeadline(ms: number): Plugin {
       };
     },
   };
+}
+
+/** When each request arrived, as useDeadline saw it. */
+const arrived = new WeakMap<Request, number>();
+
+/** A request's deadline: `ms` after it arrived (or from now, for a request useDeadline has not seen), ended early by its client leaving. */
+export function requestDeadline(ms: number, request: Request | undefined): Deadline {
+  return new Deadline(ms, ((request && arrived.get(request)) ?? performance.now()) + ms, request?.signal);
 }

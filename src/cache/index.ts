@@ -15,6 +15,6 @@ export {
   MAX_TAGS,
 } from './dependencies';
 export { type Changes, ChangeFeed, changeFeedOf } from './feed';
-export { type CacheOutcome, cachedCost, cacheOutcome, useChangeAwareResponseCache } from './plugin';
+export { type CacheOutcome, cachedCost, cacheOutcome, changeAwareResponseCache, type ResponseCache } from './plugin';
 export { scopeOfOperation } from './scope';
 export { ChangeAwareCache, touches } from './store';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Db } from '../db';
 import { addIds, type CacheContext, dependenciesOf } from './dependencies';
 import { type Scope, scopeOf, scopeOfKey } from './scope';
@@ -24,6 +24,12 @@ export const cachedCost = (context: object): number | undefined => {
 /** Per request that missed, what it asked: its operation, and the operation with its variables (hashed). */
 const remembered = new WeakMap<object, { operation: string; request: string }>();
 
+/** The response cache: its plugin, and its lookup for the fast path of repeated reads (src/http/fast-reads.ts). */
+export interface ResponseCache {
+  plugin: Plugin;
+  lookup(params: GraphQLParams, context: object): ExecutionResult | undefined;
+}
+
 /**
  * Repeated reads answered from memory, per process, and never stale: see ChangeAwareCache.
  * Reads are the same for everyone: no session. The key is the operation's scope and a hash of
@@ -36,7 +42,7 @@ const remembered = new WeakMap<object, { operation: string; request: string }>()
  * ids are added only to answers of scope `objects` that will be stored if small enough, the answer
  * is walked once, in place, and it is serialized once: the text yoga writes is the text kept.
  */
-export function useChangeAwareResponseCache(db: Db, maxBytes?: number): Plugin {
+export function changeAwareResponseCache(db: Db, maxBytes?: number): ResponseCache {
   const scopes = new Map<string, Scope>();
   /** Operations whose answers had more than MAX_TAGS tags: kept as scope `any`, with no ids added. */
   const broad = new Set<string>();
@@ -47,26 +53,31 @@ export function useChangeAwareResponseCache(db: Db, maxBytes?: number): Plugin {
     if (set.size >= 10_000) set.clear();
     set.add(key);
   };
-  return {
+  /** The answer kept for these parameters, if any; otherwise notes in `context` what the execution must tell the cache. */
+  const lookup = (params: GraphQLParams, context: object): ExecutionResult | undefined => {
+    const document = params.query;
+    if (typeof document !== 'string') return undefined;
+    const operation = `${params.operationName ?? ''}|${hash(document)}`;
+    let scope = scopes.get(operation);
+    if (!scope) {
+      if (scopes.size > 1000) scopes.clear();
+      scopes.set(operation, (scope = scopeOf(document, params.operationName)));
+    }
+    if (scope === 'objects' && broad.has(operation)) scope = 'any';
+    if (scope === 'never') return undefined;
+    const request = hash(`${operation}|${JSON.stringify(params.variables ?? {})}`);
+    if (tooLarge.has(request)) return undefined;
+    const key = `${scope}:${request}`;
+    Object.assign(context as CacheContext, { cacheKey: key, cacheDeps: new Set<string>(), cacheRanges: [] });
+    const hit = cache.get(key);
+    outcomes.set(context, hit ?? 'miss');
+    if (!hit) remembered.set(context, { operation, request });
+    return hit;
+  };
+  const plugin: Plugin = {
     onParams({ params, context, setResult }) {
-      const document = params.query;
-      if (typeof document !== 'string') return;
-      const operation = `${params.operationName ?? ''}|${hash(document)}`;
-      let scope = scopes.get(operation);
-      if (!scope) {
-        if (scopes.size > 1000) scopes.clear();
-        scopes.set(operation, (scope = scopeOf(document, params.operationName)));
-      }
-      if (scope === 'objects' && broad.has(operation)) scope = 'any';
-      if (scope === 'never') return;
-      const request = hash(`${operation}|${JSON.stringify(params.variables ?? {})}`);
-      if (tooLarge.has(request)) return;
-      const key = `${scope}:${request}`;
-      Object.assign(context as CacheContext, { cacheKey: key, cacheDeps: new Set<string>(), cacheRanges: [] });
-      const hit = cache.get(key);
-      outcomes.set(context as object, hit ?? 'miss');
+      const hit = lookup(params, context);
       if (hit) setResult(hit);
-      else remembered.set(context as object, { operation, request });
     },
     onExecute({ args, executeFn, setExecuteFn }) {
       const context = args.contextValue as CacheContext;
@@ -92,4 +103,5 @@ export function useChangeAwareResponseCache(db: Db, maxBytes?: number): Plugin {
       };
     },
   };
+  return { plugin, lookup };
 }

@@ -385,29 +385,52 @@ function countedPart(key: string, value: unknown): unknown {
 /** Estimates kept per parsed document (yoga reuses the document of a query it has seen), by variables. */
 const ESTIMATES_PER_DOCUMENT = 64;
 
+/** What the budget says of one operation with its variables: its cost, and the refusal when it is over. */
+export interface Costed {
+  cost: { requestedNodes: number; limit: number };
+  refusal?: UserError;
+}
+
+/**
+ * The node budget: counts an operation's nodes once its variables are known, and keeps the count
+ * per parsed document (yoga reuses the document of a query it has seen) and counted variables.
+ * Shared by the plugin below and the fast path of repeated reads (src/http/fast-reads.ts).
+ */
+export class QueryBudget {
+  private readonly estimates = new WeakMap<DocumentNode, Map<string, Estimate | null>>();
+
+  constructor(readonly limit: number = NODE_LIMIT) {}
+
+  /** Undefined for an operation nothing is counted for (none of that name). */
+  check(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): Costed | undefined {
+    const key = `${operationName ?? ''}\u0000${variables ? JSON.stringify(variables, countedPart) : ''}`;
+    let byVariables = this.estimates.get(document);
+    if (!byVariables) this.estimates.set(document, (byVariables = new Map()));
+    let estimate = byVariables.get(key);
+    if (estimate === undefined) {
+      estimate = estimateNodes(schema, document, operationName, variables) ?? null;
+      if (byVariables.size >= ESTIMATES_PER_DOCUMENT) byVariables.clear();
+      byVariables.set(key, estimate);
+    }
+    if (!estimate) return undefined;
+    const cost = { requestedNodes: estimate.requestedNodes, limit: this.limit };
+    return estimate.requestedNodes > this.limit ? { cost, refusal: overBudget(estimate, this.limit) } : { cost };
+  }
+}
+
 /**
  * Counts every operation's nodes once its variables are known (here, before the response cache
- * looks): over `limit` it runs nothing and answers QUERY_TOO_COMPLEX; otherwise its answer
+ * looks): over the limit it runs nothing and answers QUERY_TOO_COMPLEX; otherwise its answer
  * carries `extensions.cost { requestedNodes limit }`, which the response cache stores with it.
  */
-export function useQueryBudget(limit: number = NODE_LIMIT): Plugin {
-  const estimates = new WeakMap<DocumentNode, Map<string, Estimate | null>>();
+export function useQueryBudget(budget: QueryBudget): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const variables = args.variableValues as Record<string, unknown> | undefined;
-      const key = `${args.operationName ?? ''}\u0000${variables ? JSON.stringify(variables, countedPart) : ''}`;
-      let byVariables = estimates.get(args.document);
-      if (!byVariables) estimates.set(args.document, (byVariables = new Map()));
-      let estimate = byVariables.get(key);
-      if (estimate === undefined) {
-        estimate = estimateNodes(args.schema, args.document, args.operationName, variables) ?? null;
-        if (byVariables.size >= ESTIMATES_PER_DOCUMENT) byVariables.clear();
-        byVariables.set(key, estimate);
-      }
-      if (!estimate) return;
-      const cost = { requestedNodes: estimate.requestedNodes, limit };
-      if (estimate.requestedNodes > limit) {
-        setResultAndStopExecution({ errors: [overBudget(estimate, limit)], extensions: { cost } });
+      const costed = budget.check(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown> | undefined);
+      if (!costed) return;
+      const { cost, refusal } = costed;
+      if (refusal) {
+        setResultAndStopExecution({ errors: [refusal], extensions: { cost } });
         return;
       }
       return {

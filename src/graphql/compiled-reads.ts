@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type ExecutionResult, print } from 'graphql';
+import { type DocumentNode, type ExecutionResult, getOperationAST, print } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { CacheContext } from '../cache';
 import type { Db } from '../db';
@@ -35,29 +35,99 @@ export type CompiledReads = 'on' | 'off' | 'verify';
 const shadowRuns = new AsyncLocalStorage<true>();
 /** True inside the executor's run that 'verify' makes beside a compiled answer: tests count the statements of the answer given, not of its check. */
 export const inVerifyingRun = () => shadowRuns.getStore() === true;
+/** Runs `fn` as such a check: the statements it causes are not counted as the request's. */
+export const shadowRun = <T>(fn: () => T): T => shadowRuns.run(true, fn);
+
+/** A read operation the server has parsed, validated and run once: the fast path (src/http/fast-reads.ts) runs it again from its text. */
+export interface PreparedRead {
+  document: DocumentNode;
+  operationName: string | undefined;
+  /** Whether it was answered compiled (otherwise only the response cache can answer it again directly). */
+  compiled: boolean;
+}
+
+/** The parameters of a request as its body gave them, before any plugin filled anything in. */
+export interface SentParams {
+  query?: unknown;
+  operationName?: unknown;
+  variables?: unknown;
+  extensions?: unknown;
+}
+
+/** At most this many characters of query text are kept as prepared reads; past them the list starts over. */
+const PREPARED_CHARACTERS = 4 * 2 ** 20;
+
+/**
+ * The read operations this process has run, by their text and operation name, so that a request
+ * sending the same text again can skip parsing, validation and the executor's setup (the fast
+ * path). A text is learnt only as its request's body sent it (not a query that persisted
+ * queries or trusted documents filled in), and only once it passed every check up to execution.
+ */
+export class PreparedReads {
+  private readonly byText = new Map<string, PreparedRead>();
+  private characters = 0;
+  /** Each request's parameters as its body sent them, noted by the fast path as it reads the body. */
+  readonly sent = new WeakMap<Request, SentParams>();
+  /**
+   * Answers the fast path computed and did not send itself (they carry errors, which the whole
+   * pipeline words): execution hands them on rather than run the statements that failed again.
+   */
+  readonly computed = new WeakMap<Request, ExecutionResult>();
+
+  find(query: string, operationName: string | undefined): PreparedRead | undefined {
+    return this.byText.get(`${operationName ?? ''}\u0000${query}`);
+  }
+
+  learn(request: Request | undefined, document: DocumentNode, operationName: string | null | undefined, compiled: boolean): void {
+    const params = request && this.sent.get(request);
+    if (!params || typeof params.query !== 'string' || params.extensions !== undefined) return;
+    if ((params.operationName ?? undefined) !== (operationName ?? undefined)) return;
+    // Not a mutation, nor a query with directives of its own (@live answers a stream).
+    const operation = getOperationAST(document, operationName);
+    if (operation?.operation !== 'query' || operation.directives?.length) return;
+    const key = `${operationName ?? ''}\u0000${params.query}`;
+    const known = this.byText.get(key);
+    if (known?.compiled === compiled && known.document === document) return;
+    if (!known) this.characters += key.length;
+    if (this.characters > PREPARED_CHARACTERS) {
+      this.byText.clear();
+      this.characters = key.length;
+    }
+    this.byText.set(key, { document, operationName: operationName ?? undefined, compiled });
+  }
+}
 
 /**
  * Runs planned operations compiled (see above). 'verify' (tests) also runs the executor for every
  * compiled answer and fails the request loudly when the two differ in any byte, or in what they
- * told the response cache they read.
+ * told the response cache they read. Every read operation run is learnt in `prepared`.
  */
-export function useCompiledReads(db: Db, mode: CompiledReads): Plugin {
+export function useCompiledReads(db: Db, mode: CompiledReads, prepared?: PreparedReads): Plugin {
   return {
-    onExecute({ executeFn, setExecuteFn }) {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      // As parsed: the response cache's execution may add ids to the document it runs.
+      const { document } = args;
+      const request = (args.contextValue as { request?: Request }).request;
+      const computed = request && prepared?.computed.get(request);
+      if (computed) return void setExecuteFn(async () => computed);
       if (mode === 'off') return;
+      const learnt = <T>(result: T, compiled: boolean): T => {
+        prepared?.learn(request, document, args.operationName, compiled);
+        return result;
+      };
       setExecuteFn(async (execution) => {
         const context = execution.contextValue as CacheContext;
         const ranges = context.cacheRanges?.length;
         const compiled = await compiledAnswer(execution, db);
         if (!compiled) {
           if (context.cacheRanges && ranges !== undefined) context.cacheRanges.length = ranges;
-          return executeFn(execution);
+          return learnt(await executeFn(execution), false);
         }
         inOrderAlready(compiled);
         // A failed statement is not run again to compare: the executor would meet the fault anew.
         if (mode === 'verify' && !compiled.errors) {
           const shadow: CacheContext = { ...context, cacheDeps: new Set(), cacheRanges: [] };
-          const executed = (await shadowRuns.run(true, () => executeFn({ ...execution, contextValue: shadow }))) as ExecutionResult;
+          const executed = (await shadowRun(() => executeFn({ ...execution, contextValue: shadow }))) as ExecutionResult;
           // As the executor builds it (in the order its fields settle) or as useFieldOrder puts it.
           const asBuilt = JSON.stringify({ data: executed.data, errors: executed.errors });
           const expected = JSON.stringify({ data: executed.data && inSelectionOrder(executed.data, execution.document, execution.operationName, execution.schema), errors: executed.errors });
@@ -73,7 +143,7 @@ export function useCompiledReads(db: Db, mode: CompiledReads): Plugin {
             throw new Error(difference);
           }
         }
-        return compiled;
+        return compiled.errors ? compiled : learnt(compiled, true);
       });
     },
   };

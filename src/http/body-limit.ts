@@ -26,19 +26,24 @@ export function useBodyLimit(maxBytes: number): Plugin {
       if (Number(header) > maxBytes) refuse(413, `Request body is ${header} bytes; the limit is ${maxBytes}.`);
     },
     onParams({ params }) {
-      // Before anything stringifies or walks them: JSON.parse takes any depth, JSON.stringify does not.
-      for (const part of ['variables', 'extensions', 'query', 'operationName'] as const) {
-        if (nestsDeeperThan(params[part], MAX_JSON_DEPTH)) {
-          throw new UserError('BAD_USER_INPUT', `"${part}" nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep; send a flatter value.`, {
-            field: part,
-            http: { status: 400 },
-          });
-        }
-      }
-      const size = (params.query?.length ?? 0) + (params.variables ? JSON.stringify(params.variables).length : 0);
-      if (size > maxBytes) {
-        throw new UserError('BAD_USER_INPUT', `The request is ${size} characters; the limit is ${maxBytes}.`, { http: { status: 413 } });
-      }
+      checkParams(params, maxBytes);
     },
   };
+}
+
+/** Throws BAD_USER_INPUT for parameters nested too deep to walk safely, or larger than `maxBytes` in all. */
+export function checkParams(params: { query?: unknown; variables?: unknown; extensions?: unknown; operationName?: unknown }, maxBytes: number): void {
+  // Before anything stringifies or walks them: JSON.parse takes any depth, JSON.stringify does not.
+  for (const part of ['variables', 'extensions', 'query', 'operationName'] as const) {
+    if (nestsDeeperThan(params[part], MAX_JSON_DEPTH)) {
+      throw new UserError('BAD_USER_INPUT', `"${part}" nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep; send a flatter value.`, {
+        field: part,
+        http: { status: 400 },
+      });
+    }
+  }
+  const size = (typeof params.query === 'string' ? params.query.length : 0) + (params.variables ? JSON.stringify(params.variables).length : 0);
+  if (size > maxBytes) {
+    throw new UserError('BAD_USER_INPUT', `The request is ${size} characters; the limit is ${maxBytes}.`, { http: { status: 413 } });
+  }
 }

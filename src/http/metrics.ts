@@ -132,6 +132,11 @@ export class Metrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  readonly fast = new Counter({
+    name: 'claimgraph_fast_path_total',
+    help: 'Requests the fast path of repeated reads answered without the GraphQL pipeline (also counted in claimgraph_requests_total).',
+    registers: [this.registry],
+  });
   readonly sql = new Histogram({
     name: 'claimgraph_sql_statement_duration_seconds',
     help: 'Time SQLite took per statement, by its first keyword (select, insert, update, delete, other).',
@@ -149,6 +154,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     for (const outcome of ['hit', 'miss']) this.cache.inc({ outcome }, 0);
     this.refusals.inc(0);
+    this.fast.inc(0);
     this.live.set(0);
   }
 
@@ -173,6 +179,7 @@ export class Metrics {
     for (const code of record.codes) this.errors.inc({ code });
     if (record.overBudget) this.refusals.inc();
     if (cache !== 'none') this.cache.inc({ outcome: cache });
+    if (record.fast) this.fast.inc();
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GraphQLError } from 'graphql';
+import type { DocumentNode, ExecutionResult } from 'graphql';
 import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { cachedCost, cacheOutcome, type CacheOutcome } from '../cache';
 import { withCode } from './errors';
@@ -28,6 +28,8 @@ export interface RequestRecord {
   context?: object;
   /** Whether the request named its operation (operationName), rather than its document. */
   named?: boolean;
+  /** Whether the fast path of repeated reads answered it (src/http/fast-reads.ts). */
+  fast?: boolean;
 }
 
 export interface Answered {
@@ -54,31 +56,13 @@ export function useRequestRecords(answered: ((answer: Answered) => void)[]): Plu
       records.set(request, { id, method: request.method, path: url.pathname, startedAt: performance.now(), codes: [], overBudget: false });
     },
     onParams({ request, params, context }) {
-      const record = records.get(request);
-      if (!record) return;
-      record.context = context;
-      record.named = typeof params.operationName === 'string';
-      if (typeof params.operationName === 'string') record.operation = params.operationName;
-      else if (typeof params.query === 'string') record.operation = LEADING_NAME.exec(params.query)?.[1];
+      noteParams(request, params, context);
     },
     onExecute({ args }) {
-      const record = records.get((args.contextValue as { request: Request }).request);
-      if (!record || record.named) return;
-      for (const definition of args.document.definitions) {
-        if (definition.kind === 'OperationDefinition' && definition.name) return void (record.operation = definition.name.value);
-      }
+      noteDocument((args.contextValue as { request: Request }).request, args.document);
     },
     onResultProcess({ request, result }) {
-      const record = records.get(request);
-      if (!record || Array.isArray(result) || !result || typeof result !== 'object') return;
-      const { errors, extensions } = result as { errors?: readonly GraphQLError[]; extensions?: { cost?: { requestedNodes?: number } } };
-      const requested = extensions?.cost?.requestedNodes;
-      if (typeof requested === 'number') record.cost = requested;
-      for (const error of errors ?? []) {
-        const code = String(withCode(error).extensions.code);
-        if (!record.codes.includes(code)) record.codes.push(code);
-        if (code === 'QUERY_TOO_COMPLEX' && error.extensions?.cost) record.overBudget = true;
-      }
+      if (!Array.isArray(result) && result && typeof result === 'object') noteResult(request, result as ExecutionResult);
     },
     onResponse({ request, response }) {
       const record = records.get(request);
@@ -90,6 +74,44 @@ export function useRequestRecords(answered: ((answer: Answered) => void)[]): Plu
       for (const tell of answered) tell(answer);
     },
   };
+}
+
+/** Notes a request's operation as its parameters name it, and the GraphQL context it runs with. */
+export function noteParams(request: Request, params: { operationName?: unknown; query?: unknown }, context: object): void {
+  const record = records.get(request);
+  if (!record) return;
+  record.context = context;
+  record.named = typeof params.operationName === 'string';
+  if (typeof params.operationName === 'string') record.operation = params.operationName;
+  else if (typeof params.query === 'string') record.operation = LEADING_NAME.exec(params.query)?.[1];
+}
+
+/** Notes the name of the operation a request runs, from its document, when its parameters did not name it. */
+export function noteDocument(request: Request, document: DocumentNode): void {
+  const record = records.get(request);
+  if (!record || record.named) return;
+  for (const definition of document.definitions) {
+    if (definition.kind === 'OperationDefinition' && definition.name) return void (record.operation = definition.name.value);
+  }
+}
+
+/** Notes that the fast path of repeated reads answered a request. */
+export function noteFastPath(request: Request): void {
+  const record = records.get(request);
+  if (record) record.fast = true;
+}
+
+/** Notes what an answer says: its cost, and its errors' codes. */
+export function noteResult(request: Request, result: ExecutionResult): void {
+  const record = records.get(request);
+  if (!record) return;
+  const requested = (result.extensions as { cost?: { requestedNodes?: number } } | undefined)?.cost?.requestedNodes;
+  if (typeof requested === 'number') record.cost = requested;
+  for (const error of result.errors ?? []) {
+    const code = String(withCode(error).extensions.code);
+    if (!record.codes.includes(code)) record.codes.push(code);
+    if (code === 'QUERY_TOO_COMPLEX' && error.extensions?.cost) record.overBudget = true;
+  }
 }
 
 /** The request log: one info line per request, after its answer. */
@@ -105,6 +127,7 @@ export function requestLogLine(log: YogaLogger) {
         durationMs: Math.round(ms * 100) / 100,
         cost: record.cost,
         cache,
+        ...(record.fast ? { fast: true } : {}),
         ...(record.codes.length > 0 ? { codes: record.codes } : {}),
       },
       'request',
