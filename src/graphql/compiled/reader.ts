@@ -5,8 +5,8 @@ import type { Row } from './plan';
 /** Statements as each engine runs them: `?` placeholders; SQLite's `json_each` or PostgreSQL's arrays for lists of ids. */
 export interface Reader {
   rows(text: string, params: unknown[]): Promise<Row[]>;
-  /** The rows of `table` with these ids: `columns` is the select list over alias t. */
-  byIds(table: string, columns: string, ids: readonly number[]): Promise<Row[]>;
+  /** The rows of `table` with these ids: `columns` is the select list over alias t, `joins` what it joins to t. */
+  byIds(table: string, columns: string, joins: string, ids: readonly number[]): Promise<Row[]>;
   /** count(*) as a number (PostgreSQL counts in bigint, which node-postgres reads as a string). */
   count: string;
   /**
@@ -29,7 +29,7 @@ function newReader(db: Db): Reader {
     const rows = (text: string, params: unknown[]) => engine.query(text, params);
     return {
       rows,
-      byIds: (table, columns, ids) => rows(`SELECT ${columns} FROM "${table}" t WHERE t.id IN (SELECT value FROM json_each(?))`, [JSON.stringify(ids)]),
+      byIds: (table, columns, joins, ids) => rows(`SELECT ${columns} FROM "${table}" t${joins} WHERE t.id IN (SELECT value FROM json_each(?))`, [JSON.stringify(ids)]),
       count: 'count(*)',
       // One statement for every parent: each parent's rows as a JSON array of arrays (SQLite has no
       // LATERAL), read in their order as the drizzle plugin reads its nested rows.
@@ -63,8 +63,8 @@ function newReader(db: Db): Reader {
     rows,
     // Each id looked up through the primary key: given the ids as one array, the planner may
     // rather read the whole table (LIMIT 1 keeps the lookup a subquery of its own).
-    byIds: (table, columns, ids) =>
-      rows(`SELECT x.* FROM unnest(?::int[]) AS q(id) CROSS JOIN LATERAL (SELECT ${columns} FROM "${table}" t WHERE t.id = q.id LIMIT 1) x`, [ids]),
+    byIds: (table, columns, joins, ids) =>
+      rows(`SELECT x.* FROM unnest(?::int[]) AS q(id) CROSS JOIN LATERAL (SELECT ${columns} FROM "${table}" t${joins} WHERE t.id = q.id LIMIT 1) x`, [ids]),
     count: 'CAST(count(*) AS integer)',
     // One statement for every parent: a round trip each would cost more than the statement.
     perParent: (parents, inner, params, order) =>

@@ -44,11 +44,67 @@ function argumentsOf(run: Run, field: GraphQLField<unknown, unknown>, node: Fiel
   }
 }
 
-const select = (plan: ObjectPlan, alias: string) => [...plan.columns].map((c) => `${alias}."${c}" AS "${c}"`).join(', ');
+/** Links to one row are read in their parent's statement (a LEFT JOIN) down to this many levels; deeper ones by a statement of their own. */
+const JOIN_DEPTH = 3;
+
+/**
+ * The columns a statement reads for `plan`'s rows (from `alias`), with the rows its links to one
+ * row name joined in (`joins`), and `decode`, which takes each joined row out of a result row.
+ */
+interface Selection {
+  list: string;
+  joins: string;
+  /** The names of the columns read, in order (SQLite's per-parent statements name them). */
+  names: string[];
+  decode(row: Row): void;
+}
+
+/** The rows each result row's links to one row name, read with it (see Selection). */
+const joinedRows = new WeakMap<Row, Map<FieldPlan, Row | null>>();
+
+/**
+ * `plan`'s columns as read from `alias` (unless `own` is false: the statement reads them already),
+ * and its links to one row joined in as `${joinAs}_0`, `${joinAs}_1`… (their columns named
+ * `${joined}.${column}`), each joining its own in turn.
+ */
+function selection(plan: ObjectPlan, alias: string, joinAs = alias, own = true, depth = 0): Selection {
+  const prefix = depth === 0 ? '' : `${alias}.`;
+  const names = own ? [...plan.columns].map((c) => `${prefix}${c}`) : [];
+  const list = own ? [...plan.columns].map((c) => `${alias}."${c}" AS "${prefix}${c}"`) : [];
+  const joins: string[] = [];
+  const decoders: ((row: Row) => void)[] = [];
+  if (depth < JOIN_DEPTH) {
+    const links = [...new Set([...plan.byType.values()].flat().filter((f): f is Extract<FieldPlan, { kind: 'one' }> => f.kind === 'one'))];
+    links.forEach((link, i) => {
+      const joined = `${joinAs}_${i}`;
+      const inner = selection(link.child, joined, joined, true, depth + 1);
+      list.push(inner.list);
+      names.push(...inner.names);
+      joins.push(` LEFT JOIN "${SQL_TABLE[link.child.table]}" ${joined} ON ${joined}.id = ${alias}."${link.column}"${inner.joins}`);
+      const columns = [...link.child.columns];
+      decoders.push((row) => {
+        let child: Row | null = null;
+        if (row[`${joined}.id`] !== null && row[`${joined}.id`] !== undefined) {
+          child = {};
+          for (const c of columns) child[c] = row[`${joined}.${c}`];
+          // Its own links were read in the same row, under longer names.
+          for (const [name, value] of Object.entries(row)) if (name.startsWith(`${joined}_`)) child[name] = value;
+          inner.decode(child);
+        }
+        let links = joinedRows.get(row);
+        if (!links) joinedRows.set(row, (links = new Map()));
+        links.set(link, child);
+      });
+    });
+  }
+  return { list: list.join(', '), joins: joins.join(''), names, decode: (row) => decoders.forEach((decode) => decode(row)) };
+}
 
 async function loadRows(run: Run, plan: ObjectPlan, ids: readonly number[]): Promise<Map<number, Row>> {
   if (ids.length === 0) return new Map();
-  const found = await run.reader.byIds(SQL_TABLE[plan.table], select(plan, 't'), ids);
+  const selected = selection(plan, 't');
+  const found = await run.reader.byIds(SQL_TABLE[plan.table], selected.list, selected.joins, ids);
+  found.forEach(selected.decode);
   return new Map(found.map((row) => [row.id as number, row]));
 }
 
@@ -104,8 +160,18 @@ async function materialize(run: Run, plan: ObjectPlan, rows: readonly Row[]): Pr
 async function loadField(run: Run, field: FieldPlan, parents: readonly Row[]): Promise<Map<number, unknown>> {
   const { reader } = run;
   if (field.kind === 'one') {
-    const ids = [...new Set(parents.map((p) => p[field.column]).filter((id): id is number => id !== null))];
-    const found = await loadRows(run, field.child, ids);
+    // Read with their parents (see selection): each distinct row once.
+    const joined = parents.every((p) => joinedRows.get(p)?.has(field));
+    const found = new Map<number, Row>();
+    if (joined) {
+      for (const parent of parents) {
+        const row = joinedRows.get(parent)!.get(field);
+        if (row) found.set(row.id as number, row);
+      }
+    } else {
+      const ids = [...new Set(parents.map((p) => p[field.column]).filter((id): id is number => id !== null))];
+      for (const [id, row] of await loadRows(run, field.child, ids)) found.set(id, row);
+    }
     const shown = await materialize(run, field.child, [...found.values()]);
     return new Map([...found.keys()].map((id, i) => [id, shown[i]]));
   }
@@ -121,14 +187,15 @@ async function loadField(run: Run, field: FieldPlan, parents: readonly Row[]): P
     return groupBy(found, (row) => row.alias);
   }
   if (field.kind === 'about') {
-    const columns = [...field.child.columns];
+    const selected = selection(field.child, 't');
     const found = await reader.perParent(
       parentIds,
-      `SELECT ${select(field.child, 't')} FROM claim_subjects s JOIN entities t ON t.id = s.entity_id WHERE s.claim_id = @parent ORDER BY t.id LIMIT ${MAX_ITEMS.claimAbout}`,
+      `SELECT ${selected.list} FROM claim_subjects s JOIN entities t ON t.id = s.entity_id${selected.joins} WHERE s.claim_id = @parent ORDER BY t.id LIMIT ${MAX_ITEMS.claimAbout}`,
       [],
       'id',
-      columns,
+      selected.names,
     );
+    found.forEach(selected.decode);
     const shown = await materialize(run, field.child, found);
     return groupBy(found.map((row, i) => ({ __parent: row.__parent, shown: shown[i] })), (row) => row.shown);
   }
@@ -186,9 +253,11 @@ async function loadPages(run: Run, page: PagePlan, parentIds: readonly number[])
   const pageParams = [...params, ...(after !== null ? [after] : []), first + 1];
   const node = paging.through ? 't' : 'p';
   const columns = new Set(page.children.flatMap((child) => [...child.columns]));
+  // Each child plan's links to one row, joined under aliases of its own.
+  const joined = page.children.map((child, i) => selection(child, node, `${node}${i}`, false));
   const join = paging.through ? ` JOIN "${SQL_TABLE[paging.table]}" t ON t.id = p.${paging.through}` : '';
-  const pageColumns = ['__cursor', ...columns];
-  const pageSql = `SELECT ${[`p.${paging.order} AS "__cursor"`, ...[...columns].map((c) => `${node}."${c}" AS "${c}"`)].join(', ')} FROM "${paging.paged}" p${join}${
+  const pageColumns = ['__cursor', ...columns, ...joined.flatMap((j) => j.names)];
+  const pageSql = `SELECT ${[`p.${paging.order} AS "__cursor"`, ...[...columns].map((c) => `${node}."${c}" AS "${c}"`), ...joined.filter((j) => j.list).map((j) => j.list)].join(', ')} FROM "${paging.paged}" p${join}${joined.map((j) => j.joins).join('')}${
     pageConditions.length ? ` WHERE ${pageConditions.join(' AND ')}` : ''
   } ORDER BY p.${paging.order} LIMIT ?`;
   // An unfiltered table counted as `SELECT count(*) FROM t`, which SQLite answers from its b-tree pages.
@@ -197,6 +266,7 @@ async function loadPages(run: Run, page: PagePlan, parentIds: readonly number[])
     !page.rows ? Promise.resolve([]) : root ? reader.rows(pageSql, pageParams) : reader.perParent(parentIds, pageSql, pageParams, '__cursor', pageColumns),
     !page.count ? Promise.resolve([]) : root ? reader.rows(countSql, params) : reader.perParent(parentIds, countSql, params, null, ['count']),
   ]);
+  for (const row of pageRows) for (const child of joined) child.decode(row);
   const byParent = root ? new Map([[0, pageRows]]) : (groupBy(pageRows, (row) => row) as Map<number, Row[]>);
   const countOf = root ? new Map([[0, counts[0] && Object.values(counts[0])[0]]]) : new Map(counts.map((row) => [row.__parent as number, row.count]));
   if (paging.declares && page.rows) {
