@@ -29,7 +29,10 @@ function newReader(db: Db): Reader {
     const rows = (text: string, params: unknown[]) => engine.query(text, params);
     return {
       rows,
-      byIds: (table, columns, joins, ids) => rows(`SELECT ${columns} FROM "${table}" t${joins} WHERE t.id IN (SELECT value FROM json_each(?))`, [JSON.stringify(ids)]),
+      byIds: (table, columns, joins, ids) =>
+        ids.length === 1
+          ? rows(`SELECT ${columns} FROM "${table}" t${joins} WHERE t.id = ?`, [ids[0]])
+          : rows(`SELECT ${columns} FROM "${table}" t${joins} WHERE t.id IN (SELECT value FROM json_each(?))`, [JSON.stringify(ids)]),
       count: 'count(*)',
       // One statement for every parent: each parent's rows as a JSON array of arrays (SQLite has no
       // LATERAL), read in their order as the drizzle plugin reads its nested rows.
@@ -63,8 +66,11 @@ function newReader(db: Db): Reader {
     rows,
     // Each id looked up through the primary key: given the ids as one array, the planner may
     // rather read the whole table (LIMIT 1 keeps the lookup a subquery of its own).
+    // One id (node(id:), a link from one row) is a plain lookup by primary key.
     byIds: (table, columns, joins, ids) =>
-      rows(`SELECT x.* FROM unnest(?::int[]) AS q(id) CROSS JOIN LATERAL (SELECT ${columns} FROM "${table}" t${joins} WHERE t.id = q.id LIMIT 1) x`, [ids]),
+      ids.length === 1
+        ? rows(`SELECT ${columns} FROM "${table}" t${joins} WHERE t.id = ?`, [ids[0]])
+        : rows(`SELECT x.* FROM unnest(?::int[]) AS q(id) CROSS JOIN LATERAL (SELECT ${columns} FROM "${table}" t${joins} WHERE t.id = q.id LIMIT 1) x`, [ids]),
     count: 'CAST(count(*) AS integer)',
     // One statement for every parent: a round trip each would cost more than the statement.
     perParent: (parents, inner, params, order) =>

@@ -57,47 +57,67 @@ interface Selection {
   /** The names of the columns read, in order (SQLite's per-parent statements name them). */
   names: string[];
   decode(row: Row): void;
+  /** Notes the joined rows of `from` (a result row) for `to` (the row read at this level). */
+  decodeFrom(from: Row, to: Row): void;
 }
 
-/** The rows each result row's links to one row name, read with it (see Selection). */
-const joinedRows = new WeakMap<Row, Map<FieldPlan, Row | null>>();
+/** Where a row keeps the row a link to one row names, when its statement read that too (see Selection). */
+const joinKeys = new WeakMap<FieldPlan, symbol>();
+function joinKey(link: FieldPlan): symbol {
+  let key = joinKeys.get(link);
+  if (!key) joinKeys.set(link, (key = Symbol('joined')));
+  return key;
+}
+
+const selections = new WeakMap<ObjectPlan, Map<string, Selection>>();
 
 /**
  * `plan`'s columns as read from `alias` (unless `own` is false: the statement reads them already),
  * and its links to one row joined in as `${joinAs}_0`, `${joinAs}_1`… (their columns named
- * `${joined}.${column}`), each joining its own in turn.
+ * `${joined}.${column}`), each joining its own in turn. Kept with the plan: the same for every request.
  */
-function selection(plan: ObjectPlan, alias: string, joinAs = alias, own = true, depth = 0): Selection {
+function selection(plan: ObjectPlan, alias: string, joinAs = alias, own = true): Selection {
+  let byAlias = selections.get(plan);
+  if (!byAlias) selections.set(plan, (byAlias = new Map()));
+  const key = `${alias} ${joinAs} ${own}`;
+  let found = byAlias.get(key);
+  if (!found) byAlias.set(key, (found = select(plan, alias, joinAs, own, 0)));
+  return found;
+}
+
+function select(plan: ObjectPlan, alias: string, joinAs: string, own: boolean, depth: number): Selection {
   const prefix = depth === 0 ? '' : `${alias}.`;
   const names = own ? [...plan.columns].map((c) => `${prefix}${c}`) : [];
   const list = own ? [...plan.columns].map((c) => `${alias}."${c}" AS "${prefix}${c}"`) : [];
   const joins: string[] = [];
-  const decoders: ((row: Row) => void)[] = [];
+  /** Each link's row out of a result row (`from`), noted for the row read at this level (`to`). */
+  const decoders: ((from: Row, to: Row) => void)[] = [];
   if (depth < JOIN_DEPTH) {
     const links = [...new Set([...plan.byType.values()].flat().filter((f): f is Extract<FieldPlan, { kind: 'one' }> => f.kind === 'one'))];
     links.forEach((link, i) => {
       const joined = `${joinAs}_${i}`;
-      const inner = selection(link.child, joined, joined, true, depth + 1);
+      const inner = select(link.child, joined, joined, true, depth + 1);
       list.push(inner.list);
       names.push(...inner.names);
       joins.push(` LEFT JOIN "${SQL_TABLE[link.child.table]}" ${joined} ON ${joined}.id = ${alias}."${link.column}"${inner.joins}`);
-      const columns = [...link.child.columns];
-      decoders.push((row) => {
+      const columns = [...link.child.columns].map((c) => [c, `${joined}.${c}`] as const);
+      const key = joinKey(link);
+      const id = `${joined}.id`;
+      decoders.push((from, to) => {
         let child: Row | null = null;
-        if (row[`${joined}.id`] !== null && row[`${joined}.id`] !== undefined) {
+        if (from[id] !== null && from[id] !== undefined) {
           child = {};
-          for (const c of columns) child[c] = row[`${joined}.${c}`];
-          // Its own links were read in the same row, under longer names.
-          for (const [name, value] of Object.entries(row)) if (name.startsWith(`${joined}_`)) child[name] = value;
-          inner.decode(child);
+          for (const [column, name] of columns) child[column] = from[name];
+          inner.decodeFrom(from, child);
         }
-        let links = joinedRows.get(row);
-        if (!links) joinedRows.set(row, (links = new Map()));
-        links.set(link, child);
+        (to as Record<symbol, Row | null>)[key] = child;
       });
     });
   }
-  return { list: list.join(', '), joins: joins.join(''), names, decode: (row) => decoders.forEach((decode) => decode(row)) };
+  const decodeFrom = (from: Row, to: Row) => {
+    for (const decode of decoders) decode(from, to);
+  };
+  return { list: list.join(', '), joins: joins.join(''), names, decode: (row) => decodeFrom(row, row), decodeFrom };
 }
 
 async function loadRows(run: Run, plan: ObjectPlan, ids: readonly number[]): Promise<Map<number, Row>> {
@@ -161,11 +181,11 @@ async function loadField(run: Run, field: FieldPlan, parents: readonly Row[]): P
   const { reader } = run;
   if (field.kind === 'one') {
     // Read with their parents (see selection): each distinct row once.
-    const joined = parents.every((p) => joinedRows.get(p)?.has(field));
+    const key = joinKey(field);
     const found = new Map<number, Row>();
-    if (joined) {
+    if (parents.every((p) => key in p)) {
       for (const parent of parents) {
-        const row = joinedRows.get(parent)!.get(field);
+        const row = (parent as Record<symbol, Row | null>)[key];
         if (row) found.set(row.id as number, row);
       }
     } else {
