@@ -47,7 +47,7 @@ try {
   for (let i = 0; i < 300; i++) await one(i); // warm-up
   const n = Number(requests);
   let next = 0;
-  // The profile's clock: bench/profile-top.py reads only the samples between these two marks.
+  // Marks on the process clock: the samples between them are the measured requests.
   console.log(`window start ${process.hrtime.bigint() / 1000n}`);
   // PostgreSQL's side: the CPU of the backends serving this database (they share the 2 cores).
   const backends = async () => (await engine.pg.$client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)).rows.map((r) => r.pid);
