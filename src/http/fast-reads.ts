@@ -9,27 +9,6 @@ import { type CompiledReads, type PreparedRead, type PreparedReads, type SentPar
 import { checkParams } from './body-limit';
 import { noteDocument, noteFastPath, noteParams, noteResult } from './request-log';
 
-/**
- * The fast path of repeated reads. A plain read whose text this process has already run through
- * everything (parsing, validation, the limits: src/graphql/compiled-reads.ts's PreparedReads) is
- * answered here, as the request arrives, without yoga's per-request pipeline: its answer kept by
- * the response cache, or (with the cache off) its compiled plan run at once. That pipeline costs
- * more than a compiled read itself: yoga answered `{ __typename }` about 6,600 times a second on
- * this machine, and a request answered in its first hook about 45,000 times.
- *
- * What the pipeline would do for such a request is done here with the same code: the body
- * checks (body-limit.ts), the node budget, the request's deadline, the request log and metrics
- * (request-log.ts), the cache's lookup, and the content type yoga chooses for the request's
- * Accept header (learnt from yoga's own answers). The response hooks (CORS, Cache-Control, the
- * request id) run on its answer as on any other. Anything else goes the whole way, with the body
- * read here handed on unchanged: a first sight of a text, mutations, persisted queries (which
- * send `extensions`), variables the budget or the plan refuses, Accept headers not seen yet, and
- * answers with errors, which are handed to the executor's stage as computed (the statement that
- * failed is not run again) so that the pipeline words their errors.
- *
- * In 'verify' mode (tests) it answers nothing itself: after each answer of the pipeline it
- * computes what it would have sent, and fails the request when the two differ in a byte.
- */
 export interface FastReadsOptions {
   db: Db;
   schema: GraphQLSchema;
@@ -46,6 +25,8 @@ export interface FastReadsOptions {
 const MAX_ACCEPT_HEADERS = 64;
 const JSON_TYPES = /^application\/(graphql-response\+)?json; charset=utf-8$/;
 const BODY_KEYS = new Set(['query', 'operationName', 'variables']);
+/** Each request's body as the fast path read it (so that yoga does not read it again). */
+const sentTexts = new WeakMap<Request, string>();
 
 /** What yoga's POST JSON parser accepts, by the request's content type. */
 function isJsonBody(request: Request): boolean {
@@ -80,6 +61,27 @@ function plainParams(body: unknown): PlainParams | undefined {
   return { query, operationName: operationName ?? undefined, variables: (variables ?? undefined) as Record<string, unknown> | undefined };
 }
 
+/**
+ * The fast path of repeated reads. A plain read whose text this process has already run through
+ * everything (parsing, validation, the limits: src/graphql/compiled-reads.ts's PreparedReads) is
+ * answered here, as the request arrives, without yoga's per-request pipeline: its answer kept by
+ * the response cache, or (with the cache off) its compiled plan run at once. That pipeline costs
+ * more than a compiled read itself: yoga answered `{ __typename }` about 6,600 times a second on
+ * this machine, and a request answered in its first hook about 45,000 times.
+ *
+ * What the pipeline would do for such a request is done here with the same code: the body
+ * checks (body-limit.ts), the node budget, the request's deadline, the request log and metrics
+ * (request-log.ts), the cache's lookup, and the content type yoga chooses for the request's
+ * Accept header (learnt from yoga's own answers). The response hooks (CORS, Cache-Control, the
+ * request id) run on its answer as on any other. Anything else goes the whole way, with the body
+ * read here handed on unchanged: a first sight of a text, mutations, persisted queries (which
+ * send `extensions`), variables the budget or the plan refuses, Accept headers not seen yet, and
+ * answers with errors, which are handed to the executor's stage as computed (the statement that
+ * failed is not run again) so that the pipeline words their errors.
+ *
+ * In 'verify' mode (tests) it answers nothing itself: after each answer of the pipeline it
+ * computes what it would have sent, and fails the request when the two differ in a byte.
+ */
 export function useFastReads(options: FastReadsOptions): Plugin {
   const { db, schema, mode, prepared, budget, cache, graphqlEndpoint, requestTimeoutMs, maxBodyBytes } = options;
   /** The content type yoga answers a read with, by the request's Accept header. */
@@ -182,6 +184,3 @@ export function useFastReads(options: FastReadsOptions): Plugin {
     },
   };
 }
-
-/** Each request's body as the fast path read it (so that yoga does not read it again). */
-const sentTexts = new WeakMap<Request, string>();
