@@ -96,12 +96,14 @@ describe('a retry with the same clientMutationId', () => {
     const created = await createEntity({ kind: 'PERSON', name: 'Before' });
     const id = created.data!.createEntity.entity.id;
     const first = await app.mutate<{ updateEntity: { entity: { updatedAt: string } } }>(query, { i: { id, name: 'After', clientMutationId: 'rename' } });
-    await app.mutate(query, { i: { id, name: 'Later', clientMutationId: 'rename-2' } });
+    expect(first.errors).toBeUndefined();
+    const second = await app.mutate<{ updateEntity: { entity: { updatedAt: string } } }>(query, { i: { id, name: 'Later', clientMutationId: 'rename-2' } });
     const retried = await app.mutate<{ updateEntity: { entity: { name: string; updatedAt: string } } }>(query, {
       i: { id, name: 'After', clientMutationId: 'rename' },
     });
-    // The first rename is not applied again over the second: the key answers with today's entity.
+    // The first rename is not applied again over the second: the key answers with today's entity, untouched since.
     expect(retried.data!.updateEntity.entity.name).toBe('Later');
+    expect(retried.data!.updateEntity.entity.updatedAt).toBe(second.data!.updateEntity.entity.updatedAt);
   });
 
   it('arriving twice at once, writes once', async () => {
