@@ -10,6 +10,7 @@ import {
   locatedError,
 } from 'graphql';
 import { type CacheContext, dependsOnRange } from '../../cache';
+import { currentDeadline } from '../../deadline';
 import type { Db } from '../../db';
 import { decodeGlobalID, ENTITY_TYPE_BY_KIND, encodeGlobalID } from '../../domain/ids';
 import { MAX_ITEMS } from '../../model/list-caps';
@@ -20,6 +21,20 @@ import { type Reader, readerOf } from './reader';
 /** Running a compiled read's plan (see ../compiled-reads.ts): one statement per field plan. */
 
 const cursorOf = (value: unknown) => Buffer.from(`DC:N:${value}`).toString('base64');
+
+/**
+ * Promise.all, except when the request's deadline has stopped it: every statement of the request is
+ * then being cancelled at once, and the failure waits for all of them to settle, so that none still
+ * runs on the server once the answer has gone. Any other failure (a lost connection) answers at once.
+ */
+async function allOrFirstFailure<T extends readonly unknown[]>(work: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  try {
+    return await Promise.all(work);
+  } catch (error) {
+    if (currentDeadline()?.stopped) await Promise.allSettled(work);
+    throw error;
+  }
+}
 
 /** The number in a cursor this API issued for a page by id, or Unplannable for any other (the executor then judges it). */
 function cursorValue(cursor: string): number {
@@ -144,7 +159,7 @@ async function materialize(run: Run, plan: ObjectPlan, rows: readonly Row[]): Pr
     }
   }
   const loaded = new Map<FieldPlan, Map<number, unknown>>();
-  await Promise.all([...users].map(async ([field, parents]) => loaded.set(field, await loadField(run, field, parents))));
+  await allOrFirstFailure([...users].map(async ([field, parents]) => loaded.set(field, await loadField(run, field, parents))));
   return rows.map((row) => {
     const type = typeOf(plan, row);
     const object: Record<string, unknown> = {};
@@ -282,7 +297,7 @@ async function loadPages(run: Run, page: PagePlan, parentIds: readonly number[])
   } ORDER BY p.${paging.order} LIMIT ?`;
   // An unfiltered table counted as `SELECT count(*) FROM t`, which SQLite answers from its b-tree pages.
   const countSql = own.length ? `SELECT ${reader.count} AS "count" FROM "${paging.paged}" p WHERE ${own.join(' AND ')}` : `SELECT ${reader.count} FROM "${paging.paged}"`;
-  const [pageRows, counts] = await Promise.all([
+  const [pageRows, counts] = await allOrFirstFailure([
     !page.rows ? Promise.resolve([]) : root ? reader.rows(pageSql, pageParams) : reader.perParent(parentIds, pageSql, pageParams, '__cursor', pageColumns),
     !page.count ? Promise.resolve([]) : root ? reader.rows(countSql, params) : reader.perParent(parentIds, countSql, params, null, ['count']),
   ]);
@@ -297,7 +312,7 @@ async function loadPages(run: Run, page: PagePlan, parentIds: readonly number[])
   // Every child plan materializes every page's rows (all parents at once): one statement per field below.
   const all = [...byParent.values()].flatMap((list) => list.slice(0, first));
   const shownBy = new Map<ObjectPlan, Map<Row, Record<string, unknown>>>();
-  await Promise.all(
+  await allOrFirstFailure(
     page.children.map(async (child) => {
       const shown = await materialize(run, child, all);
       shownBy.set(child, new Map(all.map((row, i) => [row, shown[i]!])));
@@ -380,7 +395,7 @@ async function runPlan(plan: Plan, run: Run): Promise<ExecutionResult> {
         byTable.set(table, [...(byTable.get(table) ?? []), id]);
       }
       const shown = new Map<TableKey, Map<number, { type: string; object: unknown }>>();
-      await Promise.all(
+      await allOrFirstFailure(
         [...byTable].map(async ([table, ids]) => {
           const child = root.children.get(table)!;
           const found = await loadRows(run, child, [...new Set(ids)]);
