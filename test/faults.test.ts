@@ -9,6 +9,7 @@ import { BUSY_TIMEOUT_MS, FAULT_RETRY_AFTER_MS, openDatabase, readWal } from '..
 import { LOCK_RETRY_AFTER_MS } from '../src/db';
 import { writeConnection } from '../src/db/sqlite-transaction';
 import { createTestApp, seededFile, TEST_TOKEN, type TestApp } from './support/app';
+import { fillUntilFull, mountTmpfs } from './support/disk';
 import { post, type RunningServer, startServer } from './support/server';
 
 const CREATE = 'mutation($i: CreateEntityInput!) { createEntity(input: $i) { entity { id } } }';
@@ -49,11 +50,10 @@ function appOver(path: string): TestApp {
   return createTestApp({ db, apiToken: TEST_TOKEN });
 }
 
-/** A tiny tmpfs, where this process may mount one (root with the capability, as in CI here). */
+/** A tiny tmpfs (see mountTmpfs), unmounted once the tests are done. */
 function tmpfs(sizeKb: number): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'claimgraph-tmpfs-'));
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k`, 'tmpfs', dir]).status !== 0) return undefined;
-  mounts.push(dir);
+  const dir = mountTmpfs('claimgraph-tmpfs-', sizeKb);
+  if (dir) mounts.push(dir);
   return dir;
 }
 const probe = tmpfs(64);
@@ -112,14 +112,7 @@ describe('a full disk', () => {
     const app = appOver(path);
     // The first write creates the -wal and -shm files while there is room.
     expect((await createEntity(app, 'While there was room')).errors).toBeUndefined();
-    const filler = openSync(join(dir, 'filler'), 'w');
-    try {
-      for (;;) writeSync(filler, Buffer.alloc(4096, 1));
-    } catch (error) {
-      expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    } finally {
-      closeSync(filler);
-    }
+    fillUntilFull(join(dir, 'filler'));
     let refusal: Awaited<ReturnType<TestApp['gql']>> | undefined;
     const written: string[] = [];
     for (let i = 0; i < 50 && !refusal; i++) {

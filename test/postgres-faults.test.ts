@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { chownSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,6 +12,7 @@ import { CONNECTION_RETRY_AFTER_MS, isRetryable, postgresCode, postgresError } f
 import { currentDeadline } from '../src/deadline';
 import { seedPostgresIfEmpty } from '../src/model/seed-postgres';
 import { createTestApp, globalId, silentLogger, TEST_TOKEN } from './support/app';
+import { fillUntilFull, mountTmpfs } from './support/disk';
 import { freePort, type PostgresCluster, startPostgres } from './support/postgres';
 import { post, startServer } from './support/server';
 
@@ -432,14 +432,7 @@ describe('storage faults on PostgreSQL, and /health', () => {
   });
 
   /** A tiny tmpfs the cluster's user may write, where this process may mount one (root with the capability, as in CI here). */
-  const tmpfs = (sizeKb: number): string | undefined => {
-    const dir = mkdtempSync(join(tmpdir(), 'claimgraph-pg-tmpfs-'));
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k,mode=0700`, 'tmpfs', dir]).status !== 0) {
-      rmSync(dir, { recursive: true, force: true });
-      return undefined;
-    }
-    return dir;
-  };
+  const tmpfs = (sizeKb: number) => mountTmpfs('claimgraph-pg-tmpfs-', sizeKb, '0700');
   const probe = tmpfs(64);
   if (probe) spawnSync('umount', [probe]);
 
@@ -453,14 +446,7 @@ describe('storage faults on PostgreSQL, and /health', () => {
     try {
       await engine.pg.$client.query('ALTER TABLE entities SET TABLESPACE tiny');
       expect((await create('While there was room')).errors).toBeUndefined();
-      const fd = openSync(filler, 'w');
-      try {
-        for (;;) writeSync(fd, Buffer.alloc(4096, 1));
-      } catch (error) {
-        expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
-      } finally {
-        closeSync(fd);
-      }
+      fillUntilFull(filler);
       let refused: Answer | undefined;
       for (let i = 0; i < 200 && !refused; i++) {
         const answer = await create(`Filling ${i}`, randomBytes(3000).toString('base64'));
