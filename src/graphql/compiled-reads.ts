@@ -82,12 +82,13 @@ export class PreparedReads {
     const params = request && this.sent.get(request);
     if (!params || typeof params.query !== 'string' || params.extensions !== undefined) return;
     if ((params.operationName ?? undefined) !== (operationName ?? undefined)) return;
+    const key = `${operationName ?? ''}\u0000${params.query}`;
+    const known = this.byText.get(key);
+    // Learnt already: every execution of a known text ends here.
+    if (known?.compiled === compiled && known.document === document) return;
     // Not a mutation, nor a query with directives of its own (@live answers a stream).
     const operation = getOperationAST(document, operationName);
     if (operation?.operation !== 'query' || operation.directives?.length) return;
-    const key = `${operationName ?? ''}\u0000${params.query}`;
-    const known = this.byText.get(key);
-    if (known?.compiled === compiled && known.document === document) return;
     if (!known) this.characters += key.length;
     if (this.characters > PREPARED_CHARACTERS) {
       this.byText.clear();
