@@ -18,7 +18,8 @@ const cursor = (id: number) => Buffer.from(`DC:N:${id}`).toString('base64');
  * whose two answers differ in any byte (or in the id ranges they declare to the response cache)
  * fails. So every query of the suite, the hostile runs included, compares the two paths; these
  * tests make sure the plain reads really are compiled, over a graph with hubs, deep pages and
- * every entity kind, and that they stay a fixed number of statements.
+ * every entity kind, and that they stay a fixed number of statements: on PostgreSQL one, which
+ * builds the whole answer (src/graphql/compiled/statement.ts).
  */
 export default {
   name: 'compiled reads',
@@ -52,8 +53,9 @@ export default {
       it.each([[1], [7], [19]])('answers the nested read of source %s in the same statements however many rows it shows', async (source) => {
         const { data, statements } = await read<{ node: { claims: { nodes: { about: unknown[] }[] } } }>(workload('nested'), { id: gid('Source', source) });
         expect(data.node.claims.nodes.length).toBeGreaterThan(0);
-        // The source, its page of claims, what they are about, and those entities' relationships with their objects (joined).
-        expect(statements).toBe(4);
+        // SQLite: the source, its page of claims, what they are about, and those entities'
+        // relationships with their objects (joined). PostgreSQL: one statement builds the whole answer.
+        expect(statements).toBe(app.engine === 'postgres' ? 1 : 4);
       });
 
       it('answers lookups of every claim kind with their claimant, and a null for a missing row', async () => {
@@ -101,6 +103,7 @@ export default {
         const many = await read<{ nodes: unknown[] }>(query, { ids });
         expect(many.data.nodes).toHaveLength(ids.length);
         expect(many.statements).toBe(few.statements);
+        if (app.engine === 'postgres') expect(many.statements).toBe(1);
         // Links to one row, down to a source's publisher, are joined into their parents' statements.
         const links = await read<{ claims: { nodes: { appearsIn: { publisher: unknown } }[] } }>('{ claims(first: 30) { nodes { claimant { name } appearsIn { title publisher { name kind } } } } }');
         expect(links.data.claims.nodes).toHaveLength(30);
@@ -120,6 +123,7 @@ export default {
         const next = await read<{ node: { supports: { pageInfo: { hasPreviousPage: boolean } } } }>(query, { id: gid('Source', 3), after: start.data.node.supports.pageInfo.endCursor });
         expect(next.data.node.supports.pageInfo.hasPreviousPage).toBe(true);
         expect(next.statements).toBe(start.statements);
+        if (app.engine === 'postgres') expect(next.statements).toBe(1);
       });
     });
 

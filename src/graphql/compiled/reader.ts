@@ -14,6 +14,8 @@ export interface Reader {
    * parent, in the parents' order and then by the `order` column, each with `__parent`.
    */
   perParent(parents: readonly number[], inner: string, params: unknown[], order: string | null, columns: readonly string[]): Promise<Row[]>;
+  /** PostgreSQL: a statement written with its own numbered parameters ($1…), which builds a whole answer (./statement.ts). */
+  statement?(text: string, params: unknown[]): Promise<Row[]>;
 }
 
 const readers = new WeakMap<Db, Reader>();
@@ -72,6 +74,7 @@ function newReader(db: Db): Reader {
         ? rows(`SELECT ${columns} FROM "${table}" t${joins} WHERE t.id = ?`, [ids[0]])
         : rows(`SELECT x.* FROM unnest(?::int[]) AS q(id) CROSS JOIN LATERAL (SELECT ${columns} FROM "${table}" t${joins} WHERE t.id = q.id LIMIT 1) x`, [ids]),
     count: 'CAST(count(*) AS integer)',
+    statement: (text, params) => engine.query(text, params),
     // One statement for every parent: a round trip each would cost more than the statement.
     perParent: (parents, inner, params, order) =>
       rows(

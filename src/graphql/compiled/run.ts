@@ -17,6 +17,7 @@ import { MAX_ITEMS } from '../../model/list-caps';
 import { DEFAULT_PAGE_SIZE, MAX_NODE_IDS, MAX_PAGE_SIZE } from '../connection-limits';
 import { type FieldPlan, type ObjectPlan, type PagePlan, type Plan, planOf, type Row, SQL_TABLE, TABLE_OF, type TableKey, Unplannable } from './plan';
 import { type Reader, readerOf } from './reader';
+import { type NodeInput, statementOf } from './statement';
 
 /** Running a compiled read's plan (see ../compiled-reads.ts): one statement per field plan. */
 
@@ -379,21 +380,11 @@ async function runPlan(plan: Plan, run: Run): Promise<ExecutionResult> {
     plan.roots.map(async (root) => {
       if (root.kind === 'typename') return 'Query';
       if (root.kind === 'page') return (await loadPages(run, root.page, [0])).get(0);
-      const args = argumentsOf(run, root.field, root.node);
-      const given = (root.many ? args.ids : [args.id]) as unknown[];
-      if (!Array.isArray(given) || given.length > MAX_NODE_IDS) throw new Unplannable();
-      const wanted = given.map((id) => {
-        const decoded = safeDecode(id);
-        return { type: decoded.typename, id: Number(decoded.id) };
-      });
+      const wanted = wantedOf(run, root);
       // One load per table, whatever the types asked: entities of every kind are materialized
       // together, so each field under them is one statement for all of them.
       const byTable = new Map<TableKey, number[]>();
-      for (const { type, id } of wanted) {
-        const table = TABLE_OF[type];
-        if (!table) throw new Unplannable();
-        byTable.set(table, [...(byTable.get(table) ?? []), id]);
-      }
+      for (const { type, id } of wanted) byTable.set(TABLE_OF[type]!, [...(byTable.get(TABLE_OF[type]!) ?? []), id]);
       const shown = new Map<TableKey, Map<number, { type: string; object: unknown }>>();
       await allOrFirstFailure(
         [...byTable].map(async ([table, ids]) => {
@@ -412,6 +403,25 @@ async function runPlan(plan: Plan, run: Run): Promise<ExecutionResult> {
     }),
   );
   if (settled.some((outcome) => outcome.status === 'rejected' && outcome.reason instanceof Unplannable)) throw new Unplannable();
+  return answerOf(plan, settled);
+}
+
+type NodeRoot = Extract<Plan['roots'][number], { kind: 'node' }>;
+
+/** The ids a node root asks for, each with its type; Unplannable for any the plan does not read. */
+function wantedOf(run: Run, root: NodeRoot): NodeInput {
+  const args = argumentsOf(run, root.field, root.node);
+  const given = (root.many ? args.ids : [args.id]) as unknown[];
+  if (!Array.isArray(given) || given.length > MAX_NODE_IDS) throw new Unplannable();
+  return given.map((id) => {
+    const decoded = safeDecode(id);
+    if (!TABLE_OF[decoded.typename]) throw new Unplannable();
+    return { type: decoded.typename, id: Number(decoded.id) };
+  });
+}
+
+/** The answer of the roots as settled, as the executor answers failed root fields. */
+function answerOf(plan: Plan, settled: readonly PromiseSettledResult<unknown>[]): ExecutionResult {
   const data: Record<string, unknown> = {};
   const errors: GraphQLError[] = [];
   let nulled = false;
@@ -425,6 +435,45 @@ async function runPlan(plan: Plan, run: Run): Promise<ExecutionResult> {
     }
   });
   return errors.length === 0 ? { data } : { data: nulled ? null : data, errors };
+}
+
+const isInt32 = (n: number) => Number.isInteger(n) && n >= -2147483648 && n <= 2147483647;
+
+/**
+ * The plan's answer from one statement that builds its JSON (PostgreSQL, see ./statement.ts), or
+ * undefined when it has none for this plan or these arguments. The statement failing fails every
+ * root, as each root's own statement would have failed.
+ */
+async function statementAnswer(plan: Plan, run: Run, statement: NonNullable<Reader['statement']>): Promise<ExecutionResult | undefined> {
+  const nodes = new Map<object, NodeInput>();
+  for (const root of plan.roots) {
+    if (root.kind !== 'node') continue;
+    const wanted = wantedOf(run, root);
+    if (!wanted.every(({ id }) => isInt32(id))) return undefined;
+    nodes.set(root, wanted);
+  }
+  const built = statementOf(plan, run.pageArgs, nodes);
+  if (!built) return undefined;
+  let row: Row;
+  try {
+    [row] = (await statement(built.text, built.params)) as [Row];
+  } catch (error) {
+    return answerOf(
+      plan,
+      plan.roots.map((root) => (root.kind === 'typename' ? { status: 'fulfilled', value: 'Query' } : { status: 'rejected', reason: error })),
+    );
+  }
+  for (const root of plan.roots) {
+    if (root.kind !== 'page' || !root.page.paging.declares) continue;
+    const { paging } = root.page;
+    const bound = built.declared.get(root.page);
+    if (bound) dependsOnRange(run.context, paging.declares!, run.pageArgs.get(root.page)!.after, (row[bound] as number | null) ?? null);
+    if (root.page.count) dependsOnRange(run.context, paging.declares!, null, null);
+  }
+  return answerOf(
+    plan,
+    plan.roots.map((root, i) => ({ status: 'fulfilled', value: root.kind === 'typename' ? 'Query' : row[built.columns[i]!] })),
+  );
 }
 
 function safeDecode(id: unknown): { typename: string; id: string } {
@@ -449,7 +498,8 @@ export async function compiledAnswer(args: ExecutionArgs, db: Db): Promise<Execu
   try {
     const run: Run = { reader: readerOf(db), variables: coerced.coerced, context: args.contextValue as CacheContext, pageArgs: new Map() };
     for (const page of plan.pages) run.pageArgs.set(page, pageArgsOf(run, page));
-    return await runPlan(plan, run);
+    const answered = run.reader.statement && (await statementAnswer(plan, run, run.reader.statement));
+    return answered ?? (await runPlan(plan, run));
   } catch (error) {
     if (error instanceof Unplannable) return undefined;
     throw error;
