@@ -133,7 +133,9 @@ async function describeSteps(db: Context['db'], steps: Step[], entities: Map<num
             return and(eq(eventParticipants.eventId, eventId), eq(eventParticipants.entityId, member));
           }),
         ),
-      );
+      )
+      // An entity may take part in one event more than once: its first participation names the role, on either engine.
+      .orderBy(eventParticipants.id);
     for (const r of rows) if (!roles.has(`${r.eventId}:${r.entityId}`)) roles.set(`${r.eventId}:${r.entityId}`, r.role);
   }
   return steps.map((step) => {
