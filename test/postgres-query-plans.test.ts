@@ -313,6 +313,11 @@ describe('PostgreSQL query plans (ANALYZEd generated graph)', () => {
     expect(executed.length, 'no plan came back as a notice: is auto_explain loaded?').toBeGreaterThan(0);
   });
 
+  it('runs its statements without JIT compilation, which a wide compiled read would pay on every run', async () => {
+    const { rows } = await engine.pg.$client.query<{ jit: string }>(`SELECT current_setting('jit') AS jit`);
+    expect(rows[0]!.jit).toBe('off');
+  });
+
   for (const [operation, query, variables] of READS) {
     it(`${operation}: no Seq Scan of a big table`, async () => {
       let vars = variables();
