@@ -463,16 +463,20 @@ async function statementAnswer(plan: Plan, run: Run, statement: NonNullable<Read
       plan.roots.map((root) => (root.kind === 'typename' ? { status: 'fulfilled', value: 'Query' } : { status: 'rejected', reason: error })),
     );
   }
-  for (const root of plan.roots) {
-    if (root.kind !== 'page' || !root.page.paging.declares) continue;
-    const { paging } = root.page;
-    const bound = built.declared.get(root.page);
-    if (bound) dependsOnRange(run.context, paging.declares!, run.pageArgs.get(root.page)!.after, (row[bound] as number | null) ?? null);
-    if (root.page.count) dependsOnRange(run.context, paging.declares!, null, null);
-  }
+  const values = plan.roots.map((root, i) => (root.kind === 'typename' ? 'Query' : row[built.columns[i]!]));
+  plan.roots.forEach((root, i) => {
+    if (root.kind !== 'page' || !root.page.paging.declares) return;
+    const { page } = root;
+    if (built.declaring.has(page)) {
+      const [answer, bound] = values[i] as [unknown, number | null];
+      values[i] = answer;
+      dependsOnRange(run.context, page.paging.declares!, run.pageArgs.get(page)!.after, bound);
+    }
+    if (page.count) dependsOnRange(run.context, page.paging.declares!, null, null);
+  });
   return answerOf(
     plan,
-    plan.roots.map((root, i) => ({ status: 'fulfilled', value: root.kind === 'typename' ? 'Query' : row[built.columns[i]!] })),
+    values.map((value) => ({ status: 'fulfilled', value })),
   );
 }
 

@@ -68,10 +68,8 @@ export interface PageInput {
 class Builder {
   readonly params: unknown[] = [];
   private aliases = 0;
-  /** Root pages that declare the id range they read: the expression of that range's upper bound, by page. */
-  readonly declared = new Map<PagePlan, string>();
-  /** Rows read by more than one expression of the statement (WITH). */
-  readonly ctes: string[] = [];
+  /** Root pages that declare the id range they read: each answers [its answer, the range's upper bound]. */
+  readonly declaring = new Set<PagePlan>();
 
   constructor(private readonly pageInputs: ReadonlyMap<PagePlan, PageInput>) {}
 
@@ -216,10 +214,9 @@ class Builder {
     // GROUP BY (): one row, of aggregates, even when what is selected aggregates nothing.
     if (!declares) return `(SELECT ${answer} FROM (${rows}) ${r} GROUP BY ())`;
     // A root page declares the range it read, up to the row after it when there is one (as
-    // ./run.ts does): its rows are read once, for its answer and for that bound.
-    this.ctes.push(`${r} AS (${rows})`);
-    this.declared.set(page, `(SELECT CASE WHEN count(*) > ${input.first} THEN max("__cursor") END FROM ${r})`);
-    return `(SELECT ${answer} FROM ${r} GROUP BY ())`;
+    // ./run.ts does): its answer comes as [answer, that bound].
+    this.declaring.add(page);
+    return `(SELECT json_build_array(${answer}, CASE WHEN count(*) > ${input.first} THEN max(${r}."__cursor") END) FROM (${rows}) ${r} GROUP BY ())`;
   }
 }
 
@@ -260,8 +257,8 @@ export interface Statement {
   params: unknown[];
   /** Per root (in the plan's order): the statement's column holding its answer, or null for __typename. */
   columns: (string | null)[];
-  /** The column holding the upper bound of the range each declaring root page read. */
-  declared: Map<PagePlan, string>;
+  /** Root pages whose column holds [their answer, the upper bound of the id range they read]. */
+  declaring: Set<PagePlan>;
 }
 
 /**
@@ -311,8 +308,5 @@ export function statementOf(plan: Plan, pages: ReadonlyMap<PagePlan, PageInput>,
     if (error instanceof NotStatement) return null;
     throw error;
   }
-  const declared = new Map([...builder.declared.keys()].map((page, i) => [page, `d${i}`]));
-  for (const [page, bound] of builder.declared) selected.push(`${bound} AS "${declared.get(page)}"`);
-  const text = `${builder.ctes.length ? `WITH ${builder.ctes.join(', ')} ` : ''}SELECT ${selected.length ? selected.join(', ') : 'NULL'}`;
-  return { text, params: builder.params, columns, declared };
+  return { text: `SELECT ${selected.length ? selected.join(', ') : 'NULL'}`, params: builder.params, columns, declaring: builder.declaring };
 }
