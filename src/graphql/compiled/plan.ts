@@ -166,6 +166,15 @@ export interface Plan {
 
 type Fragments = Map<string, FragmentDefinitionNode>;
 
+/**
+ * The most field plans one operation's plan may hold; past it the executor answers, which
+ * resolves only the types the rows have. A plan has a field plan per field per concrete type it
+ * may show, so fragments that ask each entity type for something of its own multiply it by six at
+ * each link they nest. The depth limit (LIMITS.maxDepth, which counts inline fragments) allows two
+ * such links today; without it, seven took seconds to plan.
+ */
+export const MAX_PLAN_FIELDS = 2000;
+
 const numbers = new WeakMap<FieldNode, number>();
 let numbered = 0;
 /** A number per field node: fields asked by the same nodes are the same field. */
@@ -177,6 +186,8 @@ const nodeNumber = (node: FieldNode) => {
 
 class Planner {
   readonly pages: PagePlan[] = [];
+  /** Field plans made so far (see MAX_PLAN_FIELDS). */
+  private fields = 0;
 
   constructor(
     readonly schema: GraphQLSchema,
@@ -241,6 +252,7 @@ class Planner {
   }
 
   fieldPlan(plan: ObjectPlan, type: GraphQLObjectType, key: string, nodes: FieldNode[]): FieldPlan {
+    if (++this.fields > MAX_PLAN_FIELDS) throw new Unplannable();
     const name = nodes[0]!.name.value;
     if (name === '__typename') return { kind: 'typename', key };
     const field = type.getFields()[name];
