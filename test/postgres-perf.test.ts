@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, migratePostgres } from '../src/db/postgres';
 import { copySqliteToPostgres } from '../src/db/postgres-load';
-import { PREPARED_STATEMENTS_MAX, statementName } from '../src/db/postgres-prepared';
+import { PREPARED_STATEMENTS_MAX, PREPARED_TEXT_MAX, statementName } from '../src/db/postgres-prepared';
 import { createTestApp } from './support/app';
 import { type PostgresCluster, startPostgres } from './support/postgres';
 
@@ -137,13 +137,14 @@ describe('named prepared statements', () => {
     }
   });
 
-  it('names each read text once, leaves writes unnamed, and stops naming past the bound', () => {
+  it('names each read text once, leaves writes and long texts unnamed, and stops naming past the bound', () => {
     const read = 'select "d0"."id" from "claims" as "d0" where "d0"."id" = $1 /* prepared-test */';
     const name = statementName(read);
     expect(name).toMatch(/^claimgraph_\d+$/);
     expect(statementName(read)).toBe(name);
     expect(statementName(' WITH x AS (SELECT 1) SELECT * FROM x /* prepared-test */')).not.toBe(name);
     expect(statementName('insert into claims (text) values ($1)')).toBeUndefined();
+    expect(statementName(`select 1 /* ${'x'.repeat(PREPARED_TEXT_MAX)} */`)).toBeUndefined();
     for (let i = 0; i < PREPARED_STATEMENTS_MAX; i++) statementName(`select ${i} /* prepared-test fill */`);
     expect(statementName('select 1 /* past the bound */')).toBeUndefined();
     expect(statementName(read)).toBe(name);

@@ -12,10 +12,13 @@ import type pg from 'pg';
  *
  * Bounded: a server keeps each statement in each pooled connection's memory until the connection
  * closes, and clients choose the shapes, so only the first PREPARED_STATEMENTS_MAX texts a process
- * meets get a name; later ones run unnamed, as before. Writes and transactions are left alone
- * (they run through a client a transaction holds, or once).
+ * meets get a name, and only texts of at most PREPARED_TEXT_MAX characters (a compiled read of a
+ * wide selection is one statement of up to some 80,000: planning it each time costs little beside
+ * running it); the others run unnamed, as before. Writes and transactions are left alone (they
+ * run through a client a transaction holds, or once).
  */
 export const PREPARED_STATEMENTS_MAX = 200;
+export const PREPARED_TEXT_MAX = 16_384;
 
 const READ = /^\s*(select|with)\b/i;
 const names = new Map<string, string>();
@@ -23,7 +26,7 @@ const names = new Map<string, string>();
 /** The name of `text`'s prepared statement, or undefined when it runs unnamed (not a read, or past the bound). */
 export function statementName(text: string): string | undefined {
   let name = names.get(text);
-  if (name === undefined && names.size < PREPARED_STATEMENTS_MAX && READ.test(text)) {
+  if (name === undefined && names.size < PREPARED_STATEMENTS_MAX && text.length <= PREPARED_TEXT_MAX && READ.test(text)) {
     name = `claimgraph_${names.size + 1}`;
     names.set(text, name);
   }
