@@ -34,6 +34,12 @@ const TYPE: Record<string, string> = {
   PLACE: 'Place',
 };
 
+interface NestedClaim {
+  id: number;
+  text: string;
+  about: { id: number; kind: string; name: string; relationships: { id: number; predicate: string; oid: number; oname: string; okind: string }[] }[];
+}
+
 function handlers(file: string) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -47,15 +53,24 @@ function handlers(file: string) {
   const claimById = db.prepare(
     'SELECT c.id, c.text, c.kind, c.support, e.id AS eid, e.name AS ename, e.kind AS ekind FROM claims c LEFT JOIN entities e ON e.id = c.claimant_id WHERE c.id = ?',
   );
+  // The source, its first 20 supported claims (in citation order), each claim's entities (in id
+  // order) and each entity's first 5 relationships (in adjacency order) with their objects: one
+  // statement, the nesting done by SQLite's JSON functions (json() keeps each inner array JSON,
+  // not text), as the PostgreSQL floor does it with json_agg. Ids are encoded here.
   const sourceTitle = db.prepare('SELECT title FROM sources WHERE id = ?').pluck();
-  const supported = db.prepare(
-    "SELECT c.id, c.text FROM citations ci JOIN claims c ON c.id = ci.claim_id WHERE ci.source_id = ? AND ci.stance = 'SUPPORTS' ORDER BY ci.id LIMIT 20",
-  );
-  const about = db.prepare('SELECT e.id, e.name, e.kind FROM claim_subjects s JOIN entities e ON e.id = s.entity_id WHERE s.claim_id = ? ORDER BY e.id');
-  const relationshipsOf = db.prepare(
-    `SELECT r.id, r.predicate, o.id AS oid, o.name AS oname, o.kind AS okind FROM relationship_ends x
-     JOIN relationships r ON r.id = x.relationship_id JOIN entities o ON o.id = r.object_id
-     WHERE x.entity_id = ? ORDER BY x.id LIMIT 5`,
+  const nestedJson = db.prepare(
+    `SELECT s.title AS title, (
+      SELECT json_group_array(json_object('id', c.id, 'text', c.text, 'about', json((
+        SELECT json_group_array(json_object('id', e.id, 'kind', e.kind, 'name', e.name, 'relationships', json((
+          SELECT json_group_array(json_object('id', r.id, 'predicate', r.predicate, 'oid', o.id, 'oname', o.name, 'okind', o.kind))
+          FROM (SELECT relationship_id FROM relationship_ends WHERE entity_id = e.id ORDER BY id LIMIT 5) x
+          JOIN relationships r ON r.id = x.relationship_id JOIN entities o ON o.id = r.object_id
+        ))))
+        FROM (SELECT e.id, e.name, e.kind FROM claim_subjects cs JOIN entities e ON e.id = cs.entity_id WHERE cs.claim_id = c.id ORDER BY e.id) e
+      ))))
+      FROM (SELECT c.id, c.text FROM citations ci JOIN claims c ON c.id = ci.claim_id
+            WHERE ci.source_id = s.id AND ci.stance = 'SUPPORTS' ORDER BY ci.id LIMIT 20) c
+    ) AS claims FROM sources s WHERE s.id = ?`,
   );
   const page = db.prepare('SELECT id, text FROM claims WHERE id > ? ORDER BY id LIMIT 21');
   const backed = "EXISTS (SELECT 1 FROM citations ci WHERE ci.claim_id = s.claim_id AND ci.stance = 'SUPPORTS')";
@@ -267,20 +282,20 @@ function handlers(file: string) {
       };
     },
     nested: (p: Params) => {
-      const title = sourceTitle.get(Number(p.id));
-      const claims = supported.all(Number(p.id)) as { id: number; text: string }[];
+      const row = nestedJson.get(Number(p.id)) as { title: string; claims: string } | undefined;
+      const claims = JSON.parse(row?.claims ?? '[]') as NestedClaim[];
       return {
         node: {
-          title,
+          title: row?.title,
           claims: {
             nodes: claims.map((c) => ({
               id: gid('Claim', c.id),
               text: c.text,
-              about: (about.all(c.id) as { id: number; name: string; kind: string }[]).map((e) => ({
+              about: c.about.map((e) => ({
                 id: gid(TYPE[e.kind]!, e.id),
                 name: e.name,
                 relationships: {
-                  nodes: (relationshipsOf.all(e.id) as { id: number; predicate: string; oid: number; oname: string; okind: string }[]).map((r) => ({
+                  nodes: e.relationships.map((r) => ({
                     id: gid('Relationship', r.id),
                     predicate: r.predicate,
                     object: { id: gid(TYPE[r.okind]!, r.oid), name: r.oname },
