@@ -318,6 +318,13 @@ describe('PostgreSQL query plans (ANALYZEd generated graph)', () => {
     expect(rows[0]!.jit).toBe('off');
   });
 
+  it('writes strings in JSON as JSON.stringify does, which compiled reads send as PostgreSQL wrote them', async () => {
+    // Every ASCII character but NUL (which text cannot hold), and the characters JSON treats apart.
+    const samples = [...Array.from({ length: 0x7f }, (_, i) => String.fromCharCode(i + 1)), '\u0080', '\u00a0', '\u2028', '\u2029', '\ufeff', '😀', 'é', '\u{10ffff}', 'a"b\\c/d'];
+    const { rows } = await engine.pg.$client.query<{ json: string }>('SELECT to_json(x)::text AS json FROM unnest($1::text[]) WITH ORDINALITY AS s(x, n) ORDER BY n', [samples]);
+    expect(rows.map((row) => row.json)).toEqual(samples.map((sample) => JSON.stringify(sample)));
+  });
+
   for (const [operation, query, variables] of READS) {
     it(`${operation}: no Seq Scan of a big table`, async () => {
       let vars = variables();

@@ -4,7 +4,7 @@ import type { ResponseCache } from '../cache';
 import type { Db } from '../db';
 import { requestDeadline, runWithDeadline } from '../deadline';
 import type { QueryBudget } from '../graphql/budget';
-import { compiledAnswer } from '../graphql/compiled/run';
+import { compiledText } from '../graphql/compiled/run';
 import { type CompiledReads, type PreparedRead, type PreparedReads, type SentParams, shadowRun } from '../graphql/compiled-reads';
 import { checkParams } from './body-limit';
 import { noteDocument, noteFastPath, noteParams, noteResult } from './request-log';
@@ -106,10 +106,17 @@ export function useFastReads(options: FastReadsOptions): Plugin {
     if (costed?.refusal) return undefined;
     const deadline = requestDeadline(requestTimeoutMs, request);
     const execution = { schema, document: read.document, operationName: read.operationName, variableValues: params.variables, contextValue: context };
-    const compiled = await runWithDeadline(deadline, () => compiledAnswer(execution, db));
+    const compiled = await runWithDeadline(deadline, () => compiledText(execution, db));
     if (!compiled) return undefined;
     // As useDeadline and the budget's plugin finish an execution's answer.
     if (deadline.stopped && !deadline.lifted) return { computed: { data: null, errors: [deadline.stopped] } };
+    if ('dataText' in compiled) {
+      // The data as PostgreSQL wrote it, in the answer JSON.stringify would write around it. The
+      // request log needs only the cost of `result`.
+      const extensions = costed && { cost: costed.cost };
+      const text = `{"data":${compiled.dataText}${extensions ? `,"extensions":${JSON.stringify(extensions)}` : ''}}`;
+      return { text, result: extensions ? { extensions } : {}, context, executed: true };
+    }
     if (compiled.errors) return { computed: compiled };
     const result: ExecutionResult = costed ? { ...compiled, extensions: { ...compiled.extensions, cost: costed.cost } } : compiled;
     return { text: JSON.stringify(result), result, context, executed: true };

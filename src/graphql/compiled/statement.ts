@@ -6,19 +6,20 @@ import { MAX_ITEMS } from '../../model/list-caps';
 import { type FieldPlan, type ObjectPlan, type PagePlan, type Plan, TABLE_OF, type TableKey } from './plan';
 
 /**
- * PostgreSQL: a compiled read's whole answer in ONE statement, which builds the answer's JSON
- * itself (json_build_object, json_agg), each selected root a column of its one row. A request then
- * costs one round trip and one JSON.parse, however deep it nests, where the plan's other way
- * (./run.ts) costs a statement per field plan, each of whose rows the driver decodes and the plan
- * turns into objects.
+ * PostgreSQL: a compiled read's whole answer in ONE statement, which writes the answer's JSON
+ * text itself, each selected root a text column of its one row. A request then costs one round
+ * trip, however deep it nests, where the plan's other way (./run.ts) costs a statement per field
+ * plan, each of whose rows the driver decodes and the plan turns into objects; and the fast path
+ * of repeated reads sends that text as it comes (src/http/fast-reads.ts), without parsing it into
+ * objects and writing them out again.
  *
- * It gives exactly the objects ./run.ts gives: same keys in the same order, same values (ids and
- * cursors base64-encoded by the statement; JSON.parse then makes its numbers and strings the
- * values the executor's serializers would). A plan it cannot promise that for returns null, and
- * ./run.ts answers instead: a leaf whose GraphQL type shows a value otherwise than as stored (any
- * scalar but String, Int, ID and PartialDate, an enum whose values are not their names), a non-null
- * field whose column may be null, an object of more than 50 fields (json_build_object takes 100
- * arguments).
+ * The text is exactly what JSON.stringify writes of ./run.ts's objects: keys in the order asked,
+ * no spaces, strings escaped by to_json (which escapes what JSON.stringify escapes: quotes,
+ * backslashes and control characters, as \b \f \n \r \t or \u00xx), ids and cursors
+ * base64-encoded by the statement. A plan it cannot promise that for returns null, and ./run.ts
+ * answers instead: a leaf whose GraphQL type shows a value otherwise than as stored (any scalar
+ * but String, Int, ID and PartialDate, an enum whose values are not their names), a non-null
+ * field whose column may be null, a statement past MAX_STATEMENT_FIELDS.
  */
 
 type PgTable = keyof typeof PG_TABLES;
@@ -52,11 +53,26 @@ export const MAX_STATEMENT_FIELDS = 1000;
 /** Thrown while building when this plan's statement could differ from ./run.ts's answer, or would be too large. */
 class NotStatement extends Error {}
 
-const TYPE_OF_KIND = (alias: string) =>
+/** An entity's type, as `shown` writes a type's name, from its kind. */
+const byKind = (alias: string, shown: (type: string) => string) =>
   `(CASE ${alias}.kind ${Object.entries(ENTITY_TYPE_BY_KIND)
-    .map(([kind, type]) => `WHEN '${kind}' THEN '${type}'`)
+    .map(([kind, type]) => `WHEN '${kind}' THEN ${shown(type)}`)
     .join(' ')} END)`;
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+/** A constant's JSON text as an SQL literal (response keys, type names). */
+const literal = (value: string) => quote(JSON.stringify(value));
+/** Text expressions concatenated (none of them null): concat() takes at most 100 arguments. */
+const concat = (parts: readonly string[]): string =>
+  parts.length <= 90 ? `concat(${parts.join(', ')})` : concat([concat(parts.slice(0, 90)), ...parts.slice(90)]);
+/** A JSON object's text from its keys and the text of their values (each never null). */
+const jsonObject = (pairs: readonly (readonly [string, string])[]): string =>
+  pairs.length === 0 ? `'{}'` : concat(pairs.flatMap(([key, value], i) => [quote(`${i === 0 ? '{' : ','}${JSON.stringify(key)}:`), value]).concat(`'}'`));
+/** A JSON array's text from the texts of its elements, aggregated in `order` (FILTER `filter`). */
+const jsonArray = (element: string, order: string, filter = '') => `concat('[', string_agg(${element}, ',' ORDER BY ${order})${filter}, ']')`;
+/** A value's JSON text, or null. */
+const orNull = (text: string) => `coalesce(${text}, 'null')`;
+/** A JSON string of base64 text (which needs no escaping), or null. */
+const jsonString = (text: string) => `'"' || ${text} || '"'`;
 /**
  * base64 of the UTF-8 of a global id or a cursor, as Buffer's. PostgreSQL's encode breaks its
  * lines every 76 characters, after 57 bytes: the longest id (the longest type name, a colon and
@@ -72,6 +88,12 @@ export interface PageInput {
   /** Conditions on the paged rows (alias p), with `?` for each of `params`. */
   conditions: string[];
   params: unknown[];
+}
+
+/** The SQL of a row's type name: as text (for its id), and as JSON text (for __typename). */
+interface TypeName {
+  name: string;
+  json: string;
 }
 
 /** A statement being built: its parameters ($1…) and its aliases, each unique in the statement. */
@@ -94,20 +116,20 @@ class Builder {
     return `$${this.params.length}`;
   }
 
-  /** The JSON object shown for the row of `plan` read as `alias`. */
+  /** The JSON text of the object shown for the row of `plan` read as `alias` (never null). */
   object(plan: ObjectPlan, alias: string): string {
     if (plan.table !== 'entities') {
       const [type, fields] = [...plan.byType][0] ?? [];
-      return type === undefined ? 'json_build_object()' : this.pairs(plan, fields!, alias, quote(type));
+      return type === undefined ? `'{}'` : this.pairs(plan, fields!, alias, { name: quote(type), json: literal(type) });
     }
     // Entities: one object when every kind shows the same fields, its type named by its kind.
     const kinds = Object.keys(ENTITY_TYPE_BY_KIND);
     const shared = [...plan.byType.values()].map((fields) => this.shape(fields));
     if (plan.byType.size === kinds.length && shared.every((s) => s === shared[0])) {
-      return this.pairs(plan, plan.byType.values().next().value!, alias, TYPE_OF_KIND(alias));
+      return this.pairs(plan, plan.byType.values().next().value!, alias, { name: byKind(alias, quote), json: byKind(alias, literal) });
     }
-    const branches = [...plan.byType].map(([type, fields]) => `WHEN '${ENTITY_KIND_BY_TYPE.get(type)}' THEN ${this.pairs(plan, fields, alias, quote(type))}`);
-    return `(CASE ${alias}.kind ${branches.join(' ')} ELSE json_build_object() END)`;
+    const branches = [...plan.byType].map(([type, fields]) => `WHEN '${ENTITY_KIND_BY_TYPE.get(type)}' THEN ${this.pairs(plan, fields, alias, { name: quote(type), json: literal(type) })}`);
+    return `(CASE ${alias}.kind ${branches.join(' ')} ELSE '{}' END)`;
   }
 
   /** What a type's fields are, apart from the type itself. */
@@ -115,46 +137,47 @@ class Builder {
     return fields.map((f) => `${f.kind}:${f.key}`).join(',') + `|${fields.map((f) => (f.kind === 'typename' || f.kind === 'id' ? '' : String(fieldIdentity(f)))).join(',')}`;
   }
 
-  private pairs(plan: ObjectPlan, fields: readonly FieldPlan[], alias: string, type: string): string {
+  /** `type`: the SQL of the row's type name, as text and as JSON text. */
+  private pairs(plan: ObjectPlan, fields: readonly FieldPlan[], alias: string, type: TypeName): string {
     this.fields += fields.length;
-    if (fields.length > 50 || this.fields > MAX_STATEMENT_FIELDS) throw new NotStatement();
-    return `json_build_object(${fields.map((field) => `${quote(field.key)}, ${this.value(plan, field, alias, type)}`).join(', ')})`;
+    if (this.fields > MAX_STATEMENT_FIELDS) throw new NotStatement();
+    return jsonObject(fields.map((field) => [field.key, this.value(plan, field, alias, type)] as const));
   }
 
-  private value(plan: ObjectPlan, field: FieldPlan, alias: string, type: string): string {
+  private value(plan: ObjectPlan, field: FieldPlan, alias: string, type: TypeName): string {
     const facts = COLUMN_FACTS[plan.table as PgTable];
     switch (field.kind) {
       case 'typename':
-        return type;
+        return type.json;
       case 'id':
-        return base64(`${type} || ':' || ${alias}.id`);
+        return jsonString(base64(`${type.name} || ':' || ${alias}.id`));
       case 'leaf': {
         const column = facts.get(field.column);
         if (!column || (!field.nullable && !column.notNull)) throw new NotStatement();
-        return leafValue(field.type, `${alias}."${field.column}"`, column.type);
+        return orNull(leafValue(field.type, `${alias}."${field.column}"`, column.type));
       }
       case 'one': {
         const column = facts.get(field.column);
         // Non-null: a column that is never null names a row that exists (it is a foreign key).
         if (!column || (!field.nullable && !column.notNull)) throw new NotStatement();
         const row = this.alias('o');
-        return `(SELECT ${this.object(field.child, row)} FROM "${SQL_NAME[field.child.table]}" ${row} WHERE ${row}.id = ${alias}."${field.column}")`;
+        return orNull(`(SELECT ${this.object(field.child, row)} FROM "${SQL_NAME[field.child.table]}" ${row} WHERE ${row}.id = ${alias}."${field.column}")`);
       }
       case 'about': {
         const row = this.alias('a');
         const columns = [...field.child.columns].map((c) => `e."${c}"`).join(', ');
-        return `(SELECT coalesce(json_agg(${this.object(field.child, row)} ORDER BY ${row}.id), '[]') FROM (SELECT ${columns} FROM claim_subjects s JOIN entities e ON e.id = s.entity_id WHERE s.claim_id = ${alias}.id ORDER BY e.id LIMIT ${MAX_ITEMS.claimAbout}) ${row})`;
+        return `(SELECT ${jsonArray(this.object(field.child, row), `${row}.id`)} FROM (SELECT ${columns} FROM claim_subjects s JOIN entities e ON e.id = s.entity_id WHERE s.claim_id = ${alias}.id ORDER BY e.id LIMIT ${MAX_ITEMS.claimAbout}) ${row})`;
       }
       case 'aliases': {
         const row = this.alias('n');
-        return `(SELECT coalesce(json_agg(${row}.alias ORDER BY ${row}.position), '[]') FROM (SELECT alias, position FROM entity_aliases WHERE entity_id = ${alias}.id ORDER BY position LIMIT ${MAX_ITEMS.entityAliases}) ${row})`;
+        return `(SELECT ${jsonArray(`to_json(${row}.alias)::text`, `${row}.position`)} FROM (SELECT alias, position FROM entity_aliases WHERE entity_id = ${alias}.id ORDER BY position LIMIT ${MAX_ITEMS.entityAliases}) ${row})`;
       }
       case 'page':
         return this.page(field.page, `${alias}.id`);
     }
   }
 
-  /** A connection's JSON: its page of rows for the parent `parent` (null: a root page). */
+  /** A connection's JSON text: its page of rows for the parent `parent` (null: a root page). */
   page(page: PagePlan, parent: string | null): string {
     const { paging } = page;
     const input = this.pageInputs.get(page)!;
@@ -169,12 +192,9 @@ class Builder {
     const counted = () => {
       const c = this.alias('p');
       const where = own(c);
-      return `(SELECT count(*)::int FROM "${paging.paged}" ${c}${where.length ? ` WHERE ${where.join(' AND ')}` : ''})`;
+      return `(SELECT count(*)::int FROM "${paging.paged}" ${c}${where.length ? ` WHERE ${where.join(' AND ')}` : ''})::text`;
     };
-    if (!page.rows) {
-      const pairs = page.fields.map((f) => `${quote(f.key)}, ${f.kind === 'totalCount' ? counted() : quote(page.typename)}`);
-      return `json_build_object(${pairs.join(', ')})`;
-    }
+    if (!page.rows) return jsonObject(page.fields.map((f) => [f.key, f.kind === 'totalCount' ? counted() : literal(page.typename)] as const));
     const p = this.alias('p');
     const r = this.alias('r');
     const node = paging.through ? this.alias('t') : p;
@@ -188,57 +208,54 @@ class Builder {
       paging.through ? ` JOIN "${SQL_NAME[paging.table]}" ${node} ON ${node}.id = ${p}.${paging.through}` : ''
     }${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${p}.${paging.order} LIMIT ${extra ? input.first + 1 : input.first}`;
     const shown = extra ? ` FILTER (WHERE ${r}."__n" <= ${input.first})` : '';
-    const cursor = (value: string) => base64(`'DC:N:' || ${value}`);
-    const pairs = page.fields.map((field) => {
-      switch (field.kind) {
-        case 'typename':
-          return `${quote(field.key)}, ${quote(page.typename)}`;
-        case 'totalCount':
-          return `${quote(field.key)}, ${counted()}`;
-        case 'nodes':
-          return `${quote(field.key)}, coalesce(json_agg(${this.object(field.child, r)} ORDER BY ${r}."__cursor")${shown}, '[]')`;
-        case 'edges': {
-          const edge = field.fields.map((part) =>
-            part.kind === 'typename'
-              ? `${quote(part.key)}, ${quote(part.typename)}`
-              : part.kind === 'cursor'
-                ? `${quote(part.key)}, ${cursor(`${r}."__cursor"`)}`
-                : `${quote(part.key)}, ${this.object(part.child, r)}`,
-          );
-          return `${quote(field.key)}, coalesce(json_agg(json_build_object(${edge.join(', ')}) ORDER BY ${r}."__cursor")${shown}, '[]')`;
+    const cursor = (value: string) => jsonString(base64(`'DC:N:' || ${value}`));
+    const answer = jsonObject(
+      page.fields.map((field) => {
+        switch (field.kind) {
+          case 'typename':
+            return [field.key, literal(page.typename)] as const;
+          case 'totalCount':
+            return [field.key, counted()] as const;
+          case 'nodes':
+            return [field.key, jsonArray(this.object(field.child, r), `${r}."__cursor"`, shown)] as const;
+          case 'edges': {
+            const edge = jsonObject(
+              field.fields.map((part) => [part.key, part.kind === 'typename' ? literal(part.typename) : part.kind === 'cursor' ? cursor(`${r}."__cursor"`) : this.object(part.child, r)] as const),
+            );
+            return [field.key, jsonArray(edge, `${r}."__cursor"`, shown)] as const;
+          }
+          case 'pageInfo': {
+            const info = field.fields.map((part) => {
+              const value =
+                part.kind === 'typename'
+                  ? literal('PageInfo')
+                  : part.kind === 'hasNextPage'
+                    ? `CASE WHEN count(*) > ${input.first} THEN 'true' ELSE 'false' END`
+                    : part.kind === 'hasPreviousPage'
+                      ? `'${input.after !== null}'`
+                      : orNull(cursor(`${part.kind === 'startCursor' ? 'min' : 'max'}(${r}."__cursor")${shown}`));
+              return [part.key, value] as const;
+            });
+            return [field.key, jsonObject(info)] as const;
+          }
         }
-        case 'pageInfo': {
-          const info = field.fields.map((part) => {
-            const value =
-              part.kind === 'typename'
-                ? `'PageInfo'`
-                : part.kind === 'hasNextPage'
-                  ? `count(*) > ${input.first}`
-                  : part.kind === 'hasPreviousPage'
-                    ? String(input.after !== null)
-                    : cursor(`${part.kind === 'startCursor' ? 'min' : 'max'}(${r}."__cursor")${shown}`);
-            return `${quote(part.key)}, ${value}`;
-          });
-          return `${quote(field.key)}, json_build_object(${info.join(', ')})`;
-        }
-      }
-    });
-    const answer = `json_build_object(${pairs.join(', ')})`;
+      }),
+    );
     // GROUP BY (): one row, of aggregates, even when what is selected aggregates nothing.
     if (!declares) return `(SELECT ${answer} FROM (${rows}) ${r} GROUP BY ())`;
     // A root page declares the range it read, up to the row after it when there is one (as
-    // ./run.ts does): its answer comes as [answer, that bound].
+    // ./run.ts does): its column holds that bound (or nothing), a comma, and its answer.
     this.declaring.add(page);
-    return `(SELECT json_build_array(${answer}, CASE WHEN count(*) > ${input.first} THEN max(${r}."__cursor") END) FROM (${rows}) ${r} GROUP BY ())`;
+    return `(SELECT concat(CASE WHEN count(*) > ${input.first} THEN max(${r}."__cursor") END, ',', ${answer}) FROM (${rows}) ${r} GROUP BY ())`;
   }
 }
 
-/** A leaf's JSON value from its column, when its GraphQL type shows the stored value as it is. */
+/** A leaf's JSON text from its column (null when the column is), when its GraphQL type shows the stored value as it is. */
 function leafValue(leaf: GraphQLLeafType, column: string, columnType: string): string {
-  if (leaf.name === 'Int' && columnType === 'PgInteger') return column;
-  if (leaf.name === 'ID' || leaf.name === 'String') return columnType === 'PgText' ? column : columnType === 'PgInteger' ? `${column}::text` : unplannable();
-  if (leaf.name === 'PartialDate' && columnType === 'PgText') return column;
-  if (isEnumType(leaf) && columnType === 'PgText' && namesItself(leaf)) return column;
+  if (leaf.name === 'Int' && columnType === 'PgInteger') return `${column}::text`;
+  if (leaf.name === 'ID' || leaf.name === 'String') return columnType === 'PgText' ? `to_json(${column})::text` : columnType === 'PgInteger' ? `to_json(${column}::text)::text` : unplannable();
+  if (leaf.name === 'PartialDate' && columnType === 'PgText') return `to_json(${column})::text`;
+  if (isEnumType(leaf) && columnType === 'PgText' && namesItself(leaf)) return `to_json(${column})::text`;
   return unplannable();
 }
 
@@ -268,9 +285,9 @@ export type NodeInput = readonly { type: string; id: number }[];
 export interface Statement {
   text: string;
   params: unknown[];
-  /** Per root (in the plan's order): the statement's column holding its answer, or null for __typename. */
+  /** Per root (in the plan's order): the statement's column holding its answer's JSON text, or null for __typename. */
   columns: (string | null)[];
-  /** Root pages whose column holds [their answer, the upper bound of the id range they read]. */
+  /** Root pages whose column holds the upper bound of the id range they read (or nothing), a comma, and their answer. */
   declaring: Set<PagePlan>;
 }
 
@@ -303,11 +320,11 @@ export function statementOf(plan: Plan, pages: ReadonlyMap<PagePlan, PageInput>,
         return `(SELECT ${builder.object(root.children.get(table)!, t)} FROM "${SQL_NAME[table]}" ${t} WHERE ${t}.id = ${id}${kind ? ` AND ${t}.kind = '${kind}'` : ''})`;
       };
       if (!root.many) {
-        selected.push(`${one(wanted[0]!.type, `${builder.param(wanted[0]!.id)}::int`)} AS "${column}"`);
+        selected.push(`${orNull(one(wanted[0]!.type, `${builder.param(wanted[0]!.id)}::int`))} AS "${column}"`);
         continue;
       }
       if (wanted.length === 0) {
-        selected.push(`'[]'::json AS "${column}"`);
+        selected.push(`'[]' AS "${column}"`);
         continue;
       }
       // nodes(ids:): each id read by the branch of its type, in the order asked. A branch for
@@ -316,7 +333,7 @@ export function statementOf(plan: Plan, pages: ReadonlyMap<PagePlan, PageInput>,
       const ids = builder.param(wanted.map((w) => w.id));
       const types = builder.param(wanted.map((w) => w.type));
       const branches = Object.keys(TABLE_OF).map((type) => `WHEN ${quote(type)} THEN ${one(type, `${q}.id`)}`);
-      selected.push(`(SELECT json_agg(CASE ${q}.type ${branches.join(' ')} END ORDER BY ${q}.o) FROM unnest(${ids}::int[], ${types}::text[]) WITH ORDINALITY ${q}(id, type, o)) AS "${column}"`);
+      selected.push(`(SELECT ${jsonArray(orNull(`CASE ${q}.type ${branches.join(' ')} END`), `${q}.o`)} FROM unnest(${ids}::int[], ${types}::text[]) WITH ORDINALITY ${q}(id, type, o)) AS "${column}"`);
     }
   } catch (error) {
     if (error instanceof NotStatement) return null;
