@@ -71,7 +71,7 @@ const jsonObject = (pairs: readonly (readonly [string, string])[]): string =>
 const jsonArray = (element: string, order: string, filter = '') => `concat('[', string_agg(${element}, ',' ORDER BY ${order})${filter}, ']')`;
 /** A value's JSON text, or null. */
 const orNull = (text: string) => `coalesce(${text}, 'null')`;
-/** A JSON string of base64 text (which needs no escaping), or null. */
+/** The JSON string of text that needs no escaping (base64, type names); null when the text is. */
 const jsonString = (text: string) => `'"' || ${text} || '"'`;
 /**
  * base64 of the UTF-8 of a global id or a cursor, as Buffer's. PostgreSQL's encode breaks its
@@ -102,7 +102,7 @@ class Builder {
   private aliases = 0;
   /** Fields written so far (see MAX_STATEMENT_FIELDS). */
   private fields = 0;
-  /** Root pages that declare the id range they read: each answers [its answer, the range's upper bound]. */
+  /** Root pages that declare the id range they read: each answers that range's upper bound, a comma and its answer. */
   readonly declaring = new Set<PagePlan>();
 
   constructor(private readonly pageInputs: ReadonlyMap<PagePlan, PageInput>) {}
