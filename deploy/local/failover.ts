@@ -54,6 +54,8 @@ export interface FailoverReport {
   duplicated: number;
   readsAnswered: number;
   readsFailed: number;
+  /** Why reads failed: the first few answers' errors (or the client's), each with its second since the test began. */
+  readFailures: string[];
   /** Requests (reads and writes) that failed while one API node was killed. */
   apiNodeKilled: { node: string; readsFailed: number; writesRefused: number };
   /** The asynchronous replica killed, written past, restarted: seconds until it held every row. */
@@ -93,6 +95,8 @@ export async function runFailoverTest(state: ClusterState, options: { rounds: nu
 
   const acknowledged = new Map<string, number>();
   const failures: { at: number; kind: 'write' | 'read' }[] = [];
+  const readFailures: string[] = [];
+  const began = Date.now();
   const acks: number[] = [];
   let reads = 0;
   let readsFailed = 0;
@@ -127,9 +131,10 @@ export async function runFailoverTest(state: ClusterState, options: { rounds: nu
         const answer = await post(graphql, { query: READ });
         if (answer.errors || !answer.data) throw new Error(answer.errors?.[0]?.message ?? 'no data');
         reads++;
-      } catch {
+      } catch (error) {
         readsFailed++;
         failures.push({ at: Date.now(), kind: 'read' });
+        if (readFailures.length < 5) readFailures.push(`${((Date.now() - began) / 1000).toFixed(1)} s: ${(error as Error).message}`);
         await sleep(RETRY_PAUSE_MS);
       }
     }
@@ -157,7 +162,7 @@ export async function runFailoverTest(state: ClusterState, options: { rounds: nu
       await sleep(STEADY_MS);
       const leader = await waitFor('a leader', () => leaderOf(state), 30_000);
       const killedAt = Date.now();
-      say(`round ${round}: kill -9 the primary ${leader.name} (Patroni and PostgreSQL) after ${acknowledged.size} acknowledged writes`);
+      say(`round ${round}: kill -9 the primary ${leader.name} (Patroni and PostgreSQL) at ${((Date.now() - began) / 1000).toFixed(1)} s, after ${acknowledged.size} acknowledged writes`);
       killPostgresNode(state, leader);
       const promoted = await waitFor('another leader', async () => {
         const next = await leaderOf(state);
@@ -235,6 +240,7 @@ export async function runFailoverTest(state: ClusterState, options: { rounds: nu
     duplicated: rows - acknowledged.size,
     readsAnswered: reads,
     readsFailed,
+    readFailures,
     apiNodeKilled: apiNodeKilled!,
     replicaRestarted: replicaRestarted ?? { node: 'none found', writtenWhileDown: 0, caughtUpSeconds: Number.NaN },
     passed: false,
@@ -268,6 +274,7 @@ function printReport(report: FailoverReport, say: (line: string) => void) {
   );
   say(`reads answered:         ${report.readsAnswered}`);
   say(`reads failed:           ${report.readsFailed}`);
+  for (const why of report.readFailures) say(`  a read failed at ${why}`);
   say(`API node killed:        ${report.apiNodeKilled.node}: ${report.apiNodeKilled.readsFailed} reads failed, ${report.apiNodeKilled.writesRefused} writes refused`);
   say(`replica restarted:      ${report.replicaRestarted.node}: ${report.replicaRestarted.writtenWhileDown} writes while down, caught up ${report.replicaRestarted.caughtUpSeconds.toFixed(1)} s after restart`);
   say(report.passed ? 'PASSED' : 'FAILED');
