@@ -44,19 +44,30 @@ export function openPostgres(url: string, onQuery?: (sql: string, params: unknow
     max: POSTGRES_POOL_SIZE,
     connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
     keepAlive: true,
-    // No JIT compilation: it is paid on every execution of a statement the planner estimates
-    // costly, prepared or not, and a compiled read's one statement (src/graphql/compiled/statement.ts)
-    // of a wide page of entities is estimated so: 610 ms of compiling for a read that runs in 70 ms.
-    // An `options` parameter in DATABASE_URL takes the place of this one.
-    options: '-c jit=off',
   });
   const pool = replicas ? new RoutingPool(config(url), config(replicas.url), replicas.waitMs) : new DeadlinePool(config(url));
   // An idle connection the server drops (restart, failover) must not take the process down: the
   // pool discards it and the next query opens another.
   pool.on('error', () => {});
+  for (const each of replicas ? [pool, (pool as RoutingPool).replicas] : [pool]) withoutJit(each);
   bindReadsWithoutNul(pool);
   prepareReads(pool);
   return drizzle({ client: pool, relations: pgRelations, logger: deadlineLogger(onQuery) }) as PgDb;
+}
+
+/**
+ * No JIT compilation on the pool's connections: PostgreSQL pays it on every execution of a
+ * statement it estimates costly, prepared or not, and a compiled read's one statement
+ * (src/graphql/compiled/statement.ts) of a wide page of entities is estimated so: 610 ms of
+ * compiling for a read that runs in 70 ms. Set as each connection opens (queued before any query
+ * on it) rather than as an `options` startup parameter, which PgBouncer refuses unless told to
+ * ignore it.
+ */
+function withoutJit(pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    // A connection that fails here fails its first query too, which answers for it.
+    client.query('SET jit = off').catch(() => {});
+  });
 }
 
 /** The advisory lock (a number any two claimgraph processes agree on) held while one of them migrates and seeds. */
