@@ -44,12 +44,15 @@ export function openPostgres(url: string, onQuery?: (sql: string, params: unknow
     max: POSTGRES_POOL_SIZE,
     connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
     keepAlive: true,
+    // Awaited by the pool before it hands the connection out (see NO_JIT).
+    onConnect: async (client: pg.ClientBase) => {
+      await client.query(NO_JIT);
+    },
   });
   const pool = replicas ? new RoutingPool(config(url), config(replicas.url), replicas.waitMs) : new DeadlinePool(config(url));
   // An idle connection the server drops (restart, failover) must not take the process down: the
   // pool discards it and the next query opens another.
   pool.on('error', () => {});
-  for (const each of replicas ? [pool, (pool as RoutingPool).replicas] : [pool]) withoutJit(each);
   bindReadsWithoutNul(pool);
   prepareReads(pool);
   return drizzle({ client: pool, relations: pgRelations, logger: deadlineLogger(onQuery) }) as PgDb;
@@ -59,16 +62,11 @@ export function openPostgres(url: string, onQuery?: (sql: string, params: unknow
  * No JIT compilation on the pool's connections: PostgreSQL pays it on every execution of a
  * statement it estimates costly, prepared or not, and a compiled read's one statement
  * (src/graphql/compiled/statement.ts) of a wide page of entities is estimated so: 610 ms of
- * compiling for a read that runs in 70 ms. Set as each connection opens (queued before any query
- * on it) rather than as an `options` startup parameter, which PgBouncer refuses unless told to
+ * compiling for a read that runs in 70 ms. Run as each connection opens, before the pool hands it
+ * out, rather than sent as an `options` startup parameter, which PgBouncer refuses unless told to
  * ignore it.
  */
-function withoutJit(pool: pg.Pool): void {
-  pool.on('connect', (client) => {
-    // A connection that fails here fails its first query too, which answers for it.
-    client.query('SET jit = off').catch(() => {});
-  });
-}
+const NO_JIT = 'SET jit = off';
 
 /** The advisory lock (a number any two claimgraph processes agree on) held while one of them migrates and seeds. */
 export const PREPARE_LOCK_KEY = 0x636c6169; // "clai"
