@@ -53,11 +53,11 @@ function handlers(file: string) {
   const claimById = db.prepare(
     'SELECT c.id, c.text, c.kind, c.support, e.id AS eid, e.name AS ename, e.kind AS ekind FROM claims c LEFT JOIN entities e ON e.id = c.claimant_id WHERE c.id = ?',
   );
+  const sourceTitle = db.prepare('SELECT title FROM sources WHERE id = ?').pluck();
   // The source, its first 20 supported claims (in citation order), each claim's entities (in id
   // order) and each entity's first 5 relationships (in adjacency order) with their objects: one
   // statement, the nesting done by SQLite's JSON functions (json() keeps each inner array JSON,
   // not text), as the PostgreSQL floor does it with json_agg. Ids are encoded here.
-  const sourceTitle = db.prepare('SELECT title FROM sources WHERE id = ?').pluck();
   const nestedJson = db.prepare(
     `SELECT s.title AS title, (
       SELECT json_group_array(json_object('id', c.id, 'text', c.text, 'about', json((

@@ -162,7 +162,7 @@ export async function runFailoverTest(state: ClusterState, options: { rounds: nu
       await sleep(STEADY_MS);
       const leader = await waitFor('a leader', () => leaderOf(state), 30_000);
       const killedAt = Date.now();
-      say(`round ${round}: kill -9 the primary ${leader.name} (Patroni and PostgreSQL) at ${((Date.now() - began) / 1000).toFixed(1)} s, after ${acknowledged.size} acknowledged writes`);
+      say(`round ${round}: kill -9 the primary ${leader.name} (Patroni and PostgreSQL) at ${((killedAt - began) / 1000).toFixed(1)} s, after ${acknowledged.size} acknowledged writes`);
       killPostgresNode(state, leader);
       const promoted = await waitFor('another leader', async () => {
         const next = await leaderOf(state);

@@ -123,7 +123,7 @@ export interface ObjectPlan {
 export type FieldPlan =
   | { kind: 'typename'; key: string }
   | { kind: 'id'; key: string }
-  | { kind: 'leaf'; key: string; column: string; type: GraphQLLeafType; serialize: (value: unknown) => unknown; nullable: boolean }
+  | { kind: 'leaf'; key: string; column: string; type: GraphQLLeafType; nullable: boolean }
   | { kind: 'one'; key: string; column: string; child: ObjectPlan; nullable: boolean }
   | { kind: 'about'; key: string; child: ObjectPlan }
   | { kind: 'aliases'; key: string }
@@ -264,8 +264,7 @@ class Planner {
       const column = COLUMNS[plan.table].get(exposed);
       if (!column) throw new Unplannable();
       plan.columns.add(column);
-      const leaf = getNamedType(field.type) as GraphQLLeafType;
-      return { kind: 'leaf', key, column, type: leaf, serialize: (value) => leaf.serialize(value), nullable: !isNonNullType(field.type) };
+      return { kind: 'leaf', key, column, type: getNamedType(field.type) as GraphQLLeafType, nullable: !isNonNullType(field.type) };
     }
     const one = lookup(ONE, type.name, name);
     if (one) {

@@ -174,7 +174,7 @@ async function materialize(run: Run, plan: ObjectPlan, rows: readonly Row[]): Pr
           break;
         case 'leaf': {
           const value = row[field.column];
-          const shown = value === null ? null : field.serialize(value);
+          const shown = value === null ? null : field.type.serialize(value);
           if (shown === undefined || (shown === null && !field.nullable)) throw new Unplannable();
           object[field.key] = shown;
           break;

@@ -1,9 +1,9 @@
-import { getTableColumns, getTableName } from 'drizzle-orm';
+import { getTableColumns } from 'drizzle-orm';
 import { type GraphQLEnumType, type GraphQLLeafType, isEnumType } from 'graphql';
 import * as tables from '../../../schema/pg/tables';
 import { ENTITY_KIND_BY_TYPE, ENTITY_TYPE_BY_KIND } from '../../domain/ids';
 import { MAX_ITEMS } from '../../model/list-caps';
-import { type FieldPlan, type ObjectPlan, type PagePlan, type Plan, TABLE_OF, type TableKey } from './plan';
+import { type FieldPlan, type ObjectPlan, type PagePlan, type Plan, SQL_TABLE, TABLE_OF } from './plan';
 
 /**
  * PostgreSQL: a compiled read's whole answer in ONE statement, which writes the answer's JSON
@@ -38,7 +38,6 @@ const COLUMN_FACTS = Object.fromEntries(
     new Map(Object.values(getTableColumns(table)).map((column) => [column.name, { type: column.columnType, notNull: column.notNull }])),
   ]),
 ) as Record<PgTable, Map<string, { type: string; notNull: boolean }>>;
-const SQL_NAME = Object.fromEntries(Object.entries(PG_TABLES).map(([key, table]) => [key, getTableName(table)])) as Record<TableKey, string>;
 
 /**
  * The most fields one statement writes; past it ./run.ts answers. Each entity type whose fields
@@ -161,7 +160,7 @@ class Builder {
         // Non-null: a column that is never null names a row that exists (it is a foreign key).
         if (!column || (!field.nullable && !column.notNull)) throw new NotStatement();
         const row = this.alias('o');
-        return orNull(`(SELECT ${this.object(field.child, row)} FROM "${SQL_NAME[field.child.table]}" ${row} WHERE ${row}.id = ${alias}."${field.column}")`);
+        return orNull(`(SELECT ${this.object(field.child, row)} FROM "${SQL_TABLE[field.child.table]}" ${row} WHERE ${row}.id = ${alias}."${field.column}")`);
       }
       case 'about': {
         const row = this.alias('a');
@@ -205,7 +204,7 @@ class Builder {
     const declares = parent === null && paging.declares !== undefined;
     const extra = declares || page.fields.some((f) => f.kind === 'pageInfo' && f.fields.some((part) => part.kind === 'hasNextPage'));
     const rows = `SELECT ${p}.${paging.order} AS "__cursor"${extra ? `, row_number() OVER (ORDER BY ${p}.${paging.order}) AS "__n"` : ''}${[...columns].map((c) => `, ${node}."${c}"`).join('')} FROM "${paging.paged}" ${p}${
-      paging.through ? ` JOIN "${SQL_NAME[paging.table]}" ${node} ON ${node}.id = ${p}.${paging.through}` : ''
+      paging.through ? ` JOIN "${SQL_TABLE[paging.table]}" ${node} ON ${node}.id = ${p}.${paging.through}` : ''
     }${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${p}.${paging.order} LIMIT ${extra ? input.first + 1 : input.first}`;
     const shown = extra ? ` FILTER (WHERE ${r}."__n" <= ${input.first})` : '';
     const cursor = (value: string) => jsonString(base64(`'DC:N:' || ${value}`));
@@ -317,7 +316,7 @@ export function statementOf(plan: Plan, pages: ReadonlyMap<PagePlan, PageInput>,
         const table = TABLE_OF[type]!;
         const t = builder.alias('t');
         const kind = ENTITY_KIND_BY_TYPE.get(type);
-        return `(SELECT ${builder.object(root.children.get(table)!, t)} FROM "${SQL_NAME[table]}" ${t} WHERE ${t}.id = ${id}${kind ? ` AND ${t}.kind = '${kind}'` : ''})`;
+        return `(SELECT ${builder.object(root.children.get(table)!, t)} FROM "${SQL_TABLE[table]}" ${t} WHERE ${t}.id = ${id}${kind ? ` AND ${t}.kind = '${kind}'` : ''})`;
       };
       if (!root.many) {
         selected.push(`${orNull(one(wanted[0]!.type, `${builder.param(wanted[0]!.id)}::int`))} AS "${column}"`);
