@@ -72,6 +72,14 @@ export interface ProcessLog {
   flushed(callback: () => void): void;
 }
 
+/** The most characters of lines kept for the end of the turn: more go out at once. */
+const BATCH_BYTES = 64 * 1024;
+/** pino's number for `warn`. */
+const WARN_LEVEL = 40;
+/** Each logger's batch writer: the lines of the last turn are handed on when the process exits. */
+const unwritten = new Set<() => void>();
+process.once('exit', () => unwritten.forEach((write) => write()));
+
 /**
  * The process's logger. Lines go to stdout through an asynchronous buffer, so a reader that stops
  * reading (a stalled pipe, a full log collector) never blocks the event loop: past
@@ -80,6 +88,9 @@ export interface ProcessLog {
  *
  * pino.destination() is not used because it flushes synchronously at exit, which waits forever on
  * a pipe nobody reads; sonic-boom, which it wraps, is used directly instead.
+ *
+ * The lines of one turn of the event loop go out in one write, at its end: under load a turn
+ * answers many requests, and a write per request log line cost a tenth of a fast read's CPU.
  */
 export function createLog(level: Level | 'silent', format: LogFormat = 'json'): ProcessLog {
   // Opening process.stdout lets libuv put a pipe into non-blocking mode. Left blocking, the write
@@ -91,9 +102,11 @@ export function createLog(level: Level | 'silent', format: LogFormat = 'json'): 
   let broken = false;
   let pending = 0;
   const waiting: (() => void)[] = [];
-  destination.on('drop', () => {
-    dropped++;
-    unreported++;
+  destination.on('drop', (text: string) => {
+    let lines = 0;
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
+    dropped += lines;
+    unreported += lines;
   });
   // EPIPE and the like: whoever read stdout is gone. Count the lines from now on, write none.
   destination.on('error', () => {
@@ -108,14 +121,30 @@ export function createLog(level: Level | 'silent', format: LogFormat = 'json'): 
     }
     if (pending === 0) for (const callback of waiting.splice(0)) callback();
   });
+  /** Lines of this turn of the event loop not yet handed to the destination. */
+  let batch = '';
+  const writeBatch = () => {
+    if (batch === '') return;
+    const text = batch;
+    batch = '';
+    destination.write(text);
+  };
+  unwritten.add(writeBatch);
   const sink = {
+    // pino sets lastLevel before each write (its metadata protocol).
+    [Symbol.for('pino.metadata')]: true,
+    lastLevel: 0,
     write(line: string) {
       if (broken) {
         dropped++;
         return true;
       }
       pending++;
-      return destination.write(format === 'pretty' ? prettyLine(line) : line);
+      if (batch === '') setImmediate(writeBatch);
+      batch += format === 'pretty' ? prettyLine(line) : line;
+      // A warning or an error goes out at once, as does a batch past BATCH_BYTES.
+      if (sink.lastLevel >= WARN_LEVEL || batch.length >= BATCH_BYTES) writeBatch();
+      return true;
     },
   };
   const log = pino(

@@ -3,7 +3,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
-import { createApp } from './app';
+import { createApp, httpHandler } from './app';
 import { type Config, ConfigError, HEAP_GROWING_PERCENT, loadConfig } from './config';
 import { CorruptDatabaseError, createDatabaseFolder, type Db, openCheckedDatabase, openDatabase, UnwritableDatabaseError } from './db';
 import { unavailable } from './domain/errors';
@@ -110,7 +110,7 @@ function serve(config: Config, processLog: ProcessLog, log: Logger, engine: Engi
     tracerProvider,
   });
   let stopping = false;
-  const handle = withConsistencyTokens(engine, yoga);
+  const handle = withConsistencyTokens(engine, httpHandler(yoga));
   const server = createServer((request, response) => (stopping ? refuseWhileStopping(response) : handle(request, response)));
   server.on('error', (error: NodeJS.ErrnoException) => {
     void engine.close();

@@ -1,17 +1,18 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
+import { createApp, httpHandler } from '../src/app';
 import { type Db, migrateDatabase, openDatabase } from '../src/db';
 import { currentDeadline } from '../src/deadline';
 import { loadSeed } from '../src/model/seed';
 import { globalId, silentLogger, TEST_TOKEN } from './support/app';
 
 /**
- * The fast path of repeated reads (src/http/fast-reads.ts), in 'on' mode as the server runs it:
- * a read sent again is answered before yoga's pipeline, with the bytes and headers the pipeline
- * gives. (Every other test app runs 'verify', where each compiled answer of the suite is also
- * computed by the fast path and compared byte for byte.)
+ * The fast path of repeated reads (src/http/fast-reads.ts), in 'on' mode and over HTTP as the
+ * server runs it: a read sent again is answered by the server's handler before yoga, with the
+ * bytes and headers the pipeline gives. (Every other test app runs 'verify', where each compiled
+ * answer of the suite is also computed by the fast path and compared byte for byte, and its
+ * headers with those learnt for the same Accept and Origin.)
  */
 
 const LOOKUP = 'query Lookup($id: ID!) { node(id: $id) { id ... on Claim { text kind support claimant { id name } } } }';
@@ -27,8 +28,14 @@ interface Twin {
   metric(name: string): Promise<number>;
 }
 
-/** An app over a fresh seeded database, as the server runs it (`fast`), or without the fast path (`pipeline`). */
-function app(path: 'fast' | 'pipeline', responseCache = false, requestTimeoutMs?: number): Twin {
+const servers: Server[] = [];
+afterAll(() => Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))));
+
+/**
+ * An app over a fresh seeded database, served over HTTP as the server serves it (`fast`: its
+ * handler, httpHandler), or without the fast path (`pipeline`).
+ */
+async function app(path: 'fast' | 'pipeline', responseCache = false, requestTimeoutMs?: number): Promise<Twin> {
   const statements: Twin['statements'] = { count: 0, late: 0 };
   const db = openDatabase({
     path: ':memory:',
@@ -42,29 +49,34 @@ function app(path: 'fast' | 'pipeline', responseCache = false, requestTimeoutMs?
   loadSeed(db);
   const logs: Record<string, unknown>[] = [];
   const logger = { ...silentLogger, info: (fields: unknown) => void (typeof fields === 'object' && fields && logs.push(fields as Record<string, unknown>)) };
-  const yoga = createApp({ db, logger, apiToken: TEST_TOKEN, responseCache, fastReads: path === 'fast', metrics: true, requestTimeoutMs });
+  const yoga = createApp({ db, logger, apiToken: TEST_TOKEN, responseCache, fastReads: path === 'fast', metrics: true, requestTimeoutMs, compiledReads: 'on' });
+  const server = createServer(httpHandler(yoga));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     db,
     statements,
     logs,
     post: async (body, headers = {}) =>
-      yoga.fetch('http://claimgraph.test/graphql', {
+      fetch(`${url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
     async metric(name) {
-      const text = await (await yoga.fetch('http://claimgraph.test/metrics')).text();
+      const text = await (await fetch(`${url}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith(`${name} `));
       return Number(line?.split(' ')[1]);
     },
   };
 }
 
-/** What a client sees of an answer: its status, the headers that say what it is, and its bytes. */
+/** What a client sees of an answer: its status, its headers but the request's own id and the date, and its bytes. */
 async function seen(response: Response) {
   const { status, headers } = response;
-  return { status, type: headers.get('content-type'), cacheControl: headers.get('cache-control'), body: await response.text() };
+  const named = [...headers].filter(([name]) => name !== 'x-request-id' && name !== 'date').sort(([a], [b]) => a.localeCompare(b));
+  return { status, headers: Object.fromEntries(named), body: await response.text() };
 }
 
 const ACCEPTS: Record<string, string>[] = [
@@ -88,8 +100,8 @@ describe('the fast path of repeated reads', () => {
   ];
 
   it('answers a read sent again with the bytes and headers the whole pipeline gives, for each Accept header', async () => {
-    const fast = app('fast');
-    const pipeline = app('pipeline');
+    const fast = await app('fast');
+    const pipeline = await app('pipeline');
     let requests = 0;
     for (const headers of ACCEPTS) {
       for (const read of reads) {
@@ -112,7 +124,7 @@ describe('the fast path of repeated reads', () => {
   });
 
   it('sends the same statements as the pipeline: one per level of a nested read', async () => {
-    const fast = app('fast');
+    const fast = await app('fast');
     const read = { query: NESTED, variables: { id: globalId('Source', 1) } };
     const before = fast.statements.count;
     await fast.post(read);
@@ -125,8 +137,8 @@ describe('the fast path of repeated reads', () => {
   });
 
   it('answers a repeated read from the response cache, counted as a hit', async () => {
-    const fast = app('fast', true);
-    const pipeline = app('pipeline', true);
+    const fast = await app('fast', true);
+    const pipeline = await app('pipeline', true);
     const read = { query: LOOKUP, variables: { id: globalId('Claim', 5) } };
     for (let i = 0; i < 3; i++) expect(await seen(await fast.post(read))).toEqual(await seen(await pipeline.post(read)));
     expect(await fast.metric('claimgraph_fast_path_total')).toBe(2);
@@ -148,8 +160,8 @@ describe('the fast path of repeated reads', () => {
   });
 
   it('leaves to the pipeline whatever it would refuse or word differently, and answers as it does', async () => {
-    const fast = app('fast');
-    const pipeline = app('pipeline');
+    const fast = await app('fast');
+    const pipeline = await app('pipeline');
     const prepare = [{ query: PAGE, variables: { first: 5 } }, { query: LOOKUP, variables: { id: globalId('Claim', 1) } }];
     for (const read of prepare) await fast.post(read);
     const requests: [unknown, Record<string, string>?][] = [
@@ -182,7 +194,7 @@ describe('the fast path of repeated reads', () => {
   });
 
   it('hands a failed answer to the pipeline as it was computed: the statement that failed is not run again', async () => {
-    const fast = app('fast', false, 50);
+    const fast = await app('fast', false, 50);
     // A page with its count: two statements, the deadline checked before the second.
     const read = { query: PAGE, variables: { first: 5 } };
     await fast.post(read);
@@ -204,37 +216,78 @@ describe('the fast path of repeated reads', () => {
   });
 
   describe('over HTTP', () => {
-    let server: Server;
     let url: string;
     beforeAll(async () => {
       const db = openDatabase({ path: ':memory:' });
       migrateDatabase(db);
       loadSeed(db);
-      server = createServer(createApp({ db, logger: silentLogger, responseCache: false, metrics: true }));
+      const server = createServer(httpHandler(createApp({ db, logger: silentLogger, responseCache: false, metrics: true })));
+      servers.push(server);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
-    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://app.example', ...headers }, body });
+    const fastAnswers = async () => Number(/^claimgraph_fast_path_total (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
 
-    it('reads the body once, answers repeats itself, and leaves CORS and the request id to the response hooks', async () => {
-      const post = (body: string, headers: Record<string, string> = {}) =>
-        fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://app.example', ...headers }, body });
+    it('answers repeats itself with the headers the pipeline gave the same Accept and Origin, and the request id each asked for', async () => {
       const body = JSON.stringify({ query: LOOKUP, variables: { id: globalId('Claim', 4) } });
       const answers = [];
       for (let i = 0; i < 3; i++) {
         const response = await post(body, { 'x-request-id': `req-${i}` });
-        answers.push({ ...(await seen(response)), cors: response.headers.get('access-control-allow-origin'), id: response.headers.get('x-request-id') });
+        answers.push({ ...(await seen(response)), id: response.headers.get('x-request-id') });
       }
       expect(answers.map((a) => a.id)).toEqual(['req-0', 'req-1', 'req-2']);
       expect(new Set(answers.map((a) => JSON.stringify({ ...a, id: undefined }))).size).toBe(1);
-      expect(answers[0]).toMatchObject({ status: 200, type: 'application/json; charset=utf-8', cacheControl: 'no-store', cors: 'https://app.example' });
+      expect(answers[0]).toMatchObject({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'access-control-allow-origin': 'https://app.example' } });
       expect(JSON.parse(answers[0]!.body).data.node.id).toBe(globalId('Claim', 4));
-      // A body that is not JSON, read by the fast path, still gets yoga's own answer.
+      expect(await fastAnswers()).toBe(2);
+      // An id that does not look like one is replaced, as the pipeline replaces it.
+      const made = (await post(body, { 'x-request-id': 'not an id, with spaces' })).headers.get('x-request-id');
+      expect(made).toMatch(/^[0-9a-f-]{36}$/);
+      // Another origin: the pipeline answers first (its CORS headers name that origin), then the fast path.
+      const other = [await post(body, { origin: 'https://other.example' }), await post(body, { origin: 'https://other.example' })];
+      expect(other.map((r) => r.headers.get('access-control-allow-origin'))).toEqual(['https://other.example', 'https://other.example']);
+      expect(await fastAnswers()).toBe(4);
+    });
+
+    it('hands everything else to yoga with the body it read: broken JSON, no Content-Length, a body over the limit', async () => {
+      const before = await fastAnswers();
       const broken = await post('{"query":');
       expect(broken.status).toBe(400);
       expect(JSON.stringify(await broken.json())).toContain('POST body sent invalid JSON');
-      const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(metrics).toMatch(/^claimgraph_fast_path_total 2$/m);
+      const body = JSON.stringify({ query: LOOKUP, variables: { id: globalId('Claim', 4) } });
+      // Chunked, without a Content-Length: refused as the pipeline refuses it.
+      const chunked = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const request = httpRequest(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://app.example' } }, (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, text }));
+        });
+        request.on('error', reject);
+        request.write(body.slice(0, 10));
+        request.end(body.slice(10));
+      });
+      expect(chunked.status).toBe(411);
+      const large = await post(JSON.stringify({ query: LOOKUP, variables: { id: globalId('Claim', 4), pad: 'x'.repeat(300_000) } }));
+      expect(large.status).toBe(413);
+      expect(await fastAnswers()).toBe(before);
+    });
+
+    it('survives a client that leaves mid-body, and answers the next request', async () => {
+      const body = JSON.stringify({ query: LOOKUP, variables: { id: globalId('Claim', 4) } });
+      await new Promise<void>((resolve) => {
+        const request = httpRequest(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://app.example', 'content-length': String(body.length) } });
+        request.on('error', () => resolve());
+        request.write(body.slice(0, 20), () => {
+          request.destroy();
+          resolve();
+        });
+      });
+      const before = await fastAnswers();
+      const answer = await post(body);
+      expect(JSON.parse(await answer.text()).data.node.id).toBe(globalId('Claim', 4));
+      expect(await fastAnswers()).toBe(before + 1);
     });
   });
 });

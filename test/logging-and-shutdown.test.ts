@@ -92,6 +92,12 @@ describe('logging', () => {
     expect(fields.err.stack).toMatch(/\n +at /);
   });
 
+  it('writes the lines of a process that exits in the turn it logged them', async () => {
+    const { code, stdout } = await runCli('test/support/log-exit.ts', [], {});
+    expect(code).toBe(0);
+    expect(lines(stdout).map(({ entry }) => entry.i)).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('drops and counts lines past its buffer without blocking, and says how many once stdout is read', async () => {
     const { code, stdout, stderr } = await runCli('test/support/log-flood.ts', [], {});
     expect(code).toBe(0);

@@ -83,7 +83,10 @@ async function queryWithin(pool: pg.Pool, deadline: Deadline, config: string | p
 
 /** A client from the pool, or the request's TIMEOUT once its deadline passes while it waits for one (a full pool, a server slow to accept). */
 function connectWithin(pool: pg.Pool, deadline: Deadline): Promise<pg.PoolClient> {
+  // More idle clients than requests waiting for one: the pool hands one over on its next tick.
+  const waitless = pool.idleCount > pool.waitingCount;
   const connecting = pool.connect();
+  if (waitless) return connecting;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

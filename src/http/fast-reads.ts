@@ -1,13 +1,17 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { ResponseCache } from '../cache';
 import type { Db } from '../db';
-import { requestDeadline, runWithDeadline } from '../deadline';
+import { Deadline, runWithDeadline } from '../deadline';
 import type { QueryBudget } from '../graphql/budget';
 import { compiledText } from '../graphql/compiled/run';
 import { type CompiledReads, type PreparedRead, type PreparedReads, type SentParams, shadowRun } from '../graphql/compiled-reads';
 import { checkParams } from './body-limit';
-import { noteDocument, noteFastPath, noteParams, noteResult } from './request-log';
+import { type Answered, finishRecord, noteDocument, noteParams, noteResult, REQUEST_ID_HEADER, type RequestRecord, startRecord } from './request-log';
+
+/** A server's request handler, as node:http calls it. */
+export type NodeHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
 export interface FastReadsOptions {
   db: Db;
@@ -16,23 +20,32 @@ export interface FastReadsOptions {
   prepared: PreparedReads;
   budget: QueryBudget;
   cache?: ResponseCache;
+  /** Who hears of each answered request: the request log, the metrics (src/app.ts). */
+  answered: readonly ((answer: Answered) => void)[];
   graphqlEndpoint: string;
   requestTimeoutMs: number;
   maxBodyBytes: number;
 }
 
-/** Accept headers whose content type has been learnt: a few distinct ones are sent in practice. */
-const MAX_ACCEPT_HEADERS = 64;
+export interface FastReads {
+  /** The plugin that learns, from the pipeline's answers, the headers the fast path sends (and checks it in 'verify' mode). */
+  plugin: Plugin;
+  /** The server's handler: repeated reads answered at once, everything else handed to `next` (yoga). */
+  handler(next: NodeHandler): NodeHandler;
+}
+
+/** Response headers learnt, one list per Accept and Origin a client sends: a few distinct pairs in practice. */
+const MAX_HEADER_SETS = 256;
+/** Headers of an answer that are the request's own, not its kind's: each answer sets them anew. */
+const OWN_HEADERS = new Set(['content-length', REQUEST_ID_HEADER]);
 const JSON_TYPES = /^application\/(graphql-response\+)?json; charset=utf-8$/;
+const JSON_BODY = /^application\/(graphql\+)?json(;|$)/;
 const BODY_KEYS = new Set(['query', 'operationName', 'variables']);
 /** Each request's body as the fast path read it (so that yoga does not read it again). */
 const sentTexts = new WeakMap<Request, string>();
 
 /** What yoga's POST JSON parser accepts, by the request's content type. */
-function isJsonBody(request: Request): boolean {
-  const type = request.headers.get('content-type')?.split(',')[0];
-  return type !== undefined && /^application\/(graphql\+)?json(;|$)/.test(type);
-}
+const isJsonBody = (type: string | null | undefined): boolean => type !== null && type !== undefined && JSON_BODY.test(type.split(',')[0]!);
 
 interface PlainParams {
   query: string;
@@ -61,39 +74,57 @@ function plainParams(body: unknown): PlainParams | undefined {
   return { query, operationName: operationName ?? undefined, variables: (variables ?? undefined) as Record<string, unknown> | undefined };
 }
 
+/** The key of the headers an answer carries: yoga's content type follows Accept, and its CORS headers follow Origin. */
+const headersKey = (accept: string | null | undefined, origin: string | null | undefined) => `${accept ?? ''}\n${origin ?? ''}`;
+
+/** Reads a request's whole body (its Content-Length bounds it); undefined when the client went away meanwhile. */
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.once('error', () => resolve(undefined));
+    request.once('aborted', () => resolve(undefined));
+  });
+}
+
 /**
  * The fast path of repeated reads. A plain read whose text this process has already run through
  * everything (parsing, validation, the limits: src/graphql/compiled-reads.ts's PreparedReads) is
- * answered here, as the request arrives, without yoga's per-request pipeline: its answer kept by
- * the response cache, or (with the cache off) its compiled plan run at once. That pipeline costs
- * more than a compiled read itself: yoga answered `{ __typename }` about 6,600 times a second on
- * this machine, and a request answered in its first hook about 45,000 times.
+ * answered by the server's request handler as it arrives, before yoga sees it: its answer kept by
+ * the response cache, or (with the cache off) its compiled plan run at once. Yoga's per-request
+ * work (a fetch Request and Response around node's, the plugins' hooks on both) cost this process
+ * about twice a compiled lookup's own on PostgreSQL (docs/performance.md).
  *
- * What the pipeline would do for such a request is done here with the same code: the body
- * checks (body-limit.ts), the node budget, the request's deadline, the request log and metrics
- * (request-log.ts), the cache's lookup, and the content type yoga chooses for the request's
- * Accept header (learnt from yoga's own answers). The response hooks (CORS, Cache-Control, the
- * request id) run on its answer as on any other. Anything else goes the whole way, with the body
- * read here handed on unchanged: a first sight of a text, mutations, persisted queries (which
- * send `extensions`), variables the budget or the plan refuses, Accept headers not seen yet, and
- * answers with errors, which are handed to the executor's stage as computed (the statement that
- * failed is not run again) so that the pipeline words their errors.
+ * What the pipeline does for such a request is done here with the same code: the body checks
+ * (body-limit.ts), the node budget, the request's deadline, the request log and metrics
+ * (request-log.ts) and the cache's lookup. Its headers are those the pipeline gave the last read
+ * that came with the same Accept and Origin (the content type yoga chooses, CORS, Cache-Control),
+ * learnt from the pipeline's own answers; only the request id is the request's own. Anything else
+ * goes the whole way, with the body read here handed on unchanged: a first sight of a text,
+ * mutations, persisted queries (which send `extensions`), variables the budget or the plan
+ * refuses, an Accept and Origin not seen yet, bodies without a Content-Length or over the limit,
+ * and answers with errors, which are handed to the executor's stage as computed (the statement
+ * that failed is not run again) so that the pipeline words their errors.
  *
  * In 'verify' mode (tests) it answers nothing itself: after each answer of the pipeline it
- * computes what it would have sent, and fails the request when the two differ in a byte.
+ * computes what it would have sent, and fails the request when the two differ in a byte or in a
+ * header.
  */
-export function useFastReads(options: FastReadsOptions): Plugin {
-  const { db, schema, mode, prepared, budget, cache, graphqlEndpoint, requestTimeoutMs, maxBodyBytes } = options;
-  /** The content type yoga answers a read with, by the request's Accept header. */
-  const contentTypes = new Map<string, string>();
+export function fastReads(options: FastReadsOptions): FastReads {
+  const { db, schema, mode, prepared, budget, cache, answered, graphqlEndpoint, requestTimeoutMs, maxBodyBytes } = options;
+  /** The headers yoga answers a read with, by the request's Accept and Origin, each as [name, value]. */
+  const headerSets = new Map<string, [string, string][]>();
+  /** Answers with errors the fast path computed, by node's request, for the pipeline to word. */
+  const handedOn = new WeakMap<IncomingMessage, ExecutionResult>();
 
   /**
    * The answer the fast path gives; `computed` when its answer has errors, for the pipeline to
    * word; undefined when the request must go the whole way.
    */
-  async function answer(request: Request, params: PlainParams, read: PreparedRead, useCache: boolean): Promise<Answer | { computed: ExecutionResult } | undefined> {
+  async function answer(params: PlainParams, read: PreparedRead, deadline: Deadline, useCache: boolean): Promise<Answer | { computed: ExecutionResult } | undefined> {
     checkParams(params, maxBodyBytes);
-    const context = { request };
+    const context = {};
     if (cache && useCache) {
       const hit = cache.lookup(params, context);
       if (!hit) return undefined;
@@ -104,7 +135,6 @@ export function useFastReads(options: FastReadsOptions): Plugin {
     if (!read.compiled) return undefined;
     const costed = budget.check(schema, read.document, read.operationName, params.variables);
     if (costed?.refusal) return undefined;
-    const deadline = requestDeadline(requestTimeoutMs, request);
     const execution = { schema, document: read.document, operationName: read.operationName, variableValues: params.variables, contextValue: context };
     const compiled = await runWithDeadline(deadline, () => compiledText(execution, db));
     if (!compiled) return undefined;
@@ -122,9 +152,61 @@ export function useFastReads(options: FastReadsOptions): Plugin {
     return { text: JSON.stringify(result), result, context, executed: true };
   }
 
-  return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (mode === 'off' || request.method !== 'POST' || url.pathname !== graphqlEndpoint || url.search !== '' || !isJsonBody(request)) return;
+  /** Answers `request` itself when it can; false when the pipeline must (its body, if read, left for yoga in `request.body`). */
+  async function answerItself(request: IncomingMessage, response: ServerResponse, record: RequestRecord): Promise<boolean> {
+    const headers = headerSets.get(headersKey(request.headers.accept, request.headers.origin));
+    const length = request.headers['content-length'];
+    if (!headers || length === undefined || !/^\d{1,15}$/.test(length) || Number(length) > maxBodyBytes || Number(length) === 0) return false;
+    const text = await readBody(request);
+    if (text === undefined) return false;
+    // whatwg-node builds yoga's Request from a body already read (as behind a framework's body parser).
+    (request as IncomingMessage & { body?: string }).body = text;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    const params = plainParams(body);
+    const read = params && prepared.find(params.query, params.operationName);
+    if (!params || !read) return false;
+    // Aborted once the client has gone, as yoga's request's signal is: PostgreSQL cancels the statement.
+    const client = new AbortController();
+    response.once('close', () => response.writableFinished || client.abort());
+    const deadline = new Deadline(requestTimeoutMs, record.startedAt + requestTimeoutMs, client.signal);
+    let given: Awaited<ReturnType<typeof answer>>;
+    try {
+      given = await answer(params, read, deadline, true);
+    } catch {
+      // Whatever went wrong here, the whole pipeline answers it as it would any request.
+      return false;
+    }
+    if (!given) return false;
+    if ('computed' in given) {
+      handedOn.set(request, given.computed);
+      return false;
+    }
+    noteParams(record, params, given.context);
+    if (given.executed) noteDocument(record, read.document);
+    noteResult(record, given.result);
+    record.fast = true;
+    const head: Record<string, string | number> = {};
+    for (const [name, value] of headers) head[name] = value;
+    head['content-length'] = Buffer.byteLength(given.text);
+    head[REQUEST_ID_HEADER] = record.id;
+    response.writeHead(200, head);
+    response.end(given.text);
+    finishRecord(record, 200, answered);
+    return true;
+  }
+
+  const plugin: Plugin = {
+    async onRequest({ request, url, serverContext }) {
+      if (mode === 'off' || request.method !== 'POST' || url.pathname !== graphqlEndpoint || url.search !== '' || !isJsonBody(request.headers.get('content-type'))) return;
+      // An answer the handler computed with errors, from node's request to yoga's.
+      const nodeRequest = (serverContext as { req?: IncomingMessage }).req;
+      const computed = nodeRequest && handedOn.get(nodeRequest);
+      if (computed) prepared.computed.set(request, computed);
       let text = '';
       try {
         text = await request.text();
@@ -139,25 +221,6 @@ export function useFastReads(options: FastReadsOptions): Plugin {
         return;
       }
       if (body !== null && typeof body === 'object' && !Array.isArray(body)) prepared.sent.set(request, body as SentParams);
-      if (mode !== 'on') return;
-      const params = plainParams(body);
-      const read = params && prepared.find(params.query, params.operationName);
-      const contentType = contentTypes.get(request.headers.get('accept') ?? '');
-      if (!params || !read || !contentType) return;
-      let given: Awaited<ReturnType<typeof answer>>;
-      try {
-        given = await answer(request, params, read, true);
-      } catch {
-        // Whatever went wrong here, the whole pipeline answers it as it would any request.
-        return;
-      }
-      if (!given) return;
-      if ('computed' in given) return void prepared.computed.set(request, given.computed);
-      noteParams(request, params, given.context);
-      if (given.executed) noteDocument(request, read.document);
-      noteResult(request, given.result);
-      noteFastPath(request);
-      endResponse(new fetchAPI.Response(given.text, { status: 200, headers: { 'Content-Type': contentType } }));
     },
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const text = sentTexts.get(request);
@@ -168,26 +231,42 @@ export function useFastReads(options: FastReadsOptions): Plugin {
       else setRequestParser(() => requestParser(new fetchAPI.Request(request.url, { method: 'POST', headers: request.headers, body: text })));
     },
     async onResponse({ request, response }) {
-      const text = sentTexts.get(request);
-      if (text === undefined || response.status !== 200) return;
-      const contentType = response.headers.get('content-type');
-      if (!contentType || !JSON_TYPES.test(contentType)) return;
-      const accept = request.headers.get('accept') ?? '';
-      if (!contentTypes.has(accept) && contentTypes.size < MAX_ACCEPT_HEADERS) contentTypes.set(accept, contentType);
-      if (mode !== 'verify') return;
+      if (!sentTexts.has(request) || response.status !== 200 || !JSON_TYPES.test(response.headers.get('content-type') ?? '')) return;
       const params = plainParams(prepared.sent.get(request));
       const read = params && prepared.find(params.query, params.operationName);
-      if (!params || !read?.compiled) return;
+      if (!params || !read) return;
       const sent = await response.clone().text();
       if ((JSON.parse(sent) as ExecutionResult).errors) return;
+      // The headers of a read answered without errors, but the request's own.
+      const headers = [...response.headers].filter(([name]) => !OWN_HEADERS.has(name.toLowerCase()));
+      const key = headersKey(request.headers.get('accept'), request.headers.get('origin'));
+      const learnt = headerSets.get(key);
+      if (!learnt && headerSets.size < MAX_HEADER_SETS) headerSets.set(key, headers);
+      if (mode !== 'verify' || !read.compiled) return;
       // Without the cache (a hit is the text the pipeline wrote), its statements not counted as the request's.
-      const given = await shadowRun(() => answer(request, params, read, false));
+      const given = await shadowRun(() => answer(params, read, new Deadline(requestTimeoutMs, performance.now() + requestTimeoutMs), false));
       if (!given || 'computed' in given) return;
-      if (given.text !== sent || contentTypes.get(accept) !== contentType) {
-        const difference = `the fast path's answer differs from the pipeline's:\n query: ${params.query}\n variables: ${JSON.stringify(params.variables)}\n pipeline: ${contentType} ${sent}\n fast path: ${contentTypes.get(accept)} ${given.text}`;
+      if (given.text !== sent || (learnt && JSON.stringify(learnt) !== JSON.stringify(headers))) {
+        const difference = `the fast path's answer differs from the pipeline's:\n query: ${params.query}\n variables: ${JSON.stringify(params.variables)}\n pipeline: ${JSON.stringify(headers)} ${sent}\n fast path: ${JSON.stringify(learnt ?? headers)} ${given.text}`;
         console.error(difference);
         throw new Error(difference);
       }
+    },
+  };
+
+  return {
+    plugin,
+    handler(next) {
+      if (mode !== 'on') return next;
+      return (request, response) => {
+        if (request.method !== 'POST' || request.url !== graphqlEndpoint || !isJsonBody(request.headers['content-type'])) return next(request, response);
+        const record = startRecord(request.headers[REQUEST_ID_HEADER] as string | undefined, 'POST', graphqlEndpoint);
+        answerItself(request, response, record).then(
+          (done) => done || next(request, response),
+          // Only what it calls after answering can throw (a listener of `answered`): the answer is sent.
+          () => response.headersSent || next(request, response),
+        );
+      };
     },
   };
 }

@@ -41,45 +41,56 @@ export interface Answered {
 
 const records = new WeakMap<Request, RequestRecord>();
 
+/** A request's record as it arrives: its id is a sane incoming `x-request-id`, or a new UUID. */
+export function startRecord(incomingId: string | null | undefined, method: string, path: string): RequestRecord {
+  const id = incomingId && SANE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+  return { id, method, path, startedAt: performance.now(), codes: [], overBudget: false };
+}
+
+/** Hands a request's record, once answered with `status`, to `answered` (the request log line, the metrics). */
+export function finishRecord(record: RequestRecord, status: number, answered: readonly ((answer: Answered) => void)[]): void {
+  const cache = record.context ? cacheOutcome(record.context) : 'none';
+  if (cache === 'hit' && record.cost === undefined) record.cost = cachedCost(record.context!);
+  const answer: Answered = { record, status, ms: performance.now() - record.startedAt, cache };
+  for (const tell of answered) tell(answer);
+}
+
 /**
  * Follows every request from arrival to answer: gives it an id (a sane incoming `x-request-id`,
  * or a new UUID) that the response carries back, notes its operation, the codes of its errors,
  * its cost and whether the response cache answered it, and hands the lot to `answered` (the
  * request log line, the metrics). First among the plugins, so that it sees every request and
- * the others' refusals.
+ * the others' refusals. (The fast path of repeated reads keeps the same record of the requests
+ * it answers itself, with the functions below: src/http/fast-reads.ts.)
  */
 export function useRequestRecords(answered: ((answer: Answered) => void)[]): Plugin {
   return {
     onRequest({ request, url }) {
-      const incoming = request.headers.get(REQUEST_ID_HEADER);
-      const id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      records.set(request, { id, method: request.method, path: url.pathname, startedAt: performance.now(), codes: [], overBudget: false });
+      records.set(request, startRecord(request.headers.get(REQUEST_ID_HEADER), request.method, url.pathname));
     },
     onParams({ request, params, context }) {
-      noteParams(request, params, context);
+      const record = records.get(request);
+      if (record) noteParams(record, params, context);
     },
     onExecute({ args }) {
-      noteDocument((args.contextValue as { request: Request }).request, args.document);
+      const record = records.get((args.contextValue as { request: Request }).request);
+      if (record) noteDocument(record, args.document);
     },
     onResultProcess({ request, result }) {
-      if (!Array.isArray(result) && result && typeof result === 'object') noteResult(request, result as ExecutionResult);
+      const record = records.get(request);
+      if (record && !Array.isArray(result) && result && typeof result === 'object') noteResult(record, result as ExecutionResult);
     },
     onResponse({ request, response }) {
       const record = records.get(request);
       if (!record) return;
       response.headers.set(REQUEST_ID_HEADER, record.id);
-      const cache = record.context ? cacheOutcome(record.context) : 'none';
-      if (cache === 'hit' && record.cost === undefined) record.cost = cachedCost(record.context!);
-      const answer: Answered = { record, status: response.status, ms: performance.now() - record.startedAt, cache };
-      for (const tell of answered) tell(answer);
+      finishRecord(record, response.status, answered);
     },
   };
 }
 
 /** Notes a request's operation as its parameters name it, and the GraphQL context it runs with. */
-export function noteParams(request: Request, params: { operationName?: unknown; query?: unknown }, context: object): void {
-  const record = records.get(request);
-  if (!record) return;
+export function noteParams(record: RequestRecord, params: { operationName?: unknown; query?: unknown }, context: object): void {
   record.context = context;
   record.named = typeof params.operationName === 'string';
   if (typeof params.operationName === 'string') record.operation = params.operationName;
@@ -87,24 +98,15 @@ export function noteParams(request: Request, params: { operationName?: unknown; 
 }
 
 /** Notes the name of the operation a request runs, from its document, when its parameters did not name it. */
-export function noteDocument(request: Request, document: DocumentNode): void {
-  const record = records.get(request);
-  if (!record || record.named) return;
+export function noteDocument(record: RequestRecord, document: DocumentNode): void {
+  if (record.named) return;
   for (const definition of document.definitions) {
     if (definition.kind === 'OperationDefinition' && definition.name) return void (record.operation = definition.name.value);
   }
 }
 
-/** Notes that the fast path of repeated reads answered a request. */
-export function noteFastPath(request: Request): void {
-  const record = records.get(request);
-  if (record) record.fast = true;
-}
-
 /** Notes what an answer says: its cost, and its errors' codes. */
-export function noteResult(request: Request, result: ExecutionResult): void {
-  const record = records.get(request);
-  if (!record) return;
+export function noteResult(record: RequestRecord, result: ExecutionResult): void {
   const requested = (result.extensions as { cost?: { requestedNodes?: number } } | undefined)?.cost?.requestedNodes;
   if (typeof requested === 'number') record.cost = requested;
   for (const error of result.errors ?? []) {

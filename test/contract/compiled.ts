@@ -85,6 +85,31 @@ export default {
         expect((await read(workload('lookup'), { id: gid('Claim', 999_999) })).data).toEqual({ node: null });
       });
 
+      it('writes one statement text per shape of the arguments, and fills in each request’s values', async () => {
+        type Lookup = { node: { id?: string } | null };
+        const texts: string[] = [];
+        const lookup = async (type: string, id: number) => {
+          const { data } = await read<Lookup>(workload('lookup'), { id: gid(type, id) });
+          texts.push(app.queries.join('\n'));
+          return data.node;
+        };
+        expect(await lookup('Claim', 3)).toMatchObject({ id: gid('Claim', 3) });
+        expect(await lookup('Claim', 5)).toMatchObject({ id: gid('Claim', 5) });
+        // A source's id: its id, none of the claim fragment's fields, from another table.
+        expect(await lookup('Source', 2)).toEqual({ id: gid('Source', 2) });
+        expect(await lookup('Claim', 7)).toMatchObject({ id: gid('Claim', 7) });
+        if (app.engine === 'postgres') expect(texts.map((text) => texts.indexOf(text))).toEqual([0, 0, 2, 0]);
+        const page = async (after: number | null) => {
+          const { data } = await read<{ claims: { nodes: { id: string }[] } }>(workload('page-deep'), { after: after === null ? null : cursor(after) });
+          texts.push(app.queries.join('\n'));
+          return data.claims.nodes[0]!.id;
+        };
+        expect(await page(100)).toBe(gid('Claim', 101));
+        expect(await page(null)).toBe(gid('Claim', 1));
+        expect(await page(500)).toBe(gid('Claim', 501));
+        if (app.engine === 'postgres') expect(texts.slice(4).map((text) => texts.indexOf(text))).toEqual([4, 5, 4]);
+      });
+
       it('pages claims at the start, deep, and past the end', async () => {
         const first = await read<{ claims: { nodes: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(workload('page-first'), {});
         expect(first.data.claims.nodes).toHaveLength(20);

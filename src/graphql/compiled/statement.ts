@@ -95,9 +95,12 @@ interface TypeName {
   json: string;
 }
 
-/** A statement being built: its parameters ($1…) and its aliases, each unique in the statement. */
+/** Where a parameter's value comes from, in a request's page arguments and node ids. */
+type ParamSource = (pages: ReadonlyMap<PagePlan, PageInput>, nodes: ReadonlyMap<object, NodeInput>) => unknown;
+
+/** A statement being built: where its parameters ($1…) come from, and its aliases, each unique in the statement. */
 class Builder {
-  readonly params: unknown[] = [];
+  readonly params: ParamSource[] = [];
   private aliases = 0;
   /** Fields written so far (see MAX_STATEMENT_FIELDS). */
   private fields = 0;
@@ -110,8 +113,8 @@ class Builder {
     return `${prefix}${++this.aliases}`;
   }
 
-  param(value: unknown): string {
-    this.params.push(value);
+  param(source: ParamSource): string {
+    this.params.push(source);
     return `$${this.params.length}`;
   }
 
@@ -133,7 +136,7 @@ class Builder {
 
   /** What a type's fields are, apart from the type itself. */
   private shape(fields: readonly FieldPlan[]): string {
-    return fields.map((f) => `${f.kind}:${f.key}`).join(',') + `|${fields.map((f) => (f.kind === 'typename' || f.kind === 'id' ? '' : String(fieldIdentity(f)))).join(',')}`;
+    return fields.map((f) => `${f.kind}:${f.key}`).join(',') + `|${fields.map((f) => (f.kind === 'typename' || f.kind === 'id' ? '' : String(identity(f)))).join(',')}`;
   }
 
   /** `type`: the SQL of the row's type name, as text and as JSON text. */
@@ -185,7 +188,12 @@ class Builder {
     let written: string[] | undefined;
     const own = (p: string) => {
       let taken = 0;
-      written ??= input.conditions.map((condition) => condition.replace(/\?/g, () => this.param(input.params[taken++])));
+      written ??= input.conditions.map((condition) =>
+        condition.replace(/\?/g, () => {
+          const k = taken++;
+          return this.param((pages) => pages.get(page)!.params[k]);
+        }),
+      );
       return [...(parent === null ? [] : [`${p}.${paging.parent} = ${parent}`]), ...written.map((c) => c.replace(/\bp\./g, `${p}.`))];
     };
     const counted = () => {
@@ -198,7 +206,7 @@ class Builder {
     const r = this.alias('r');
     const node = paging.through ? this.alias('t') : p;
     const columns = new Set(page.children.flatMap((child) => [...child.columns]));
-    const conditions = [...own(p), ...(input.after !== null ? [`${p}.${paging.order} > ${this.param(input.after)}`] : [])];
+    const conditions = [...own(p), ...(input.after !== null ? [`${p}.${paging.order} > ${this.param((pages) => pages.get(page)!.after)}`] : [])];
     // The row after the page is read only when something shows whether there is one: then
     // numbered, so that only the page's own rows are shown.
     const declares = parent === null && paging.declares !== undefined;
@@ -272,9 +280,10 @@ function namesItself(type: GraphQLEnumType): boolean {
 
 const identities = new WeakMap<object, number>();
 let identified = 0;
-function fieldIdentity(field: FieldPlan): number {
-  let n = identities.get(field);
-  if (n === undefined) identities.set(field, (n = ++identified));
+/** A number for each field plan or page plan, the same each time it is asked. */
+function identity(plan: FieldPlan | PagePlan): number {
+  let n = identities.get(plan);
+  if (n === undefined) identities.set(plan, (n = ++identified));
   return n;
 }
 
@@ -290,11 +299,48 @@ export interface Statement {
   declaring: Set<PagePlan>;
 }
 
+/** A statement's text, and where each of its parameters comes from. */
+interface Built extends Omit<Statement, 'params'> {
+  params: ParamSource[];
+}
+
+/** The most statement texts kept per plan, one per shape of its arguments (see shapeOf); others are built each time. */
+const MAX_SHAPES_PER_PLAN = 32;
+/** Statements built, per plan and shape of its arguments (null: the plan's answer is left to ./run.ts). */
+const builtStatements = new WeakMap<Plan, Map<string, Built | null>>();
+
+/**
+ * What a statement's text depends on besides its plan: each page's size, whether it starts after
+ * a cursor and its conditions' text, and each node root's type (one id) or whether it asks for
+ * none (ids). Values go into parameters.
+ */
+function shapeOf(pages: ReadonlyMap<PagePlan, PageInput>, nodes: ReadonlyMap<object, NodeInput>): string {
+  let shape = '';
+  for (const [page, input] of pages) {
+    shape += `${identity(page)}:${input.first}:${input.after === null ? '' : 'a'}:${input.conditions.join('\u0001')}\u0002`;
+  }
+  for (const wanted of nodes.values()) shape += `${wanted.length === 1 ? wanted[0]!.type : wanted.length === 0 ? '' : '*'}\u0002`;
+  return shape;
+}
+
 /**
  * The statement answering `plan` with these page arguments and node ids (per node root), or
- * null when it could differ from ./run.ts's answer.
+ * null when it could differ from ./run.ts's answer. Its text is built once per shape of the
+ * arguments (shapeOf) and kept with the plan; each request fills in its own parameters.
  */
 export function statementOf(plan: Plan, pages: ReadonlyMap<PagePlan, PageInput>, nodes: ReadonlyMap<object, NodeInput>): Statement | null {
+  let shapes = builtStatements.get(plan);
+  if (!shapes) builtStatements.set(plan, (shapes = new Map()));
+  const shape = shapeOf(pages, nodes);
+  let built = shapes.get(shape);
+  if (built === undefined) {
+    built = buildStatement(plan, pages, nodes);
+    if (shapes.size < MAX_SHAPES_PER_PLAN) shapes.set(shape, built);
+  }
+  return built && { ...built, params: built.params.map((source) => source(pages, nodes)) };
+}
+
+function buildStatement(plan: Plan, pages: ReadonlyMap<PagePlan, PageInput>, nodes: ReadonlyMap<object, NodeInput>): Built | null {
   const builder = new Builder(pages);
   const selected: string[] = [];
   const columns: (string | null)[] = [];
@@ -319,7 +365,7 @@ export function statementOf(plan: Plan, pages: ReadonlyMap<PagePlan, PageInput>,
         return `(SELECT ${builder.object(root.children.get(table)!, t)} FROM "${SQL_TABLE[table]}" ${t} WHERE ${t}.id = ${id}${kind ? ` AND ${t}.kind = '${kind}'` : ''})`;
       };
       if (!root.many) {
-        selected.push(`${orNull(one(wanted[0]!.type, `${builder.param(wanted[0]!.id)}::int`))} AS "${column}"`);
+        selected.push(`${orNull(one(wanted[0]!.type, `${builder.param((_, given) => given.get(root)![0]!.id)}::int`))} AS "${column}"`);
         continue;
       }
       if (wanted.length === 0) {
@@ -329,8 +375,8 @@ export function statementOf(plan: Plan, pages: ReadonlyMap<PagePlan, PageInput>,
       // nodes(ids:): each id read by the branch of its type, in the order asked. A branch for
       // every type, whichever are asked: one text (and one prepared statement) per operation.
       const q = builder.alias('q');
-      const ids = builder.param(wanted.map((w) => w.id));
-      const types = builder.param(wanted.map((w) => w.type));
+      const ids = builder.param((_, given) => given.get(root)!.map((w) => w.id));
+      const types = builder.param((_, given) => given.get(root)!.map((w) => w.type));
       const branches = Object.keys(TABLE_OF).map((type) => `WHEN ${quote(type)} THEN ${one(type, `${q}.id`)}`);
       selected.push(`(SELECT ${jsonArray(orNull(`CASE ${q}.type ${branches.join(' ')} END`), `${q}.o`)} FROM unnest(${ids}::int[], ${types}::text[]) WITH ORDINALITY ${q}(id, type, o)) AS "${column}"`);
     }
