@@ -1,9 +1,11 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { parse } from 'graphql';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, httpHandler } from '../src/app';
 import { type Db, migrateDatabase, openDatabase } from '../src/db';
 import { currentDeadline } from '../src/deadline';
+import { MAX_PREPARED_READS, PreparedReads } from '../src/graphql/compiled-reads';
 import { loadSeed } from '../src/model/seed';
 import { globalId, silentLogger, TEST_TOKEN } from './support/app';
 
@@ -213,6 +215,23 @@ describe('the fast path of repeated reads', () => {
     // The next one is answered on the fast path again.
     expect(((await (await fast.post(read)).json()) as { errors?: unknown }).errors).toBeUndefined();
     expect(await fast.metric('claimgraph_fast_path_total')).toBe(1);
+  });
+
+  it('keeps at most MAX_PREPARED_READS reads: a client sending a new text each time does not grow the process', () => {
+    const prepared = new PreparedReads();
+    const learn = (i: number) => {
+      const request = new Request('http://claimgraph.test/graphql');
+      const query = `query Read${i} { __typename }`;
+      prepared.sent.set(request, { query });
+      prepared.learn(request, parse(query), undefined, true);
+      return query;
+    };
+    const first = learn(0);
+    for (let i = 1; i < MAX_PREPARED_READS; i++) learn(i);
+    expect(prepared.find(first, undefined)).toBeDefined();
+    const next = learn(MAX_PREPARED_READS);
+    expect(prepared.find(first, undefined)).toBeUndefined();
+    expect(prepared.find(next, undefined)).toBeDefined();
   });
 
   describe('over HTTP', () => {

@@ -54,7 +54,14 @@ export interface SentParams {
   extensions?: unknown;
 }
 
-/** At most this many characters of query text are kept as prepared reads; past them the list starts over. */
+/**
+ * At most this many prepared reads, and this many characters of their texts, are kept; past either
+ * the list starts over. A read keeps its parsed document, its plan and the budget's estimates
+ * alive, tens of kilobytes where its text is hundreds of bytes: bounded by characters alone, a
+ * client sending a new text each time (the benchmark's varied reads) grew a process past 1.2 GB.
+ * (yoga keeps 1,000 parsed documents.)
+ */
+export const MAX_PREPARED_READS = 500;
 const PREPARED_CHARACTERS = 4 * 2 ** 20;
 
 /**
@@ -90,7 +97,7 @@ export class PreparedReads {
     const operation = getOperationAST(document, operationName);
     if (operation?.operation !== 'query' || operation.directives?.length) return;
     if (!known) this.characters += key.length;
-    if (this.characters > PREPARED_CHARACTERS) {
+    if (this.characters > PREPARED_CHARACTERS || (!known && this.byText.size >= MAX_PREPARED_READS)) {
       this.byText.clear();
       this.characters = key.length;
     }
