@@ -72,11 +72,13 @@ export interface ProcessLog {
   flushed(callback: () => void): void;
 }
 
-/** The most characters of lines kept for the end of the turn: more go out at once. */
+/** How long a line may wait for others to go out with it. */
+const BATCH_MS = 10;
+/** The most characters of lines kept waiting: more go out at once. */
 const BATCH_BYTES = 64 * 1024;
 /** pino's number for `warn`. */
 const WARN_LEVEL = 40;
-/** Each logger's batch writer: the lines of the last turn are handed on when the process exits. */
+/** Each logger's batch writer: lines still waiting are handed on when the process exits. */
 const unwritten = new Set<() => void>();
 process.once('exit', () => unwritten.forEach((write) => write()));
 
@@ -89,8 +91,8 @@ process.once('exit', () => unwritten.forEach((write) => write()));
  * pino.destination() is not used because it flushes synchronously at exit, which waits forever on
  * a pipe nobody reads; sonic-boom, which it wraps, is used directly instead.
  *
- * The lines of one turn of the event loop go out in one write, at its end: under load a turn
- * answers many requests, and a write per request log line cost a tenth of a fast read's CPU.
+ * Lines go out together, at most BATCH_MS after the first of them (warnings and errors at once):
+ * a write per request log line cost about a tenth of a fast read's CPU under load.
  */
 export function createLog(level: Level | 'silent', format: LogFormat = 'json'): ProcessLog {
   // Opening process.stdout lets libuv put a pipe into non-blocking mode. Left blocking, the write
@@ -121,7 +123,7 @@ export function createLog(level: Level | 'silent', format: LogFormat = 'json'): 
     }
     if (pending === 0) for (const callback of waiting.splice(0)) callback();
   });
-  /** Lines of this turn of the event loop not yet handed to the destination. */
+  /** Lines not yet handed to the destination. */
   let batch = '';
   const writeBatch = () => {
     if (batch === '') return;
@@ -140,7 +142,7 @@ export function createLog(level: Level | 'silent', format: LogFormat = 'json'): 
         return true;
       }
       pending++;
-      if (batch === '') setImmediate(writeBatch);
+      if (batch === '') setTimeout(writeBatch, BATCH_MS);
       batch += format === 'pretty' ? prettyLine(line) : line;
       // A warning or an error goes out at once, as does a batch past BATCH_BYTES.
       if (sink.lastLevel >= WARN_LEVEL || batch.length >= BATCH_BYTES) writeBatch();
