@@ -89,7 +89,7 @@ export interface AppOptions {
    */
   compiledReads?: CompiledReads;
   /**
-   * Repeated plain reads answered before the GraphQL pipeline (src/http/fast-reads.ts); default on.
+   * Repeated plain reads answered by the server's handler before yoga (httpHandler, src/http/fast-reads.ts); default on.
    * Off with traces, whose spans follow the pipeline's phases, and with trusted documents.
    */
   fastReads?: boolean;
@@ -234,7 +234,7 @@ export function createApp({
       // Before the response cache, which keeps the answer's text: see field-order.ts.
       ...(fieldsSettleOutOfOrder(db) ? [useFieldOrder()] : []),
       ...(cache ? [cache.plugin] : []),
-      // Last: its first hook runs once every other plugin's has seen the request.
+      // Last: it learns the headers every other plugin has set on an answer, for the handler to send.
       ...(fast ? [fast.plugin] : []),
     ],
   });

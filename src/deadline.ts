@@ -104,6 +104,6 @@ export function useDeadline(ms: number): Plugin {
 const arrived = new WeakMap<Request, number>();
 
 /** A request's deadline: `ms` after it arrived (or from now, for a request useDeadline has not seen), ended early by its client leaving. */
-export function requestDeadline(ms: number, request: Request | undefined): Deadline {
+function requestDeadline(ms: number, request: Request | undefined): Deadline {
   return new Deadline(ms, ((request && arrived.get(request)) ?? performance.now()) + ms, request?.signal);
 }

@@ -101,7 +101,7 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
  * answered by the server's request handler as it arrives, before yoga sees it: its answer kept by
  * the response cache, or (with the cache off) its compiled plan run at once. Yoga's per-request
  * work (a fetch Request and Response around node's, the plugins' hooks on both) cost this process
- * about twice a compiled lookup's own on PostgreSQL (docs/performance.md).
+ * about as much again as a compiled lookup on PostgreSQL (docs/performance.md).
  *
  * What the pipeline does for such a request is done here with the same code: the body checks
  * (body-limit.ts), the node budget, the request's deadline, the request log and metrics
@@ -161,7 +161,7 @@ export function fastReads(options: FastReadsOptions): FastReads {
     return { text: JSON.stringify(result), result, context, executed: true };
   }
 
-  /** Answers `request` itself when it can; false when the pipeline must (its body, if read, left for yoga in `request.body`). */
+  /** Answers `request` itself when it can; false when the pipeline must (the body it read is kept in readBodies for yoga). */
   async function answerItself(request: IncomingMessage, response: ServerResponse, record: RequestRecord): Promise<boolean> {
     const headers = headerSets.get(headersKey(request.headers.accept, request.headers.origin));
     const length = request.headers['content-length'];
