@@ -164,8 +164,10 @@ export function createLog(level: Level | 'silent', format: LogFormat = 'json'): 
     log,
     dropped: () => dropped,
     flushed(callback) {
-      if (pending === 0 || broken) callback();
-      else waiting.push(callback);
+      if (broken || (pending === 0 && batch === '')) return callback();
+      waiting.push(callback);
+      // Lines still waiting go now: 'drain' follows once they are written.
+      writeBatch();
     },
   };
 }
