@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { type AppOptions, createApp } from '../../src/app';
+import { type AppOptions, createApp, httpHandler } from '../../src/app';
 import type { Db } from '../../src/db';
 import { silentLogger } from './app';
 import { ROOT } from './server';
@@ -18,9 +18,9 @@ export function buildExplorer() {
   mkdirSync(ARTIFACTS, { recursive: true });
 }
 
-/** The real app on a free port of this machine. */
+/** The real app on a free port of this machine, served as main.ts serves it (its handler, with the fast path). */
 export async function serve(db: Db, options: Partial<AppOptions> = {}): Promise<{ origin: string; server: Server }> {
-  const server = createServer(createApp({ db, logger: silentLogger, ...options }));
+  const server = createServer(httpHandler(createApp({ db, logger: silentLogger, ...options })));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
