@@ -51,7 +51,8 @@ export async function watchedContext(browser: Browser, origin: string, viewport 
     page.on('console', (message) => {
       if (message.type() === 'error') watch.errors.push(`console: ${message.text()}`);
     });
-    page.on('pageerror', (error) => watch.errors.push(`page: ${error.message}`));
+    // With where it was thrown: a page error seen once in a while is found by its stack.
+    page.on('pageerror', (error) => watch.errors.push(`page: ${error.stack?.split('\n').slice(0, 6).join('\n') ?? error.message}`));
   });
   await context.exposeFunction('reportViolation', (text: string) => watch.errors.push(`CSP: ${text}`));
   await context.addInitScript(() => {
