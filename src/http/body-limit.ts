@@ -3,6 +3,9 @@ import { UserError } from '../domain/errors';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../model/json';
 import { jsonResponse } from './json';
 
+/** What a Content-Length header this server accepts looks like: a number of bytes. */
+export const CONTENT_LENGTH = /^\d{1,15}$/;
+
 /**
  * Refuses oversized requests before their bodies are read or parsed. A body must say its length
  * (Content-Length, as fetch, curl and every GraphQL client send it): node's parser then reads no
@@ -22,7 +25,7 @@ export function useBodyLimit(maxBytes: number): Plugin {
         }
         return;
       }
-      if (!/^\d{1,15}$/.test(header)) return refuse(400, 'The Content-Length header is not a number of bytes.');
+      if (!CONTENT_LENGTH.test(header)) return refuse(400, 'The Content-Length header is not a number of bytes.');
       if (Number(header) > maxBytes) refuse(413, `Request body is ${header} bytes; the limit is ${maxBytes}.`);
     },
     onParams({ params }) {

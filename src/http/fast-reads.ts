@@ -8,7 +8,7 @@ import { Deadline, runWithDeadline } from '../deadline';
 import type { QueryBudget } from '../graphql/budget';
 import { compiledText } from '../graphql/compiled/run';
 import { type CompiledReads, type PreparedRead, type PreparedReads, type SentParams, shadowRun } from '../graphql/compiled-reads';
-import { checkParams } from './body-limit';
+import { CONTENT_LENGTH, checkParams } from './body-limit';
 import { type Answered, finishRecord, noteDocument, noteParams, noteResult, REQUEST_ID_HEADER, type RequestRecord, startRecord } from './request-log';
 
 /** A server's request handler, as node:http calls it. */
@@ -49,6 +49,15 @@ interface ReadBody {
   bytes?: Buffer;
   text: string;
   body: unknown;
+}
+
+/** A body's text and its parse (undefined when it is not JSON: yoga's parser words the refusal). */
+function bodyOf(text: string): ReadBody {
+  try {
+    return { text, body: JSON.parse(text) as unknown };
+  } catch {
+    return { text, body: undefined };
+  }
 }
 
 /** What yoga's POST JSON parser accepts, by the request's content type. */
@@ -165,16 +174,10 @@ export function fastReads(options: FastReadsOptions): FastReads {
   async function answerItself(request: IncomingMessage, response: ServerResponse, record: RequestRecord): Promise<boolean> {
     const headers = headerSets.get(headersKey(request.headers.accept, request.headers.origin));
     const length = request.headers['content-length'];
-    if (!headers || length === undefined || !/^\d{1,15}$/.test(length) || Number(length) > maxBodyBytes || Number(length) === 0) return false;
+    if (!headers || length === undefined || !CONTENT_LENGTH.test(length) || Number(length) > maxBodyBytes || Number(length) === 0) return false;
     const bytes = await readBody(request);
     if (bytes === undefined) return false;
-    const text = bytes.toString('utf8');
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // yoga's parser words the refusal.
-    }
+    const { text, body } = bodyOf(bytes.toString('utf8'));
     readBodies.set(request, { bytes, text, body });
     const params = plainParams(body);
     const read = params && prepared.find(params.query, params.operationName);
@@ -225,13 +228,7 @@ export function fastReads(options: FastReadsOptions): FastReads {
         } catch {
           // The client went away mid-body: yoga's parser answers what it answers to an empty one.
         }
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // Not JSON: yoga's parser words the refusal.
-        }
-        read = { text, body };
+        read = bodyOf(text);
       }
       sentTexts.set(request, read.text);
       const { body } = read;
