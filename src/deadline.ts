@@ -3,6 +3,16 @@ import type { Plugin } from 'graphql-yoga';
 import { UserError } from './domain/errors';
 
 /**
+ * What a deadline hears of its client leaving: the request's AbortSignal, or anything that tells
+ * the same (the fast path's Departure, src/http/fast-reads.ts, costs less than an EventTarget).
+ */
+export interface ClientSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
  * One request's deadline. It stops the request when the time is up or when its client went away
  * (`client`, the request's signal): from then on every check throws the same TIMEOUT error, so no statement runs for it.
  * A write is never cut: once a statement of this request runs inside a transaction (which is
@@ -17,7 +27,7 @@ export class Deadline {
     readonly ms: number,
     readonly at: number,
     /** The request's signal: aborted once its client has gone. */
-    readonly client?: AbortSignal,
+    readonly client?: ClientSignal,
   ) {}
 
   /** Throws TIMEOUT once the time is up or the client has gone; `writing`: a transaction is open. */

@@ -12,6 +12,19 @@ export function truncate(value: string, max = LOG_FIELD_CHARS): string {
   return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
 }
 
+/** Whether a log line's field is written as it is: a number, a boolean, or a string within LOG_FIELD_CHARS that is not a stack. */
+const asItIs = (value: unknown, key: string) =>
+  value === undefined || typeof value === 'number' || typeof value === 'boolean' || (typeof value === 'string' && value.length <= LOG_FIELD_CHARS && key !== 'stack');
+
+/**
+ * A log line's fields with every string cut to LOG_FIELD_CHARS; a stack keeps its first lines, each
+ * cut. The fields themselves when none needs cutting (a request's line: one check per field, no copy).
+ */
+function boundedFields(fields: Record<string, unknown>): Record<string, unknown> {
+  for (const key in fields) if (!asItIs(fields[key], key)) return bounded(fields) as Record<string, unknown>;
+  return fields;
+}
+
 /** A copy of a log line's fields with every string cut to LOG_FIELD_CHARS; a stack keeps its first lines, each cut. */
 function bounded(value: unknown, key = '', depth = 0): unknown {
   if (typeof value === 'string') {
@@ -152,7 +165,7 @@ export function createLog(level: Level | 'silent', format: LogFormat = 'json'): 
   const log = pino(
     {
       level,
-      formatters: { log: (fields) => bounded(fields) as Record<string, unknown> },
+      formatters: { log: boundedFields },
       serializers: {
         err: (error: Error) => bounded(pino.stdSerializers.err(error)),
         msg: (message: unknown) => (typeof message === 'string' ? truncate(message) : message),

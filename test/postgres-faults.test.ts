@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../src/app';
+import { createApp, httpHandler } from '../src/app';
 import { DEGRADED_FOR_MS, FAULT_RETRY_AFTER_MS, storageFault } from '../src/db/faults';
 import { openPostgresEngine } from '../src/db/postgres-engine';
 import { CONNECTION_RETRY_AFTER_MS, isRetryable, postgresCode, postgresError } from '../src/db/postgres-errors';
@@ -255,6 +256,56 @@ describe('the request deadline on PostgreSQL', () => {
       expect(await held.waiting()).toEqual([]);
     } finally {
       await held.release();
+      await engine.close();
+    }
+  });
+
+  it("stops the fast path's statement as the pipeline's: at the deadline, and when the client goes away", async () => {
+    // The server's handler, over HTTP: a read it has seen is answered there, before yoga.
+    const engine = await openPostgresEngine(url);
+    const body = JSON.stringify({ query: 'query Lookup($id: ID!) { node(id: $id) { id ... on Claim { text } } }', variables: { id: globalId('Claim', 1) } });
+    // The same Accept on every request: the handler answers with the headers learnt for it.
+    const headers = { 'content-type': 'application/json', accept: 'application/json' };
+    const servers: ReturnType<typeof createHttpServer>[] = [];
+    const serve = async (requestTimeoutMs: number) => {
+      const server = createHttpServer(httpHandler(createApp({ db: engine.db, logger: silentLogger, requestTimeoutMs, responseCache: false, compiledReads: 'on' })));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+      const send = async () => (await fetch(endpoint, { method: 'POST', headers, body })).json() as Promise<Answer>;
+      // Seen twice: from now on the handler answers it.
+      for (let i = 0; i < 2; i++) expect((await send()).data?.node.id).toBe(globalId('Claim', 1));
+      return { endpoint, send };
+    };
+    const backendsIdle = (pids: number[]) =>
+      until(
+        () => cluster.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = ANY($1)', [pids]),
+        (rows) => rows.every((row) => row.state === 'idle'),
+      );
+    const shortly = await serve(400);
+    const patient = await serve(20_000);
+    const held = await lock('claims');
+    try {
+      // The deadline: cancelled on the server, answered TIMEOUT.
+      const timedOut = shortly.send();
+      const first = await until(held.waiting, (waiting) => waiting.length > 0);
+      expect(first.length).toBe(1);
+      expect(await timedOut).toMatchObject({ data: null, errors: [{ extensions: { code: 'TIMEOUT', timeoutMs: 400 } }] });
+      expect((await backendsIdle(first)).map((row) => row.state)).toEqual(['idle']);
+      // The client leaving: its statement cancelled at once, long before its deadline.
+      const leaving = httpRequest(patient.endpoint, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } });
+      leaving.on('error', () => {});
+      leaving.end(body);
+      const second = await until(held.waiting, (waiting) => waiting.length > 0);
+      expect(second.length).toBe(1);
+      leaving.destroy();
+      expect((await backendsIdle(second)).map((row) => row.state)).toEqual(['idle']);
+      expect(await held.waiting()).toEqual([]);
+      await held.release();
+      expect((await patient.send()).data?.node.id).toBe(globalId('Claim', 1));
+    } finally {
+      await held.release();
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
       await engine.close();
     }
   });

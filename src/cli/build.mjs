@@ -99,8 +99,6 @@ async function buildServer() {
     sourcemap: 'linked',
     // Stacks need only the mappings; the .ts files are in the package beside dist/.
     sourcesContent: false,
-    // Bundling renames clashing top-level names; keep `.name` of classes and functions as written.
-    keepNames: true,
     logLevel: 'warning',
   });
   mkdirSync(OUT_DIR, { recursive: true });

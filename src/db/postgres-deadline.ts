@@ -62,7 +62,7 @@ async function queryWithin(pool: pg.Pool, deadline: Deadline, config: string | p
     why();
     sendCancel(client);
   };
-  const timer = setTimeout(() => cancel(() => deadline.expire()), deadline.at - performance.now());
+  const timer = setTimeout(() => cancel(() => deadline.expire()), msLeft(deadline));
   // The client went away: stopped as SQLite's within_deadline() stops a statement (the check says why).
   const onAbort = () => cancel(() => stopQuietly(deadline));
   deadline.client?.addEventListener('abort', onAbort);
@@ -93,10 +93,17 @@ function connectWithin(pool: pg.Pool, deadline: Deadline): Promise<pg.PoolClient
       reject(deadline.expire());
       // The client still comes, later: straight back to the pool with it.
       connecting.then((client) => client.release(), () => {});
-    }, deadline.at - performance.now());
+    }, msLeft(deadline));
   });
   return Promise.race([connecting, late]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * The whole milliseconds left before `deadline`, rounded up, for a timer. Node keeps one list of
+ * timers per duration: requests with the same timeout share a handful of lists, where durations
+ * to the fraction of a millisecond would make a list (and a place in its queue) for each.
+ */
+const msLeft = (deadline: Deadline) => Math.ceil(deadline.at - performance.now());
 
 /** Records in the deadline why the request stops (its check throws what it recorded). */
 function stopQuietly(deadline: Deadline): void {
