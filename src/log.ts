@@ -136,12 +136,18 @@ export function createLog(level: Level | 'silent', format: LogFormat = 'json'): 
     }
     if (pending === 0) for (const callback of waiting.splice(0)) callback();
   });
-  /** Lines not yet handed to the destination. */
-  let batch = '';
+  /**
+   * Lines not yet handed to the destination, and their characters. Joined once when they go: a
+   * string grown line by line is a tree of pieces, which cost about as much again to flatten and
+   * encode.
+   */
+  let batch: string[] = [];
+  let batchChars = 0;
   const writeBatch = () => {
-    if (batch === '') return;
-    const text = batch;
-    batch = '';
+    if (batch.length === 0) return;
+    const text = batch.join('');
+    batch = [];
+    batchChars = 0;
     destination.write(text);
   };
   unwritten.add(writeBatch);
@@ -155,10 +161,12 @@ export function createLog(level: Level | 'silent', format: LogFormat = 'json'): 
         return true;
       }
       pending++;
-      if (batch === '') setTimeout(writeBatch, BATCH_MS);
-      batch += format === 'pretty' ? prettyLine(line) : line;
+      if (batch.length === 0) setTimeout(writeBatch, BATCH_MS);
+      const text = format === 'pretty' ? prettyLine(line) : line;
+      batch.push(text);
+      batchChars += text.length;
       // A warning or an error goes out at once, as does a batch past BATCH_BYTES.
-      if (sink.lastLevel >= WARN_LEVEL || batch.length >= BATCH_BYTES) writeBatch();
+      if (sink.lastLevel >= WARN_LEVEL || batchChars >= BATCH_BYTES) writeBatch();
       return true;
     },
   };
@@ -177,7 +185,7 @@ export function createLog(level: Level | 'silent', format: LogFormat = 'json'): 
     log,
     dropped: () => dropped,
     flushed(callback) {
-      if (broken || (pending === 0 && batch === '')) return callback();
+      if (broken || (pending === 0 && batch.length === 0)) return callback();
       waiting.push(callback);
       // Lines still waiting go now: 'drain' follows once they are written.
       writeBatch();

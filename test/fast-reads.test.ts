@@ -179,6 +179,8 @@ describe('the fast path of repeated reads', () => {
       [{ query: LOOKUP, variables: { id: globalId('Claim', 1) } }, { accept: 'text/event-stream' }],
       [{ query: LOOKUP, variables: { id: globalId('Claim', 1) } }, { accept: 'text/html' }],
       [{ query: LOOKUP }],
+      // Variables nested past MAX_JSON_DEPTH: refused before anything walks them.
+      [`{"query": ${JSON.stringify(LOOKUP)}, "variables": {"id": "${globalId('Claim', 1)}", "deep": ${'['.repeat(40)}${']'.repeat(40)}}}`],
       ['{"query": "{ __typename }"'],
       ['[{"query": "{ __typename }"}]'],
       ['null'],

@@ -9,6 +9,7 @@ export const MAX_JSON_DEPTH = 32;
 
 /** True when `value` nests arrays/objects more than `max` levels deep; walks without recursion. */
 export function nestsDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+  if (value === null || typeof value !== 'object') return false;
   const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const { value: current, depth } = stack.pop()!;
