@@ -238,6 +238,37 @@ describe('the explorer on the article', { timeout: 120_000 }, () => {
     expectClean(watch);
   });
 
+  it('leaves a graph whose drawing library is still on its way without an error, and draws the next', async () => {
+    const { context, watch } = await watchedContext(browser, origin);
+    // Cytoscape's chunk held back until the person has gone back from the graph.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = false;
+    await context.route(/\/assets\/cytoscape/, async (route) => {
+      asked = true;
+      await held;
+      await route.continue();
+    });
+    const page = await context.newPage();
+    const id = (db.$client.prepare("SELECT id FROM entities WHERE name = 'Elon Musk'").get() as { id: number }).id;
+    await page.goto(`${origin}/entity/${encodeURIComponent(Buffer.from(`Person:${id}`).toString('base64'))}`);
+    await page.locator('article.claim').first().waitFor();
+    const views = page.getByRole('navigation', { name: 'Views of Elon Musk' });
+    await views.getByRole('link', { name: 'Graph', exact: true }).click();
+    await expect.poll(() => asked, { timeout: 15_000 }).toBe(true);
+    await page.goBack();
+    await page.locator('article.claim').first().waitFor();
+    const loaded = page.waitForResponse(/\/assets\/cytoscape/);
+    release();
+    await loaded;
+    // The library has come for a graph no longer on the page: nothing is drawn into its detached element.
+    await page.waitForTimeout(300);
+    await views.getByRole('link', { name: 'Graph', exact: true }).click();
+    await expect.poll(() => page.locator('.graph-canvas').getAttribute('data-drawn'), { timeout: 15_000 }).toMatch(/^\d+$/);
+    await context.close();
+    expectClean(watch);
+  });
+
   it("sends its operations by id: it works against a server that runs only web/persisted-documents.json's documents", async () => {
     const trusted = await serve(db, { trustedDocuments: loadTrustedDocuments(`${ROOT}web/persisted-documents.json`) });
     try {

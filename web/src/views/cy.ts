@@ -1,8 +1,14 @@
 import type { Core, ElementDefinition, StylesheetJson } from 'cytoscape';
 
-/** Cytoscape is fetched when a graph is first drawn: the other views never load it. */
-export async function createGraph(container: HTMLElement, elements: ElementDefinition[]): Promise<Core> {
+/**
+ * Cytoscape is fetched when a graph is first drawn: the other views never load it. Undefined when
+ * the container left the page meanwhile (the person went elsewhere while an answer or the library
+ * was on its way): cytoscape measures its container as it starts, and a detached one has no size,
+ * which its first layout fails on ("reading 'h'").
+ */
+export async function createGraph(container: HTMLElement, elements: ElementDefinition[]): Promise<Core | undefined> {
   const { default: cytoscape } = await import('cytoscape');
+  if (!container.isConnected) return undefined;
   return cytoscape({
     container,
     elements,

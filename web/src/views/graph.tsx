@@ -23,7 +23,7 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
   const container = useRef<HTMLDivElement>(null);
   // One cytoscape instance per page, created once: draws that overlap while the library loads
   // share it, instead of each putting an instance of its own on the same element.
-  const cy = useRef<Promise<Core> | null>(null);
+  const cy = useRef<Promise<Core | undefined> | null>(null);
   const unmounted = useRef(false);
 
   const load = async (of: string, hops: number) => {
@@ -76,19 +76,19 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
     let cancelled = false;
     const draw = async () => {
       cy.current ??= createGraph(container.current!, []).then((created) => {
-        created.on('tap', 'node', (event) => {
+        created?.on('tap', 'node', (event) => {
           const node = event.target;
           if (node.hasClass('more')) navigate(href.entity(node.data('of')));
           else setSelected(node.id());
         });
-        created.on('dbltap', 'node', (event) => {
+        created?.on('dbltap', 'node', (event) => {
           if (!event.target.hasClass('more')) navigate(href.entity(event.target.id()));
         });
         return created;
       });
       const graph = await cy.current;
-      // A newer view draws instead, or the page has gone (and destroyed the instance).
-      if (cancelled || unmounted.current) return;
+      // A newer view draws instead, or the page has gone (and destroyed the instance, or never made one).
+      if (!graph || cancelled || unmounted.current) return;
       graph.batch(() => {
         graph.elements().remove();
         graph.add(view.elements);
@@ -113,7 +113,7 @@ export function GraphView({ id, depth }: { id: string; depth: number }) {
   useEffect(
     () => () => {
       unmounted.current = true;
-      void cy.current?.then((graph) => graph.destroy());
+      void cy.current?.then((graph) => graph?.destroy());
       cy.current = null;
     },
     [],

@@ -37,6 +37,8 @@ function Result({ from, to }: { from: string; to: string }) {
         })),
       ],
     ).then((created) => {
+      // Undefined: the page was left before the library came.
+      if (!created) return;
       if (cancelled) return created.destroy();
       graph = created;
       graph.layout({ name: 'preset', fit: true, padding: 40 }).run();
