@@ -164,7 +164,8 @@ describe('the fast path of repeated reads', () => {
   it('leaves to the pipeline whatever it would refuse or word differently, and answers as it does', async () => {
     const fast = await app('fast');
     const pipeline = await app('pipeline');
-    const prepare = [{ query: PAGE, variables: { first: 5 } }, { query: LOOKUP, variables: { id: globalId('Claim', 1) } }];
+    const NODE = 'query Node($id: ID!) { node(id: $id) { id } }';
+    const prepare = [{ query: PAGE, variables: { first: 5 } }, { query: LOOKUP, variables: { id: globalId('Claim', 1) } }, { query: NODE, variables: { id: globalId('Claim', 1) } }];
     for (const read of prepare) await fast.post(read);
     const requests: [unknown, Record<string, string>?][] = [
       [{ query: PAGE, variables: { first: 500 } }],
@@ -179,8 +180,8 @@ describe('the fast path of repeated reads', () => {
       [{ query: LOOKUP, variables: { id: globalId('Claim', 1) } }, { accept: 'text/event-stream' }],
       [{ query: LOOKUP, variables: { id: globalId('Claim', 1) } }, { accept: 'text/html' }],
       [{ query: LOOKUP }],
-      // Variables nested past MAX_JSON_DEPTH: refused before anything walks them.
-      [`{"query": ${JSON.stringify(LOOKUP)}, "variables": {"id": "${globalId('Claim', 1)}", "deep": ${'['.repeat(40)}${']'.repeat(40)}}}`],
+      // Variables nested past MAX_JSON_DEPTH, beside those of a compiled read: refused before anything walks them.
+      [`{"query": ${JSON.stringify(NODE)}, "variables": {"id": "${globalId('Claim', 1)}", "deep": ${'['.repeat(40)}${']'.repeat(40)}}}`],
       ['{"query": "{ __typename }"'],
       ['[{"query": "{ __typename }"}]'],
       ['null'],
