@@ -12,8 +12,8 @@
  * `--server-only` leaves the explorer alone.
  * Everything it says goes to stderr, since `npm run export -- -` writes its answer to stdout.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -87,7 +87,7 @@ async function buildServer() {
   const started = Date.now();
   // Imported only here, so the usual case (nothing to do) does not load it.
   const { build } = await import('esbuild');
-  await build({
+  const { outputFiles } = await build({
     absWorkingDir: ROOT,
     entryPoints: ENTRIES.map((entry) => ({ in: `src/${entry}.ts`, out: entry })),
     outdir: OUT_DIR,
@@ -100,8 +100,17 @@ async function buildServer() {
     // Stacks need only the mappings; the .ts files are in the package beside dist/.
     sourcesContent: false,
     logLevel: 'warning',
+    write: false,
   });
-  mkdirSync(OUT_DIR, { recursive: true });
+  // Each file replaces the old one whole (written beside it, then renamed over it): a process
+  // starting from dist/ while a build runs, or a second build at the same time, never reads a
+  // half-written bundle.
+  for (const file of outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const partial = `${file.path}.${process.pid}.partial`;
+    writeFileSync(partial, file.contents);
+    renameSync(partial, file.path);
+  }
   writeFileSync(STAMP, `${new Date(started).toISOString()}\n`);
   utimesSync(STAMP, started / 1000, started / 1000);
   say(`built ${ENTRIES.map((entry) => relative(ROOT, join(OUT_DIR, `${entry}.js`))).join(', ')} in ${Date.now() - started} ms (${reason})`);
