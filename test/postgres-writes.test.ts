@@ -301,6 +301,32 @@ describe('writes on PostgreSQL answer as on SQLite', () => {
       await other.end();
     }
   });
+
+  it("stamps a write's rows in the order it changes them, so they sort by time as on SQLite", async () => {
+    // Time passes between a transaction's BEGIN and its statements (a busy server, a slow network):
+    // PostgreSQL's now() is the BEGIN's time, older than the change the write stamps first.
+    let begun = false;
+    const slow = await openPostgresEngine((engine.pg.$client as pg.Pool).options.connectionString!, {
+      onQuery: (query) => {
+        if (begun) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        begun = /^\s*begin\b/i.test(query);
+      },
+    });
+    try {
+      const yoga = createApp({ db: slow.db, logger: silentLogger, apiToken: TEST_TOKEN });
+      const onPostgres: Gql = async (query, variables) =>
+        (await (await yoga.fetch('http://claimgraph.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...sqlite.auth }, body: JSON.stringify({ query, variables }) })).json()) as Record<string, unknown>;
+      // The new claim is written after the claim it contradicts records the change.
+      const write = createClaim({ text: 'A claim written to contradict the secrecy claim.', kind: 'OPINION', appearsInId: ids.article, aboutIds: [ids.musk], contradictsIds: [ids.secrecy] });
+      const latest = '{ claims(first: 2, orderBy: [UPDATED_AT_DESC]) { nodes { id text } } }';
+      expect(untimed((await onPostgres(write.query, write.variables)).data)).toEqual(untimed((await sqlite.gql(write.query, write.variables, sqlite.auth)).data));
+      const expected = await sqlite.gql<{ claims: { nodes: { text: string }[] } }>(latest);
+      expect(expected.data!.claims.nodes.map((claim) => claim.text)).toEqual(['A claim written to contradict the secrecy claim.', expect.stringMatching(/secrecy/)]);
+      expect((await onPostgres(latest)).data).toEqual(expected.data);
+    } finally {
+      await slow.close();
+    }
+  });
 });
 
 describe('many writers in two processes on PostgreSQL', () => {

@@ -6,7 +6,7 @@ import type { Db } from '../../db';
 import { conflict, notFound } from '../../domain/errors';
 import { encodeGlobalID } from '../../domain/ids';
 import { apiShape, CITATION_FIELDS, CLAIM_FIELDS, contradictionIssues, inOrder, NO_BASIS_NOTE, slugInput } from '../fields';
-import { citationRef, claimRef, findClaim, findEach, findEntity, findSource, orNull, parseInput, touch } from './common';
+import { citationRef, claimRef, findClaim, findEach, findEntity, findSource, orNull, parseInput, stamps, touch } from './common';
 import { MAX_ITEMS } from '../list-caps';
 import { newSlug, slugify } from './slugs';
 
@@ -65,7 +65,7 @@ async function insertCitation(tx: Db, claimId: number, c: CitationInput, field: 
   }
   const [row] = await tx
     .insert(citations)
-    .values({ claimId, sourceId: c.sourceId.id, stance: c.stance, locator, quote: orNull(c.quote) })
+    .values({ claimId, sourceId: c.sourceId.id, stance: c.stance, locator, quote: orNull(c.quote), ...stamps() })
     .returning();
   return row!;
 }
@@ -111,6 +111,7 @@ export async function createClaim(tx: Db, raw: z.input<typeof CreateClaimInput>)
       appearsInId: input.appearsInId.id,
       validFrom: orNull(input.validFrom),
       validTo: orNull(input.validTo),
+      ...stamps(),
     })
     .returning();
   const id = claim!.id;

@@ -13,6 +13,17 @@ import { decodeGlobalID, ENTITY_TYPE_BY_KIND, ENTITY_TYPE_NAMES } from '../../do
  */
 export const now = (): string => new Date().toISOString();
 
+/**
+ * A new row's `created_at` and `updated_at`, stamped here as `touch` stamps a change rather than
+ * left to the column's default: PostgreSQL's default is the time its transaction began, before the
+ * changes the same write stamped on other rows, where SQLite's is the statement's. Taken from one
+ * clock in the order the write runs, rows sort by these times alike on both engines.
+ */
+export const stamps = (): { createdAt: string; updatedAt: string } => {
+  const at = now();
+  return { createdAt: at, updatedAt: at };
+};
+
 /** "input.aboutIds[1]", "input.citations[0].sourceId". */
 export function fieldPath(path: readonly PropertyKey[], root = 'input'): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), root);

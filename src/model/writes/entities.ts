@@ -17,7 +17,7 @@ import {
   PARTICIPANT_FIELDS,
   slugInput,
 } from '../fields';
-import { badField, entityRef, eventRef, findEntity, findSource, now, parseInput, touch } from './common';
+import { badField, entityRef, eventRef, findEntity, findSource, now, parseInput, stamps, touch } from './common';
 import { newSlug, slugify } from './slugs';
 
 /** The fields every entity may have, besides its name, and the kind-specific ones. */
@@ -118,7 +118,7 @@ export async function createEntity(tx: Db, raw: z.input<typeof CreateEntityInput
   const entitySlug = await newSlug(tx, entities, input.slug, 'an entity', () => slugify(input.name), input.kind.toLowerCase());
   const [row] = await tx
     .insert(entities)
-    .values({ ...columnsOf(input, developer?.id ?? null, wikidataSource?.id ?? null), kind: input.kind, name: input.name, slug: entitySlug })
+    .values({ ...columnsOf(input, developer?.id ?? null, wikidataSource?.id ?? null), kind: input.kind, name: input.name, slug: entitySlug, ...stamps() })
     .returning();
   await setAliases(tx, row!.id, input.aliases ?? []);
   return row!;
@@ -223,7 +223,7 @@ export async function addEventParticipant(tx: Db, raw: z.input<typeof AddEventPa
     .where(and(eq(eventParticipants.eventId, event.id), eq(eventParticipants.entityId, entity.id), eq(eventParticipants.role, input.role)))
     .limit(1);
   if (existing) throw conflict(`input.role: "${entity.name}" already takes part in "${event.name}" as "${input.role}"`, 'input.role');
-  await tx.insert(eventParticipants).values({ eventId: event.id, entityId: entity.id, role: input.role });
+  await tx.insert(eventParticipants).values({ eventId: event.id, entityId: entity.id, role: input.role, ...stamps() });
   await touch(tx, entities, event.id);
   return { eventId: event.id, entityId: entity.id };
 }

@@ -4,7 +4,7 @@ import { relationshipClaims, relationships, type RelationshipRow } from '../../.
 import type { Db } from '../../db';
 import { conflict } from '../../domain/errors';
 import { apiShape, basisIssues, inOrder, RELATIONSHIP_FIELDS, relationshipBasis, slugInput } from '../fields';
-import { badField, findClaim, findEach, findEntity, orNull, parseInput } from './common';
+import { badField, findClaim, findEach, findEntity, orNull, parseInput, stamps } from './common';
 import { newSlug, slugify } from './slugs';
 
 export const CreateRelationshipInput = z
@@ -66,6 +66,7 @@ export async function createRelationship(tx: Db, raw: z.input<typeof CreateRelat
       validFrom,
       validTo,
       ...relationshipBasis(input.basis, input.basisNote, claimsOf.length),
+      ...stamps(),
     })
     .returning();
   for (const claim of claimsOf) await tx.insert(relationshipClaims).values({ relationshipId: relationship!.id, claimId: claim.id });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { sources, type SourceRow } from '../../../schema/tables';
 import type { Db } from '../../db';
 import { apiShape, slugInput, SOURCE_FIELDS } from '../fields';
-import { findEntity, orNull, parseInput } from './common';
+import { findEntity, orNull, parseInput, stamps } from './common';
 import { newSlug, slugify } from './slugs';
 
 export const CreateSourceInput = z
@@ -25,6 +25,7 @@ export async function createSource(tx: Db, raw: z.input<typeof CreateSourceInput
       publishedOn: orNull(input.publishedOn),
       retrievedOn: orNull(input.retrievedOn),
       label: orNull(input.label),
+      ...stamps(),
     })
     .returning();
   return row!;
