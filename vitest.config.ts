@@ -13,5 +13,8 @@ export default defineConfig({
     globalSetup: ['test/support/global-build.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A browser's page or a busy server may take more than expect.poll's default second to show an
+    // answer on this 2-core machine when the other test files run beside it.
+    expect: { poll: { timeout: 10_000 } },
   },
 });

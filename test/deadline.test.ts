@@ -6,6 +6,12 @@ import { currentDeadline, Deadline, runWithDeadline } from '../src/deadline';
 import { loadSeed } from '../src/model/seed';
 import { silentLogger, TEST_TOKEN } from './support/app';
 
+/**
+ * The deadline of the tests that stall past it: long enough that the requests around the stalled
+ * one (the first of an app compiles its statements) never reach it on a busy machine.
+ */
+const DEADLINE_MS = 1000;
+
 /** Holds the thread, as a slow statement would: the deadline passes while it "runs". */
 const stall = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -65,7 +71,7 @@ async function manyVariables(gql: ReturnType<typeof setup>['gql']) {
 
 describe('the request deadline', () => {
   it('stops a request between statements once its deadline has passed, and answers TIMEOUT', async () => {
-    const { state, gql, needs } = setup(200);
+    const { state, gql, needs } = setup(DEADLINE_MS);
     const variables = await manyVariables(gql);
     const total = await needs(MANY, variables);
     expect(total).toBeGreaterThan(4);
@@ -73,7 +79,7 @@ describe('the request deadline', () => {
     const start = state.statements;
     // The second statement "runs" past the deadline.
     state.onStatement = (n) => {
-      if (n === start + 2) stall(250);
+      if (n === start + 2) stall(DEADLINE_MS + 100);
     };
     const res = await gql(MANY, variables);
     await settle();
@@ -81,7 +87,7 @@ describe('the request deadline', () => {
     expect(res.data).toBeNull();
     expect(res.errors).toHaveLength(1);
     expect(res.errors![0]!.extensions.code).toBe('TIMEOUT');
-    expect(res.errors![0]!.message).toMatch(/deadline of 200 ms.*narrow the query.*smaller pages/);
+    expect(res.errors![0]!.message).toMatch(new RegExp(`deadline of ${DEADLINE_MS} ms.*narrow the query.*smaller pages`));
     expect(state.statements - start).toBe(2);
     expect(state.late).toBe(0);
 
@@ -93,10 +99,10 @@ describe('the request deadline', () => {
   it('stops completing a large answer whose rows are loaded, though it runs no further statement', async () => {
     // The executor's completion of lists (src/graphql/deadline.ts): a compiled read checks the
     // deadline before each of its statements, one per field, as the first test shows.
-    const { state, gql, needs } = setup(200, 'off');
+    const { state, gql, needs } = setup(DEADLINE_MS, 'off');
     const query = '{ claims(first: 50) { nodes { text about { name } } } }';
     expect(await needs(query)).toBe(1);
-    state.onStatement = () => stall(250);
+    state.onStatement = () => stall(DEADLINE_MS + 100);
     const res = await gql(query);
     expect(res.errors?.map((e) => e.extensions.code)).toEqual(['TIMEOUT']);
     expect(state.late).toBe(0);
@@ -118,13 +124,13 @@ describe('the request deadline', () => {
   });
 
   it('lets a write that has begun finish, and says it landed', async () => {
-    const { state, gql } = setup(200);
+    const { state, gql } = setup(DEADLINE_MS);
     const ids = await gql('{ entity(name: "Musk") { id } sources(first: 1) { nodes { id } } }');
     const input = { text: 'Written while the deadline passed.', kind: 'FACT', appearsInId: ids.data!.sources.nodes[0].id, aboutIds: [ids.data!.entity.id] };
     // Every statement inside the write's transaction stalls, so the deadline passes mid-write.
     let stalled = 0;
     state.onStatement = () => {
-      if (currentDeadline()?.lifted && stalled++ === 0) stall(250);
+      if (currentDeadline()?.lifted && stalled++ === 0) stall(DEADLINE_MS + 100);
     };
     const res = await gql('mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { text } } }', { input });
     expect(stalled).toBeGreaterThan(0);

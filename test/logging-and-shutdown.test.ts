@@ -46,8 +46,18 @@ function rawConnection(url: string, text: string) {
   return { socket, received: () => received, closed };
 }
 
-const postHead = (bodyBytes: number) =>
-  `POST /graphql HTTP/1.1\r\nHost: claimgraph\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: ${bodyBytes}\r\n\r\n`;
+const postHead = (bodyBytes: number, expectContinue = false) =>
+  `POST /graphql HTTP/1.1\r\nHost: claimgraph\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: ${bodyBytes}\r\n${expectContinue ? 'Expect: 100-continue\r\n' : ''}\r\n`;
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+/** Resolves once the server has read a request's head (sent with Expect: 100-continue): it is in flight. */
+async function inFlight(connection: ReturnType<typeof rawConnection>) {
+  for (let waited = 0; !connection.received().startsWith(CONTINUE); waited += 20) {
+    if (waited > 10_000) throw new Error(`the server did not take the request in: ${JSON.stringify(connection.received())}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('logging', () => {
   it('logs a client mistake as one short info line without a stack', async () => {
@@ -130,8 +140,8 @@ describe('shutdown', () => {
   it('exits within SHUTDOWN_TIMEOUT_MS when nobody reads its stdout and a request never finishes', { timeout: 60_000 }, async () => {
     const server = await stalled();
     // A request whose body never arrives: the server cannot finish it.
-    const stuck = rawConnection(server.url, `${postHead(100)}{`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stuck = rawConnection(server.url, `${postHead(100, true)}{`);
+    await inFlight(stuck);
     server.child.kill('SIGTERM');
     // A request in flight was cut off: 1. What matters is that it exits.
     expect(await server.exit).toBe(1);
@@ -142,8 +152,8 @@ describe('shutdown', () => {
     const server = await start({ SHUTDOWN_TIMEOUT_MS: '30000' });
     const body = JSON.stringify({ query: '{ entities { totalCount } }' });
     // The request is in flight (its body not yet all sent) when the signal comes.
-    const connection = rawConnection(server.url, `${postHead(body.length)}${body.slice(0, 5)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const connection = rawConnection(server.url, `${postHead(body.length, true)}${body.slice(0, 5)}`);
+    await inFlight(connection);
     server.child.kill('SIGTERM');
     for (let waited = 0; !server.output().includes('stopping') && waited < 10_000; waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -152,7 +162,7 @@ describe('shutdown', () => {
     connection.socket.write(`${body.slice(5)}${postHead(body.length)}${body}`);
     await connection.closed;
 
-    const [first, second] = connection.received().split(/(?=HTTP\/1\.1 )/);
+    const [first, second] = connection.received().slice(CONTINUE.length).split(/(?=HTTP\/1\.1 )/);
     expect(first).toMatch(/^HTTP\/1\.1 200 /);
     expect(first).toContain('{"data":{"entities":{"totalCount":22}}');
     expect(second).toMatch(/^HTTP\/1\.1 503 /);

@@ -98,7 +98,7 @@ describe('GraphiQL playground', { timeout: 60_000 }, () => {
     // the clipboard asynchronously, so a Ctrl+Enter sent right after it could run before it landed.)
     await page.keyboard.insertText(query);
     await page.keyboard.press('Control+Enter');
-    expect(await editorText(editor)).toBe(query);
+    await expect.poll(() => editorText(editor)).toBe(query);
     const result = page.locator('section[aria-label="Result Window"] .monaco-editor');
     await expect.poll(() => editorText(result), { timeout: 15_000 }).toContain('"data"');
     const text = await editorText(result);

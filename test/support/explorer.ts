@@ -102,7 +102,9 @@ export async function seriousViolations(page: Page, watch: Watch): Promise<strin
       .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
       .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).slice(0, 3).join(', ')}`);
   });
-  // Policy reports arrive as events a moment later.
+  // Policy reports arrive as events a moment later: once the page has run its queued tasks (which
+  // dispatch them), and the reports it sent before this round trip's answer have been taken in.
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
   await page.waitForTimeout(50);
   const during = watch.errors.splice(before);
   watch.errors.push(...during.filter((error) => !/^CSP: style-src-elem blocked inline |^console: Applying inline style violates/.test(error)));
