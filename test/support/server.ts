@@ -27,7 +27,18 @@ export function startServer(env: Record<string, string>, command: string[] = FRO
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Its exit code once the output it wrote before exiting has been read too (the pipes may still
+  // hold some when 'exit' comes), or a second later when a test has stopped reading it.
+  const drained = Promise.all([child.stdout!, child.stderr!].map((stream) => new Promise((resolve) => stream.on('close', resolve))));
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      const late = setTimeout(() => resolve(code), 1000);
+      void drained.then(() => {
+        clearTimeout(late);
+        resolve(code);
+      });
+    }),
+  );
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -53,8 +64,9 @@ export function runCli(script: string, args: string[], env: Record<string, strin
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdin!.end(stdin ?? '');
+  // 'close', not 'exit': the process may have exited before its output has all been read.
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
   );
 }
 
