@@ -542,7 +542,8 @@ describe('the server process on PostgreSQL', () => {
     return { code, lines: output!.trim().split('\n') };
   };
 
-  it('stops at start-up with one line that says what to change: nothing there, a silent port, a wrong password, a missing database', async () => {
+  // Four servers starting at once from their sources, one waiting out its connect timeout: 10 s here, more on a busy machine.
+  it('stops at start-up with one line that says what to change: nothing there, a silent port, a wrong password, a missing database', { timeout: 60_000 }, async () => {
     await cluster.addPasswordRole('alice', 'right-password');
     const port = cluster.port;
     // Accepts connections and never answers: a hung server, or a port that is not PostgreSQL's.
