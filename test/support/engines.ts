@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { createApp } from '../../src/app';
 import { inVerifyingRun } from '../../src/graphql/compiled-reads';
 import { SERVER_ENGINE_FIELDS } from '../../src/http/health';
@@ -97,10 +97,20 @@ async function postgresApp(url: string, { apiToken, responseCache }: EngineAppOp
     // A closed database fails as its engine notices it (SQLite before running anything,
     // PostgreSQL's pool in the resolver): each test asserts what the contract fixes there.
     if (!twin || closed) return own();
-    // One after the other, SQLite first: a request that writes must not race its twin.
-    const expected = await twin.fetch(path, init);
-    const actual = await own();
-    return compareAnswers(path, init, expected, actual);
+    // One after the other, SQLite first: a request that writes must not race its twin. Both are
+    // served at the same moment by the clock (Date) their writes stamp rows with, a millisecond at
+    // least after the last pair: rows sort by their stamps alike on both engines, which their own
+    // clocks, one faster than the other, would not promise for rows two requests wrote close together.
+    const at = (clock = Math.max(Date.now(), clock + 1));
+    try {
+      vi.setSystemTime(at);
+      const expected = await twin.fetch(path, init);
+      vi.setSystemTime(at);
+      const actual = await own();
+      return await compareAnswers(path, init, expected, actual);
+    } finally {
+      vi.useRealTimers();
+    }
   };
   let closed = false;
   const app: EngineTestApp = {
@@ -118,6 +128,9 @@ async function postgresApp(url: string, { apiToken, responseCache }: EngineAppOp
   };
   return app;
 }
+
+/** The time the last pair of twin requests was served at (see postgresApp's fetch). */
+let clock = 0;
 
 /** Streams (live queries, subscriptions) are not compared: they do not end. */
 const STREAMED = /event-stream|multipart/;
