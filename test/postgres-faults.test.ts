@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,6 +10,7 @@ import { createApp, httpHandler } from '../src/app';
 import { DEGRADED_FOR_MS, FAULT_RETRY_AFTER_MS, storageFault } from '../src/db/faults';
 import { openPostgresEngine } from '../src/db/postgres-engine';
 import { CONNECTION_RETRY_AFTER_MS, isRetryable, postgresCode, postgresError } from '../src/db/postgres-errors';
+import { READ_AGAIN_MS } from '../src/db/postgres-replicas';
 import { currentDeadline } from '../src/deadline';
 import { seedPostgresIfEmpty } from '../src/model/seed-postgres';
 import { createTestApp, globalId, silentLogger, TEST_TOKEN } from './support/app';
@@ -97,6 +98,39 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): P
 }
 
 const codes = (answer: Answer) => (answer.errors ?? []).map((e) => e.extensions.code);
+
+/**
+ * A TCP relay to the cluster, as HAProxy is one in front of it: `cut()` drops every connection and
+ * stops accepting (its server left the pool), `open()` accepts again on the same port.
+ */
+async function relay() {
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  };
+  const server = createServer((client) => {
+    const upstream = connect(cluster.port, '127.0.0.1');
+    track(client);
+    track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  const open = (port = 0) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await open();
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: url.replace(`:${cluster.port}/`, `:${port}/`),
+    cut: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+    open: () => open(port),
+  };
+}
 
 function expectUnavailable(answer: Answer) {
   expect(answer.status).toBe(200);
@@ -334,6 +368,37 @@ describe('the request deadline on PostgreSQL', () => {
 });
 
 describe('losing the database', () => {
+  it('answers a read through a failover: the replica it ran on promoted, the primary away for a moment', async () => {
+    const primary = await relay();
+    const replica = await relay();
+    expect(primary.url).not.toBe(url);
+    const engine = await openPostgresEngine(primary.url, { replicas: { url: replica.url, waitMs: 200 } });
+    const yoga = createApp({ db: engine.db, logger: silentLogger, requestTimeoutMs: 20_000, responseCache: false });
+    const gql = async (query: string): Promise<Answer> => {
+      const response = await yoga.fetch('http://claimgraph.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      return { status: response.status, ...((await response.json()) as object) };
+    };
+    try {
+      expect((await gql(ENTITIES)).errors).toBeUndefined();
+      // The replica leaves the read pool, its connections cut; the primary's address answers
+      // nobody until the load balancer has seen the new primary, a moment later.
+      await Promise.all([replica.cut(), primary.cut()]);
+      const back = setTimeout(() => void primary.open(), 600);
+      const during = await gql(ENTITIES);
+      clearTimeout(back);
+      expect(during.errors).toBeUndefined();
+      expect(during.data?.entities.totalCount).toBeGreaterThan(0);
+      // Away for longer than a read keeps trying: UNAVAILABLE, with when to ask again.
+      await primary.cut();
+      const started = performance.now();
+      expectUnavailable(await gql(ENTITIES));
+      expect(performance.now() - started).toBeGreaterThanOrEqual(READ_AGAIN_MS);
+    } finally {
+      await Promise.all([primary.open(), replica.open()]).catch(() => {});
+      await engine.close();
+    }
+  });
+
   it('fails only the request whose connection was terminated mid-query, and reconnects', async () => {
     const { engine, gql } = await open(20_000);
     const held = await lock('claims');

@@ -76,16 +76,34 @@ const LOCKING = /\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b/i;
 const sqlstate = (error: unknown) => (error as { code?: unknown } | undefined)?.code;
 
 /**
- * Whether a failed read may run again on the primary: the replica was unreachable, went away
- * mid-statement (no SQLSTATE, or 57P0x: shut down), or cancelled it for a conflict with recovery
- * (40001). Errors of the statement itself, and the request's TIMEOUT, stand.
+ * Whether a statement failed for its connection, not for itself: the server could not be reached,
+ * or went away mid-statement (no SQLSTATE, a system error's code, 08xxx, or 57P0x: shut down).
+ * The request's TIMEOUT stands.
  */
-function retryOnPrimary(error: unknown): boolean {
-  if (error instanceof ReplicaNotReady) return true;
+function connectionLost(error: unknown): boolean {
   if (error instanceof UserError) return false;
   const code = sqlstate(error);
-  return code === undefined || typeof code !== 'string' || /^(57P0|40001|08)/.test(code) || !/^[0-9A-Z]{5}$/.test(code);
+  return code === undefined || typeof code !== 'string' || /^(57P0|08)/.test(code) || !/^[0-9A-Z]{5}$/.test(code);
 }
+
+/**
+ * Whether a failed read may run again on the primary: the replica was unreachable or not caught
+ * up, went away mid-statement, or cancelled it for a conflict with recovery (40001). Errors of the
+ * statement itself, and the request's TIMEOUT, stand.
+ */
+function retryOnPrimary(error: unknown): boolean {
+  return error instanceof ReplicaNotReady || connectionLost(error) || sqlstate(error) === '40001';
+}
+
+/**
+ * How long a read whose replica and primary were both lost keeps trying them, within its deadline,
+ * and the pause between tries. During a failover HAProxy moves a promoted replica from the read
+ * pool (cutting its connections there) to the write pool after a check or two, about a second
+ * apart: a read cut on that replica finds the primary's address empty for that long. A read is
+ * safe to repeat; a failure still answers UNAVAILABLE once this time is spent.
+ */
+export const READ_AGAIN_MS = 2000;
+const READ_AGAIN_PAUSE_MS = 100;
 
 /** The pool of replica connections, each handed out only once it has replayed far enough. */
 class ReplicaPool extends DeadlinePool {
@@ -196,10 +214,30 @@ export class RoutingPool extends DeadlinePool {
       },
       (error: unknown) => {
         if (!retryOnPrimary(error)) throw error;
-        this.counts.primary++;
-        return super.query(config, values);
+        return this.readAgain(config, values);
       },
     );
+  }
+
+  /** A read the replica failed: on the primary, then, while both have lost their connections, on either in turn (READ_AGAIN_MS). */
+  private async readAgain(config: unknown, values: unknown): Promise<pg.QueryResult> {
+    const until = performance.now() + READ_AGAIN_MS;
+    for (;;) {
+      try {
+        this.counts.primary++;
+        return (await super.query(config, values)) as pg.QueryResult;
+      } catch (error) {
+        if (!connectionLost(error) || performance.now() >= until) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, READ_AGAIN_PAUSE_MS));
+      try {
+        const result = (await this.replicas.query(config, values)) as pg.QueryResult;
+        this.counts.replica++;
+        return result;
+      } catch (error) {
+        if (!retryOnPrimary(error)) throw error;
+      }
+    }
   }
 
   /** A statement on the primary, whatever it is (the WAL position after a write). */
