@@ -394,8 +394,8 @@ describe('losing the database', () => {
       expectUnavailable(await gql(ENTITIES));
       expect(performance.now() - started).toBeGreaterThanOrEqual(READ_AGAIN_MS);
     } finally {
-      await Promise.all([primary.open(), replica.open()]).catch(() => {});
       await engine.close();
+      await Promise.all([primary.cut(), replica.cut()]);
     }
   });
 
