@@ -99,6 +99,13 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): P
 
 const codes = (answer: Answer) => (answer.errors ?? []).map((e) => e.extensions.code);
 
+/** The backends `pids` once every one is idle (PostgreSQL sends an error a moment before it marks its backend idle). */
+const backendsIdle = (pids: number[]) =>
+  until(
+    () => cluster.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = ANY($1)', [pids]),
+    (rows) => rows.every((row) => row.state === 'idle'),
+  );
+
 /**
  * A TCP relay to the cluster, as HAProxy is one in front of it: `cut()` drops every connection and
  * stops accepting (its server left the pool), `open()` accepts again on the same port.
@@ -260,11 +267,7 @@ describe('the request deadline on PostgreSQL', () => {
       // Stopped on the server: nothing of ours waits for the lock, which is still held, and the
       // connections it ran on are idle in the pool, not closed.
       expect(await held.waiting()).toEqual([]);
-      // PostgreSQL sends the error a moment before it marks its backend idle.
-      const states = await until(
-        () => cluster.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = ANY($1)', [pids]),
-        (rows) => rows.every((row) => row.state === 'idle'),
-      );
+      const states = await backendsIdle(pids);
       expect(states.map((s) => s.state)).toEqual(pids.map(() => 'idle'));
       expect(engine.pg.$client.idleCount).toBe(engine.pg.$client.totalCount);
       expect(state.late).toBe(0);
@@ -286,10 +289,7 @@ describe('the request deadline on PostgreSQL', () => {
       expect(pids.length).toBeGreaterThan(0);
       client.abort();
       await gone;
-      const states = await until(
-        () => cluster.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = ANY($1)', [pids]),
-        (rows) => rows.every((row) => row.state === 'idle'),
-      );
+      const states = await backendsIdle(pids);
       expect(states.map((s) => s.state)).toEqual(pids.map(() => 'idle'));
       expect(await held.waiting()).toEqual([]);
     } finally {
@@ -315,11 +315,6 @@ describe('the request deadline on PostgreSQL', () => {
       for (let i = 0; i < 2; i++) expect((await send()).data?.node.id).toBe(globalId('Claim', 1));
       return { endpoint, send };
     };
-    const backendsIdle = (pids: number[]) =>
-      until(
-        () => cluster.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = ANY($1)', [pids]),
-        (rows) => rows.every((row) => row.state === 'idle'),
-      );
     const shortly = await serve(1000);
     const patient = await serve(20_000);
     const held = await lock('claims');

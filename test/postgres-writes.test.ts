@@ -198,13 +198,10 @@ describe('writes on PostgreSQL answer as on SQLite', () => {
   let postgres: Gql;
   let ids: Ids;
 
-  beforeAll(async () => {
-    cluster = await startPostgres();
-    engine = await openPostgresEngine(await cluster.createDatabase());
-    await seedPostgresIfEmpty(engine);
-    sqlite = createTestApp({ apiToken: TEST_TOKEN });
-    const yoga = createApp({ db: engine.db, logger: silentLogger, apiToken: TEST_TOKEN });
-    postgres = async (query, variables) => {
+  /** Operations sent, with the test app's token, to an app over `db` (a PostgreSQL engine's). */
+  const over = (db: PostgresEngine['db']): Gql => {
+    const yoga = createApp({ db, logger: silentLogger, apiToken: TEST_TOKEN });
+    return async (query, variables) => {
       const response = await yoga.fetch('http://claimgraph.test/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', ...sqlite.auth },
@@ -212,6 +209,14 @@ describe('writes on PostgreSQL answer as on SQLite', () => {
       });
       return { ...((await response.json()) as object), status: response.status };
     };
+  };
+
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    engine = await openPostgresEngine(await cluster.createDatabase());
+    await seedPostgresIfEmpty(engine);
+    sqlite = createTestApp({ apiToken: TEST_TOKEN });
+    postgres = over(engine.db);
     const read = await sqlite.gql<Record<string, any>>(
       '{ musk: entity(name: "Musk") { id } events: entities(kind: [EVENT], first: 1) { nodes { id } } sources { nodes { id slug } } openai: entity(name: "OpenAI") { claimsMade { nodes { id text } } } }',
     );
@@ -313,9 +318,7 @@ describe('writes on PostgreSQL answer as on SQLite', () => {
       },
     });
     try {
-      const yoga = createApp({ db: slow.db, logger: silentLogger, apiToken: TEST_TOKEN });
-      const onPostgres: Gql = async (query, variables) =>
-        (await (await yoga.fetch('http://claimgraph.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...sqlite.auth }, body: JSON.stringify({ query, variables }) })).json()) as Record<string, unknown>;
+      const onPostgres = over(slow.db);
       // The new claim is written after the claim it contradicts records the change.
       const write = createClaim({ text: 'A claim written to contradict the secrecy claim.', kind: 'OPINION', appearsInId: ids.article, aboutIds: [ids.musk], contradictsIds: [ids.secrecy] });
       const latest = '{ claims(first: 2, orderBy: [UPDATED_AT_DESC]) { nodes { id text } } }';

@@ -207,16 +207,17 @@ export class RoutingPool extends DeadlinePool {
     if (args.length > 2 || typeof values === 'function' || typeof text !== 'string' || !READ.test(text) || LOCKING.test(text) || scope?.wrote !== undefined) {
       return super.query(...args);
     }
-    return (this.replicas.query(config, values) as Promise<pg.QueryResult>).then(
-      (result) => {
-        this.counts.replica++;
-        return result;
-      },
-      (error: unknown) => {
-        if (!retryOnPrimary(error)) throw error;
-        return this.readAgain(config, values);
-      },
-    );
+    return this.onReplica(config, values).catch((error: unknown) => {
+      if (!retryOnPrimary(error)) throw error;
+      return this.readAgain(config, values);
+    });
+  }
+
+  /** A read on a replica connection caught up far enough (counted for /health). */
+  private async onReplica(config: unknown, values: unknown): Promise<pg.QueryResult> {
+    const result = (await this.replicas.query(config, values)) as pg.QueryResult;
+    this.counts.replica++;
+    return result;
   }
 
   /** A read the replica failed: on the primary, then, while both have lost their connections, on either in turn (READ_AGAIN_MS). */
@@ -231,9 +232,7 @@ export class RoutingPool extends DeadlinePool {
       }
       await new Promise((resolve) => setTimeout(resolve, READ_AGAIN_PAUSE_MS));
       try {
-        const result = (await this.replicas.query(config, values)) as pg.QueryResult;
-        this.counts.replica++;
-        return result;
+        return await this.onReplica(config, values);
       } catch (error) {
         if (!retryOnPrimary(error)) throw error;
       }
